@@ -1,0 +1,110 @@
+# noticed: build, test and demo.  GNU make and pkg-config; see README.md.
+#
+#   make                 build build/noticectl
+#   make check           install what is missing (Debian, as root), build, run every test
+#   make demo            install what is missing, build, show the Twente case
+#   make SANITIZE=1 ...  the same with AddressSanitizer and UndefinedBehaviorSanitizer
+#   make CC=clang ...    any C11 compiler; warnings are errors with gcc and clang
+
+VERSION := 0.1.0
+
+# Debian packages the build and the tests need; `make deps` installs the missing ones.
+DEB_PACKAGES := make gcc pkg-config libconfig-dev libjansson-dev libcmocka-dev tzdata time python3
+PKGS := libconfig jansson
+TEST_PKGS := cmocka
+
+ifeq ($(SANITIZE),1)
+BUILD ?= build/sanitize
+SANITIZE_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+else
+BUILD ?= build
+endif
+
+CFLAGS ?= -O2 -g
+# Recursive (=) on purpose: pkg-config must run after `make deps` has installed the packages.
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -DNOTICED_VERSION='"$(VERSION)"' -Iinclude \
+	-Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla \
+	-MMD -MP $(SANITIZE_FLAGS) $(shell pkg-config --cflags $(PKGS)) $(CFLAGS)
+ALL_LDFLAGS = $(SANITIZE_FLAGS) $(LDFLAGS)
+LIBS = $(shell pkg-config --libs $(PKGS)) -lm
+TEST_LIBS = $(shell pkg-config --libs $(TEST_PKGS))
+
+LIB_MODULES := date calendar tz validate model config plan render
+LIB_OBJS := $(LIB_MODULES:%=$(BUILD)/daemon/%.o)
+UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test-*.c))
+NOTICECTL := $(BUILD)/noticectl
+
+.PHONY: all deps check check-run demo demo-run bench clean format
+all: $(NOTICECTL)
+
+$(BUILD)/daemon/%.o: daemon/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/libnoticed.a: $(LIB_OBJS)
+	$(AR) rcs $@ $^
+
+$(NOTICECTL): $(BUILD)/daemon/noticectl.o $(BUILD)/libnoticed.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/tests/%.o: tests/unit/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(shell pkg-config --cflags $(TEST_PKGS)) -c -o $@ $<
+
+$(BUILD)/tests/test-%: $(BUILD)/tests/test-%.o $(BUILD)/libnoticed.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) $(TEST_LIBS)
+
+# Installs what is missing on Debian when run as root; elsewhere prints the command and stops.
+deps:
+	@missing=""; \
+	if command -v dpkg-query >/dev/null 2>&1; then \
+		for p in $(DEB_PACKAGES); do \
+			dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q ' installed$$' || missing="$$missing $$p"; \
+		done; \
+	else \
+		pkg-config --exists $(PKGS) $(TEST_PKGS) 2>/dev/null || missing=" $(DEB_PACKAGES)"; \
+	fi; \
+	[ -z "$$missing" ] && exit 0; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "make deps: installing$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends$$missing; \
+	else \
+		echo "make deps: missing:$$missing"; \
+		echo "install them first, e.g.: sudo apt-get install$$missing"; \
+		exit 1; \
+	fi
+
+check: deps
+	@$(MAKE) --no-print-directory check-run
+
+# Unit tests (cmocka) first, then the command-line and golden tests against the built binary.
+check-run: $(NOTICECTL) $(UNIT_TESTS)
+	@failed=0; \
+	for t in $(UNIT_TESTS); do \
+		echo "== $$t"; \
+		$$t || failed=$$((failed + 1)); \
+	done; \
+	echo "== tests/integration/cli.sh"; \
+	NOTICECTL=$(NOTICECTL) bash tests/integration/cli.sh || failed=$$((failed + 1)); \
+	if [ $$failed -ne 0 ]; then echo "make check: $$failed test program(s) failed"; exit 1; fi; \
+	echo "make check: all test programs passed"
+
+demo: deps
+	@$(MAKE) --no-print-directory demo-run
+
+demo-run: $(NOTICECTL)
+	$(NOTICECTL) -c etc/noticed/noticed.conf check
+	$(NOTICECTL) -c etc/noticed/noticed.conf list --from 2017-11-01 --to 2021-12-31
+	$(NOTICECTL) -c etc/noticed/noticed.conf simulate --from 2017-11-01 --to 2021-12-31
+
+bench: deps
+	@$(MAKE) --no-print-directory $(NOTICECTL)
+	NOTICECTL=$(NOTICECTL) bash tests/bench/plan
+
+format:
+	clang-format -i daemon/*.c include/noticed/*.h tests/unit/*.c
+
+clean:
+	rm -rf build
+
+-include $(LIB_OBJS:.o=.d) $(BUILD)/daemon/noticectl.d $(UNIT_TESTS:%=%.d)

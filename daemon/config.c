@@ -1,0 +1,1065 @@
+/* Reading noticed.conf into a Model.
+ *
+ * The loader walks libconfig's tree once, key by key, and records every problem with its line
+ * instead of stopping at the first: an administrator who runs `noticectl check` after an edit
+ * sees the whole list.  Values that fail are left at their defaults so the walk can continue;
+ * when anything failed the half-built model is thrown away.  libconfig's own parser still stops
+ * at the first syntax error, which is then the only error reported. */
+
+#include <errno.h>
+#include <libconfig.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "noticed/config.h"
+#include "noticed/validate.h"
+
+typedef struct Loader {
+        const char *path;
+        ConfigErrors *errors;
+        size_t errors_allocated;
+        bool out_of_memory;
+        Model *model;
+        size_t *recipients_by_id; /* indices into model->recipients, sorted by id */
+} Loader;
+
+typedef enum ValueType {
+        VALUE_STRING,
+        VALUE_INTEGER,
+        VALUE_NUMBER, /* integer or float */
+        VALUE_BOOL,
+        VALUE_GROUP,
+        VALUE_LIST,         /* a list ( ... ) of groups */
+        VALUE_STRING_ARRAY, /* [ "a", "b" ] or ( "a", "b" ) */
+} ValueType;
+
+static const char *value_type_name(ValueType t) {
+        static const char *const names[] = {
+                [VALUE_STRING] = "a string",
+                [VALUE_INTEGER] = "an integer",
+                [VALUE_NUMBER] = "a number",
+                [VALUE_BOOL] = "true or false",
+                [VALUE_GROUP] = "a group { ... }",
+                [VALUE_LIST] = "a list ( { ... }, ... )",
+                [VALUE_STRING_ARRAY] = "an array of strings [ \"...\", ... ]",
+        };
+        return names[t];
+}
+
+static unsigned setting_line(const config_setting_t *s) {
+        for (; s; s = config_setting_parent(s))
+                if (config_setting_source_line(s) > 0)
+                        return config_setting_source_line(s);
+        return 0;
+}
+
+static const char *setting_file(const Loader *ld, const config_setting_t *s) {
+        for (; s; s = config_setting_parent(s))
+                if (config_setting_source_file(s))
+                        return config_setting_source_file(s);
+        return ld->path;
+}
+
+static void add_error(Loader *ld, const char *file, unsigned line, char *message) {
+        ConfigErrors *e = ld->errors;
+        char *f = message ? strdup(file) : NULL;
+
+        if (!f) {
+                free(message);
+                ld->out_of_memory = true;
+                return;
+        }
+        if (e->n == ld->errors_allocated) {
+                size_t n = ld->errors_allocated ? ld->errors_allocated * 2 : 16;
+                ConfigError *items = realloc(e->items, n * sizeof(*items));
+                if (!items) {
+                        free(f);
+                        free(message);
+                        ld->out_of_memory = true;
+                        return;
+                }
+                e->items = items;
+                ld->errors_allocated = n;
+        }
+        e->items[e->n++] = (ConfigError) {.file = f, .line = line, .message = message};
+}
+
+__attribute__((format(printf, 3, 4))) static void fail(Loader *ld, const config_setting_t *s,
+                                                       const char *format, ...) {
+        char *message;
+        va_list ap;
+        int r;
+
+        va_start(ap, format);
+        r = vasprintf(&message, format, ap);
+        va_end(ap);
+        add_error(ld, setting_file(ld, s), setting_line(s), r < 0 ? NULL : message);
+}
+
+static char *copy_string(Loader *ld, const char *s) {
+        char *copy;
+
+        if (!s)
+                return NULL;
+        copy = strdup(s);
+        if (!copy)
+                ld->out_of_memory = true;
+        return copy;
+}
+
+static void *allocate_array(Loader *ld, size_t n, size_t size) {
+        void *p = calloc(n ? n : 1, size);
+
+        if (!p)
+                ld->out_of_memory = true;
+        return p;
+}
+
+static bool type_matches(const config_setting_t *s, ValueType t) {
+        int type = config_setting_type(s);
+
+        switch (t) {
+        case VALUE_STRING:
+                return type == CONFIG_TYPE_STRING;
+        case VALUE_INTEGER:
+                return type == CONFIG_TYPE_INT || type == CONFIG_TYPE_INT64;
+        case VALUE_NUMBER:
+                return type == CONFIG_TYPE_INT || type == CONFIG_TYPE_INT64 ||
+                       type == CONFIG_TYPE_FLOAT;
+        case VALUE_BOOL:
+                return type == CONFIG_TYPE_BOOL;
+        case VALUE_GROUP:
+                return type == CONFIG_TYPE_GROUP;
+        case VALUE_LIST:
+                if (type != CONFIG_TYPE_LIST)
+                        return false;
+                for (int i = 0; i < config_setting_length(s); i++)
+                        if (config_setting_type(config_setting_get_elem(s, (unsigned) i)) !=
+                            CONFIG_TYPE_GROUP)
+                                return false;
+                return true;
+        case VALUE_STRING_ARRAY:
+                if (type != CONFIG_TYPE_ARRAY && type != CONFIG_TYPE_LIST)
+                        return false;
+                for (int i = 0; i < config_setting_length(s); i++)
+                        if (config_setting_type(config_setting_get_elem(s, (unsigned) i)) !=
+                            CONFIG_TYPE_STRING)
+                                return false;
+                return true;
+        }
+        return false;
+}
+
+/* The member `key` of `group` if present and of type t; NULL when absent (reported if required)
+ * or of another type (always reported).  `what` names the group in messages. */
+static const config_setting_t *member(Loader *ld, const config_setting_t *group, const char *key,
+                                      ValueType t, bool required, const char *what) {
+        const config_setting_t *s = config_setting_get_member(group, key);
+
+        if (!s) {
+                if (required)
+                        fail(ld, group, "%s: missing '%s'", what, key);
+                return NULL;
+        }
+        if (!type_matches(s, t)) {
+                fail(ld, s, "'%s' must be %s", key, value_type_name(t));
+                return NULL;
+        }
+        return s;
+}
+
+static const char *member_string(Loader *ld, const config_setting_t *group, const char *key,
+                                 bool required, const char *what) {
+        const config_setting_t *s = member(ld, group, key, VALUE_STRING, required, what);
+        return s ? config_setting_get_string(s) : NULL;
+}
+
+static void check_keys(Loader *ld, const config_setting_t *group, const char *const *allowed,
+                       const char *what) {
+        for (int i = 0; i < config_setting_length(group); i++) {
+                const config_setting_t *s = config_setting_get_elem(group, (unsigned) i);
+                const char *name = config_setting_name(s);
+                bool known = false;
+
+                for (const char *const *a = allowed; *a && !known; a++)
+                        known = strcmp(*a, name) == 0;
+                if (!known)
+                        fail(ld, s, "unknown key '%s' in %s", name, what);
+        }
+}
+
+/* Every string in the file, wherever it sits, must be safe to put in a mail header. */
+static void check_strings(Loader *ld, const config_setting_t *s) {
+        if (config_setting_type(s) == CONFIG_TYPE_STRING) {
+                if (!validate_header_text(config_setting_get_string(s)))
+                        fail(ld, s, "string contains a control character (CR, LF, TAB, ...) or "
+                                    "invalid UTF-8; it could reach a mail header");
+                return;
+        }
+        if (config_setting_is_aggregate(s))
+                for (int i = 0; i < config_setting_length(s); i++)
+                        check_strings(ld, config_setting_get_elem(s, (unsigned) i));
+}
+
+static bool parse_date_setting(Loader *ld, const config_setting_t *s, Date *ret) {
+        const char *v = config_setting_get_string(s);
+
+        if (date_parse(v, ret) < 0) {
+                fail(ld, s, "'%s' is not a date (YYYY-MM-DD, a real calendar day)", v);
+                return false;
+        }
+        return true;
+}
+
+static bool member_date(Loader *ld, const config_setting_t *group, const char *key, bool required,
+                        const char *what, Date *ret) {
+        const config_setting_t *s = member(ld, group, key, VALUE_STRING, required, what);
+        return s && parse_date_setting(ld, s, ret);
+}
+
+static bool member_duration(Loader *ld, const config_setting_t *group, const char *key,
+                            bool required, const char *what, Duration *ret) {
+        const config_setting_t *s = member(ld, group, key, VALUE_STRING, required, what);
+
+        if (!s)
+                return false;
+        if (duration_parse(config_setting_get_string(s), false, ret) < 0) {
+                fail(ld, s, "'%s' = \"%s\" is not a duration (a positive count and d, w, m or y: "
+                            "\"90d\", \"6w\", \"6m\", \"2y\")",
+                     key, config_setting_get_string(s));
+                return false;
+        }
+        return true;
+}
+
+static bool member_id(Loader *ld, const config_setting_t *group, const char *what, char **ret) {
+        const char *id = member_string(ld, group, "id", true, what);
+
+        if (!id)
+                return false;
+        if (!validate_id(id)) {
+                fail(ld, config_setting_get_member(group, "id"),
+                     "id '%s' must be 1-64 letters, digits, '.', '_' or '-', starting with a "
+                     "letter or digit",
+                     id);
+                return false;
+        }
+        *ret = copy_string(ld, id);
+        return *ret != NULL;
+}
+
+/* ---- top level: time zone, language, holidays ---- */
+
+static void load_timezone(Loader *ld, const config_setting_t *root) {
+        const char *name = member_string(ld, root, "timezone", false, "the config");
+        int r;
+
+        if (!name)
+                name = "Europe/Amsterdam";
+        r = tz_load(name, &ld->model->tz);
+        if (r == -ENOMEM)
+                ld->out_of_memory = true;
+        else if (r == -EINVAL)
+                fail(ld, config_setting_get_member(root, "timezone"),
+                     "'%s' is not a time zone name (IANA, e.g. \"Europe/Amsterdam\")", name);
+        else if (r < 0)
+                fail(ld, config_setting_get_member(root, "timezone"),
+                     "unknown time zone '%s' (not installed in /usr/share/zoneinfo)", name);
+}
+
+static void load_language(Loader *ld, const config_setting_t *group, const char *what,
+                          Language *ret) {
+        const config_setting_t *s = member(ld, group, "language", VALUE_STRING, false, what);
+
+        if (s && language_from_string(config_setting_get_string(s), ret) < 0)
+                fail(ld, s, "language '%s' is not supported (\"nl\" or \"en\")",
+                     config_setting_get_string(s));
+}
+
+static void load_shift(Loader *ld, const config_setting_t *group, const char *what, Shift *ret) {
+        const config_setting_t *s = member(ld, group, "deadline_shift", VALUE_STRING, false, what);
+
+        if (s && shift_from_string(config_setting_get_string(s), ret) < 0)
+                fail(ld, s, "deadline_shift '%s' must be \"earlier\", \"later\" or \"none\"",
+                     config_setting_get_string(s));
+}
+
+static void load_holidays(Loader *ld, const config_setting_t *root) {
+        static const char *const keys[] = {"calendar", "extra", NULL};
+        const config_setting_t *h = member(ld, root, "holidays", VALUE_GROUP, false, "the config");
+        const config_setting_t *s;
+        CalendarKind kind = CALENDAR_NL;
+        Date *extra = NULL;
+        size_t n = 0;
+
+        if (h) {
+                check_keys(ld, h, keys, "holidays");
+                s = member(ld, h, "calendar", VALUE_STRING, false, "holidays");
+                if (s && calendar_kind_from_string(config_setting_get_string(s), &kind) < 0)
+                        fail(ld, s, "holiday calendar '%s' is not known (\"nl\" or \"none\")",
+                             config_setting_get_string(s));
+                s = member(ld, h, "extra", VALUE_STRING_ARRAY, false, "holidays");
+                if (s && (extra = allocate_array(ld, (size_t) config_setting_length(s),
+                                                 sizeof(Date))))
+                        for (int i = 0; i < config_setting_length(s); i++)
+                                if (parse_date_setting(
+                                            ld, config_setting_get_elem(s, (unsigned) i),
+                                            &extra[n]))
+                                        n++;
+        }
+        if (calendar_new(kind, extra, n, &ld->model->calendar) < 0)
+                ld->out_of_memory = true;
+        free(extra);
+}
+
+/* ---- policy ---- */
+
+typedef struct PolicySettings {
+        bool has_offsets, has_send_time, has_working_days_only;
+        Policy policy;
+} PolicySettings;
+
+static int duration_compare_desc(const void *a, const void *b) {
+        /* Longest first; months and years are compared by their average length, which orders
+         * any two distinct durations the same way as the dates they produce nearly always do. */
+        const Duration *x = a, *y = b;
+        static const int per_unit[256] = {['d'] = 100, ['w'] = 700, ['m'] = 3044, ['y'] = 36525};
+        int64_t dx = (int64_t) x->count * per_unit[(unsigned char) x->unit];
+        int64_t dy = (int64_t) y->count * per_unit[(unsigned char) y->unit];
+        return (dx < dy) - (dx > dy);
+}
+
+static bool parse_send_time(const char *s, int32_t *ret) {
+        int h, m, sec = 0;
+        size_t n = strlen(s);
+
+        if ((n != 5 && n != 8) || s[2] != ':' || (n == 8 && s[5] != ':'))
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if (i != 2 && i != 5 && (s[i] < '0' || s[i] > '9'))
+                        return false;
+        h = (s[0] - '0') * 10 + (s[1] - '0');
+        m = (s[3] - '0') * 10 + (s[4] - '0');
+        if (n == 8)
+                sec = (s[6] - '0') * 10 + (s[7] - '0');
+        if (h > 23 || m > 59 || sec > 59)
+                return false;
+        *ret = h * 3600 + m * 60 + sec;
+        return true;
+}
+
+static void load_offsets(Loader *ld, const config_setting_t *s, PolicySettings *p) {
+        size_t n = (size_t) config_setting_length(s), kept = 0;
+        Duration *offsets;
+        bool ok = true;
+
+        if (n == 0 || n > POLICY_MAX_OFFSETS) {
+                fail(ld, s, "'offsets' must list 1 to %d durations", POLICY_MAX_OFFSETS);
+                return;
+        }
+        offsets = allocate_array(ld, n, sizeof(Duration));
+        if (!offsets)
+                return;
+        for (size_t i = 0; i < n; i++) {
+                const config_setting_t *e = config_setting_get_elem(s, (unsigned) i);
+                if (duration_parse(config_setting_get_string(e), true, &offsets[i]) < 0) {
+                        fail(ld, e, "offset \"%s\" is not a duration (\"90d\", \"2w\", \"1m\", "
+                                    "\"0d\" for the day itself)",
+                             config_setting_get_string(e));
+                        ok = false;
+                }
+        }
+        if (!ok) {
+                free(offsets);
+                return;
+        }
+        qsort(offsets, n, sizeof(Duration), duration_compare_desc);
+        for (size_t i = 0; i < n; i++)
+                if (kept == 0 || offsets[kept - 1].count != offsets[i].count ||
+                    offsets[kept - 1].unit != offsets[i].unit)
+                        offsets[kept++] = offsets[i];
+        free(p->policy.offsets);
+        p->policy.offsets = offsets;
+        p->policy.n_offsets = kept;
+        p->has_offsets = true;
+}
+
+static void load_policy(Loader *ld, const config_setting_t *group, const char *what,
+                        PolicySettings *p) {
+        static const char *const keys[] = {"offsets", "send_time", "working_days_only", NULL};
+        const config_setting_t *pol = member(ld, group, "policy", VALUE_GROUP, false, what);
+        const config_setting_t *s;
+
+        if (!pol)
+                return;
+        check_keys(ld, pol, keys, "policy");
+        s = member(ld, pol, "offsets", VALUE_STRING_ARRAY, false, "policy");
+        if (s)
+                load_offsets(ld, s, p);
+        s = member(ld, pol, "send_time", VALUE_STRING, false, "policy");
+        if (s) {
+                if (parse_send_time(config_setting_get_string(s), &p->policy.send_time))
+                        p->has_send_time = true;
+                else
+                        fail(ld, s, "send_time \"%s\" must be local time \"HH:MM\" or \"HH:MM:SS\"",
+                             config_setting_get_string(s));
+        }
+        s = member(ld, pol, "working_days_only", VALUE_BOOL, false, "policy");
+        if (s) {
+                p->policy.working_days_only = config_setting_get_bool(s);
+                p->has_working_days_only = true;
+        }
+}
+
+/* The commitment's own keys win, one by one; the rest come from the global policy. */
+static void merge_policy(Loader *ld, const PolicySettings *global, PolicySettings *own,
+                         Policy *ret) {
+        const Policy *offsets_from = own->has_offsets ? &own->policy : &global->policy;
+
+        *ret = (Policy) {
+                .send_time = own->has_send_time ? own->policy.send_time : global->policy.send_time,
+                .working_days_only = own->has_working_days_only ? own->policy.working_days_only
+                                                                : global->policy.working_days_only,
+        };
+        ret->offsets = allocate_array(ld, offsets_from->n_offsets, sizeof(Duration));
+        if (ret->offsets) {
+                memcpy(ret->offsets, offsets_from->offsets,
+                       offsets_from->n_offsets * sizeof(Duration));
+                ret->n_offsets = offsets_from->n_offsets;
+        }
+}
+
+/* ---- transports ---- */
+
+static void load_transport_url(Loader *ld, const config_setting_t *group, Transport *t) {
+        const config_setting_t *s = member(ld, group, "url", VALUE_STRING, true, "transport");
+        char host[256];
+        const char *url;
+
+        if (!s)
+                return;
+        url = config_setting_get_string(s);
+        t->url = copy_string(ld, url);
+        if (strncmp(url, "maildir:", 8) == 0) {
+                t->kind = TRANSPORT_MAILDIR;
+                if (url[8] != '/')
+                        fail(ld, s, "maildir path in '%s' must be absolute (maildir:/path)", url);
+                return;
+        }
+        if (strncmp(url, "sendmail:", 9) == 0) {
+                t->kind = TRANSPORT_SENDMAIL;
+                if (url[9] != '\0')
+                        fail(ld, s, "'%s': write just \"sendmail:\" (it pipes to "
+                                    "/usr/sbin/sendmail -t -oi)", url);
+                return;
+        }
+        if (strncmp(url, "smtp://", 7) == 0)
+                t->kind = TRANSPORT_SMTP;
+        else if (strncmp(url, "smtps://", 8) == 0)
+                t->kind = TRANSPORT_SMTPS;
+        else if (strncmp(url, "http://", 7) == 0)
+                t->kind = TRANSPORT_HTTP;
+        else if (strncmp(url, "https://", 8) == 0)
+                t->kind = TRANSPORT_HTTPS;
+        else {
+                fail(ld, s, "unsupported transport URL '%s' (smtp://, smtps://, maildir:PATH, "
+                            "sendmail:, http:// or https://)", url);
+                return;
+        }
+        if (!validate_url_host(url, host, sizeof(host)))
+                fail(ld, s, "malformed URL '%s' (scheme://host[:port][/path], no user info)", url);
+        else if (t->kind == TRANSPORT_SMTP && t->tls == TLS_NONE &&
+                 !validate_host_is_loopback(host))
+                fail(ld, s, "plaintext smtp:// to '%s' is refused: tls = \"none\" is only for a "
+                            "loopback host; use STARTTLS (drop tls) or smtps://", host);
+}
+
+static void load_transport(Loader *ld, const config_setting_t *group, Transport *t) {
+        static const char *const keys[] = {"url", "from", "username", "password_credential",
+                                           "secret_credential", "tls", NULL};
+        const config_setting_t *s;
+        const char *v;
+
+        t->line = setting_line(group);
+        t->id = copy_string(ld, config_setting_name(group));
+        if (!validate_id(config_setting_name(group)))
+                fail(ld, group, "transport name '%s' must be 1-64 letters, digits, '.', '_' or '-'",
+                     config_setting_name(group));
+        if (!type_matches(group, VALUE_GROUP)) {
+                fail(ld, group, "transport '%s' must be a group { url = ...; }",
+                     config_setting_name(group));
+                return;
+        }
+        check_keys(ld, group, keys, "transport");
+        s = member(ld, group, "tls", VALUE_STRING, false, "transport");
+        if (s) {
+                v = config_setting_get_string(s);
+                if (strcmp(v, "none") == 0)
+                        t->tls = TLS_NONE;
+                else if (strcmp(v, "starttls") != 0)
+                        fail(ld, s, "tls \"%s\" must be \"starttls\" (the default) or \"none\"", v);
+        }
+        load_transport_url(ld, group, t);
+        if (s && t->url && t->kind != TRANSPORT_SMTP)
+                fail(ld, s, "'tls' applies only to smtp:// transports");
+
+        s = member(ld, group, "from", VALUE_STRING, false, "transport");
+        if (s) {
+                v = config_setting_get_string(s);
+                if (!validate_mailbox(v))
+                        fail(ld, s, "from \"%s\" must be \"address\" or \"Name <address>\"", v);
+                t->from = copy_string(ld, v);
+        }
+        s = member(ld, group, "username", VALUE_STRING, false, "transport");
+        if (s)
+                t->username = copy_string(ld, config_setting_get_string(s));
+        for (int i = 0; i < 2; i++) {
+                const char *key = i == 0 ? "password_credential" : "secret_credential";
+                char **target = i == 0 ? &t->password_credential : &t->secret_credential;
+                s = member(ld, group, key, VALUE_STRING, false, "transport");
+                if (!s)
+                        continue;
+                v = config_setting_get_string(s);
+                if (!validate_credential_name(v))
+                        fail(ld, s, "%s '%s' must be a credential name (letters, digits, '.', "
+                                    "'_', '-'), not a path", key, v);
+                *target = copy_string(ld, v);
+        }
+        if (t->url) {
+                bool mail = transport_kind_carries_mail(t->kind);
+                bool smtp = t->kind == TRANSPORT_SMTP || t->kind == TRANSPORT_SMTPS;
+                if ((t->username || t->password_credential) && !smtp)
+                        fail(ld, group, "transport '%s': username and password_credential "
+                                        "apply only to smtp:// and smtps://", t->id);
+                if (t->password_credential && !t->username)
+                        fail(ld, group, "transport '%s': password_credential needs a username",
+                             t->id);
+                if (t->secret_credential && mail)
+                        fail(ld, group, "transport '%s': secret_credential applies only to "
+                                        "webhooks (http://, https://)", t->id);
+                if (t->from && !mail)
+                        fail(ld, group, "transport '%s': 'from' applies only to mail transports",
+                             t->id);
+        }
+}
+
+static ssize_t find_transport(const Model *m, const char *id) {
+        for (size_t i = 0; i < m->n_transports; i++)
+                if (m->transports[i].id && strcmp(m->transports[i].id, id) == 0)
+                        return (ssize_t) i;
+        return -1;
+}
+
+static void load_transports(Loader *ld, const config_setting_t *root) {
+        const config_setting_t *g = member(ld, root, "transports", VALUE_GROUP, false, "the config");
+        const config_setting_t *s;
+        Model *m = ld->model;
+
+        if (g) {
+                m->transports = allocate_array(ld, (size_t) config_setting_length(g),
+                                               sizeof(Transport));
+                if (!m->transports)
+                        return;
+                for (int i = 0; i < config_setting_length(g); i++)
+                        load_transport(ld, config_setting_get_elem(g, (unsigned) i),
+                                       &m->transports[m->n_transports++]);
+        }
+        s = member(ld, root, "mail_via", VALUE_STRING, false, "the config");
+        if (s) {
+                ssize_t t = find_transport(m, config_setting_get_string(s));
+                if (t < 0)
+                        fail(ld, s, "mail_via names unknown transport '%s'",
+                             config_setting_get_string(s));
+                else if (!transport_kind_carries_mail(m->transports[t].kind))
+                        fail(ld, s, "mail_via transport '%s' cannot carry mail (smtp://, "
+                                    "smtps://, maildir: or sendmail:)",
+                             config_setting_get_string(s));
+                else if (!m->transports[t].from)
+                        fail(ld, s, "mail_via transport '%s' needs a 'from' address",
+                             config_setting_get_string(s));
+                else {
+                        m->has_mail_via = true;
+                        m->mail_via = (size_t) t;
+                }
+        }
+}
+
+/* ---- recipients ---- */
+
+static void load_recipient(Loader *ld, const config_setting_t *g, Recipient *r) {
+        static const char *const keys[] = {"id",   "name",     "population", "language",
+                                           "mail", "webhooks", NULL};
+        const config_setting_t *s;
+        const char *v;
+
+        r->line = setting_line(g);
+        r->population = -1;
+        r->language = ld->model->language;
+        check_keys(ld, g, keys, "recipient");
+        (void) member_id(ld, g, "recipient", &r->id);
+        v = member_string(ld, g, "name", true, r->id ? r->id : "recipient");
+        r->name = copy_string(ld, v);
+        s = member(ld, g, "population", VALUE_INTEGER, false, "recipient");
+        if (s) {
+                long long p = config_setting_get_int64(s);
+                if (p < 0 || p > 1000000000)
+                        fail(ld, s, "population %lld must be between 0 and 1000000000", p);
+                else
+                        r->population = p;
+        }
+        load_language(ld, g, "recipient", &r->language);
+
+        s = member(ld, g, "mail", VALUE_STRING_ARRAY, false, "recipient");
+        if (s && (r->mail = allocate_array(ld, (size_t) config_setting_length(s), sizeof(char *))))
+                for (int i = 0; i < config_setting_length(s); i++) {
+                        const config_setting_t *e = config_setting_get_elem(s, (unsigned) i);
+                        v = config_setting_get_string(e);
+                        if (!validate_mail_address(v))
+                                fail(ld, e, "'%s' is not a mail address (local@domain, ASCII)", v);
+                        r->mail[r->n_mail++] = copy_string(ld, v);
+                }
+        s = member(ld, g, "webhooks", VALUE_STRING_ARRAY, false, "recipient");
+        if (s && (r->webhooks = allocate_array(ld, (size_t) config_setting_length(s),
+                                               sizeof(size_t))))
+                for (int i = 0; i < config_setting_length(s); i++) {
+                        const config_setting_t *e = config_setting_get_elem(s, (unsigned) i);
+                        ssize_t t = find_transport(ld->model, config_setting_get_string(e));
+                        if (t < 0)
+                                fail(ld, e, "unknown webhook transport '%s'",
+                                     config_setting_get_string(e));
+                        else if (ld->model->transports[t].kind != TRANSPORT_HTTP &&
+                                 ld->model->transports[t].kind != TRANSPORT_HTTPS)
+                                fail(ld, e, "transport '%s' is not a webhook (http:// or "
+                                            "https://)", config_setting_get_string(e));
+                        else
+                                r->webhooks[r->n_webhooks++] = (size_t) t;
+                }
+        if (r->n_mail == 0 && r->n_webhooks == 0 && !config_setting_get_member(g, "mail") &&
+            !config_setting_get_member(g, "webhooks"))
+                fail(ld, g, "recipient '%s' has no mail address and no webhook: nothing could "
+                            "reach it", r->id ? r->id : "?");
+}
+
+static int compare_recipient_ids(const void *a, const void *b, void *userdata) {
+        const Model *m = userdata;
+        const char *x = m->recipients[*(const size_t *) a].id;
+        const char *y = m->recipients[*(const size_t *) b].id;
+        return strcmp(x ? x : "", y ? y : "");
+}
+
+static int compare_commitment_ids(const void *a, const void *b, void *userdata) {
+        const Model *m = userdata;
+        const char *x = m->commitments[*(const size_t *) a].id;
+        const char *y = m->commitments[*(const size_t *) b].id;
+        return strcmp(x ? x : "", y ? y : "");
+}
+
+/* Sorts indices 0..n-1 by id and reports each id that occurs again. */
+static size_t *index_by_id(Loader *ld, const config_setting_t *list, size_t n,
+                           int (*compare)(const void *, const void *, void *),
+                           const char *(*id_of)(const Model *, size_t), const char *what) {
+        size_t *index = allocate_array(ld, n, sizeof(size_t));
+
+        if (!index)
+                return NULL;
+        for (size_t i = 0; i < n; i++)
+                index[i] = i;
+        qsort_r(index, n, sizeof(size_t), compare, ld->model); /* glibc's, with a context */
+        for (size_t i = 1; i < n; i++) {
+                const char *a = id_of(ld->model, index[i - 1]), *b = id_of(ld->model, index[i]);
+                if (a && b && strcmp(a, b) == 0) {
+                        size_t later = index[i] > index[i - 1] ? index[i] : index[i - 1];
+                        fail(ld, config_setting_get_elem(list, (unsigned) later),
+                             "duplicate %s id '%s'", what, b);
+                }
+        }
+        return index;
+}
+
+static const char *recipient_id(const Model *m, size_t i) {
+        return m->recipients[i].id;
+}
+
+static const char *commitment_id(const Model *m, size_t i) {
+        return m->commitments[i].id;
+}
+
+static void load_recipients(Loader *ld, const config_setting_t *root) {
+        const config_setting_t *list = member(ld, root, "recipients", VALUE_LIST, true, "the config");
+        Model *m = ld->model;
+        size_t n;
+
+        if (!list)
+                return;
+        n = (size_t) config_setting_length(list);
+        m->recipients = allocate_array(ld, n, sizeof(Recipient));
+        if (!m->recipients)
+                return;
+        for (size_t i = 0; i < n; i++)
+                load_recipient(ld, config_setting_get_elem(list, (unsigned) i),
+                               &m->recipients[m->n_recipients++]);
+        ld->recipients_by_id = index_by_id(ld, list, n, compare_recipient_ids, recipient_id,
+                                           "recipient");
+        for (size_t i = 0; ld->recipients_by_id && i < n; i++)
+                m->recipients[ld->recipients_by_id[i]].rank = (uint32_t) i;
+        for (size_t i = 0; i < n && !m->has_mail_via; i++)
+                if (m->recipients[i].n_mail > 0 && !config_setting_get_member(root, "mail_via")) {
+                        fail(ld, config_setting_get_elem(list, (unsigned) i),
+                             "recipient '%s' has mail addresses but no mail_via transport is set",
+                             m->recipients[i].id ? m->recipients[i].id : "?");
+                        break;
+                }
+}
+
+static ssize_t find_recipient(const Loader *ld, const char *id) {
+        const Model *m = ld->model;
+        size_t lo = 0, hi = m->n_recipients;
+
+        if (!ld->recipients_by_id)
+                return -1;
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                const char *mid_id = m->recipients[ld->recipients_by_id[mid]].id;
+                int c = strcmp(mid_id ? mid_id : "", id);
+                if (c == 0)
+                        return (ssize_t) ld->recipients_by_id[mid];
+                if (c < 0)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        return -1;
+}
+
+/* ---- commitments ---- */
+
+static void load_recipient_list(Loader *ld, const config_setting_t *g, const char *key,
+                                bool required, const char *what, size_t **ret, size_t *ret_n) {
+        const config_setting_t *s = member(ld, g, key, VALUE_STRING_ARRAY, required, what);
+        size_t n;
+
+        if (!s)
+                return;
+        n = (size_t) config_setting_length(s);
+        if (n == 0 && required) {
+                fail(ld, s, "'%s' must name at least one recipient", key);
+                return;
+        }
+        *ret = allocate_array(ld, n, sizeof(size_t));
+        if (!*ret)
+                return;
+        for (size_t i = 0; i < n; i++) {
+                const config_setting_t *e = config_setting_get_elem(s, (unsigned) i);
+                const char *id = config_setting_get_string(e);
+                ssize_t r = find_recipient(ld, id);
+                bool duplicate = false;
+
+                if (r < 0) {
+                        fail(ld, e, "%s: unknown recipient '%s'", key, id);
+                        continue;
+                }
+                for (size_t j = 0; j < *ret_n; j++)
+                        duplicate = duplicate || (*ret)[j] == (size_t) r;
+                if (duplicate)
+                        fail(ld, e, "%s: recipient '%s' is listed twice", key, id);
+                else
+                        (*ret)[(*ret_n)++] = (size_t) r;
+        }
+}
+
+static bool number_to_micro(Loader *ld, const config_setting_t *s, int64_t *ret) {
+        double v = config_setting_type(s) == CONFIG_TYPE_FLOAT
+                           ? config_setting_get_float(s)
+                           : (double) config_setting_get_int64(s);
+
+        if (!(v >= 0 && v <= 1000)) {
+                fail(ld, s, "per_inhabitant rate must be between 0 and 1000");
+                return false;
+        }
+        *ret = llround(v * 1e6);
+        return true;
+}
+
+static void load_cost(Loader *ld, const config_setting_t *g, Commitment *c) {
+        static const char *const keys[] = {"per_inhabitant", "currency", "from", NULL};
+        const config_setting_t *cost = member(ld, g, "cost", VALUE_GROUP, false, "commitment");
+        const config_setting_t *s;
+        const char *cur;
+        bool ok = true;
+
+        if (!cost)
+                return;
+        check_keys(ld, cost, keys, "cost");
+        s = config_setting_get_member(cost, "per_inhabitant");
+        if (!s) {
+                fail(ld, cost, "cost: missing 'per_inhabitant'");
+                ok = false;
+        } else if (type_matches(s, VALUE_NUMBER)) {
+                ok = number_to_micro(ld, s, &c->cost.rate_min_micro);
+                c->cost.rate_max_micro = c->cost.rate_min_micro;
+        } else if (config_setting_type(s) == CONFIG_TYPE_ARRAY &&
+                   (config_setting_length(s) == 1 || config_setting_length(s) == 2) &&
+                   type_matches(config_setting_get_elem(s, 0), VALUE_NUMBER)) {
+                int last = config_setting_length(s) - 1;
+                ok = number_to_micro(ld, config_setting_get_elem(s, 0), &c->cost.rate_min_micro) &&
+                     number_to_micro(ld, config_setting_get_elem(s, (unsigned) last),
+                                     &c->cost.rate_max_micro);
+                if (ok && c->cost.rate_min_micro > c->cost.rate_max_micro) {
+                        fail(ld, s, "per_inhabitant range [min, max] has min above max");
+                        ok = false;
+                }
+        } else {
+                fail(ld, s, "'per_inhabitant' must be a number or a range [min, max]");
+                ok = false;
+        }
+        cur = member_string(ld, cost, "currency", true, "cost");
+        if (cur && (strlen(cur) != 3 || strspn(cur, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != 3)) {
+                fail(ld, config_setting_get_member(cost, "currency"),
+                     "currency '%s' must be an ISO 4217 code such as \"EUR\"", cur);
+                cur = NULL;
+        }
+        c->cost.from = c->start;
+        if (config_setting_get_member(cost, "from") &&
+            !member_date(ld, cost, "from", false, "cost", &c->cost.from))
+                ok = false;
+        if (ok && cur) {
+                memcpy(c->cost.currency, cur, 4);
+                c->cost.set = true;
+        }
+}
+
+static void load_deadlines(Loader *ld, const config_setting_t *g, Commitment *c) {
+        static const char *const keys[] = {"id", "date", "title", NULL};
+        const config_setting_t *list = member(ld, g, "deadlines", VALUE_LIST, false, "commitment");
+        size_t n;
+
+        if (!list)
+                return;
+        n = (size_t) config_setting_length(list);
+        c->deadlines = allocate_array(ld, n, sizeof(OneOffDeadline));
+        if (!c->deadlines)
+                return;
+        for (size_t i = 0; i < n; i++) {
+                const config_setting_t *d = config_setting_get_elem(list, (unsigned) i);
+                OneOffDeadline *dl = &c->deadlines[c->n_deadlines++];
+
+                check_keys(ld, d, keys, "deadline");
+                if (member_id(ld, d, "deadline", &dl->id))
+                        for (size_t j = 0; j + 1 < c->n_deadlines; j++)
+                                if (c->deadlines[j].id && strcmp(c->deadlines[j].id, dl->id) == 0)
+                                        fail(ld, config_setting_get_member(d, "id"),
+                                             "duplicate deadline id '%s' in commitment '%s'",
+                                             dl->id, c->id ? c->id : "?");
+                (void) member_date(ld, d, "date", true, "deadline", &dl->date);
+                dl->title = copy_string(ld, member_string(ld, d, "title", true, "deadline"));
+        }
+}
+
+static void load_terms(Loader *ld, const config_setting_t *g, Commitment *c) {
+        const config_setting_t *s;
+        const char *what = c->id ? c->id : "commitment";
+
+        (void) member_date(ld, g, "start", true, what, &c->start);
+        (void) member_duration(ld, g, "term", true, what, &c->term);
+        s = member(ld, g, "renewal", VALUE_STRING, true, what);
+        if (s) {
+                const char *v = config_setting_get_string(s);
+                if (strcmp(v, "tacit") == 0)
+                        c->renewal = RENEWAL_TACIT;
+                else if (strcmp(v, "indefinite") == 0)
+                        c->renewal = RENEWAL_INDEFINITE;
+                else if (strcmp(v, "none") == 0)
+                        c->renewal = RENEWAL_NONE;
+                else
+                        fail(ld, s, "renewal '%s' must be \"none\", \"tacit\" or \"indefinite\"", v);
+        }
+        c->renewal_term = c->term;
+        s = config_setting_get_member(g, "renewal_term");
+        if (s) {
+                if (c->renewal != RENEWAL_TACIT)
+                        fail(ld, s, "'renewal_term' applies only with renewal = \"tacit\"");
+                (void) member_duration(ld, g, "renewal_term", false, what, &c->renewal_term);
+        }
+        c->has_notice = member_duration(ld, g, "notice", c->renewal != RENEWAL_NONE, what,
+                                        &c->notice);
+        c->decision_lead = (Duration) {.count = 0, .unit = DURATION_DAYS};
+        s = config_setting_get_member(g, "decision_lead");
+        if (s) {
+                if (!config_setting_get_member(g, "notice"))
+                        fail(ld, s, "'decision_lead' needs a 'notice' period to count back from");
+                (void) member_duration(ld, g, "decision_lead", false, what, &c->decision_lead);
+        }
+        c->has_review = member_duration(ld, g, "review_every", false, what, &c->review_every);
+        c->has_terminated = member_date(ld, g, "terminated", false, what, &c->terminated);
+}
+
+static void load_commitment(Loader *ld, const config_setting_t *g, const PolicySettings *global,
+                            Shift default_shift, Commitment *c) {
+        static const char *const keys[] = {
+                "id",           "title",          "counterparty", "reference",    "start",
+                "term",         "renewal",        "renewal_term", "notice",       "decision_lead",
+                "review_every", "participants",   "reviewers",    "escalate_to",  "cost",
+                "deadlines",    "terminated",     "policy",       "deadline_shift", NULL};
+        PolicySettings own = {0};
+        const char *what;
+
+        c->line = setting_line(g);
+        check_keys(ld, g, keys, "commitment");
+        (void) member_id(ld, g, "commitment", &c->id);
+        what = c->id ? c->id : "commitment";
+        c->title = copy_string(ld, member_string(ld, g, "title", true, what));
+        c->counterparty = copy_string(ld, member_string(ld, g, "counterparty", false, what));
+        c->reference = copy_string(ld, member_string(ld, g, "reference", false, what));
+        load_terms(ld, g, c);
+        c->deadline_shift = default_shift;
+        load_shift(ld, g, what, &c->deadline_shift);
+        load_policy(ld, g, what, &own);
+        merge_policy(ld, global, &own, &c->policy);
+        free(own.policy.offsets);
+        load_recipient_list(ld, g, "participants", true, what, &c->participants,
+                            &c->n_participants);
+        load_recipient_list(ld, g, "reviewers", false, what, &c->reviewers, &c->n_reviewers);
+        load_recipient_list(ld, g, "escalate_to", false, what, &c->escalate_to,
+                            &c->n_escalate_to);
+        load_cost(ld, g, c);
+        load_deadlines(ld, g, c);
+}
+
+static void load_commitments(Loader *ld, const config_setting_t *root,
+                             const PolicySettings *global, Shift shift) {
+        const config_setting_t *list = member(ld, root, "commitments", VALUE_LIST, true, "the config");
+        Model *m = ld->model;
+        size_t *index, n;
+
+        if (!list)
+                return;
+        n = (size_t) config_setting_length(list);
+        m->commitments = allocate_array(ld, n, sizeof(Commitment));
+        if (!m->commitments)
+                return;
+        for (size_t i = 0; i < n; i++)
+                load_commitment(ld, config_setting_get_elem(list, (unsigned) i), global, shift,
+                                &m->commitments[m->n_commitments++]);
+        index = index_by_id(ld, list, n, compare_commitment_ids, commitment_id, "commitment");
+        for (size_t i = 0; index && i < n; i++)
+                m->commitments[index[i]].rank = (uint32_t) i;
+        free(index);
+}
+
+/* ---- the whole file ---- */
+
+/* Stable (insertion) sort by file and line: errors on one line keep the order they were found
+ * in, and a config has few enough errors that the quadratic worst case does not matter. */
+static void sort_errors(ConfigErrors *errors) {
+        for (size_t i = 1; i < errors->n; i++) {
+                ConfigError e = errors->items[i];
+                size_t j = i;
+                while (j > 0) {
+                        const ConfigError *p = &errors->items[j - 1];
+                        int c = strcmp(p->file, e.file);
+                        if (c < 0 || (c == 0 && p->line <= e.line))
+                                break;
+                        errors->items[j] = *p;
+                        j--;
+                }
+                errors->items[j] = e;
+        }
+}
+
+static void load_root(Loader *ld, const config_setting_t *root) {
+        static const char *const keys[] = {"timezone",   "language", "deadline_shift",
+                                           "holidays",   "policy",   "transports",
+                                           "mail_via",   "recipients", "commitments", NULL};
+        PolicySettings global = {
+                .policy = {.send_time = 9 * 3600, .working_days_only = true},
+        };
+        static const Duration default_offsets[] = {{90, DURATION_DAYS}, {30, DURATION_DAYS},
+                                                   {14, DURATION_DAYS}, {7, DURATION_DAYS},
+                                                   {1, DURATION_DAYS},  {0, DURATION_DAYS}};
+        Shift shift = SHIFT_EARLIER;
+
+        check_keys(ld, root, keys, "the config");
+        check_strings(ld, root);
+        load_timezone(ld, root);
+        load_language(ld, root, "the config", &ld->model->language);
+        load_shift(ld, root, "the config", &shift);
+        load_holidays(ld, root);
+        load_policy(ld, root, "the config", &global);
+        if (!global.has_offsets && (global.policy.offsets = allocate_array(
+                                            ld, 6, sizeof(Duration)))) {
+                memcpy(global.policy.offsets, default_offsets, sizeof(default_offsets));
+                global.policy.n_offsets = 6;
+        }
+        load_transports(ld, root);
+        load_recipients(ld, root);
+        load_commitments(ld, root, &global, shift);
+        free(global.policy.offsets);
+}
+
+int config_load(const char *path, Model **ret, ConfigErrors *errors) {
+        Loader ld = {.path = path, .errors = errors};
+        config_t cfg;
+        FILE *f;
+        int r = 0;
+
+        *errors = (ConfigErrors) {0};
+        f = fopen(path, "re");
+        if (!f) {
+                r = -errno;
+                add_error(&ld, path, 0, strdup(strerror(-r)));
+                return ld.out_of_memory ? -ENOMEM : r;
+        }
+        config_init(&cfg);
+        /* @include paths are relative to the including file's directory, not the cwd. */
+        {
+                char *dir = strdup(path), *slash = dir ? strrchr(dir, '/') : NULL;
+                if (slash) {
+                        *slash = '\0';
+                        config_set_include_dir(&cfg, *dir ? dir : "/");
+                }
+                free(dir);
+        }
+        if (!config_read(&cfg, f)) {
+                const char *file = config_error_file(&cfg);
+                char *message;
+                if (asprintf(&message, "syntax error: %s", config_error_text(&cfg)) < 0)
+                        message = NULL;
+                add_error(&ld, file ? file : path, (unsigned) config_error_line(&cfg), message);
+                r = -EINVAL;
+                goto finish;
+        }
+        ld.model = calloc(1, sizeof(Model));
+        if (!ld.model || !(ld.model->path = strdup(path))) {
+                r = -ENOMEM;
+                goto finish;
+        }
+        load_root(&ld, config_root_setting(&cfg));
+        if (ld.out_of_memory)
+                r = -ENOMEM;
+        else if (errors->n > 0)
+                r = -EINVAL;
+finish:
+        (void) fclose(f);
+        config_destroy(&cfg);
+        free(ld.recipients_by_id);
+        sort_errors(errors);
+        if (r < 0) {
+                model_free(ld.model);
+                return ld.out_of_memory ? -ENOMEM : r;
+        }
+        *ret = ld.model;
+        return 0;
+}
+
+void config_errors_done(ConfigErrors *errors) {
+        for (size_t i = 0; i < errors->n; i++) {
+                free(errors->items[i].file);
+                free(errors->items[i].message);
+        }
+        free(errors->items);
+        *errors = (ConfigErrors) {0};
+}

@@ -1,0 +1,377 @@
+/* noticectl: the administrator's tool.
+ *
+ * The shell around the pure core: it reads the clock (today, in the configured zone) and the
+ * config file, asks plan for milestones or reminders, and prints them as a table for people or
+ * as the contract's JSON for programs.  Long ranges are planned window by window so that memory
+ * stays bounded by one window, whatever the range. */
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <time.h>
+
+#include "noticed/config.h"
+#include "noticed/plan.h"
+#include "noticed/render.h"
+
+#define DEFAULT_CONFIG "/etc/noticed/noticed.conf"
+#define LIST_WINDOW_DAYS 366
+#define SIMULATE_WINDOW_DAYS 31
+
+typedef struct Context {
+        const char *config_path;
+        bool have_today;
+        Date today;
+        Model *model;
+} Context;
+
+static void help(void) {
+        printf("Usage: noticectl [-c FILE] [--today DATE] COMMAND [OPTIONS]\n"
+               "\n"
+               "Check the commitments in noticed's config and show their dates.\n"
+               "\n"
+               "Commands:\n"
+               "  check                            validate the config; errors as FILE:LINE: message\n"
+               "  list [--from D] [--to D] [--json]\n"
+               "                                   milestones (default: today to today + 2y)\n"
+               "  simulate --from D --to D [--json]\n"
+               "                                   reminders that would go out\n"
+               "\n"
+               "Options:\n"
+               "  -c, --config FILE  config file (default " DEFAULT_CONFIG ")\n"
+               "      --today DATE   plan as if today were DATE (YYYY-MM-DD)\n"
+               "  -h, --help         show this help\n"
+               "  -V, --version      show the version\n"
+               "\n"
+               "Exit status: 0 ok, 64 usage, 69 out of memory, 73 output failed, 78 config error.\n"
+               "See noticectl(1) and noticed.conf(5).\n");
+}
+
+static int usage_error(const char *format, const char *arg) {
+        fprintf(stderr, "noticectl: ");
+        fprintf(stderr, format, arg);
+        fprintf(stderr, "\nTry 'noticectl --help'.\n");
+        return EX_USAGE;
+}
+
+static int parse_date_arg(const char *option, const char *value, Date *ret) {
+        if (date_parse(value, ret) < 0) {
+                fprintf(stderr, "noticectl: %s '%s' is not a date (YYYY-MM-DD)\n", option, value);
+                return EX_USAGE;
+        }
+        return 0;
+}
+
+static int load_model(Context *ctx) {
+        ConfigErrors errors;
+        int r = config_load(ctx->config_path, &ctx->model, &errors);
+
+        for (size_t i = 0; i < errors.n; i++) {
+                const ConfigError *e = &errors.items[i];
+                if (e->line > 0)
+                        fprintf(stderr, "%s:%u: %s\n", e->file, e->line, e->message);
+                else
+                        fprintf(stderr, "%s: %s\n", e->file, e->message);
+        }
+        config_errors_done(&errors);
+        if (r == -ENOMEM) {
+                fprintf(stderr, "noticectl: out of memory reading %s\n", ctx->config_path);
+                return EX_UNAVAILABLE;
+        }
+        if (r < 0)
+                return EX_CONFIG;
+        if (!ctx->have_today) {
+                int32_t seconds, offset;
+                tz_unix_to_local(ctx->model->tz, (int64_t) time(NULL), &ctx->today, &seconds,
+                                 &offset);
+        }
+        return 0;
+}
+
+static int finish_output(void) {
+        if (fflush(stdout) != 0 || ferror(stdout)) {
+                fprintf(stderr, "noticectl: writing output failed: %s\n", strerror(errno));
+                return EX_CANTCREAT;
+        }
+        return 0;
+}
+
+/* One element of a JSON array per line, so that line tools work on the output too. */
+static int print_json_element(json_t *o, bool *first) {
+        int r;
+
+        if (!o)
+                return -ENOMEM;
+        fputs(*first ? "[\n" : ",\n", stdout);
+        *first = false;
+        r = json_dumpf(o, stdout, JSON_COMPACT);
+        json_decref(o);
+        return r < 0 ? -EIO : 0;
+}
+
+static void print_json_end(bool first) {
+        fputs(first ? "[]\n" : "\n]\n", stdout);
+}
+
+static int day_range_options(int argc, char **argv, const char *command, bool range_required,
+                             Date *from, Date *to, bool *have_from, bool *have_to, bool *json) {
+        static const struct option options[] = {
+                {"from", required_argument, NULL, 'f'},
+                {"to", required_argument, NULL, 't'},
+                {"json", no_argument, NULL, 'j'},
+                {"help", no_argument, NULL, 'h'},
+                {},
+        };
+        int c, r;
+
+        optind = 0; /* glibc: start a fresh scan of the command's own arguments */
+        while ((c = getopt_long(argc, argv, "+h", options, NULL)) >= 0) {
+                switch (c) {
+                case 'f':
+                        if ((r = parse_date_arg("--from", optarg, from)))
+                                return r;
+                        *have_from = true;
+                        break;
+                case 't':
+                        if ((r = parse_date_arg("--to", optarg, to)))
+                                return r;
+                        *have_to = true;
+                        break;
+                case 'j':
+                        *json = true;
+                        break;
+                case 'h':
+                        help();
+                        exit(EX_OK);
+                default:
+                        return usage_error("invalid option for '%s'", command);
+                }
+        }
+        if (optind < argc)
+                return usage_error("unexpected argument '%s'", argv[optind]);
+        if (range_required && (!*have_from || !*have_to))
+                return usage_error("'%s' needs --from DATE and --to DATE", command);
+        if (*have_from && *have_to && *from > *to)
+                return usage_error("--from is after --to%s", "");
+        return 0;
+}
+
+static int cmd_check(Context *ctx, int argc, char **argv) {
+        const Model *m;
+        int r;
+
+        if (argc > 1)
+                return usage_error("'check' takes no arguments, got '%s'", argv[1]);
+        if ((r = load_model(ctx)))
+                return r;
+        m = ctx->model;
+        printf("%s: ok: %zu commitment%s, %zu recipient%s, %zu transport%s, time zone %s\n",
+               ctx->config_path, m->n_commitments, m->n_commitments == 1 ? "" : "s",
+               m->n_recipients, m->n_recipients == 1 ? "" : "s", m->n_transports,
+               m->n_transports == 1 ? "" : "s", tz_name(m->tz));
+        return finish_output();
+}
+
+static void print_milestone_row(const Context *ctx, const Milestone *ms) {
+        const Model *m = ctx->model;
+        char date[DATE_STRING_MAX], cycle[12] = "-";
+
+        if (ms->cycle > 0)
+                (void) snprintf(cycle, sizeof(cycle), "%" PRIu32, ms->cycle);
+        printf("%-3s %s  %+6" PRId32 "  %-8s  %5s  %-22s %s\n",
+               render_weekday_short(m->language, ms->date), date_format(ms->date, date),
+               ms->date - ctx->today, milestone_kind_to_string(ms->kind), cycle,
+               m->commitments[ms->commitment].id, render_milestone_title(m, ms));
+}
+
+static int cmd_list(Context *ctx, int argc, char **argv) {
+        Date from = 0, to = 0;
+        bool have_from = false, have_to = false, json = false, first = true;
+        int r;
+
+        if ((r = day_range_options(argc, argv, "list", false, &from, &to, &have_from, &have_to,
+                                   &json)))
+                return r;
+        if ((r = load_model(ctx)))
+                return r;
+        if (!have_from)
+                from = ctx->today;
+        if (!have_to)
+                to = date_add(from, (Duration) {2, DURATION_YEARS});
+        if (from > to)
+                return usage_error("--from is after --to%s", "");
+        if (!json)
+                printf("%-14s  %6s  %-8s  %5s  %-22s %s\n", "DATE", "DAYS", "KIND", "CYCLE",
+                       "COMMITMENT", "TITLE");
+        for (Date w = from; w <= to; w += LIST_WINDOW_DAYS) {
+                Date w_to = to - w < LIST_WINDOW_DAYS ? to : w + LIST_WINDOW_DAYS - 1;
+                Milestone *ms = NULL;
+                size_t n = 0;
+
+                if (plan_milestones(ctx->model, w, w_to, &ms, &n) < 0) {
+                        fprintf(stderr, "noticectl: out of memory planning milestones\n");
+                        return EX_UNAVAILABLE;
+                }
+                for (size_t i = 0; i < n && r == 0; i++) {
+                        if (json)
+                                r = print_json_element(render_milestone_json(ctx->model, &ms[i]),
+                                                       &first);
+                        else
+                                print_milestone_row(ctx, &ms[i]);
+                }
+                free(ms);
+                if (r < 0) {
+                        fprintf(stderr, "noticectl: cannot write JSON: %s\n", strerror(-r));
+                        return r == -ENOMEM ? EX_UNAVAILABLE : EX_CANTCREAT;
+                }
+                if (to - w < LIST_WINDOW_DAYS)
+                        break;
+        }
+        if (json)
+                print_json_end(first);
+        return finish_output();
+}
+
+/* "mail,webhook:teams": the channels, as the JSON has them, joined for a table cell. */
+static void format_channels(const Model *m, const Recipient *rcpt, char *buf, size_t size) {
+        json_t *channels = render_channels_json(m, rcpt), *v;
+        size_t i, used = 0;
+
+        buf[0] = '\0';
+        json_array_foreach(channels, i, v) {
+                int n = snprintf(buf + used, size - used, "%s%s", i ? "," : "",
+                                 json_string_value(v));
+                if (n < 0 || (size_t) n >= size - used)
+                        break; /* a table cell may be cut; the JSON never is */
+                used += (size_t) n;
+        }
+        json_decref(channels);
+}
+
+static void print_reminder_row(const Context *ctx, const Reminder *r) {
+        const Model *m = ctx->model;
+        const Commitment *c = &m->commitments[r->milestone.commitment];
+        const Recipient *rcpt = &m->recipients[r->recipient];
+        char date[DATE_STRING_MAX], milestone[DATE_STRING_MAX], offset[DURATION_STRING_MAX];
+        char channels[128], cycle[12] = "-", cost[2 * RENDER_MONEY_MAX + 8] = "";
+        char lo[RENDER_MONEY_MAX], hi[RENDER_MONEY_MAX];
+        int32_t seconds = (int32_t) ((r->at + r->utc_offset) % 86400 + 86400) % 86400;
+        int64_t min, max;
+
+        if (r->milestone.cycle > 0)
+                (void) snprintf(cycle, sizeof(cycle), "%" PRIu32, r->milestone.cycle);
+        format_channels(m, rcpt, channels, sizeof(channels));
+        if (model_yearly_cost_cents(c, rcpt, &min, &max)) {
+                render_money(m->language, c->cost.currency, min, lo);
+                if (min == max)
+                        (void) snprintf(cost, sizeof(cost), "%s", lo);
+                else
+                        (void) snprintf(cost, sizeof(cost), "%s – %s", lo,
+                                        render_money(m->language, c->cost.currency, max, hi));
+        }
+        printf("%-3s %s %02d:%02d  %+6" PRId32 "  %-8s  %5s  %-22s %s %6s  %-16s %-18s %s\n",
+               render_weekday_short(m->language, r->date), date_format(r->date, date),
+               (int) (seconds / 3600), (int) (seconds / 60 % 60), r->date - ctx->today,
+               r->overdue ? "overdue" : milestone_kind_to_string(r->milestone.kind), cycle,
+               c->id, date_format(r->milestone.date, milestone), render_offset(r, offset),
+               rcpt->id, channels, cost);
+}
+
+static int cmd_simulate(Context *ctx, int argc, char **argv) {
+        Date from = 0, to = 0;
+        bool have_from = false, have_to = false, json = false, first = true;
+        int r;
+
+        if ((r = day_range_options(argc, argv, "simulate", true, &from, &to, &have_from, &have_to,
+                                   &json)))
+                return r;
+        if ((r = load_model(ctx)))
+                return r;
+        if (!json)
+                printf("%-20s  %6s  %-8s  %5s  %-22s %-10s %6s  %-16s %-18s %s\n", "AT", "DAYS",
+                       "KIND", "CYCLE", "COMMITMENT", "MILESTONE", "OFFSET", "RECIPIENT",
+                       "CHANNELS", "PAYS A YEAR");
+        /* Windows of local dates: reminders sort by instant, and every instant of a later local
+         * date is later, so printing window after window keeps the whole output sorted. */
+        for (Date w = from; w <= to; w += SIMULATE_WINDOW_DAYS) {
+                Date w_to = to - w < SIMULATE_WINDOW_DAYS ? to : w + SIMULATE_WINDOW_DAYS - 1;
+                Reminder *rs = NULL;
+                size_t n = 0;
+
+                if (plan_reminders(ctx->model, w, w_to, NULL, NULL, &rs, &n) < 0) {
+                        fprintf(stderr, "noticectl: out of memory planning reminders\n");
+                        return EX_UNAVAILABLE;
+                }
+                for (size_t i = 0; i < n && r == 0; i++) {
+                        if (json)
+                                r = print_json_element(render_reminder_json(ctx->model, &rs[i]),
+                                                       &first);
+                        else
+                                print_reminder_row(ctx, &rs[i]);
+                }
+                free(rs);
+                if (r < 0) {
+                        fprintf(stderr, "noticectl: cannot write JSON: %s\n", strerror(-r));
+                        return r == -ENOMEM ? EX_UNAVAILABLE : EX_CANTCREAT;
+                }
+                if (to - w < SIMULATE_WINDOW_DAYS)
+                        break;
+        }
+        if (json)
+                print_json_end(first);
+        return finish_output();
+}
+
+int main(int argc, char **argv) {
+        static const struct option options[] = {
+                {"config", required_argument, NULL, 'c'},
+                {"today", required_argument, NULL, 'T'},
+                {"help", no_argument, NULL, 'h'},
+                {"version", no_argument, NULL, 'V'},
+                {},
+        };
+        Context ctx = {.config_path = DEFAULT_CONFIG};
+        const char *command;
+        int c, r;
+
+        while ((c = getopt_long(argc, argv, "+c:hV", options, NULL)) >= 0) {
+                switch (c) {
+                case 'c':
+                        ctx.config_path = optarg;
+                        break;
+                case 'T':
+                        if ((r = parse_date_arg("--today", optarg, &ctx.today)))
+                                return r;
+                        ctx.have_today = true;
+                        break;
+                case 'h':
+                        help();
+                        return EX_OK;
+                case 'V':
+                        printf("noticectl %s\n", NOTICED_VERSION);
+                        return EX_OK;
+                default:
+                        fprintf(stderr, "Try 'noticectl --help'.\n");
+                        return EX_USAGE;
+                }
+        }
+        if (optind >= argc)
+                return usage_error("no command given%s", "");
+        command = argv[optind];
+        argc -= optind;
+        argv += optind;
+        if (strcmp(command, "check") == 0)
+                r = cmd_check(&ctx, argc, argv);
+        else if (strcmp(command, "list") == 0)
+                r = cmd_list(&ctx, argc, argv);
+        else if (strcmp(command, "simulate") == 0)
+                r = cmd_simulate(&ctx, argc, argv);
+        else
+                r = usage_error("unknown command '%s'", command);
+        model_free(ctx.model);
+        return r;
+}

@@ -1,0 +1,164 @@
+/* IANA time zones through the C library.
+ *
+ * Why not parse TZif ourselves: glibc already reads and caches the zone file, including the POSIX
+ * rule in its footer that covers dates past the last listed transition; duplicating that would be
+ * a second, less tested time zone implementation.  What glibc lacks is a defined answer for local
+ * times that occur twice or never (mktime with tm_isdst = -1 may pick either), so the mapping
+ * from local to Unix time is done here from the offsets localtime_r() reports around the date. */
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "noticed/tz.h"
+
+struct Tz {
+        char *name;
+        char *tz_env; /* ":NAME", the form of TZ that names a zone file */
+};
+
+/* A zone name is a relative path of letters, digits and "._+-", without "." or ".." parts. */
+static bool tz_name_is_valid(const char *name) {
+        const char *part = name;
+
+        if (!*name || strlen(name) > 255 || name[0] == '/')
+                return false;
+        for (const char *p = name;; p++) {
+                if (*p == '/' || *p == '\0') {
+                        size_t len = (size_t) (p - part);
+                        if (len == 0 || (len == 1 && part[0] == '.') ||
+                            (len == 2 && part[0] == '.' && part[1] == '.'))
+                                return false;
+                        if (*p == '\0')
+                                return true;
+                        part = p + 1;
+                        continue;
+                }
+                if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+                      (*p >= '0' && *p <= '9') || strchr("._+-", *p)))
+                        return false;
+        }
+}
+
+/* glibc silently falls back to UTC for a zone it cannot read, so check the file ourselves. */
+static int tz_file_check(const char *name) {
+        const char *dir = getenv("TZDIR");
+        char path[4096], magic[4];
+        FILE *f;
+        size_t n;
+
+        if (!dir || !*dir)
+                dir = "/usr/share/zoneinfo";
+        if ((size_t) snprintf(path, sizeof(path), "%s/%s", dir, name) >= sizeof(path))
+                return -EINVAL;
+        f = fopen(path, "re");
+        if (!f)
+                return errno == ENOENT || errno == ENOTDIR || errno == EISDIR ? -ENOENT : -errno;
+        n = fread(magic, 1, sizeof(magic), f);
+        (void) fclose(f);
+        return n == sizeof(magic) && memcmp(magic, "TZif", 4) == 0 ? 0 : -ENOENT;
+}
+
+int tz_load(const char *name, Tz **ret) {
+        Tz *tz;
+        int r;
+
+        if (!tz_name_is_valid(name))
+                return -EINVAL;
+        r = tz_file_check(name);
+        if (r < 0)
+                return r;
+        tz = calloc(1, sizeof(*tz));
+        if (!tz)
+                return -ENOMEM;
+        tz->name = strdup(name);
+        if (!tz->name || asprintf(&tz->tz_env, ":%s", name) < 0) {
+                tz->tz_env = NULL;
+                return tz_free(tz), -ENOMEM;
+        }
+        *ret = tz;
+        return 0;
+}
+
+Tz *tz_free(Tz *tz) {
+        if (tz) {
+                free(tz->name);
+                free(tz->tz_env);
+                free(tz);
+        }
+        return NULL;
+}
+
+const char *tz_name(const Tz *tz) {
+        return tz->name;
+}
+
+/* Makes tz the process's zone.  glibc re-reads the zone file only when TZ changes. */
+static void tz_activate(const Tz *tz) {
+        const char *current = getenv("TZ");
+
+        if (!current || strcmp(current, tz->tz_env) != 0) {
+                (void) setenv("TZ", tz->tz_env, 1);
+                tzset();
+        }
+}
+
+static int32_t utc_offset_at(int64_t t) {
+        time_t tt = (time_t) t;
+        struct tm tm;
+
+        if (!localtime_r(&tt, &tm))
+                return 0;
+        return (int32_t) tm.tm_gmtoff;
+}
+
+void tz_local_to_unix(const Tz *tz, Date date, int32_t seconds, int64_t *ret_unix,
+                      int32_t *ret_utc_offset) {
+        /* The local wall time read as if it were UTC; the true instant is that minus the offset.
+         * Offsets a day before and after bracket any transition near the date. */
+        int64_t wall = (int64_t) date * 86400 + seconds;
+        int32_t before, after, offset;
+
+        tz_activate(tz);
+        before = utc_offset_at(wall - 86400);
+        after = utc_offset_at(wall + 86400);
+        if (utc_offset_at(wall - before) == before)
+                offset = before; /* valid in the earlier offset: also the earlier of two */
+        else if (utc_offset_at(wall - after) == after)
+                offset = after;
+        else
+                offset = before; /* in the gap: read with the old offset, lands past the jump */
+        *ret_unix = wall - offset;
+        *ret_utc_offset = utc_offset_at(*ret_unix);
+}
+
+void tz_unix_to_local(const Tz *tz, int64_t unix_time, Date *ret_date, int32_t *ret_seconds,
+                      int32_t *ret_utc_offset) {
+        int32_t offset;
+        int64_t wall;
+
+        tz_activate(tz);
+        offset = utc_offset_at(unix_time);
+        wall = unix_time + offset;
+        /* Floor division: wall times before 1970 are negative. */
+        *ret_date = (Date) ((wall >= 0 ? wall : wall - 86399) / 86400);
+        *ret_seconds = (int32_t) (wall - (int64_t) *ret_date * 86400);
+        *ret_utc_offset = offset;
+}
+
+char *tz_format_rfc3339(int64_t unix_time, int32_t utc_offset, char buf[static TZ_TIMESTAMP_MAX]) {
+        int64_t wall = unix_time + utc_offset;
+        Date date = (Date) ((wall >= 0 ? wall : wall - 86399) / 86400);
+        int32_t secs = (int32_t) (wall - (int64_t) date * 86400);
+        int32_t off = (utc_offset < 0 ? -utc_offset : utc_offset) % 86400; /* real ones are < 15 h */
+        char d[DATE_STRING_MAX];
+
+        (void) snprintf(buf, TZ_TIMESTAMP_MAX, "%sT%02d:%02d:%02d%c%02d:%02d", date_format(date, d),
+                        (int) (secs / 3600), (int) (secs / 60 % 60), (int) (secs % 60),
+                        utc_offset < 0 ? '-' : '+', (int) (off / 3600), (int) (off / 60 % 60));
+        return buf;
+}

@@ -1,0 +1,195 @@
+/* Shape checks for strings that reach mail headers, URLs and identities.
+ *
+ * Kept deliberately strict and ASCII where the wire format is ASCII (addresses, hosts): a value
+ * this refuses is reported with its config line, which is far cheaper than a relay or a webhook
+ * receiver refusing it on a deadline day. */
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "noticed/validate.h"
+
+static bool is_alnum(char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+bool validate_header_text(const char *s) {
+        const unsigned char *p = (const unsigned char *) s;
+
+        while (*p) {
+                uint32_t cp;
+                int extra;
+
+                if (*p < 0x80) {
+                        if (*p < 0x20 || *p == 0x7f)
+                                return false;
+                        p++;
+                        continue;
+                }
+                if ((*p & 0xe0) == 0xc0)
+                        cp = *p & 0x1f, extra = 1;
+                else if ((*p & 0xf0) == 0xe0)
+                        cp = *p & 0x0f, extra = 2;
+                else if ((*p & 0xf8) == 0xf0)
+                        cp = *p & 0x07, extra = 3;
+                else
+                        return false;
+                p++;
+                for (int i = 0; i < extra; i++, p++) {
+                        if ((*p & 0xc0) != 0x80)
+                                return false;
+                        cp = (cp << 6) | (*p & 0x3f);
+                }
+                /* Overlong forms, surrogates, beyond Unicode, and the C1 controls. */
+                if ((extra == 1 && cp < 0x80) || (extra == 2 && cp < 0x800) ||
+                    (extra == 3 && cp < 0x10000) || (cp >= 0xd800 && cp <= 0xdfff) ||
+                    cp > 0x10ffff || (cp >= 0x80 && cp <= 0x9f))
+                        return false;
+        }
+        return true;
+}
+
+bool validate_id(const char *s) {
+        size_t n = strlen(s);
+
+        if (n == 0 || n > 64 || !is_alnum(s[0]))
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if (!is_alnum(s[i]) && !strchr("._-", s[i]))
+                        return false;
+        return true;
+}
+
+bool validate_credential_name(const char *s) {
+        return validate_id(s);
+}
+
+/* Letters, digits and '-' in labels separated by single dots; no leading or trailing dot. */
+static bool validate_domain(const char *s, size_t n) {
+        bool label_start = true;
+
+        if (n == 0 || n > 253)
+                return false;
+        for (size_t i = 0; i < n; i++) {
+                if (s[i] == '.') {
+                        if (label_start)
+                                return false;
+                        label_start = true;
+                } else if (is_alnum(s[i]) || s[i] == '-') {
+                        label_start = false;
+                } else
+                        return false;
+        }
+        return !label_start;
+}
+
+static bool validate_dot_atom(const char *s, size_t n) {
+        bool atom_start = true;
+
+        if (n == 0 || n > 64)
+                return false;
+        for (size_t i = 0; i < n; i++) {
+                if (s[i] == '.') {
+                        if (atom_start)
+                                return false;
+                        atom_start = true;
+                } else if (is_alnum(s[i]) || strchr("!#$%&'*+/=?^_`{|}~-", s[i])) {
+                        atom_start = false;
+                } else
+                        return false;
+        }
+        return !atom_start;
+}
+
+static bool validate_address_range(const char *s, size_t n) {
+        const char *at = memchr(s, '@', n);
+        size_t local, domain;
+
+        if (!at || memchr(at + 1, '@', n - (size_t) (at - s) - 1))
+                return false;
+        local = (size_t) (at - s);
+        domain = n - local - 1;
+        if (!validate_dot_atom(s, local))
+                return false;
+        if (domain > 2 && at[1] == '[' && s[n - 1] == ']') {
+                for (size_t i = 2; i < domain; i++)
+                        if (!is_alnum(at[i]) && !strchr(".:", at[i]))
+                                return false;
+                return true;
+        }
+        return validate_domain(at + 1, domain);
+}
+
+bool validate_mail_address(const char *s) {
+        return validate_address_range(s, strlen(s));
+}
+
+bool validate_mailbox(const char *s) {
+        const char *lt = strchr(s, '<');
+        size_t n = strlen(s);
+
+        if (!validate_header_text(s))
+                return false;
+        if (!lt)
+                return validate_address_range(s, n);
+        if (n < 2 || s[n - 1] != '>' || strchr(lt + 1, '<') || strchr(s, '"'))
+                return false;
+        for (const char *p = s; p < lt; p++)
+                if (*p == '>')
+                        return false;
+        return validate_address_range(lt + 1, (size_t) (s + n - 1 - lt - 1));
+}
+
+bool validate_url_host(const char *url, char *host, size_t host_size) {
+        const char *p = strstr(url, "://"), *start, *end;
+        size_t n;
+
+        if (!p || !validate_header_text(url) || strchr(url, ' '))
+                return false;
+        start = p + 3;
+        if (*start == '[') {
+                end = strchr(start, ']');
+                if (!end)
+                        return false;
+                start++;
+                p = end + 1;
+        } else {
+                end = start + strcspn(start, ":/?#");
+                p = end;
+        }
+        n = (size_t) (end - start);
+        if (n == 0 || n >= host_size || memchr(start, '@', n))
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if (!is_alnum(start[i]) && !strchr(".-:", start[i]))
+                        return false;
+        if (*p == ':') {
+                char *port_end;
+                long port = strtol(p + 1, &port_end, 10);
+                if (port_end == p + 1 || port < 1 || port > 65535 || (*port_end && *port_end != '/'))
+                        return false;
+                p = port_end;
+        }
+        if (*p && *p != '/' && *p != '?')
+                return false;
+        memcpy(host, start, n);
+        host[n] = '\0';
+        return true;
+}
+
+bool validate_host_is_loopback(const char *host) {
+        if (strcmp(host, "localhost") == 0 || strcmp(host, "::1") == 0)
+                return true;
+        if (strncmp(host, "127.", 4) == 0) {
+                int parts = 1;
+                for (const char *p = host + 4; *p; p++) {
+                        if (*p == '.')
+                                parts++;
+                        else if (*p < '0' || *p > '9')
+                                return false;
+                }
+                return parts == 4;
+        }
+        return false;
+}

@@ -1,0 +1,147 @@
+#pragma once
+/* The model: a validated configuration as plain data.
+ *
+ * config_load() builds it from the config file; plan, render and the tools only read it.  Ids
+ * are resolved to indices at load time, so nothing downstream looks names up or meets a dangling
+ * reference.  Every string here has passed the header-safety check (no CR, LF or other control
+ * characters).  Strings and arrays are owned by the model; model_free() releases everything. */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "noticed/calendar.h"
+#include "noticed/date.h"
+#include "noticed/tz.h"
+
+typedef enum Language {
+        LANGUAGE_NL,
+        LANGUAGE_EN,
+} Language;
+
+typedef enum Renewal {
+        RENEWAL_NONE,
+        RENEWAL_TACIT,
+        RENEWAL_INDEFINITE,
+} Renewal;
+
+typedef enum TransportKind {
+        TRANSPORT_SMTP,     /* smtp://, STARTTLS unless tls = "none" to a loopback host */
+        TRANSPORT_SMTPS,    /* smtps://, implicit TLS */
+        TRANSPORT_MAILDIR,  /* maildir:PATH */
+        TRANSPORT_SENDMAIL, /* sendmail: */
+        TRANSPORT_HTTP,     /* http:// webhook */
+        TRANSPORT_HTTPS,    /* https:// webhook */
+} TransportKind;
+
+typedef enum TlsMode {
+        TLS_DEFAULT,  /* STARTTLS required for smtp://, implicit for smtps://, per URL for HTTP */
+        TLS_NONE,     /* plaintext smtp://, only to a loopback host */
+} TlsMode;
+
+#define POLICY_MAX_OFFSETS 32
+
+typedef struct Policy {
+        Duration *offsets; /* 1..POLICY_MAX_OFFSETS, sorted longest first, unique */
+        size_t n_offsets;
+        int32_t send_time; /* seconds after local midnight */
+        bool working_days_only;
+} Policy;
+
+typedef struct Transport {
+        char *id;
+        TransportKind kind;
+        char *url;
+        char *from;                /* NULL unless set; required on the mail_via transport */
+        char *username;            /* NULL unless set */
+        char *password_credential; /* NULL unless set */
+        char *secret_credential;   /* NULL unless set */
+        TlsMode tls;
+        unsigned line;
+} Transport;
+
+typedef struct Recipient {
+        char *id;
+        char *name;
+        int64_t population; /* -1 when not given */
+        Language language;
+        char **mail;
+        size_t n_mail;
+        size_t *webhooks; /* indices into Model.transports */
+        size_t n_webhooks;
+        uint32_t rank; /* position in id order: sorting by rank sorts by id */
+        unsigned line;
+} Recipient;
+
+typedef struct OneOffDeadline {
+        char *id;
+        Date date; /* as written; plan applies deadline_shift */
+        char *title;
+} OneOffDeadline;
+
+typedef struct Cost {
+        bool set;
+        int64_t rate_min_micro; /* per inhabitant per year, in millionths of the currency unit */
+        int64_t rate_max_micro;
+        char currency[4]; /* ISO 4217 */
+        Date from;
+} Cost;
+
+typedef struct Commitment {
+        char *id;
+        char *title;
+        char *counterparty; /* NULL unless set */
+        char *reference;    /* NULL unless set */
+        Date start;
+        Duration term;
+        Renewal renewal;
+        Duration renewal_term; /* term when not set */
+        bool has_notice;       /* notice is required unless renewal = "none" */
+        Duration notice;
+        Duration decision_lead; /* 0d when not set */
+        bool has_review;
+        Duration review_every;
+        Shift deadline_shift;
+        Policy policy; /* the global policy overridden key by key */
+        size_t *participants; /* indices into Model.recipients */
+        size_t n_participants;
+        size_t *reviewers;
+        size_t n_reviewers;
+        size_t *escalate_to;
+        size_t n_escalate_to;
+        Cost cost;
+        OneOffDeadline *deadlines;
+        size_t n_deadlines;
+        bool has_terminated;
+        Date terminated; /* the day notice was served */
+        uint32_t rank;   /* position in id order */
+        unsigned line;
+} Commitment;
+
+typedef struct Model {
+        char *path; /* the config file it came from */
+        Tz *tz;
+        Language language;
+        Calendar *calendar;
+        Transport *transports;
+        size_t n_transports;
+        bool has_mail_via;
+        size_t mail_via; /* index into transports when has_mail_via */
+        Recipient *recipients; /* in config order */
+        size_t n_recipients;
+        Commitment *commitments; /* in config order */
+        size_t n_commitments;
+} Model;
+
+Model *model_free(Model *m);
+
+int language_from_string(const char *s, Language *ret); /* 0 or -EINVAL */
+const char *language_to_string(Language language);
+const char *renewal_to_string(Renewal renewal);
+const char *transport_kind_to_string(TransportKind kind);
+bool transport_kind_carries_mail(TransportKind kind);
+
+/* The yearly amount a recipient pays under a cost, in cents, as the range [min, max].
+ * Returns false when the commitment has no cost or the recipient no population. */
+bool model_yearly_cost_cents(const Commitment *c, const Recipient *r, int64_t *ret_min,
+                             int64_t *ret_max);

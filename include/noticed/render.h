@@ -1,0 +1,31 @@
+#pragma once
+/* Rendering: milestones and reminders as the words, numbers and JSON people and programs read.
+ *
+ * JSON is built with jansson (one encoder for every JSON we write); money is formatted from
+ * integer cents so that no rounding happens here.  Pure: values in, strings or json_t out. */
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "noticed/model.h"
+#include "noticed/plan.h"
+
+#define RENDER_MONEY_MAX 48
+
+/* "ma", "di", ... or "Mon", "Tue", ... */
+const char *render_weekday_short(Language language, Date d);
+/* "€ 12.660,88" (nl) or "€12,660.88" (en); other currencies by code: "USD 1,000.00". */
+char *render_money(Language language, const char currency[4], int64_t cents,
+                   char buf[static RENDER_MONEY_MAX]);
+/* "30d" before the milestone; "+1d" after it for an overdue message. */
+char *render_offset(const Reminder *r, char buf[static DURATION_STRING_MAX]);
+/* The deadline's own title, or the commitment's. */
+const char *render_milestone_title(const Model *m, const Milestone *ms);
+/* The channels a recipient is reached by, as a JSON array of strings: "mail" (through mail_via)
+ * and "webhook:NAME" for each of its webhooks.  NULL only when out of memory. */
+json_t *render_channels_json(const Model *m, const Recipient *r);
+
+/* The contract's objects (DESIGN.md, noticectl): NULL only when out of memory. */
+json_t *render_milestone_json(const Model *m, const Milestone *ms);
+json_t *render_reminder_json(const Model *m, const Reminder *r);

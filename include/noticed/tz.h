@@ -1,0 +1,32 @@
+#pragma once
+/* IANA time zones: local civil time <-> instants.
+ *
+ * tz_load() checks the name against the system's zoneinfo (it reads the disk once, at load);
+ * after that, conversions are computed from the C library's already loaded zone and touch
+ * nothing outside the process.  glibc keeps one active zone per process (TZ); a Tz makes itself
+ * the active one when used, so two Tz objects may coexist (the old and the new config during a
+ * reload) at the cost of a reload of the zone file on each switch. */
+
+#include <stdint.h>
+
+#include "noticed/date.h"
+
+typedef struct Tz Tz;
+
+/* Returns 0, -EINVAL for a malformed name, -ENOENT when the zone is not installed, -ENOMEM. */
+int tz_load(const char *name, Tz **ret);
+Tz *tz_free(Tz *tz);
+const char *tz_name(const Tz *tz);
+
+/* Local date and seconds after midnight -> Unix time and the UTC offset in force (seconds east).
+ * A local time that occurs twice (autumn) maps to the earlier instant; one that does not exist
+ * (spring gap) maps to the instant the clock jumps past it, i.e. it moves forward by the gap. */
+void tz_local_to_unix(const Tz *tz, Date date, int32_t seconds, int64_t *ret_unix,
+                      int32_t *ret_utc_offset);
+/* Unix time -> local date, seconds after midnight and UTC offset. */
+void tz_unix_to_local(const Tz *tz, int64_t unix_time, Date *ret_date, int32_t *ret_seconds,
+                      int32_t *ret_utc_offset);
+
+#define TZ_TIMESTAMP_MAX 40 /* "YYYY-MM-DDTHH:MM:SS+hh:mm" (25) and room gcc can prove */
+/* RFC 3339 local time with offset, as the JSON contract writes `at`. */
+char *tz_format_rfc3339(int64_t unix_time, int32_t utc_offset, char buf[static TZ_TIMESTAMP_MAX]);

@@ -1,0 +1,30 @@
+#pragma once
+/* Validators for strings that leave the process: mail headers, addresses, URLs, identifiers.
+ *
+ * Every string from the config passes validate_header_text() before it can reach a mail header,
+ * a URL or a JSON body (STYLE rule 8); the others check the shape of one kind of value.  They
+ * return true or false and never log: the caller knows the file and line to report.  Pure. */
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Valid UTF-8 without control characters (C0 including CR, LF and TAB, DEL, C1). */
+bool validate_header_text(const char *s);
+/* An identifier used in reminder identities, Message-IDs and file names: 1 to 64 of
+ * [A-Za-z0-9._-], starting with a letter or digit. */
+bool validate_id(const char *s);
+/* An addr-spec "local@domain" in ASCII: dot-atom local part, domain of letters, digits, '-' and
+ * dots (no empty labels), or a bracketed IP literal. */
+bool validate_mail_address(const char *s);
+/* "addr" or "Display Name <addr>" as written in a From header; the display name may be any header
+ * text without '<', '>' or '"' (render quotes or encodes it). */
+bool validate_mailbox(const char *s);
+/* A credential name for $CREDENTIALS_DIRECTORY: like an id, but without a leading dot. */
+bool validate_credential_name(const char *s);
+
+/* The host of "scheme://host[:port][/path]" with a valid port (1..65535) and no user info,
+ * spaces or control characters.  Copies the host (without IPv6 brackets) into host and returns
+ * true; false when the URL is malformed or the host does not fit. */
+bool validate_url_host(const char *url, char *host, size_t host_size);
+/* localhost, 127.0.0.0/8 or ::1. */
+bool validate_host_is_loopback(const char *host);

@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# noticectl as users run it: exit codes, messages, tables and the golden JSON of the Twente case.
+# Runs the built binary ($NOTICECTL) against the shipped config and small configs made here.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+noticectl=${NOTICECTL:-$top/build/noticectl}
+[[ $noticectl = /* ]] || noticectl=$top/$noticectl
+conf=$top/etc/noticed/noticed.conf
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+passed=0 failed=0
+
+ok() { passed=$((passed + 1)); echo "ok - $1"; }
+not_ok() { failed=$((failed + 1)); echo "not ok - $1"; [ -n "${2:-}" ] && sed 's/^/#   /' <<<"$2"; }
+
+# run NAME EXPECTED_STATUS CMD...: runs CMD, keeps stdout/stderr in $out/$err, checks the status.
+run() {
+        local name=$1 want=$2; shift 2
+        "$@" >"$tmp/out" 2>"$tmp/err"
+        status=$?
+        out=$(cat "$tmp/out") err=$(cat "$tmp/err")
+        if [ "$status" -eq "$want" ]; then ok "$name"; else not_ok "$name (exit $status, wanted $want)" "$err"; fi
+}
+contains() { # NAME HAYSTACK NEEDLE
+        if grep -qF -- "$3" <<<"$2"; then ok "$1"; else not_ok "$1" "missing: $3"; fi
+}
+same_file() { # NAME EXPECTED ACTUAL
+        if diff -u "$2" "$3" >"$tmp/diff"; then ok "$1"; else not_ok "$1" "$(head -40 "$tmp/diff")"; fi
+}
+
+# --- golden JSON of the founding case (review changes to these files line by line) ---
+"$noticectl" -c "$conf" list --from 2017-11-01 --to 2021-12-31 --json >"$tmp/list.json"
+same_file "list --json of the Twente case matches tests/golden/list-twente.json" \
+        "$top/tests/golden/list-twente.json" "$tmp/list.json"
+"$noticectl" -c "$conf" simulate --from 2017-11-01 --to 2021-12-31 --json >"$tmp/sim.json"
+same_file "simulate --json of the Twente case matches tests/golden/simulate-twente.json" \
+        "$top/tests/golden/simulate-twente.json" "$tmp/sim.json"
+for f in list sim; do
+        if /usr/bin/python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$tmp/$f.json" 2>"$tmp/err"; then
+                ok "$f output is one valid JSON document"
+        else not_ok "$f output is one valid JSON document" "$(cat "$tmp/err")"; fi
+done
+run "simulate over an empty range prints an empty JSON array" 0 \
+        "$noticectl" -c "$conf" simulate --from 2030-01-01 --to 2030-01-01 --json
+[ "$out" = "[]" ] && ok "empty JSON array is []" || not_ok "empty JSON array is []" "$out"
+
+# --- check ---
+run "check accepts the shipped config" 0 "$noticectl" -c "$conf" check
+contains "check reports what it loaded" "$out" "1 commitment, 16 recipients"
+run "check accepts the schema example of DESIGN.md" 0 "$noticectl" -c "$here/design-example.conf" check
+run "check of a missing file exits 78" 78 "$noticectl" -c "$tmp/nope.conf" check
+contains "a missing file is named with the reason" "$err" "$tmp/nope.conf: No such file or directory"
+cat >"$tmp/bad.conf" <<'CONF'
+recipients = (
+  { id = "a"; name = "A"; mail = ["a@x.example"]; population = -3; }
+);
+commitments = (
+  { id = "c"; title = "C"; start = "2019-02-30"; term = "2q"; renewal = "tacit"; notice = "6m";
+    participants = ["a", "b"]; colour = "red"; }
+);
+CONF
+run "check of a config with errors exits 78" 78 "$noticectl" -c "$tmp/bad.conf" check
+contains "every error is reported: population" "$err" "$tmp/bad.conf:2: population -3 must be between 0 and 1000000000"
+contains "every error is reported: mail_via" "$err" "$tmp/bad.conf:2: recipient 'a' has mail addresses but no mail_via transport is set"
+contains "every error is reported: date" "$err" "$tmp/bad.conf:5: '2019-02-30' is not a date"
+contains "every error is reported: duration" "$err" "$tmp/bad.conf:5: 'term' = \"2q\" is not a duration"
+contains "every error is reported: unknown recipient" "$err" "$tmp/bad.conf:6: participants: unknown recipient 'b'"
+contains "every error is reported: unknown key" "$err" "$tmp/bad.conf:6: unknown key 'colour' in commitment"
+printf 'recipients = (\n  { id = "a" \n);\n' >"$tmp/syntax.conf"
+run "a syntax error exits 78" 78 "$noticectl" -c "$tmp/syntax.conf" check
+contains "a syntax error names file and line" "$err" "$tmp/syntax.conf:3: syntax error"
+
+# --- usage ---
+run "--help exits 0" 0 "$noticectl" --help
+contains "--help lists the commands" "$out" "simulate --from D --to D [--json]"
+run "--version exits 0" 0 "$noticectl" --version
+contains "--version names the program" "$out" "noticectl "
+run "no command is a usage error" 64 "$noticectl" -c "$conf"
+run "an unknown command is a usage error" 64 "$noticectl" -c "$conf" frobnicate
+run "an unknown option is a usage error" 64 "$noticectl" -c "$conf" list --frob
+run "a bad --from date is a usage error" 64 "$noticectl" -c "$conf" list --from 2019-02-30
+contains "a bad date is named" "$err" "--from '2019-02-30' is not a date"
+run "simulate without --to is a usage error" 64 "$noticectl" -c "$conf" simulate --from 2020-01-01
+run "--from after --to is a usage error" 64 "$noticectl" -c "$conf" list --from 2021-01-01 --to 2020-01-01
+run "a stray argument is a usage error" 64 "$noticectl" -c "$conf" list extra
+run "a bad --today is a usage error" 64 "$noticectl" -c "$conf" --today tomorrow list
+
+# --- tables for people ---
+run "list defaults to today .. today + 2y" 0 "$noticectl" -c "$conf" --today 2020-05-01 list
+contains "list shows the Dutch weekday and days from today" "$out" "di  2020-05-19     +18  decision      1  burgernet-twente"
+contains "list reaches two years ahead" "$out" "2021-12-31"
+dates=$(awk 'NR > 1 { print $2 }' <<<"$out")
+if [ "$(head -1 <<<"$dates")" = 2020-05-19 ] && [ "$(tail -1 <<<"$dates")" = 2022-01-01 ]; then
+        ok "list stays inside today .. today + 2y (2020-05-01 .. 2022-05-01)"
+else not_ok "list stays inside today .. today + 2y (2020-05-01 .. 2022-05-01)" "$dates"; fi
+run "simulate prints a table" 0 "$noticectl" -c "$conf" --today 2020-04-01 simulate --from 2020-04-17 --to 2020-04-17
+contains "simulate shows what Enschede pays a year" "$out" "enschede         mail,webhook:enschede-teams € 12.660,88 – € 15.826,10"
+contains "simulate shows the 30d decision reminder moved off Sunday to Friday" "$out" "vr  2020-04-17 09:00     +16  decision      1  burgernet-twente       2020-05-19    30d  almelo"
+
+echo "cli: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
