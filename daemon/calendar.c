@@ -165,21 +165,24 @@ bool calendar_is_working_day(const Calendar *c, Date d) {
         return date_weekday(d) <= 5 && !calendar_is_holiday(c, d);
 }
 
-/* Extra dates can make long runs of non-working days, but not longer than the extra list plus
- * the weekends and holidays between them, so the walks below always end within the date range;
- * they stop at the range bounds rather than run past them. */
+/* Extra dates can make long runs of non-working days, but every run ends, so these walks end;
+ * at the ends of the date range they stop at the bound itself rather than step past it. */
 Date calendar_previous_working_day(const Calendar *c, Date d) {
-        do
+        while (d > DATE_MIN) {
                 d--;
-        while (d > DATE_MIN && !calendar_is_working_day(c, d));
-        return d;
+                if (calendar_is_working_day(c, d))
+                        return d;
+        }
+        return DATE_MIN;
 }
 
 Date calendar_next_working_day(const Calendar *c, Date d) {
-        do
+        while (d < DATE_MAX) {
                 d++;
-        while (d < DATE_MAX && !calendar_is_working_day(c, d));
-        return d;
+                if (calendar_is_working_day(c, d))
+                        return d;
+        }
+        return DATE_MAX;
 }
 
 Date calendar_shift(const Calendar *c, Date d, Shift shift) {

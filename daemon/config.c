@@ -20,11 +20,13 @@
 
 typedef struct Loader {
         const char *path;
+        const char *include_dir; /* where libconfig resolved relative @include names */
         ConfigErrors *errors;
         size_t errors_allocated;
         bool out_of_memory;
         Model *model;
         size_t *recipients_by_id; /* indices into model->recipients, sorted by id */
+        bool recipients_unusable; /* 'recipients' itself is broken: skip follow-on errors */
 } Loader;
 
 typedef enum ValueType {
@@ -57,10 +59,19 @@ static unsigned setting_line(const config_setting_t *s) {
         return 0;
 }
 
-static const char *setting_file(const Loader *ld, const config_setting_t *s) {
-        for (; s; s = config_setting_parent(s))
-                if (config_setting_source_file(s))
-                        return config_setting_source_file(s);
+/* The file a setting came from.  libconfig records an @include name as written; a relative
+ * one is reported with the directory it was found in, so that FILE:LINE can be opened. */
+static const char *setting_file(const Loader *ld, const config_setting_t *s, char **owned) {
+        *owned = NULL;
+        for (; s; s = config_setting_parent(s)) {
+                const char *f = config_setting_source_file(s);
+                if (!f)
+                        continue;
+                if (f[0] != '/' && ld->include_dir && asprintf(owned, "%s/%s", ld->include_dir, f) >= 0)
+                        return *owned;
+                *owned = NULL;
+                return f;
+        }
         return ld->path;
 }
 
@@ -90,14 +101,15 @@ static void add_error(Loader *ld, const char *file, unsigned line, char *message
 
 __attribute__((format(printf, 3, 4))) static void fail(Loader *ld, const config_setting_t *s,
                                                        const char *format, ...) {
-        char *message;
+        char *message, *owned;
         va_list ap;
         int r;
 
         va_start(ap, format);
         r = vasprintf(&message, format, ap);
         va_end(ap);
-        add_error(ld, setting_file(ld, s), setting_line(s), r < 0 ? NULL : message);
+        add_error(ld, setting_file(ld, s, &owned), setting_line(s), r < 0 ? NULL : message);
+        free(owned);
 }
 
 static char *copy_string(Loader *ld, const char *s) {
@@ -693,8 +705,10 @@ static void load_recipients(Loader *ld, const config_setting_t *root) {
         Model *m = ld->model;
         size_t n;
 
-        if (!list)
+        if (!list) {
+                ld->recipients_unusable = true;
                 return;
+        }
         n = (size_t) config_setting_length(list);
         m->recipients = allocate_array(ld, n, sizeof(Recipient));
         if (!m->recipients)
@@ -759,7 +773,8 @@ static void load_recipient_list(Loader *ld, const config_setting_t *g, const cha
                 bool duplicate = false;
 
                 if (r < 0) {
-                        fail(ld, e, "%s: unknown recipient '%s'", key, id);
+                        if (!ld->recipients_unusable)
+                                fail(ld, e, "%s: unknown recipient '%s'", key, id);
                         continue;
                 }
                 for (size_t j = 0; j < *ret_n; j++)
@@ -1002,6 +1017,7 @@ static void load_root(Loader *ld, const config_setting_t *root) {
 
 int config_load(const char *path, Model **ret, ConfigErrors *errors) {
         Loader ld = {.path = path, .errors = errors};
+        char *include_dir = NULL, *slash;
         config_t cfg;
         FILE *f;
         int r = 0;
@@ -1014,21 +1030,25 @@ int config_load(const char *path, Model **ret, ConfigErrors *errors) {
                 return ld.out_of_memory ? -ENOMEM : r;
         }
         config_init(&cfg);
-        /* @include paths are relative to the including file's directory, not the cwd. */
-        {
-                char *dir = strdup(path), *slash = dir ? strrchr(dir, '/') : NULL;
-                if (slash) {
-                        *slash = '\0';
-                        config_set_include_dir(&cfg, *dir ? dir : "/");
-                }
-                free(dir);
+        /* @include names are relative to the config file's directory, not the cwd. */
+        include_dir = strdup(path);
+        slash = include_dir ? strrchr(include_dir, '/') : NULL;
+        if (slash) {
+                slash[slash == include_dir] = '\0'; /* "/noticed.conf" keeps "/" */
+                config_set_include_dir(&cfg, include_dir);
+                ld.include_dir = include_dir;
         }
         if (!config_read(&cfg, f)) {
                 const char *file = config_error_file(&cfg);
-                char *message;
+                char *message, *owned = NULL;
                 if (asprintf(&message, "syntax error: %s", config_error_text(&cfg)) < 0)
                         message = NULL;
-                add_error(&ld, file ? file : path, (unsigned) config_error_line(&cfg), message);
+                if (file && file[0] != '/' && ld.include_dir &&
+                    asprintf(&owned, "%s/%s", ld.include_dir, file) < 0)
+                        owned = NULL;
+                add_error(&ld, owned ? owned : file ? file : path,
+                          (unsigned) config_error_line(&cfg), message);
+                free(owned);
                 r = -EINVAL;
                 goto finish;
         }
@@ -1045,6 +1065,7 @@ int config_load(const char *path, Model **ret, ConfigErrors *errors) {
 finish:
         (void) fclose(f);
         config_destroy(&cfg);
+        free(include_dir);
         free(ld.recipients_by_id);
         sort_errors(errors);
         if (r < 0) {

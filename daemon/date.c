@@ -88,8 +88,10 @@ char *date_format(Date date, char buf[static DATE_STRING_MAX]) {
         int y, m, d;
 
         date_to_ymd(date, &y, &m, &d);
-        /* Dates come only from date_from_ymd() or saturating arithmetic, so y is 1..9999. */
-        (void) snprintf(buf, DATE_STRING_MAX, "%04d-%02d-%02d", y, m, d);
+        /* Dates come only from date_from_ymd() or saturating arithmetic, so y is 1..9999; the
+         * remainders only tell the compiler so, which it needs to prove the buffer large enough. */
+        (void) snprintf(buf, DATE_STRING_MAX, "%04u-%02u-%02u", (unsigned) y % 10000u,
+                        (unsigned) m % 100u, (unsigned) d % 100u);
         return buf;
 }
 

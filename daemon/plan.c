@@ -222,7 +222,8 @@ int plan_milestones(const Model *m, Date from, Date to, Milestone **ret, size_t 
                         free(v.items);
                         return -ENOMEM;
                 }
-        qsort_r(v.items, v.n, sizeof(Milestone), compare_milestones, (void *) m);
+        if (v.n > 1)
+                qsort_r(v.items, v.n, sizeof(Milestone), compare_milestones, (void *) m);
         *ret = v.items;
         *ret_n = v.n;
         return 0;
@@ -414,7 +415,8 @@ int plan_reminders(const Model *m, Date from, Date to, PlanDecidedFn decided, vo
                 free(out.items);
                 return r;
         }
-        qsort_r(out.items, out.n, sizeof(Reminder), compare_reminders, (void *) m);
+        if (out.n > 1)
+                qsort_r(out.items, out.n, sizeof(Reminder), compare_reminders, (void *) m);
         *ret = out.items;
         *ret_n = out.n;
         return 0;

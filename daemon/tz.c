@@ -44,10 +44,15 @@ static bool tz_name_is_valid(const char *name) {
         }
 }
 
-/* glibc silently falls back to UTC for a zone it cannot read, so check the file ourselves. */
+/* glibc silently falls back to UTC for a zone it cannot read, so check the file ourselves.  The
+ * file must be tzdata's own: resolve inside the zoneinfo directory and not be a link with an
+ * absolute target.  Debian's "localtime" entry links to /etc/localtime, which would make the
+ * configured zone whatever the host happens to use (tzdata's own links are relative). */
 static int tz_file_check(const char *name) {
         const char *dir = getenv("TZDIR");
         char path[4096], magic[4];
+        char *real_dir, *real_path;
+        bool inside;
         FILE *f;
         size_t n;
 
@@ -55,6 +60,17 @@ static int tz_file_check(const char *name) {
                 dir = "/usr/share/zoneinfo";
         if ((size_t) snprintf(path, sizeof(path), "%s/%s", dir, name) >= sizeof(path))
                 return -EINVAL;
+        real_dir = realpath(dir, NULL);
+        real_path = realpath(path, NULL);
+        inside = real_dir && real_path && strncmp(real_path, real_dir, strlen(real_dir)) == 0 &&
+                 real_path[strlen(real_dir)] == '/';
+        free(real_dir);
+        free(real_path);
+        if (!inside)
+                return -ENOENT;
+        n = (size_t) readlink(path, magic, 1);
+        if (n == 1 && magic[0] == '/')
+                return -ENOENT;
         f = fopen(path, "re");
         if (!f)
                 return errno == ENOENT || errno == ENOTDIR || errno == EISDIR ? -ENOENT : -errno;

@@ -182,7 +182,7 @@ bool validate_host_is_loopback(const char *host) {
         if (strcmp(host, "localhost") == 0 || strcmp(host, "::1") == 0)
                 return true;
         if (strncmp(host, "127.", 4) == 0) {
-                int parts = 1;
+                int parts = 2; /* "127" and the one after the first dot */
                 for (const char *p = host + 4; *p; p++) {
                         if (*p == '.')
                                 parts++;
