@@ -1,0 +1,450 @@
+/* Config: every class of error is reported with the line it is on, all of them in one pass, and
+ * a good file becomes the model the contract describes (defaults included). */
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "noticed/config.h"
+
+static const char *const good_transport =
+        "transports = { out = { url = \"maildir:/tmp/noticed-test\"; from = \"n@x.example\"; }; };\n"
+        "mail_via = \"out\";\n";
+static const char *const good_recipients =
+        "recipients = ( { id = \"a\"; name = \"A\"; mail = [\"a@x.example\"]; } );\n";
+static const char *const good_commitments =
+        "commitments = ( { id = \"c\"; title = \"C\"; participants = [\"a\"]; start = \"2019-01-01\";\n"
+        "                  term = \"2y\"; renewal = \"none\"; } );\n";
+
+static char *write_temp(const char *text) {
+        char *path = strdup("/tmp/noticed-test-config-XXXXXX");
+        int fd = mkstemp(path);
+
+        assert_true(fd >= 0);
+        assert_int_equal(write(fd, text, strlen(text)), (ssize_t) strlen(text));
+        close(fd);
+        return path;
+}
+
+/* Loads text and returns its errors as "LINE: message\n" lines ("" when it loads). */
+static char *errors_of(const char *text) {
+        char *path = write_temp(text), *out = NULL;
+        size_t size = 0;
+        FILE *f = open_memstream(&out, &size);
+        ConfigErrors errors;
+        Model *m = NULL;
+        int r = config_load(path, &m, &errors);
+
+        for (size_t i = 0; i < errors.n; i++) {
+                assert_string_equal(errors.items[i].file, path);
+                fprintf(f, "%u: %s\n", errors.items[i].line, errors.items[i].message);
+        }
+        fclose(f);
+        assert_int_equal(r == 0, errors.n == 0);
+        assert_int_equal(m != NULL, r == 0);
+        config_errors_done(&errors);
+        model_free(m);
+        unlink(path);
+        free(path);
+        return out;
+}
+
+/* The errors of a config made of the good parts with one part replaced by `text`. */
+static char *errors_with(const char *transports, const char *recipients, const char *commitments,
+                         const char *extra) {
+        char *text, *out;
+
+        assert_true(asprintf(&text, "%s%s%s%s", transports ? transports : good_transport,
+                             recipients ? recipients : good_recipients,
+                             commitments ? commitments : good_commitments, extra ? extra : "") > 0);
+        out = errors_of(text);
+        free(text);
+        return out;
+}
+
+#define assert_errors(actual_expr, expected)                                                       \
+        do {                                                                                       \
+                char *_e = (actual_expr);                                                          \
+                assert_string_equal(_e, expected);                                                 \
+                free(_e);                                                                          \
+        } while (0)
+
+static char *commitment_errors(const char *fields) {
+        char *c, *out;
+
+        assert_true(asprintf(&c, "commitments = ( { id = \"c\"; title = \"C\"; participants = [\"a\"];\n%s } );\n",
+                             fields) > 0);
+        out = errors_with(NULL, NULL, c, NULL);
+        free(c);
+        return out;
+}
+
+static void test_config_load_good_file_gets_contract_defaults(void **state) {
+        char *path;
+        ConfigErrors errors;
+        Model *m = NULL;
+        const Commitment *c;
+        char *text;
+        (void) state;
+
+        assert_true(asprintf(&text, "%s%s%s", good_transport, good_recipients, good_commitments) > 0);
+        path = write_temp(text);
+        assert_int_equal(config_load(path, &m, &errors), 0);
+        assert_int_equal(errors.n, 0);
+        assert_string_equal(tz_name(m->tz), "Europe/Amsterdam");
+        assert_int_equal(m->language, LANGUAGE_NL);
+        c = &m->commitments[0];
+        assert_int_equal(c->deadline_shift, SHIFT_EARLIER);
+        assert_int_equal(c->policy.send_time, 9 * 3600);
+        assert_true(c->policy.working_days_only);
+        assert_int_equal(c->policy.n_offsets, 6); /* 90d 30d 14d 7d 1d 0d */
+        assert_int_equal(c->policy.offsets[0].count, 90);
+        assert_int_equal(c->policy.offsets[5].count, 0);
+        assert_int_equal(c->decision_lead.count, 0);
+        assert_int_equal(c->renewal_term.count, 2);
+        assert_int_equal(c->renewal_term.unit, DURATION_YEARS);
+        assert_false(c->has_notice);
+        assert_int_equal(m->recipients[0].population, -1);
+        {
+                Date kings_day; /* the nl calendar is the default */
+                assert_int_equal(date_parse("2020-04-27", &kings_day), 0);
+                assert_true(calendar_is_holiday(m->calendar, kings_day));
+        }
+        model_free(m);
+        config_errors_done(&errors);
+        unlink(path);
+        free(path);
+        free(text);
+}
+
+static void test_config_load_syntax_error_names_its_line(void **state) {
+        (void) state;
+        assert_errors(errors_of("a = 1;\nrecipients = (\n  { id = \"a\" \n);\n"),
+                      "4: syntax error: syntax error\n");
+}
+
+static void test_config_load_missing_file_is_reported(void **state) {
+        ConfigErrors errors;
+        Model *m = NULL;
+        (void) state;
+        assert_int_equal(config_load("/nonexistent/noticed.conf", &m, &errors), -ENOENT);
+        assert_int_equal(errors.n, 1);
+        assert_int_equal(errors.items[0].line, 0);
+        assert_string_equal(errors.items[0].message, "No such file or directory");
+        assert_null(m);
+        config_errors_done(&errors);
+}
+
+static void test_config_load_unknown_key_everywhere(void **state) {
+        (void) state;
+        assert_errors(errors_with(NULL, NULL, NULL, "colour = \"red\";\n"),
+                      "6: unknown key 'colour' in the config\n");
+        assert_errors(commitment_errors("start = \"2019-01-01\"; term = \"2y\"; renewal = \"none\";\n"
+                                        "policy = { offset = [\"1d\"]; };"),
+                      "6: unknown key 'offset' in policy\n");
+        assert_errors(errors_with("transports = { out = { url = \"maildir:/x\"; from = \"n@x.example\"; port = 25; }; };\n"
+                                  "mail_via = \"out\";\n", NULL, NULL, NULL),
+                      "1: unknown key 'port' in transport\n");
+}
+
+static void test_config_load_wrong_type(void **state) {
+        (void) state;
+        assert_errors(errors_with(NULL,
+                                  "recipients = ( { id = \"a\"; name = \"A\"; mail = [\"a@x.example\"];\n"
+                                  "  population = \"158000\"; } );\n", NULL, NULL),
+                      "4: 'population' must be an integer\n");
+        assert_errors(commitment_errors("start = \"2019-01-01\"; term = 2; renewal = \"none\";"),
+                      "5: 'term' must be a string\n");
+        assert_errors(errors_with(NULL, NULL, NULL, "policy = { working_days_only = \"yes\"; };\n"),
+                      "6: 'working_days_only' must be true or false\n");
+        assert_errors(errors_with(NULL, "recipients = { a = 1; };\n", NULL, NULL),
+                      "3: 'recipients' must be a list ( { ... }, ... )\n");
+}
+
+static void test_config_load_missing_required_key(void **state) {
+        (void) state;
+        assert_errors(commitment_errors("start = \"2019-01-01\"; renewal = \"none\";"),
+                      "4: c: missing 'term'\n");
+        /* The file as a whole has no line: noticectl prints "FILE: message". */
+        assert_errors(errors_with(NULL, NULL, "", NULL), "0: the config: missing 'commitments'\n");
+}
+
+static void test_config_load_bad_dates(void **state) {
+        (void) state;
+        assert_errors(commitment_errors("start = \"2019-02-29\"; term = \"2y\"; renewal = \"none\";\n"
+                                        "terminated = \"2020-1-1\";"),
+                      "5: '2019-02-29' is not a date (YYYY-MM-DD, a real calendar day)\n"
+                      "6: '2020-1-1' is not a date (YYYY-MM-DD, a real calendar day)\n");
+        assert_errors(errors_with(NULL, NULL, NULL, "holidays = { extra = [\"2019-12-24\", \"2019-12-32\"]; };\n"),
+                      "6: '2019-12-32' is not a date (YYYY-MM-DD, a real calendar day)\n");
+}
+
+static void test_config_load_bad_durations(void **state) {
+        (void) state;
+        assert_errors(commitment_errors("start = \"2019-01-01\"; term = \"0y\"; renewal = \"tacit\";\n"
+                                        "notice = \"6 m\"; review_every = \"1.5m\";"),
+                      "5: 'term' = \"0y\" is not a duration (a positive count and d, w, m or y: \"90d\", \"6w\", \"6m\", \"2y\")\n"
+                      "6: 'notice' = \"6 m\" is not a duration (a positive count and d, w, m or y: \"90d\", \"6w\", \"6m\", \"2y\")\n"
+                      "6: 'review_every' = \"1.5m\" is not a duration (a positive count and d, w, m or y: \"90d\", \"6w\", \"6m\", \"2y\")\n");
+        assert_errors(errors_with(NULL, NULL, NULL, "policy = { offsets = [\"90d\", \"-1d\"]; };\n"),
+                      "6: offset \"-1d\" is not a duration (\"90d\", \"2w\", \"1m\", \"0d\" for the day itself)\n");
+}
+
+static void test_config_load_unknown_ids(void **state) {
+        (void) state;
+        assert_errors(commitment_errors("start = \"2019-01-01\"; term = \"2y\"; renewal = \"none\";\n"
+                                        "reviewers = [\"nobody\"]; escalate_to = [\"a\", \"ghost\"];"),
+                      "6: reviewers: unknown recipient 'nobody'\n"
+                      "6: escalate_to: unknown recipient 'ghost'\n");
+        assert_errors(errors_with(NULL,
+                                  "recipients = ( { id = \"a\"; name = \"A\"; mail = [\"a@x.example\"];\n"
+                                  "  webhooks = [\"teams\"]; } );\n", NULL, NULL),
+                      "4: unknown webhook transport 'teams'\n");
+        assert_errors(errors_with("transports = { out = { url = \"maildir:/x\"; from = \"n@x.example\"; }; };\n"
+                                  "mail_via = \"relay\";\n", NULL, NULL, NULL),
+                      "2: mail_via names unknown transport 'relay'\n");
+        assert_errors(errors_with(NULL, NULL,
+                                  "commitments = ( { id = \"c\"; title = \"C\"; participants = [\"b\"];\n"
+                                  "  start = \"2019-01-01\"; term = \"2y\"; renewal = \"none\"; } );\n", NULL),
+                      "4: participants: unknown recipient 'b'\n");
+}
+
+static void test_config_load_duplicate_ids(void **state) {
+        (void) state;
+        assert_errors(errors_with(NULL,
+                                  "recipients = ( { id = \"a\"; name = \"A\"; mail = [\"a@x.example\"]; },\n"
+                                  "  { id = \"a\"; name = \"A again\"; mail = [\"a2@x.example\"]; } );\n",
+                                  NULL, NULL),
+                      "4: duplicate recipient id 'a'\n");
+        assert_errors(errors_with(NULL, NULL,
+                                  "commitments = ( { id = \"c\"; title = \"C\"; participants = [\"a\"]; start = \"2019-01-01\"; term = \"2y\"; renewal = \"none\"; },\n"
+                                  "  { id = \"c\"; title = \"C\"; participants = [\"a\", \"a\"]; start = \"2019-01-01\"; term = \"2y\"; renewal = \"none\"; } );\n",
+                                  NULL),
+                      "5: participants: recipient 'a' is listed twice\n"
+                      "5: duplicate commitment id 'c'\n");
+        assert_errors(commitment_errors("start = \"2019-01-01\"; term = \"2y\"; renewal = \"none\";\n"
+                                        "deadlines = ( { id = \"x\"; date = \"2019-01-01\"; title = \"X\"; },\n"
+                                        "  { id = \"x\"; date = \"2019-02-01\"; title = \"X\"; } );"),
+                      "7: duplicate deadline id 'x' in commitment 'c'\n");
+}
+
+static void test_config_load_bad_ids(void **state) {
+        (void) state;
+        assert_errors(errors_with(NULL,
+                                  "recipients = ( { id = \"-a b\"; name = \"A\"; mail = [\"a@x.example\"]; } );\n",
+                                  NULL, NULL),
+                      "3: id '-a b' must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit\n"
+                      "4: participants: unknown recipient 'a'\n");
+}
+
+static void test_config_load_bad_time_zone(void **state) {
+        (void) state;
+        assert_errors(errors_with(NULL, NULL, NULL, "timezone = \"Europe/Twente\";\n"),
+                      "6: unknown time zone 'Europe/Twente' (not installed in /usr/share/zoneinfo)\n");
+        assert_errors(errors_with(NULL, NULL, NULL, "timezone = \"../../etc/passwd\";\n"),
+                      "6: '../../etc/passwd' is not a time zone name (IANA, e.g. \"Europe/Amsterdam\")\n");
+}
+
+static void test_config_load_bad_send_time(void **state) {
+        (void) state;
+        assert_errors(errors_with(NULL, NULL, NULL, "policy = { send_time = \"24:00\"; };\n"),
+                      "6: send_time \"24:00\" must be local time \"HH:MM\" or \"HH:MM:SS\"\n");
+        assert_errors(errors_with(NULL, NULL, NULL, "policy = { send_time = \"9:00\"; };\n"),
+                      "6: send_time \"9:00\" must be local time \"HH:MM\" or \"HH:MM:SS\"\n");
+}
+
+static void test_config_load_negative_population(void **state) {
+        (void) state;
+        assert_errors(errors_with(NULL,
+                                  "recipients = ( { id = \"a\"; name = \"A\"; mail = [\"a@x.example\"];\n"
+                                  "  population = -1; } );\n", NULL, NULL),
+                      "4: population -1 must be between 0 and 1000000000\n");
+}
+
+static void test_config_load_control_characters_in_header_strings(void **state) {
+        static const char *const message =
+                "string contains a control character (CR, LF, TAB, ...) or invalid UTF-8; it "
+                "could reach a mail header\n";
+        char *expected;
+        (void) state;
+        /* libconfig turns the escapes \r and \n into the real characters. */
+        assert_true(asprintf(&expected, "3: %s", message) > 0);
+        assert_errors(errors_with(NULL,
+                                  "recipients = ( { id = \"a\"; name = \"A\\r\\nBcc: x@evil.example\";\n"
+                                  "  mail = [\"a@x.example\"]; } );\n", NULL, NULL),
+                      expected);
+        free(expected);
+        assert_true(asprintf(&expected, "1: %s", message) > 0);
+        assert_errors(errors_with(NULL, NULL,
+                                  "commitments = ( { id = \"c\"; title = \"C\\tD\"; participants = [\"a\"]; start = \"2019-01-01\"; term = \"2y\"; renewal = \"none\"; } );\n"
+                                  "\n", NULL),
+                      "4: string contains a control character (CR, LF, TAB, ...) or invalid UTF-8; it could reach a mail header\n");
+        free(expected);
+        /* Raw bytes: a C1 control (U+0085, NEL) and a byte that is not UTF-8. */
+        assert_errors(errors_with(NULL, NULL, NULL, "reference = \"nl\xc2\x85\";\nlanguage = \"\xff\";\n"),
+                      "6: unknown key 'reference' in the config\n"
+                      "6: string contains a control character (CR, LF, TAB, ...) or invalid UTF-8; it could reach a mail header\n"
+                      "7: string contains a control character (CR, LF, TAB, ...) or invalid UTF-8; it could reach a mail header\n"
+                      "7: language '\xff' is not supported (\"nl\" or \"en\")\n");
+}
+
+static void test_config_load_plaintext_smtp_only_to_loopback(void **state) {
+        (void) state;
+        assert_errors(errors_with("transports = { out = { url = \"smtp://mail.example.org:25\"; tls = \"none\";\n"
+                                  "  from = \"n@x.example\"; }; };\nmail_via = \"out\";\n", NULL, NULL, NULL),
+                      "1: plaintext smtp:// to 'mail.example.org' is refused: tls = \"none\" is only for a loopback host; use STARTTLS (drop tls) or smtps://\n");
+        assert_errors(errors_with("transports = { out = { url = \"smtp://127.0.0.1:2525\"; tls = \"none\";\n"
+                                  "  from = \"n@x.example\"; }; };\nmail_via = \"out\";\n", NULL, NULL, NULL),
+                      "");
+        assert_errors(errors_with("transports = { out = { url = \"smtp://[::1]:2525\"; tls = \"none\";\n"
+                                  "  from = \"n@x.example\"; }; };\nmail_via = \"out\";\n", NULL, NULL, NULL),
+                      "");
+        assert_errors(errors_with("transports = { out = { url = \"smtps://mail.example.org\"; tls = \"none\";\n"
+                                  "  from = \"n@x.example\"; }; };\nmail_via = \"out\";\n", NULL, NULL, NULL),
+                      "1: 'tls' applies only to smtp:// transports\n");
+}
+
+static void test_config_load_bad_transports(void **state) {
+        (void) state;
+        assert_errors(errors_with("transports = {\n"
+                                  "  a = { url = \"ftp://x.example\"; };\n"
+                                  "  b = { url = \"maildir:relative/dir\"; };\n"
+                                  "  c = { url = \"https://user@hooks.example/x\"; };\n"
+                                  "  d = { url = \"smtps://x.example\"; username = \"u\"; password_credential = \"../etc/shadow\"; };\n"
+                                  "  e = { url = \"https://hooks.example/x\"; from = \"a@b.example\"; };\n"
+                                  "};\nmail_via = \"e\";\n", NULL, NULL, NULL),
+                      "2: unsupported transport URL 'ftp://x.example' (smtp://, smtps://, maildir:PATH, sendmail:, http:// or https://)\n"
+                      "3: maildir path in 'maildir:relative/dir' must be absolute (maildir:/path)\n"
+                      "4: malformed URL 'https://user@hooks.example/x' (scheme://host[:port][/path], no user info)\n"
+                      "5: password_credential '../etc/shadow' must be a credential name (letters, digits, '.', '_', '-'), not a path\n"
+                      "6: transport 'e': 'from' applies only to mail transports\n"
+                      "8: mail_via transport 'e' cannot carry mail (smtp://, smtps://, maildir: or sendmail:)\n");
+}
+
+static void test_config_load_bad_addresses(void **state) {
+        (void) state;
+        assert_errors(errors_with("transports = { out = { url = \"sendmail:\"; from = \"Noticed <not an address>\"; }; };\n"
+                                  "mail_via = \"out\";\n",
+                                  "recipients = ( { id = \"a\"; name = \"A\"; mail = [\"a@x.example\", \"a,b@x.example\"]; } );\n",
+                                  NULL, NULL),
+                      "1: from \"Noticed <not an address>\" must be \"address\" or \"Name <address>\"\n"
+                      "3: 'a,b@x.example' is not a mail address (local@domain, ASCII)\n");
+        assert_errors(errors_with("", NULL, NULL, NULL),
+                      "1: recipient 'a' has mail addresses but no mail_via transport is set\n");
+        assert_errors(errors_with(NULL, "recipients = ( { id = \"a\"; name = \"A\"; } );\n", NULL, NULL),
+                      "3: recipient 'a' has no mail address and no webhook: nothing could reach it\n");
+}
+
+static void test_config_load_inconsistent_terms(void **state) {
+        (void) state;
+        assert_errors(commitment_errors("start = \"2019-01-01\"; term = \"2y\"; renewal = \"yearly\";"),
+                      "5: renewal 'yearly' must be \"none\", \"tacit\" or \"indefinite\"\n");
+        assert_errors(commitment_errors("start = \"2019-01-01\"; term = \"2y\"; renewal = \"tacit\";"),
+                      "4: c: missing 'notice'\n");
+        assert_errors(commitment_errors("start = \"2019-01-01\"; term = \"2y\"; renewal = \"none\";\n"
+                                        "renewal_term = \"1y\"; decision_lead = \"6w\";"),
+                      "6: 'renewal_term' applies only with renewal = \"tacit\"\n"
+                      "6: 'decision_lead' needs a 'notice' period to count back from\n");
+}
+
+static void test_config_load_bad_cost(void **state) {
+        (void) state;
+        assert_errors(commitment_errors("start = \"2019-01-01\"; term = \"2y\"; renewal = \"none\";\n"
+                                        "cost = { per_inhabitant = [0.10, 0.08]; currency = \"euro\"; };"),
+                      "6: per_inhabitant range [min, max] has min above max\n"
+                      "6: currency 'euro' must be an ISO 4217 code such as \"EUR\"\n");
+        assert_errors(commitment_errors("start = \"2019-01-01\"; term = \"2y\"; renewal = \"none\";\n"
+                                        "cost = { per_inhabitant = -0.1; currency = \"EUR\"; };"),
+                      "6: per_inhabitant rate must be between 0 and 1000\n");
+}
+
+static void test_config_load_bad_language_and_shift(void **state) {
+        (void) state;
+        assert_errors(errors_with(NULL, NULL, NULL,
+                                  "language = \"de\";\ndeadline_shift = \"sooner\";\n"
+                                  "holidays = { calendar = \"be\"; };\n"),
+                      "6: language 'de' is not supported (\"nl\" or \"en\")\n"
+                      "7: deadline_shift 'sooner' must be \"earlier\", \"later\" or \"none\"\n"
+                      "8: holiday calendar 'be' is not known (\"nl\" or \"none\")\n");
+}
+
+static void test_config_load_reports_every_error_sorted_by_line(void **state) {
+        (void) state;
+        assert_errors(errors_of("timezone = \"Nowhere/Land\";\n"
+                                "recipients = ( { id = \"a\"; name = \"A\"; population = -5; } );\n"
+                                "commitments = ( { id = \"c\"; title = \"C\"; participants = [\"z\"];\n"
+                                "  start = \"2019-13-01\"; term = \"2y\"; renewal = \"none\"; } );\n"),
+                      "1: unknown time zone 'Nowhere/Land' (not installed in /usr/share/zoneinfo)\n"
+                      "2: population -5 must be between 0 and 1000000000\n"
+                      "2: recipient 'a' has no mail address and no webhook: nothing could reach it\n"
+                      "3: participants: unknown recipient 'z'\n"
+                      "4: '2019-13-01' is not a date (YYYY-MM-DD, a real calendar day)\n");
+}
+
+static void test_config_load_include_is_relative_to_the_file(void **state) {
+        char dir[] = "/tmp/noticed-test-include-XXXXXX", *main_path, *inc_path, *text;
+        ConfigErrors errors;
+        Model *m = NULL;
+        FILE *f;
+        (void) state;
+
+        assert_non_null(mkdtemp(dir));
+        assert_true(asprintf(&inc_path, "%s/recipients.conf", dir) > 0);
+        assert_true(asprintf(&main_path, "%s/noticed.conf", dir) > 0);
+        f = fopen(inc_path, "w");
+        fputs("recipients = ( { id = \"a\"; name = \"A\"; mail = [\"a@x.example\"];\n  population = -1; } );\n", f);
+        fclose(f);
+        assert_true(asprintf(&text, "%s@include \"recipients.conf\"\n%s", good_transport, good_commitments) > 0);
+        f = fopen(main_path, "w");
+        fputs(text, f);
+        fclose(f);
+        assert_int_equal(config_load(main_path, &m, &errors), -EINVAL);
+        assert_int_equal(errors.n, 1);
+        assert_string_equal(errors.items[0].file, inc_path);
+        assert_int_equal(errors.items[0].line, 2);
+        config_errors_done(&errors);
+        unlink(inc_path);
+        unlink(main_path);
+        rmdir(dir);
+        free(inc_path);
+        free(main_path);
+        free(text);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_config_load_good_file_gets_contract_defaults),
+                cmocka_unit_test(test_config_load_syntax_error_names_its_line),
+                cmocka_unit_test(test_config_load_missing_file_is_reported),
+                cmocka_unit_test(test_config_load_unknown_key_everywhere),
+                cmocka_unit_test(test_config_load_wrong_type),
+                cmocka_unit_test(test_config_load_missing_required_key),
+                cmocka_unit_test(test_config_load_bad_dates),
+                cmocka_unit_test(test_config_load_bad_durations),
+                cmocka_unit_test(test_config_load_unknown_ids),
+                cmocka_unit_test(test_config_load_duplicate_ids),
+                cmocka_unit_test(test_config_load_bad_ids),
+                cmocka_unit_test(test_config_load_bad_time_zone),
+                cmocka_unit_test(test_config_load_bad_send_time),
+                cmocka_unit_test(test_config_load_negative_population),
+                cmocka_unit_test(test_config_load_control_characters_in_header_strings),
+                cmocka_unit_test(test_config_load_plaintext_smtp_only_to_loopback),
+                cmocka_unit_test(test_config_load_bad_transports),
+                cmocka_unit_test(test_config_load_bad_addresses),
+                cmocka_unit_test(test_config_load_inconsistent_terms),
+                cmocka_unit_test(test_config_load_bad_cost),
+                cmocka_unit_test(test_config_load_bad_language_and_shift),
+                cmocka_unit_test(test_config_load_reports_every_error_sorted_by_line),
+                cmocka_unit_test(test_config_load_include_is_relative_to_the_file),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
