@@ -165,24 +165,31 @@ bool calendar_is_working_day(const Calendar *c, Date d) {
         return date_weekday(d) <= 5 && !calendar_is_holiday(c, d);
 }
 
-/* Extra dates can make long runs of non-working days, but every run ends, so these walks end;
- * at the ends of the date range they stop at the bound itself rather than step past it. */
+/* A run of non-working days is at most a long weekend of holidays plus the extra dates, so these
+ * walks end after a few steps; at the ends of the arithmetic range they stop at the bound. */
 Date calendar_previous_working_day(const Calendar *c, Date d) {
-        while (d > DATE_MIN) {
+        while (d > DATE_ARITHMETIC_MIN) {
                 d--;
                 if (calendar_is_working_day(c, d))
                         return d;
         }
-        return DATE_MIN;
+        return DATE_ARITHMETIC_MIN;
 }
 
 Date calendar_next_working_day(const Calendar *c, Date d) {
-        while (d < DATE_MAX) {
+        while (d < DATE_ARITHMETIC_MAX) {
                 d++;
                 if (calendar_is_working_day(c, d))
                         return d;
         }
-        return DATE_MAX;
+        return DATE_ARITHMETIC_MAX;
+}
+
+int32_t calendar_longest_break(const Calendar *c) {
+        /* Without extra dates the longest run in the nl calendar is five days (Christmas on a
+         * Wednesday, the decreed 2024-12-27, the weekend); seven leaves room for future decrees.
+         * Each extra date can lengthen a run by one day at most. */
+        return 7 + (int32_t) c->n_extra;
 }
 
 Date calendar_shift(const Calendar *c, Date d, Shift shift) {

@@ -87,9 +87,13 @@ int date_parse(const char *s, Date *ret) {
 char *date_format(Date date, char buf[static DATE_STRING_MAX]) {
         int y, m, d;
 
+        if (date < DATE_MIN || date > DATE_MAX) {
+                memcpy(buf, "out-of-range", sizeof("out-of-range"));
+                return buf;
+        }
         date_to_ymd(date, &y, &m, &d);
-        /* Dates come only from date_from_ymd() or saturating arithmetic, so y is 1..9999; the
-         * remainders only tell the compiler so, which it needs to prove the buffer large enough. */
+        /* y is 1..9999 here; the remainders only tell the compiler so, which it needs to prove
+         * the buffer large enough. */
         (void) snprintf(buf, DATE_STRING_MAX, "%04u-%02u-%02u", (unsigned) y % 10000u,
                         (unsigned) m % 100u, (unsigned) d % 100u);
         return buf;
@@ -126,6 +130,11 @@ int duration_parse(const char *s, bool allow_zero, Duration *ret) {
         }
         if (count == 0 && !allow_zero)
                 return -EINVAL;
+        if (count > (unit == 'd'   ? DURATION_MAX_DAYS
+                     : unit == 'w' ? DURATION_MAX_WEEKS
+                     : unit == 'm' ? DURATION_MAX_MONTHS
+                                   : DURATION_MAX_YEARS))
+                return -EINVAL;
         *ret = (Duration) {.count = (int32_t) count, .unit = (DurationUnit) unit};
         return 0;
 }
@@ -149,7 +158,9 @@ Duration duration_multiply(Duration duration, int32_t factor) {
 }
 
 static Date clamp_date(int64_t days) {
-        return days < DATE_MIN ? DATE_MIN : days > DATE_MAX ? DATE_MAX : (Date) days;
+        return days < DATE_ARITHMETIC_MIN   ? DATE_ARITHMETIC_MIN
+               : days > DATE_ARITHMETIC_MAX ? DATE_ARITHMETIC_MAX
+                                            : (Date) days;
 }
 
 static Date add_months(Date date, int64_t months) {
@@ -158,12 +169,12 @@ static Date add_months(Date date, int64_t months) {
 
         date_to_ymd(date, &y, &m, &d);
         total = (int64_t) y * 12 + (m - 1) + months;
-        if (total < 12) /* before 0001-01 */
-                return DATE_MIN;
-        if (total > 9999 * 12 + 11)
-                return DATE_MAX;
-        y = (int) (total / 12);
-        m = (int) (total % 12) + 1;
+        if (total < -32768 * 12)
+                return DATE_ARITHMETIC_MIN;
+        if (total > 32767 * 12 + 11)
+                return DATE_ARITHMETIC_MAX;
+        y = (int) (total >= 0 ? total / 12 : (total - 11) / 12); /* floor */
+        m = (int) (total - (int64_t) y * 12) + 1;
         dim = date_days_in_month(y, m);
         return days_from_civil(y, (unsigned) m, (unsigned) (d > dim ? dim : d));
 }

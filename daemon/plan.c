@@ -14,9 +14,6 @@
 
 #include "noticed/plan.h"
 
-/* Margin for moves to a working day: no real run of non-working days is a month long. */
-#define WORKING_DAY_MARGIN 31
-
 typedef struct MilestoneVec {
         Milestone *items;
         size_t n, allocated;
@@ -87,17 +84,17 @@ static bool dropped_by_termination(const Commitment *c, Date d) {
 /* The last day the commitment runs, or DATE_MAX while it runs on; cycles past the window are
  * not needed for that, since only tacit commitments have an unbounded number of them. */
 typedef struct Cycle {
-        Date start, next; /* the term covers [start, next) */
-        Date notice_legal; /* (S+L − notice) − 1d, before any shift */
-        Date notice, decision;
+        Date start, next;       /* the term covers [start, next) */
+        Date notice, decision;  /* as listed: after deadline_shift */
 } Cycle;
 
 static Cycle cycle_compute(const Model *m, const Commitment *c, Date start, Duration length) {
         Cycle y = {.start = start, .next = date_add(start, length)};
 
         if (c->has_notice) {
-                y.notice_legal = date_subtract(y.next, c->notice) - 1;
-                y.notice = calendar_shift(m->calendar, y.notice_legal, c->deadline_shift);
+                /* "(S+L − notice) − 1d", moved by deadline_shift. */
+                y.notice = calendar_shift(m->calendar, date_subtract(y.next, c->notice) - 1,
+                                          c->deadline_shift);
                 y.decision = calendar_shift(m->calendar, date_subtract(y.notice, c->decision_lead),
                                             c->deadline_shift);
         }
@@ -128,8 +125,10 @@ static int plan_cycles(const Model *m, MilestoneVec *v, Window w, uint32_t ci, D
 
         for (uint32_t k = 1;; k++) {
                 Date earliest = c->has_notice && y.decision < y.next - 1 ? y.decision : y.next - 1;
+                /* "the first cycle whose notice deadline is on or after that day": the deadline
+                 * as listed, so notice served on the day the tool named is never late. */
                 bool last = c->renewal != RENEWAL_TACIT ||
-                            (c->has_terminated && y.notice_legal >= c->terminated);
+                            (c->has_terminated && y.notice >= c->terminated);
 
                 if (earliest > w.to && !last && c->renewal == RENEWAL_TACIT) {
                         *ret_end = DATE_MAX; /* runs on past the window */
@@ -138,9 +137,7 @@ static int plan_cycles(const Model *m, MilestoneVec *v, Window w, uint32_t ci, D
                 r = emit_cycle(v, w, c, ci, &y, k);
                 if (r < 0)
                         return r;
-                if (last)
-                        break;
-                if (y.next >= DATE_MAX)
+                if (last || y.next >= DATE_ARITHMETIC_MAX)
                         break;
                 y = cycle_compute(m, c, y.next, c->renewal_term);
         }
@@ -174,7 +171,7 @@ static int plan_reviews(const Commitment *c, MilestoneVec *v, Window w, uint32_t
                 last = w.to;
         for (int32_t k = 1;; k++) {
                 Date d = date_add(c->start, duration_multiply(c->review_every, k));
-                if (d > last || d >= DATE_MAX)
+                if (d > last || d >= DATE_ARITHMETIC_MAX)
                         return 0;
                 if ((r = emit(v, w, d, ci, MILESTONE_REVIEW, 0, -1)) < 0)
                         return r;
@@ -311,8 +308,9 @@ static bool in_list(const size_t *list, size_t n, size_t x) {
 
 /* "when a decision or notice milestone passes with no decision recorded for a participant, an
  * overdue message goes to that participant and to escalate_to, once, the next working day at
- * send_time".  escalate_to hears once per milestone, however many participants are late, and a
- * recipient that is both hears once.  `same_day_decision` marks a notice milestone on the date
+ * send_time".  escalate_to hears once per milestone, however many participants are late; a
+ * late participant that is also in escalate_to hears once, one that decided still hears as
+ * escalate_to.  `same_day_decision` marks a notice milestone on the date
  * of its cycle's decision milestone: the overdue about the decision already covers it. */
 static int remind_overdue(const ReminderContext *ctx, const Milestone *ms, bool same_day_decision) {
         const Commitment *c = &ctx->m->commitments[ms->commitment];
@@ -332,27 +330,31 @@ static int remind_overdue(const ReminderContext *ctx, const Milestone *ms, bool 
                         return r;
         }
         for (size_t j = 0; anyone_late && j < c->n_escalate_to; j++) {
-                if (in_list(c->participants, c->n_participants, c->escalate_to[j]))
-                        continue;
+                size_t e = c->escalate_to[j];
+                if (in_list(c->participants, c->n_participants, e) && !has_decided(ctx, ms, e))
+                        continue; /* already told, as a late participant */
                 if ((r = add_reminder(ctx, ms, c->escalate_to[j], date, after, true)) < 0)
                         return r;
         }
         return 0;
 }
 
-/* The latest milestone date any reminder in the window can be about. */
-static Date reach_after(const Model *m, Date to) {
-        Date reach = to;
+/* The milestones a reminder dated in the window can be about: an overdue message comes at most
+ * one break after its milestone; a reminder at most the longest offset and one break before. */
+static Window reach_of(const Model *m, Window w) {
+        int32_t margin = calendar_longest_break(m->calendar) + 1;
+        Window reach = {w.from - margin, w.to};
 
         for (size_t i = 0; i < m->n_commitments; i++) {
                 const Policy *p = &m->commitments[i].policy;
                 for (size_t j = 0; j < p->n_offsets; j++) {
-                        Date d = date_add(to, p->offsets[j]);
-                        if (d > reach)
-                                reach = d;
+                        Date d = date_add(w.to, p->offsets[j]);
+                        if (d > reach.to)
+                                reach.to = d;
                 }
         }
-        return reach >= DATE_MAX - WORKING_DAY_MARGIN ? DATE_MAX : reach + WORKING_DAY_MARGIN;
+        reach.to += margin;
+        return reach;
 }
 
 static int compare_reminders(const void *a, const void *b, void *userdata) {
@@ -385,8 +387,7 @@ int plan_reminders(const Model *m, Date from, Date to, PlanDecidedFn decided, vo
         ReminderVec out = {0};
         ReminderContext ctx = {.m = m, .w = {from, to}, .decided = decided,
                                .userdata = userdata, .out = &out};
-        Window reach = {from > DATE_MIN + WORKING_DAY_MARGIN ? from - WORKING_DAY_MARGIN : DATE_MIN,
-                        reach_after(m, to)};
+        Window reach = reach_of(m, ctx.w);
         MilestoneVec ms = {0};
         int r = 0;
 

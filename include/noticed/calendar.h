@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "noticed/date.h"
 
@@ -41,10 +42,13 @@ Date calendar_easter(int year);
 /* A general holiday of the calendar or one of its extra dates (weekday or not). */
 bool calendar_is_holiday(const Calendar *c, Date d);
 bool calendar_is_working_day(const Calendar *c, Date d);
-/* The nearest working day strictly before (after) d; DATE_MIN (DATE_MAX) when the date range
- * ends first. */
+/* The nearest working day strictly before (after) d; DATE_ARITHMETIC_MIN (_MAX) when the
+ * arithmetic range ends first. */
 Date calendar_previous_working_day(const Calendar *c, Date d);
 Date calendar_next_working_day(const Calendar *c, Date d);
 /* d itself when it is a working day or shift is SHIFT_NONE; otherwise the nearest working day in
  * the shift's direction. */
 Date calendar_shift(const Calendar *c, Date d, Shift shift);
+/* An upper bound, in days, on any run of consecutive non-working days: how far a move to a
+ * working day can reach. */
+int32_t calendar_longest_break(const Calendar *c);

@@ -299,38 +299,47 @@ static void test_date_add_founding_case_deadlines(void **state)
         assert_int_equal(date_weekday(notice), 2);
 }
 
-static void test_date_add_saturates_at_range_bounds(void **state)
+/* Beyond 0001..9999 arithmetic stays exact (a term that runs past 9999-12-31 must not end on
+ * it); only counts no config can hold saturate, at the arithmetic bounds, without overflow. */
+static void test_date_add_is_exact_beyond_the_printable_range(void **state)
 {
         Date mid;
 
         (void) state;
         mid = D(2020, 1, 1);
         assert_date_equal(date_add(DATE_MAX, DURATION(0, 'd')), DATE_MAX);
-        assert_date_equal(date_add(DATE_MAX, DURATION(1, 'd')), DATE_MAX);
-        assert_date_equal(date_add(DATE_MIN, DURATION(-1, 'd')), DATE_MIN);
-        assert_date_equal(date_subtract(DATE_MIN, DURATION(1, 'd')), DATE_MIN);
-        assert_date_equal(date_add(D(9999, 12, 1), DURATION(1, 'm')), DATE_MAX);
-        assert_date_equal(date_add(D(9999, 6, 15), DURATION(1, 'y')), DATE_MAX);
-        assert_date_equal(date_add(D(9999, 12, 25), DURATION(1, 'w')), DATE_MAX);
-        assert_date_equal(date_add(D(1, 1, 15), DURATION(-1, 'm')), DATE_MIN);
-        assert_date_equal(date_subtract(D(1, 6, 15), DURATION(1, 'y')), DATE_MIN);
-        assert_date_equal(date_add(D(1, 1, 5), DURATION(-1, 'w')), DATE_MIN);
-        /* Counts far beyond the range must saturate, not overflow. */
-        assert_date_equal(date_add(mid, DURATION(INT32_MAX, 'd')), DATE_MAX);
-        assert_date_equal(date_add(mid, DURATION(INT32_MAX, 'w')), DATE_MAX);
-        assert_date_equal(date_add(mid, DURATION(INT32_MAX, 'm')), DATE_MAX);
-        assert_date_equal(date_add(mid, DURATION(INT32_MAX, 'y')), DATE_MAX);
-        assert_date_equal(date_add(mid, DURATION(-INT32_MAX, 'd')), DATE_MIN);
-        assert_date_equal(date_add(mid, DURATION(-INT32_MAX, 'w')), DATE_MIN);
-        assert_date_equal(date_add(mid, DURATION(-INT32_MAX, 'm')), DATE_MIN);
-        assert_date_equal(date_add(mid, DURATION(-INT32_MAX, 'y')), DATE_MIN);
-        assert_date_equal(date_add(mid, DURATION(INT32_MIN, 'd')), DATE_MIN);
-        assert_date_equal(date_add(mid, DURATION(INT32_MIN, 'y')), DATE_MIN);
-        assert_date_equal(date_subtract(mid, DURATION(INT32_MAX, 'd')), DATE_MIN);
-        assert_date_equal(date_subtract(mid, DURATION(INT32_MAX, 'm')), DATE_MIN);
-        assert_date_equal(date_subtract(mid, DURATION(INT32_MAX, 'y')), DATE_MIN);
-        assert_date_equal(date_add(DATE_MAX, DURATION(INT32_MAX, 'd')), DATE_MAX);
-        assert_date_equal(date_add(DATE_MIN, DURATION(INT32_MIN, 'd')), DATE_MIN);
+        assert_date_equal(date_add(DATE_MAX, DURATION(1, 'd')), DATE_MAX + 1);
+        assert_date_equal(date_add(DATE_MIN, DURATION(-1, 'd')), DATE_MIN - 1);
+        assert_date_equal(date_subtract(DATE_MIN, DURATION(1, 'd')), DATE_MIN - 1);
+        assert_date_equal(date_add(D(9999, 12, 1), DURATION(1, 'm')), DATE_MAX + 1);
+        /* 10000 and 0 are leap years (divisible by 400): 10000-06-15 is day 167 of its year. */
+        assert_date_equal(date_add(D(9999, 6, 15), DURATION(1, 'y')), DATE_MAX + 167);
+        assert_date_equal(date_add(D(9999, 12, 25), DURATION(1, 'w')), DATE_MAX + 1);
+        assert_date_equal(date_add(D(1, 1, 15), DURATION(-1, 'm')), DATE_MIN - 17);
+        assert_date_equal(date_subtract(D(1, 6, 15), DURATION(1, 'y')), DATE_MIN + 165 - 365);
+        assert_date_equal(date_add(D(1, 1, 5), DURATION(-1, 'w')), DATE_MIN - 3);
+        /* And back again: 10000-01-01 − 1m is 9999-12-01. */
+        assert_date_equal(date_subtract(DATE_MAX + 1, DURATION(1, 'm')), D(9999, 12, 1));
+        /* Counts far beyond any config saturate at the arithmetic bounds, not overflow. */
+        assert_date_equal(date_add(mid, DURATION(INT32_MAX, 'd')), DATE_ARITHMETIC_MAX);
+        assert_date_equal(date_add(mid, DURATION(INT32_MAX, 'w')), DATE_ARITHMETIC_MAX);
+        assert_date_equal(date_add(mid, DURATION(INT32_MAX, 'm')), DATE_ARITHMETIC_MAX);
+        assert_date_equal(date_add(mid, DURATION(INT32_MAX, 'y')), DATE_ARITHMETIC_MAX);
+        assert_date_equal(date_add(mid, DURATION(-INT32_MAX, 'd')), DATE_ARITHMETIC_MIN);
+        assert_date_equal(date_add(mid, DURATION(-INT32_MAX, 'w')), DATE_ARITHMETIC_MIN);
+        assert_date_equal(date_add(mid, DURATION(-INT32_MAX, 'm')), DATE_ARITHMETIC_MIN);
+        assert_date_equal(date_add(mid, DURATION(-INT32_MAX, 'y')), DATE_ARITHMETIC_MIN);
+        assert_date_equal(date_add(mid, DURATION(INT32_MIN, 'd')), DATE_ARITHMETIC_MIN);
+        assert_date_equal(date_add(mid, DURATION(INT32_MIN, 'y')), DATE_ARITHMETIC_MIN);
+        assert_date_equal(date_subtract(mid, DURATION(INT32_MAX, 'd')), DATE_ARITHMETIC_MIN);
+        assert_date_equal(date_subtract(mid, DURATION(INT32_MAX, 'm')), DATE_ARITHMETIC_MIN);
+        assert_date_equal(date_subtract(mid, DURATION(INT32_MAX, 'y')), DATE_ARITHMETIC_MIN);
+        /* The largest durations a config accepts stay exact from either end of the range. */
+        assert_true(date_add(DATE_MAX, DURATION(DURATION_MAX_DAYS, 'd')) < DATE_ARITHMETIC_MAX);
+        assert_true(date_add(DATE_MAX, DURATION(DURATION_MAX_WEEKS, 'w')) < DATE_ARITHMETIC_MAX);
+        assert_true(date_add(DATE_MAX, DURATION(DURATION_MAX_MONTHS, 'm')) < DATE_ARITHMETIC_MAX);
+        assert_true(date_add(DATE_MAX, DURATION(DURATION_MAX_YEARS, 'y')) < DATE_ARITHMETIC_MAX);
+        assert_true(date_subtract(DATE_MIN, DURATION(DURATION_MAX_YEARS, 'y')) > DATE_ARITHMETIC_MIN);
 }
 
 /* ---- date_from_ymd / date_to_ymd / leap years ---- */
@@ -561,12 +570,15 @@ static void test_date_format_round_trip(void **state)
 
                 assert_ptr_equal(date_format(d, buf), buf);
                 assert_string_equal(buf, samples[i]);
-                assert_int_equal(strlen(buf), DATE_STRING_MAX - 1);
+                assert_int_equal(strlen(buf), 10);
         }
         assert_string_equal(date_format(0, buf), "1970-01-01");
         assert_string_equal(date_format(-1, buf), "1969-12-31");
         assert_string_equal(date_format(DATE_MIN, buf), "0001-01-01");
         assert_string_equal(date_format(DATE_MAX, buf), "9999-12-31");
+        /* Arithmetic can leave the printable range; such a date never passes for a real one. */
+        assert_string_equal(date_format(DATE_MAX + 1, buf), "out-of-range");
+        assert_string_equal(date_format(DATE_MIN - 1, buf), "out-of-range");
 }
 
 /* ---- date_weekday ---- */
@@ -735,7 +747,7 @@ int main(void)
                 cmocka_unit_test(test_date_add_months_clamps_to_month_end),
                 cmocka_unit_test(test_date_add_months_is_not_iterated),
                 cmocka_unit_test(test_date_add_founding_case_deadlines),
-                cmocka_unit_test(test_date_add_saturates_at_range_bounds),
+                cmocka_unit_test(test_date_add_is_exact_beyond_the_printable_range),
                 cmocka_unit_test(test_date_from_ymd_epoch_and_bounds),
                 cmocka_unit_test(test_date_from_ymd_rejects_non_dates),
                 cmocka_unit_test(test_date_is_leap_year_gregorian_rule),

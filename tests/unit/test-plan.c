@@ -467,6 +467,58 @@ static void test_plan_milestones_window_includes_both_ends(void **state) {
         model_free(m);
 }
 
+static void test_plan_milestones_terminated_on_the_listed_notice_day_is_in_time(void **state) {
+        /* Cycle 5's notice day (2025-01-01 − 6m) − 1d is Sunday 2024-06-30, listed with "later"
+         * as Monday 2024-07-01.  Notice served on that listed day ends the commitment at cycle 5
+         * ("the first cycle whose notice deadline is on or after that day"): no cycle 6. */
+        char *fields;
+        Model *m;
+        (void) state;
+        assert_true(asprintf(&fields, "%sdeadline_shift = \"later\"; terminated = \"2024-07-01\";",
+                             twente_terms) > 0);
+        m = load_one(fields);
+        /* The decision, 6 weeks before, is Whit Monday 2024-05-20, moved later to Tuesday. */
+        assert_milestones(m, "2024-01-01", "2026-12-31",
+                          "2024-05-21 decision 5 c\n2024-12-31 term_end 5 c\n");
+        model_free(m);
+        free(fields);
+}
+
+static void test_plan_milestones_terminated_after_the_listed_notice_day_is_late(void **state) {
+        /* With "earlier" cycle 5's notice is listed on Friday 2024-06-28; served on Saturday
+         * 06-29 is after the listed deadline, so it counts for cycle 6. */
+        char *fields;
+        Model *m;
+        (void) state;
+        assert_true(asprintf(&fields, "%sterminated = \"2024-06-29\";", twente_terms) > 0);
+        m = load_one(fields);
+        assert_milestones(m, "2024-06-01", "2026-12-31",
+                          "2024-06-28 notice 5 c\n2024-12-31 term_end 5 c\n2025-12-31 term_end 6 c\n");
+        model_free(m);
+        free(fields);
+}
+
+static void test_plan_milestones_past_year_9999_are_exact_or_absent(void **state) {
+        /* S+L is 10000-07-31: decision and notice (S+L − 1y) − 1d = 9999-07-30, a review at
+         * S + 5m = 9999-12-31, and no term_end (10000-07-30 is past the range). */
+        Model *m = load_one("start = \"9999-07-31\"; term = \"1y\"; renewal = \"none\"; "
+                            "notice = \"1y\"; review_every = \"5m\"; deadline_shift = \"none\";");
+        (void) state;
+        assert_milestones(m, "9998-01-01", "9999-12-31",
+                          "9999-07-30 decision 1 c\n9999-07-30 notice 1 c\n9999-12-31 review 0 c\n");
+        model_free(m);
+}
+
+static void test_plan_milestones_before_year_1_are_absent(void **state) {
+        /* A notice period longer than the history of the calendar puts the deadline before
+         * 0001-01-01: it is not listed, and nothing lands on 0001-01-01 instead. */
+        Model *m = load_one("start = \"2019-01-01\"; term = \"1y\"; renewal = \"none\"; "
+                            "notice = \"9999y\";");
+        (void) state;
+        assert_milestones(m, "0001-01-01", "9999-12-31", "2019-12-31 term_end 1 c\n");
+        model_free(m);
+}
+
 static void test_plan_milestones_far_future_terminates(void **state) {
         /* Daily renewal for decades must not loop forever and must reach the end of the range. */
         Model *m = load_one("start = \"2000-01-01\"; term = \"1d\"; renewal = \"tacit\"; "
@@ -635,6 +687,45 @@ static void test_plan_reminders_stop_for_a_participant_who_decided(void **state)
         model_free(m);
 }
 
+static void test_plan_reminders_escalate_to_a_participant_who_decided(void **state) {
+        /* a decided, b did not: a still hears as escalate_to, once; boss hears once. */
+        Model *m = load_model("", overdue_commitment);
+        Decisions a_decided = {.participant = "a"};
+        char *s;
+        (void) state;
+        s = reminders_decided(m, "2020-05-20", "2020-05-20", &a_decided);
+        assert_string_equal(s, "2020-05-20T09:00:00+02:00 overdue 1 2020-05-19 +1d a\n"
+                               "2020-05-20T09:00:00+02:00 overdue 1 2020-05-19 +1d b\n"
+                               "2020-05-20T09:00:00+02:00 overdue 1 2020-05-19 +1d boss\n");
+        free(s);
+        model_free(m);
+}
+
+static void test_plan_reminders_reach_back_over_long_runs_of_extra_holidays(void **state) {
+        /* Every day from 2021-03-01 to 2021-04-15 is an extra holiday: the 1d reminder for the
+         * deadline of Friday 2021-04-16 moves back to Friday 2021-02-26, whatever the window. */
+        char globals[4096] = "holidays = { extra = [";
+        Date d;
+        Model *m;
+        (void) state;
+        for (d = D("2021-03-01"); d <= D("2021-04-15"); d++) {
+                char date[DATE_STRING_MAX];
+                strcat(globals, "\"");
+                strcat(globals, date_format(d, date));
+                strcat(globals, "\",");
+        }
+        strcpy(globals + strlen(globals) - 1, "]; };");
+        m = load_model(globals, "{ id = \"c\"; title = \"C\"; participants = [\"a\"]; "
+                                "start = \"2019-01-01\"; term = \"5y\"; renewal = \"none\"; "
+                                "policy = { offsets = [\"1d\"]; }; "
+                                "deadlines = ( { id = \"x\"; date = \"2021-04-16\"; title = \"X\"; } ); }");
+        assert_reminders(m, "2021-01-20", "2021-04-30",
+                         "2021-02-26T09:00:00+01:00 deadline 0 2021-04-16 1d a\n");
+        assert_reminders(m, "2021-02-26", "2021-02-26",
+                         "2021-02-26T09:00:00+01:00 deadline 0 2021-04-16 1d a\n");
+        model_free(m);
+}
+
 static void test_plan_reminders_windows_add_up_to_the_whole_range(void **state) {
         /* Planning 2019..2022 at once equals planning it in 7-day windows back to back,
          * including reminders and overdue messages that sit right at a window's edge. */
@@ -685,6 +776,10 @@ int main(void) {
                 cmocka_unit_test(test_plan_milestones_one_off_deadlines_shift_earlier),
                 cmocka_unit_test(test_plan_milestones_same_day_order_and_commitment_ids),
                 cmocka_unit_test(test_plan_milestones_window_includes_both_ends),
+                cmocka_unit_test(test_plan_milestones_terminated_on_the_listed_notice_day_is_in_time),
+                cmocka_unit_test(test_plan_milestones_terminated_after_the_listed_notice_day_is_late),
+                cmocka_unit_test(test_plan_milestones_past_year_9999_are_exact_or_absent),
+                cmocka_unit_test(test_plan_milestones_before_year_1_are_absent),
                 cmocka_unit_test(test_plan_milestones_far_future_terminates),
                 cmocka_unit_test(test_plan_reminders_move_to_the_previous_working_day),
                 cmocka_unit_test(test_plan_reminders_on_any_day_without_working_days_only),
@@ -696,6 +791,8 @@ int main(void) {
                 cmocka_unit_test(test_plan_reminders_overdue_skips_the_weekend),
                 cmocka_unit_test(test_plan_reminders_same_day_decision_and_notice_give_one_overdue),
                 cmocka_unit_test(test_plan_reminders_stop_for_a_participant_who_decided),
+                cmocka_unit_test(test_plan_reminders_escalate_to_a_participant_who_decided),
+                cmocka_unit_test(test_plan_reminders_reach_back_over_long_runs_of_extra_holidays),
                 cmocka_unit_test(test_plan_reminders_windows_add_up_to_the_whole_range),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -50,8 +50,8 @@ static void split_local(const char *rfc3339, Date *ret_date, int32_t *ret_second
         char date[DATE_STRING_MAX];
         int h, m, s;
 
-        memcpy(date, rfc3339, DATE_STRING_MAX - 1);
-        date[DATE_STRING_MAX - 1] = '\0';
+        memcpy(date, rfc3339, 10); /* "YYYY-MM-DD" */
+        date[10] = '\0';
         *ret_date = P(date);
         assert_int_equal(sscanf(rfc3339 + 11, "%2d:%2d:%2d", &h, &m, &s), 3);
         *ret_seconds = h * 3600 + m * 60 + s;
