@@ -34,7 +34,7 @@ LIB_OBJS := $(LIB_MODULES:%=$(BUILD)/daemon/%.o)
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test-*.c))
 NOTICECTL := $(BUILD)/noticectl
 
-.PHONY: all deps check check-run demo demo-run bench clean format
+.PHONY: all deps check check-run demo demo-run bench clean format fuzz
 all: $(NOTICECTL)
 
 $(BUILD)/daemon/%.o: daemon/%.c
@@ -108,3 +108,16 @@ clean:
 	rm -rf build
 
 -include $(LIB_OBJS:.o=.d) $(BUILD)/daemon/noticectl.d $(UNIT_TESTS:%=%.d)
+
+# libFuzzer on the config loader and the plan of what it accepts (clang; not part of `check`).
+# make fuzz FUZZ_SECONDS=300
+FUZZ_SECONDS ?= 60
+FUZZ_FLAGS := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+.PHONY: fuzz
+fuzz: deps
+	@mkdir -p build/fuzz build/fuzz/corpus
+	clang -std=c11 -D_GNU_SOURCE -Iinclude -g -O1 $(FUZZ_FLAGS) $(shell pkg-config --cflags $(PKGS)) \
+		-o build/fuzz/fuzz-config tests/fuzz/fuzz-config.c \
+		$(addprefix daemon/,$(addsuffix .c,$(LIB_MODULES))) $(LIBS)
+	LSAN_OPTIONS=suppressions=tests/fuzz/lsan.supp build/fuzz/fuzz-config -max_total_time=$(FUZZ_SECONDS) -max_len=8192 -timeout=10 -artifact_prefix=build/fuzz/ \
+		build/fuzz/corpus tests/fuzz/corpus-config
