@@ -117,6 +117,14 @@ static void print_json_end(bool first) {
         fputs(first ? "[]\n" : "\n]\n", stdout);
 }
 
+/* The last line of a table: how many rows, over which dates. */
+static void print_total(size_t total, const char *noun, Date from, Date to) {
+        char f[DATE_STRING_MAX], t[DATE_STRING_MAX];
+
+        printf("%zu %s%s from %s to %s\n", total, noun, total == 1 ? "" : "s",
+               date_format(from, f), date_format(to, t));
+}
+
 static int day_range_options(int argc, char **argv, const char *command, bool range_required,
                              Date *from, Date *to, bool *have_from, bool *have_to, bool *json) {
         static const struct option options[] = {
@@ -191,6 +199,7 @@ static void print_milestone_row(const Context *ctx, const Milestone *ms) {
 static int cmd_list(Context *ctx, int argc, char **argv) {
         Date from = 0, to = 0;
         bool have_from = false, have_to = false, json = false, first = true;
+        size_t total = 0;
         int r;
 
         if ((r = day_range_options(argc, argv, "list", false, &from, &to, &have_from, &have_to,
@@ -216,6 +225,7 @@ static int cmd_list(Context *ctx, int argc, char **argv) {
                         fprintf(stderr, "noticectl: out of memory planning milestones\n");
                         return EX_UNAVAILABLE;
                 }
+                total += n;
                 for (size_t i = 0; i < n && r == 0; i++) {
                         if (json)
                                 r = print_json_element(render_milestone_json(ctx->model, &ms[i]),
@@ -233,6 +243,8 @@ static int cmd_list(Context *ctx, int argc, char **argv) {
         }
         if (json)
                 print_json_end(first);
+        else
+                print_total(total, "milestone", from, to);
         return finish_output();
 }
 
@@ -284,6 +296,7 @@ static void print_reminder_row(const Context *ctx, const Reminder *r) {
 static int cmd_simulate(Context *ctx, int argc, char **argv) {
         Date from = 0, to = 0;
         bool have_from = false, have_to = false, json = false, first = true;
+        size_t total = 0;
         int r;
 
         if ((r = day_range_options(argc, argv, "simulate", true, &from, &to, &have_from, &have_to,
@@ -306,6 +319,7 @@ static int cmd_simulate(Context *ctx, int argc, char **argv) {
                         fprintf(stderr, "noticectl: out of memory planning reminders\n");
                         return EX_UNAVAILABLE;
                 }
+                total += n;
                 for (size_t i = 0; i < n && r == 0; i++) {
                         if (json)
                                 r = print_json_element(render_reminder_json(ctx->model, &rs[i]),
@@ -323,6 +337,8 @@ static int cmd_simulate(Context *ctx, int argc, char **argv) {
         }
         if (json)
                 print_json_end(first);
+        else
+                print_total(total, "reminder", from, to);
         return finish_output();
 }
 
