@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "noticed/config.h"
 #include "noticed/validate.h"
@@ -184,6 +185,10 @@ static const config_setting_t *member(Loader *ld, const config_setting_t *group,
         return s;
 }
 
+static int setting_length(const config_setting_t *s) {
+        return s ? config_setting_length(s) : 0;
+}
+
 static const char *member_string(Loader *ld, const config_setting_t *group, const char *key,
                                  bool required, const char *what) {
         const config_setting_t *s = member(ld, group, key, VALUE_STRING, required, what);
@@ -280,7 +285,7 @@ static void load_timezone(Loader *ld, const config_setting_t *root) {
                      "'%s' is not a time zone name (IANA, e.g. \"Europe/Amsterdam\")", name);
         else if (r < 0)
                 fail(ld, config_setting_get_member(root, "timezone"),
-                     "unknown time zone '%s' (not installed in /usr/share/zoneinfo)", name);
+                     "unknown time zone '%s' (not a zone of the installed IANA database)", name);
 }
 
 static void load_language(Loader *ld, const config_setting_t *group, const char *what,
@@ -342,7 +347,12 @@ static int duration_compare_desc(const void *a, const void *b) {
         static const int per_unit[256] = {['d'] = 100, ['w'] = 700, ['m'] = 3044, ['y'] = 36525};
         int64_t dx = (int64_t) x->count * per_unit[(unsigned char) x->unit];
         int64_t dy = (int64_t) y->count * per_unit[(unsigned char) y->unit];
-        return (dx < dy) - (dx > dy);
+
+        if (dx != dy)
+                return (dx < dy) - (dx > dy);
+        /* "7d" and "1w": the larger unit first, so which one names a reminder is defined. */
+        return (per_unit[(unsigned char) x->unit] < per_unit[(unsigned char) y->unit]) -
+               (per_unit[(unsigned char) x->unit] > per_unit[(unsigned char) y->unit]);
 }
 
 static bool parse_send_time(const char *s, int32_t *ret) {
@@ -650,8 +660,9 @@ static void load_recipient(Loader *ld, const config_setting_t *g, Recipient *r) 
                         else
                                 r->webhooks[r->n_webhooks++] = (size_t) t;
                 }
-        if (r->n_mail == 0 && r->n_webhooks == 0 && !config_setting_get_member(g, "mail") &&
-            !config_setting_get_member(g, "webhooks"))
+        /* Counted as written, so an unknown webhook is reported once, as unknown. */
+        if (setting_length(config_setting_get_member(g, "mail")) == 0 &&
+            setting_length(config_setting_get_member(g, "webhooks")) == 0)
                 fail(ld, g, "recipient '%s' has no mail address and no webhook: nothing could "
                             "reach it", r->id ? r->id : "?");
 }
@@ -1018,6 +1029,7 @@ static void load_root(Loader *ld, const config_setting_t *root) {
 int config_load(const char *path, Model **ret, ConfigErrors *errors) {
         Loader ld = {.path = path, .errors = errors};
         char *include_dir = NULL, *slash;
+        struct stat st;
         config_t cfg;
         FILE *f;
         int r = 0;
@@ -1028,6 +1040,13 @@ int config_load(const char *path, Model **ret, ConfigErrors *errors) {
                 r = -errno;
                 add_error(&ld, path, 0, strdup(strerror(-r)));
                 return ld.out_of_memory ? -ENOMEM : r;
+        }
+        /* libconfig's flex scanner calls exit(2) when a read fails, as reading a directory
+         * does: refuse one here, with the usual message. */
+        if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+                (void) fclose(f);
+                add_error(&ld, path, 0, strdup(strerror(EISDIR)));
+                return ld.out_of_memory ? -ENOMEM : -EISDIR;
         }
         config_init(&cfg);
         /* @include names are relative to the config file's directory, not the cwd. */
