@@ -37,7 +37,19 @@ NOTICECTL := $(BUILD)/noticectl
 .PHONY: all deps check check-run demo demo-run bench clean format fuzz
 all: $(NOTICECTL)
 
-$(BUILD)/daemon/%.o: daemon/%.c
+# Everything in $(BUILD) depends on the compiler and flags that built it: `make CC=clang` after a
+# gcc build rebuilds instead of linking gcc's objects.  The stamp is rewritten only when they
+# change.  The targets that install packages first skip this (pkg-config may not work yet).
+FLAGS_STAMP := $(BUILD)/.flags
+ifeq ($(filter deps check demo bench fuzz clean format,$(MAKECMDGOALS)),)
+BUILD_FLAGS = $(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $(LIBS)
+ifneq ($(strip $(BUILD_FLAGS)),$(strip $(file <$(FLAGS_STAMP))))
+$(shell mkdir -p $(BUILD))
+$(file >$(FLAGS_STAMP),$(BUILD_FLAGS))
+endif
+endif
+
+$(BUILD)/daemon/%.o: daemon/%.c $(FLAGS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
@@ -47,7 +59,7 @@ $(BUILD)/libnoticed.a: $(LIB_OBJS)
 $(NOTICECTL): $(BUILD)/daemon/noticectl.o $(BUILD)/libnoticed.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
-$(BUILD)/tests/%.o: tests/unit/%.c
+$(BUILD)/tests/%.o: tests/unit/%.c $(FLAGS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(shell pkg-config --cflags $(TEST_PKGS)) -c -o $@ $<
 
@@ -102,7 +114,8 @@ bench: deps
 	NOTICECTL=$(NOTICECTL) bash tests/bench/plan
 
 format:
-	clang-format -i daemon/*.c include/noticed/*.h tests/unit/*.c
+	@command -v clang-format >/dev/null || { echo "make format: install clang-format first (apt-get install clang-format)"; exit 1; }
+	clang-format -i daemon/*.c include/noticed/*.h tests/unit/*.c tests/fuzz/*.c
 
 clean:
 	rm -rf build

@@ -189,6 +189,10 @@ static int cmd_check(Context *ctx, int argc, char **argv) {
         const Model *m;
         int r;
 
+        if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+                help();
+                return EX_OK;
+        }
         if (argc > 1)
                 return usage_error("'check' takes no arguments, got '%s'", argv[1]);
         if ((r = load_model(ctx)))
@@ -228,8 +232,12 @@ static int cmd_list(Context *ctx, int argc, char **argv) {
                 from = ctx->today;
         if (!have_to)
                 to = date_add(from, (Duration) {2, DURATION_YEARS});
-        if (from > to)
-                return usage_error("--from is after --to%s", "");
+        if (from > to) {
+                char today[DATE_STRING_MAX];
+                /* Only --to was given: the default --from, today, is what lies after it. */
+                return usage_error("--to is before today (%s); give --from too",
+                                   date_format(from, today));
+        }
         if (!json)
                 printf("%-14s  %6s  %-8s  %5s  %-22s %s\n", "DATE", "DAYS", "KIND", "CYCLE",
                        "COMMITMENT", "TITLE");
@@ -281,12 +289,25 @@ static void format_channels(const Model *m, const Recipient *rcpt, char *buf, si
         json_decref(channels);
 }
 
+/* Left-justifies s in width columns counting UTF-8 code points, not bytes: printf's "%-27s"
+ * counts the three bytes of "€" as three columns.  Every character we print in a padded cell
+ * (ASCII, "€", "–") is one column wide. */
+static void print_padded(const char *s, int width) {
+        int columns = 0;
+
+        for (const unsigned char *p = (const unsigned char *) s; *p; p++)
+                if ((*p & 0xc0) != 0x80)
+                        columns++;
+        fputs(s, stdout);
+        printf("%*s", width > columns ? width - columns : 0, "");
+}
+
 static void print_reminder_row(const Context *ctx, const Reminder *r) {
         const Model *m = ctx->model;
         const Commitment *c = &m->commitments[r->milestone.commitment];
         const Recipient *rcpt = &m->recipients[r->recipient];
         char date[DATE_STRING_MAX], milestone[DATE_STRING_MAX], offset[DURATION_STRING_MAX];
-        char channels[128], cycle[12] = "-", cost[2 * RENDER_MONEY_MAX + 8] = "";
+        char channels[256], cycle[12] = "-", cost[2 * RENDER_MONEY_MAX + 8] = "";
         char lo[RENDER_MONEY_MAX], hi[RENDER_MONEY_MAX];
         int32_t seconds = (int32_t) ((r->at + r->utc_offset) % 86400 + 86400) % 86400;
         int64_t min, max;
@@ -302,12 +323,14 @@ static void print_reminder_row(const Context *ctx, const Reminder *r) {
                         (void) snprintf(cost, sizeof(cost), "%s – %s", lo,
                                         render_money(m->language, c->cost.currency, max, hi));
         }
-        printf("%-3s %s %02d:%02d  %+6" PRId32 "  %-8s  %5s  %-22s %s %6s  %-16s %-18s %s\n",
+        printf("%-3s %s %02d:%02d  %+6" PRId32 "  %-8s  %5s  %-22s %s %6s  %-20s ",
                render_weekday_short(m->language, r->date), date_format(r->date, date),
                (int) (seconds / 3600), (int) (seconds / 60 % 60), r->date - ctx->today,
                r->overdue ? "overdue" : milestone_kind_to_string(r->milestone.kind), cycle,
                c->id, date_format(r->milestone.date, milestone), render_offset(r, offset),
-               rcpt->id, channels, cost);
+               rcpt->id);
+        print_padded(cost, 27);
+        printf(" %s\n", channels);
 }
 
 static int cmd_simulate(Context *ctx, int argc, char **argv) {
@@ -322,9 +345,9 @@ static int cmd_simulate(Context *ctx, int argc, char **argv) {
         if ((r = load_model(ctx)))
                 return r;
         if (!json)
-                printf("%-20s  %6s  %-8s  %5s  %-22s %-10s %6s  %-16s %-18s %s\n", "AT", "DAYS",
+                printf("%-20s  %6s  %-8s  %5s  %-22s %-10s %6s  %-20s %-27s %s\n", "AT", "DAYS",
                        "KIND", "CYCLE", "COMMITMENT", "MILESTONE", "OFFSET", "RECIPIENT",
-                       "CHANNELS", "PAYS A YEAR");
+                       "PAYS A YEAR", "CHANNELS");
         /* Windows of local dates: reminders sort by instant, and every instant of a later local
          * date is later, so printing window after window keeps the whole output sorted. */
         for (Date w = from; w <= to; w += SIMULATE_WINDOW_DAYS) {

@@ -85,6 +85,13 @@ run "simulate without --to is a usage error" 64 "$noticectl" -c "$conf" simulate
 run "--from after --to is a usage error" 64 "$noticectl" -c "$conf" list --from 2021-01-01 --to 2020-01-01
 run "a stray argument is a usage error" 64 "$noticectl" -c "$conf" list extra
 run "a bad --today is a usage error" 64 "$noticectl" -c "$conf" --today tomorrow list
+run "list --to before today is a usage error" 64 "$noticectl" -c "$conf" --today 2020-05-01 list --to 2020-01-01
+contains "list --to before today says so" "$err" "--to is before today (2020-05-01); give --from too"
+for cmd in check list simulate; do
+        run "$cmd --help prints help" 0 "$noticectl" -c "$conf" $cmd --help
+done
+run "a directory as config is a config error, not a crash" 78 "$noticectl" -c "$tmp" check
+contains "a directory as config is named" "$err" "$tmp: Is a directory"
 
 # --- tables for people ---
 run "list defaults to today .. today + 2y" 0 "$noticectl" -c "$conf" --today 2020-05-01 list
@@ -96,7 +103,7 @@ if [ "$(head -1 <<<"$dates")" = 2020-05-19 ] && [ "$(tail -1 <<<"$dates")" = 202
         ok "list stays inside today .. today + 2y (2020-05-01 .. 2022-05-01)"
 else not_ok "list stays inside today .. today + 2y (2020-05-01 .. 2022-05-01)" "$dates"; fi
 run "simulate prints a table" 0 "$noticectl" -c "$conf" --today 2020-04-01 simulate --from 2020-04-17 --to 2020-04-17
-contains "simulate shows what Enschede pays a year" "$out" "enschede         mail,webhook:enschede-teams € 12.660,88 – € 15.826,10"
+contains "simulate shows what Enschede pays a year" "$out" "enschede             € 12.660,88 – € 15.826,10   mail,webhook:enschede-teams"
 contains "simulate ends with the number of reminders" "$out" "14 reminders from 2020-04-17 to 2020-04-17"
 contains "simulate shows the 30d decision reminder moved off Sunday to Friday" "$out" "vr  2020-04-17 09:00     +16  decision      1  burgernet-twente       2020-05-19    30d  almelo"
 
