@@ -68,7 +68,8 @@ static const char *setting_file(const Loader *ld, const config_setting_t *s, cha
                 const char *f = config_setting_source_file(s);
                 if (!f)
                         continue;
-                if (f[0] != '/' && ld->include_dir && asprintf(owned, "%s/%s", ld->include_dir, f) >= 0)
+                if (f[0] != '/' && ld->include_dir &&
+                    asprintf(owned, "%s/%s", ld->include_dir, f) >= 0)
                         return *owned;
                 *owned = NULL;
                 return f;
@@ -97,7 +98,7 @@ static void add_error(Loader *ld, const char *file, unsigned line, char *message
                 e->items = items;
                 ld->errors_allocated = n;
         }
-        e->items[e->n++] = (ConfigError) {.file = f, .line = line, .message = message};
+        e->items[e->n++] = (ConfigError){.file = f, .line = line, .message = message};
 }
 
 __attribute__((format(printf, 3, 4))) static void fail(Loader *ld, const config_setting_t *s,
@@ -213,8 +214,9 @@ static void check_keys(Loader *ld, const config_setting_t *group, const char *co
 static void check_strings(Loader *ld, const config_setting_t *s) {
         if (config_setting_type(s) == CONFIG_TYPE_STRING) {
                 if (!validate_header_text(config_setting_get_string(s)))
-                        fail(ld, s, "string contains a control character (CR, LF, TAB, ...) or "
-                                    "invalid UTF-8; it could reach a mail header");
+                        fail(ld, s,
+                             "string contains a control character (CR, LF, TAB, ...) or "
+                             "invalid UTF-8; it could reach a mail header");
                 return;
         }
         if (config_setting_is_aggregate(s))
@@ -245,8 +247,9 @@ static bool member_duration(Loader *ld, const config_setting_t *group, const cha
         if (!s)
                 return false;
         if (duration_parse(config_setting_get_string(s), false, ret) < 0) {
-                fail(ld, s, "'%s' = \"%s\" is not a duration (a positive count and d, w, m or y: "
-                            "\"90d\", \"6w\", \"6m\", \"2y\")",
+                fail(ld, s,
+                     "'%s' = \"%s\" is not a duration (a positive count and d, w, m or y: "
+                     "\"90d\", \"6w\", \"6m\", \"2y\")",
                      key, config_setting_get_string(s));
                 return false;
         }
@@ -320,12 +323,11 @@ static void load_holidays(Loader *ld, const config_setting_t *root) {
                         fail(ld, s, "holiday calendar '%s' is not known (\"nl\" or \"none\")",
                              config_setting_get_string(s));
                 s = member(ld, h, "extra", VALUE_STRING_ARRAY, false, "holidays");
-                if (s && (extra = allocate_array(ld, (size_t) config_setting_length(s),
-                                                 sizeof(Date))))
+                if (s &&
+                    (extra = allocate_array(ld, (size_t) config_setting_length(s), sizeof(Date))))
                         for (int i = 0; i < config_setting_length(s); i++)
-                                if (parse_date_setting(
-                                            ld, config_setting_get_elem(s, (unsigned) i),
-                                            &extra[n]))
+                                if (parse_date_setting(ld, config_setting_get_elem(s, (unsigned) i),
+                                                       &extra[n]))
                                         n++;
         }
         if (calendar_new(kind, extra, n, &ld->model->calendar) < 0)
@@ -389,8 +391,9 @@ static void load_offsets(Loader *ld, const config_setting_t *s, PolicySettings *
         for (size_t i = 0; i < n; i++) {
                 const config_setting_t *e = config_setting_get_elem(s, (unsigned) i);
                 if (duration_parse(config_setting_get_string(e), true, &offsets[i]) < 0) {
-                        fail(ld, e, "offset \"%s\" is not a duration (\"90d\", \"2w\", \"1m\", "
-                                    "\"0d\" for the day itself)",
+                        fail(ld, e,
+                             "offset \"%s\" is not a duration (\"90d\", \"2w\", \"1m\", "
+                             "\"0d\" for the day itself)",
                              config_setting_get_string(e));
                         ok = false;
                 }
@@ -442,7 +445,7 @@ static void merge_policy(Loader *ld, const PolicySettings *global, PolicySetting
                          Policy *ret) {
         const Policy *offsets_from = own->has_offsets ? &own->policy : &global->policy;
 
-        *ret = (Policy) {
+        *ret = (Policy){
                 .send_time = own->has_send_time ? own->policy.send_time : global->policy.send_time,
                 .working_days_only = own->has_working_days_only ? own->policy.working_days_only
                                                                 : global->policy.working_days_only,
@@ -475,8 +478,10 @@ static void load_transport_url(Loader *ld, const config_setting_t *group, Transp
         if (strncmp(url, "sendmail:", 9) == 0) {
                 t->kind = TRANSPORT_SENDMAIL;
                 if (url[9] != '\0')
-                        fail(ld, s, "'%s': write just \"sendmail:\" (it pipes to "
-                                    "/usr/sbin/sendmail -t -oi)", url);
+                        fail(ld, s,
+                             "'%s': write just \"sendmail:\" (it pipes to "
+                             "/usr/sbin/sendmail -t -oi)",
+                             url);
                 return;
         }
         if (strncmp(url, "smtp://", 7) == 0)
@@ -488,21 +493,25 @@ static void load_transport_url(Loader *ld, const config_setting_t *group, Transp
         else if (strncmp(url, "https://", 8) == 0)
                 t->kind = TRANSPORT_HTTPS;
         else {
-                fail(ld, s, "unsupported transport URL '%s' (smtp://, smtps://, maildir:PATH, "
-                            "sendmail:, http:// or https://)", url);
+                fail(ld, s,
+                     "unsupported transport URL '%s' (smtp://, smtps://, maildir:PATH, "
+                     "sendmail:, http:// or https://)",
+                     url);
                 return;
         }
         if (!validate_url_host(url, host, sizeof(host)))
                 fail(ld, s, "malformed URL '%s' (scheme://host[:port][/path], no user info)", url);
         else if (t->kind == TRANSPORT_SMTP && t->tls == TLS_NONE &&
                  !validate_host_is_loopback(host))
-                fail(ld, s, "plaintext smtp:// to '%s' is refused: tls = \"none\" is only for a "
-                            "loopback host; use STARTTLS (drop tls) or smtps://", host);
+                fail(ld, s,
+                     "plaintext smtp:// to '%s' is refused: tls = \"none\" is only for a "
+                     "loopback host; use STARTTLS (drop tls) or smtps://",
+                     host);
 }
 
 static void load_transport(Loader *ld, const config_setting_t *group, Transport *t) {
-        static const char *const keys[] = {"url", "from", "username", "password_credential",
-                                           "secret_credential", "tls", NULL};
+        static const char *const keys[] = {
+                "url", "from", "username", "password_credential", "secret_credential", "tls", NULL};
         const config_setting_t *s;
         const char *v;
 
@@ -547,22 +556,28 @@ static void load_transport(Loader *ld, const config_setting_t *group, Transport 
                         continue;
                 v = config_setting_get_string(s);
                 if (!validate_credential_name(v))
-                        fail(ld, s, "%s '%s' must be a credential name (letters, digits, '.', "
-                                    "'_', '-'), not a path", key, v);
+                        fail(ld, s,
+                             "%s '%s' must be a credential name (letters, digits, '.', "
+                             "'_', '-'), not a path",
+                             key, v);
                 *target = copy_string(ld, v);
         }
         if (t->url) {
                 bool mail = transport_kind_carries_mail(t->kind);
                 bool smtp = t->kind == TRANSPORT_SMTP || t->kind == TRANSPORT_SMTPS;
                 if ((t->username || t->password_credential) && !smtp)
-                        fail(ld, group, "transport '%s': username and password_credential "
-                                        "apply only to smtp:// and smtps://", t->id);
+                        fail(ld, group,
+                             "transport '%s': username and password_credential "
+                             "apply only to smtp:// and smtps://",
+                             t->id);
                 if (t->password_credential && !t->username)
                         fail(ld, group, "transport '%s': password_credential needs a username",
                              t->id);
                 if (t->secret_credential && mail)
-                        fail(ld, group, "transport '%s': secret_credential applies only to "
-                                        "webhooks (http://, https://)", t->id);
+                        fail(ld, group,
+                             "transport '%s': secret_credential applies only to "
+                             "webhooks (http://, https://)",
+                             t->id);
                 if (t->from && !mail)
                         fail(ld, group, "transport '%s': 'from' applies only to mail transports",
                              t->id);
@@ -577,13 +592,14 @@ static ssize_t find_transport(const Model *m, const char *id) {
 }
 
 static void load_transports(Loader *ld, const config_setting_t *root) {
-        const config_setting_t *g = member(ld, root, "transports", VALUE_GROUP, false, "the config");
+        const config_setting_t *g =
+                member(ld, root, "transports", VALUE_GROUP, false, "the config");
         const config_setting_t *s;
         Model *m = ld->model;
 
         if (g) {
-                m->transports = allocate_array(ld, (size_t) config_setting_length(g),
-                                               sizeof(Transport));
+                m->transports =
+                        allocate_array(ld, (size_t) config_setting_length(g), sizeof(Transport));
                 if (!m->transports)
                         return;
                 for (int i = 0; i < config_setting_length(g); i++)
@@ -597,8 +613,9 @@ static void load_transports(Loader *ld, const config_setting_t *root) {
                         fail(ld, s, "mail_via names unknown transport '%s'",
                              config_setting_get_string(s));
                 else if (!transport_kind_carries_mail(m->transports[t].kind))
-                        fail(ld, s, "mail_via transport '%s' cannot carry mail (smtp://, "
-                                    "smtps://, maildir: or sendmail:)",
+                        fail(ld, s,
+                             "mail_via transport '%s' cannot carry mail (smtp://, "
+                             "smtps://, maildir: or sendmail:)",
                              config_setting_get_string(s));
                 else if (!m->transports[t].from)
                         fail(ld, s, "mail_via transport '%s' needs a 'from' address",
@@ -645,8 +662,8 @@ static void load_recipient(Loader *ld, const config_setting_t *g, Recipient *r) 
                         r->mail[r->n_mail++] = copy_string(ld, v);
                 }
         s = member(ld, g, "webhooks", VALUE_STRING_ARRAY, false, "recipient");
-        if (s && (r->webhooks = allocate_array(ld, (size_t) config_setting_length(s),
-                                               sizeof(size_t))))
+        if (s &&
+            (r->webhooks = allocate_array(ld, (size_t) config_setting_length(s), sizeof(size_t))))
                 for (int i = 0; i < config_setting_length(s); i++) {
                         const config_setting_t *e = config_setting_get_elem(s, (unsigned) i);
                         ssize_t t = find_transport(ld->model, config_setting_get_string(e));
@@ -655,16 +672,20 @@ static void load_recipient(Loader *ld, const config_setting_t *g, Recipient *r) 
                                      config_setting_get_string(e));
                         else if (ld->model->transports[t].kind != TRANSPORT_HTTP &&
                                  ld->model->transports[t].kind != TRANSPORT_HTTPS)
-                                fail(ld, e, "transport '%s' is not a webhook (http:// or "
-                                            "https://)", config_setting_get_string(e));
+                                fail(ld, e,
+                                     "transport '%s' is not a webhook (http:// or "
+                                     "https://)",
+                                     config_setting_get_string(e));
                         else
                                 r->webhooks[r->n_webhooks++] = (size_t) t;
                 }
         /* Counted as written, so an unknown webhook is reported once, as unknown. */
         if (setting_length(config_setting_get_member(g, "mail")) == 0 &&
             setting_length(config_setting_get_member(g, "webhooks")) == 0)
-                fail(ld, g, "recipient '%s' has no mail address and no webhook: nothing could "
-                            "reach it", r->id ? r->id : "?");
+                fail(ld, g,
+                     "recipient '%s' has no mail address and no webhook: nothing could "
+                     "reach it",
+                     r->id ? r->id : "?");
 }
 
 static int compare_recipient_ids(const void *a, const void *b, void *userdata) {
@@ -712,7 +733,8 @@ static const char *commitment_id(const Model *m, size_t i) {
 }
 
 static void load_recipients(Loader *ld, const config_setting_t *root) {
-        const config_setting_t *list = member(ld, root, "recipients", VALUE_LIST, true, "the config");
+        const config_setting_t *list =
+                member(ld, root, "recipients", VALUE_LIST, true, "the config");
         Model *m = ld->model;
         size_t n;
 
@@ -727,8 +749,8 @@ static void load_recipients(Loader *ld, const config_setting_t *root) {
         for (size_t i = 0; i < n; i++)
                 load_recipient(ld, config_setting_get_elem(list, (unsigned) i),
                                &m->recipients[m->n_recipients++]);
-        ld->recipients_by_id = index_by_id(ld, list, n, compare_recipient_ids, recipient_id,
-                                           "recipient");
+        ld->recipients_by_id =
+                index_by_id(ld, list, n, compare_recipient_ids, recipient_id, "recipient");
         for (size_t i = 0; ld->recipients_by_id && i < n; i++)
                 m->recipients[ld->recipients_by_id[i]].rank = (uint32_t) i;
         for (size_t i = 0; i < n && !m->has_mail_via; i++)
@@ -901,7 +923,8 @@ static void load_terms(Loader *ld, const config_setting_t *g, Commitment *c) {
                 else if (strcmp(v, "none") == 0)
                         c->renewal = RENEWAL_NONE;
                 else
-                        fail(ld, s, "renewal '%s' must be \"none\", \"tacit\" or \"indefinite\"", v);
+                        fail(ld, s, "renewal '%s' must be \"none\", \"tacit\" or \"indefinite\"",
+                             v);
         }
         c->renewal_term = c->term;
         s = config_setting_get_member(g, "renewal_term");
@@ -910,9 +933,9 @@ static void load_terms(Loader *ld, const config_setting_t *g, Commitment *c) {
                         fail(ld, s, "'renewal_term' applies only with renewal = \"tacit\"");
                 (void) member_duration(ld, g, "renewal_term", false, what, &c->renewal_term);
         }
-        c->has_notice = member_duration(ld, g, "notice", c->renewal != RENEWAL_NONE, what,
-                                        &c->notice);
-        c->decision_lead = (Duration) {.count = 0, .unit = DURATION_DAYS};
+        c->has_notice =
+                member_duration(ld, g, "notice", c->renewal != RENEWAL_NONE, what, &c->notice);
+        c->decision_lead = (Duration){.count = 0, .unit = DURATION_DAYS};
         s = config_setting_get_member(g, "decision_lead");
         if (s) {
                 if (!config_setting_get_member(g, "notice"))
@@ -926,10 +949,10 @@ static void load_terms(Loader *ld, const config_setting_t *g, Commitment *c) {
 static void load_commitment(Loader *ld, const config_setting_t *g, const PolicySettings *global,
                             Shift default_shift, Commitment *c) {
         static const char *const keys[] = {
-                "id",           "title",          "counterparty", "reference",    "start",
-                "term",         "renewal",        "renewal_term", "notice",       "decision_lead",
-                "review_every", "participants",   "reviewers",    "escalate_to",  "cost",
-                "deadlines",    "terminated",     "policy",       "deadline_shift", NULL};
+                "id",           "title",        "counterparty", "reference",      "start",
+                "term",         "renewal",      "renewal_term", "notice",         "decision_lead",
+                "review_every", "participants", "reviewers",    "escalate_to",    "cost",
+                "deadlines",    "terminated",   "policy",       "deadline_shift", NULL};
         PolicySettings own = {0};
         const char *what;
 
@@ -949,15 +972,15 @@ static void load_commitment(Loader *ld, const config_setting_t *g, const PolicyS
         load_recipient_list(ld, g, "participants", true, what, &c->participants,
                             &c->n_participants);
         load_recipient_list(ld, g, "reviewers", false, what, &c->reviewers, &c->n_reviewers);
-        load_recipient_list(ld, g, "escalate_to", false, what, &c->escalate_to,
-                            &c->n_escalate_to);
+        load_recipient_list(ld, g, "escalate_to", false, what, &c->escalate_to, &c->n_escalate_to);
         load_cost(ld, g, c);
         load_deadlines(ld, g, c);
 }
 
-static void load_commitments(Loader *ld, const config_setting_t *root,
-                             const PolicySettings *global, Shift shift) {
-        const config_setting_t *list = member(ld, root, "commitments", VALUE_LIST, true, "the config");
+static void load_commitments(Loader *ld, const config_setting_t *root, const PolicySettings *global,
+                             Shift shift) {
+        const config_setting_t *list =
+                member(ld, root, "commitments", VALUE_LIST, true, "the config");
         Model *m = ld->model;
         size_t *index, n;
 
@@ -997,9 +1020,9 @@ static void sort_errors(ConfigErrors *errors) {
 }
 
 static void load_root(Loader *ld, const config_setting_t *root) {
-        static const char *const keys[] = {"timezone",   "language", "deadline_shift",
-                                           "holidays",   "policy",   "transports",
-                                           "mail_via",   "recipients", "commitments", NULL};
+        static const char *const keys[] = {
+                "timezone",   "language", "deadline_shift", "holidays",    "policy",
+                "transports", "mail_via", "recipients",     "commitments", NULL};
         PolicySettings global = {
                 .policy = {.send_time = 9 * 3600, .working_days_only = true},
         };
@@ -1015,8 +1038,8 @@ static void load_root(Loader *ld, const config_setting_t *root) {
         load_shift(ld, root, "the config", &shift);
         load_holidays(ld, root);
         load_policy(ld, root, "the config", &global);
-        if (!global.has_offsets && (global.policy.offsets = allocate_array(
-                                            ld, 6, sizeof(Duration)))) {
+        if (!global.has_offsets &&
+            (global.policy.offsets = allocate_array(ld, 6, sizeof(Duration)))) {
                 memcpy(global.policy.offsets, default_offsets, sizeof(default_offsets));
                 global.policy.n_offsets = 6;
         }
@@ -1034,7 +1057,7 @@ int config_load(const char *path, Model **ret, ConfigErrors *errors) {
         FILE *f;
         int r = 0;
 
-        *errors = (ConfigErrors) {0};
+        *errors = (ConfigErrors){0};
         f = fopen(path, "re");
         if (!f) {
                 r = -errno;
@@ -1065,7 +1088,10 @@ int config_load(const char *path, Model **ret, ConfigErrors *errors) {
                 if (file && file[0] != '/' && ld.include_dir &&
                     asprintf(&owned, "%s/%s", ld.include_dir, file) < 0)
                         owned = NULL;
-                add_error(&ld, owned ? owned : file ? file : path,
+                add_error(&ld,
+                          owned  ? owned
+                          : file ? file
+                                 : path,
                           (unsigned) config_error_line(&cfg), message);
                 free(owned);
                 r = -EINVAL;
@@ -1101,5 +1127,5 @@ void config_errors_done(ConfigErrors *errors) {
                 free(errors->items[i].message);
         }
         free(errors->items);
-        *errors = (ConfigErrors) {0};
+        *errors = (ConfigErrors){0};
 }

@@ -135,7 +135,7 @@ int duration_parse(const char *s, bool allow_zero, Duration *ret) {
                      : unit == 'm' ? DURATION_MAX_MONTHS
                                    : DURATION_MAX_YEARS))
                 return -EINVAL;
-        *ret = (Duration) {.count = (int32_t) count, .unit = (DurationUnit) unit};
+        *ret = (Duration){.count = (int32_t) count, .unit = (DurationUnit) unit};
         return 0;
 }
 

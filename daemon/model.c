@@ -74,7 +74,9 @@ const char *language_to_string(Language language) {
 }
 
 const char *renewal_to_string(Renewal renewal) {
-        return renewal == RENEWAL_TACIT ? "tacit" : renewal == RENEWAL_INDEFINITE ? "indefinite" : "none";
+        return renewal == RENEWAL_TACIT        ? "tacit"
+               : renewal == RENEWAL_INDEFINITE ? "indefinite"
+                                               : "none";
 }
 
 const char *transport_kind_to_string(TransportKind kind) {

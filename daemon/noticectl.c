@@ -18,8 +18,8 @@
 #include "noticed/plan.h"
 #include "noticed/render.h"
 
-#define DEFAULT_CONFIG "/etc/noticed/noticed.conf"
-#define LIST_WINDOW_DAYS 366
+#define DEFAULT_CONFIG       "/etc/noticed/noticed.conf"
+#define LIST_WINDOW_DAYS     366
 #define SIMULATE_WINDOW_DAYS 31
 
 typedef struct Context {
@@ -35,7 +35,7 @@ static void help(void) {
                "Check the commitments in noticed's config and show their dates.\n"
                "\n"
                "Commands:\n"
-               "  check                            validate the config; errors as FILE:LINE: message\n"
+               "  check                            validate the config (errors: FILE:LINE: ...)\n"
                "  list [--from D] [--to D] [--json]\n"
                "                                   milestones (default: today to today + 2y)\n"
                "  simulate --from D --to D [--json]\n"
@@ -138,8 +138,8 @@ static void print_json_end(bool first) {
 static void print_total(size_t total, const char *noun, Date from, Date to) {
         char f[DATE_STRING_MAX], t[DATE_STRING_MAX];
 
-        printf("%zu %s%s from %s to %s\n", total, noun, total == 1 ? "" : "s",
-               date_format(from, f), date_format(to, t));
+        printf("%zu %s%s from %s to %s\n", total, noun, total == 1 ? "" : "s", date_format(from, f),
+               date_format(to, t));
 }
 
 static int day_range_options(int argc, char **argv, const char *command, bool range_required,
@@ -231,7 +231,7 @@ static int cmd_list(Context *ctx, int argc, char **argv) {
         if (!have_from)
                 from = ctx->today;
         if (!have_to)
-                to = date_add(from, (Duration) {2, DURATION_YEARS});
+                to = date_add(from, (Duration){2, DURATION_YEARS});
         if (from > to) {
                 char today[DATE_STRING_MAX];
                 /* Only --to was given: the default --from, today, is what lies after it. */
@@ -326,9 +326,8 @@ static void print_reminder_row(const Context *ctx, const Reminder *r) {
         printf("%-3s %s %02d:%02d  %+6" PRId32 "  %-8s  %5s  %-22s %s %6s  %-20s ",
                render_weekday_short(m->language, r->date), date_format(r->date, date),
                (int) (seconds / 3600), (int) (seconds / 60 % 60), r->date - ctx->today,
-               r->overdue ? "overdue" : milestone_kind_to_string(r->milestone.kind), cycle,
-               c->id, date_format(r->milestone.date, milestone), render_offset(r, offset),
-               rcpt->id);
+               r->overdue ? "overdue" : milestone_kind_to_string(r->milestone.kind), cycle, c->id,
+               date_format(r->milestone.date, milestone), render_offset(r, offset), rcpt->id);
         print_padded(cost, 27);
         printf(" %s\n", channels);
 }

@@ -72,8 +72,11 @@ static int emit(MilestoneVec *v, Window w, Date date, uint32_t commitment, Miles
                 uint32_t cycle, int32_t deadline) {
         if (date < w.from || date > w.to)
                 return 0;
-        return push_milestone(v, (Milestone) {.date = date, .commitment = commitment,
-                                              .kind = kind, .cycle = cycle, .deadline = deadline});
+        return push_milestone(v, (Milestone){.date = date,
+                                             .commitment = commitment,
+                                             .kind = kind,
+                                             .cycle = cycle,
+                                             .deadline = deadline});
 }
 
 /* "terminated: decision and notice milestones on or after that day are dropped". */
@@ -84,8 +87,8 @@ static bool dropped_by_termination(const Commitment *c, Date d) {
 /* The last day the commitment runs, or DATE_MAX while it runs on; cycles past the window are
  * not needed for that, since only tacit commitments have an unbounded number of them. */
 typedef struct Cycle {
-        Date start, next;       /* the term covers [start, next) */
-        Date notice, decision;  /* as listed: after deadline_shift */
+        Date start, next;      /* the term covers [start, next) */
+        Date notice, decision; /* as listed: after deadline_shift */
 } Cycle;
 
 static Cycle cycle_compute(const Model *m, const Commitment *c, Date start, Duration length) {
@@ -101,8 +104,8 @@ static Cycle cycle_compute(const Model *m, const Commitment *c, Date start, Dura
         return y;
 }
 
-static int emit_cycle(MilestoneVec *v, Window w, const Commitment *c, uint32_t ci,
-                      const Cycle *y, uint32_t k) {
+static int emit_cycle(MilestoneVec *v, Window w, const Commitment *c, uint32_t ci, const Cycle *y,
+                      uint32_t k) {
         int r;
 
         if (c->has_notice) {
@@ -247,8 +250,11 @@ static bool is_decision_or_notice(const Milestone *ms) {
 static int add_reminder(const ReminderContext *ctx, const Milestone *ms, size_t recipient,
                         Date date, Duration offset, bool overdue) {
         const Commitment *c = &ctx->m->commitments[ms->commitment];
-        Reminder r = {.date = date, .overdue = overdue, .milestone = *ms,
-                      .recipient = (uint32_t) recipient, .offset = offset};
+        Reminder r = {.date = date,
+                      .overdue = overdue,
+                      .milestone = *ms,
+                      .recipient = (uint32_t) recipient,
+                      .offset = offset};
 
         tz_local_to_unix(ctx->m->tz, date, c->policy.send_time, &r.at, &r.utc_offset);
         return push_reminder(ctx->out, &r);
@@ -292,7 +298,8 @@ static int remind_before(const ReminderContext *ctx, const Milestone *ms) {
                 for (size_t j = 0; j < n_audience; j++) {
                         if (is_decision_or_notice(ms) && has_decided(ctx, ms, audience[j]))
                                 continue;
-                        if ((r = add_reminder(ctx, ms, audience[j], dates[i], offsets[i], false)) < 0)
+                        if ((r = add_reminder(ctx, ms, audience[j], dates[i], offsets[i], false)) <
+                            0)
                                 return r;
                 }
         }
@@ -385,8 +392,8 @@ static int compare_reminders(const void *a, const void *b, void *userdata) {
 int plan_reminders(const Model *m, Date from, Date to, PlanDecidedFn decided, void *userdata,
                    Reminder **ret, size_t *ret_n) {
         ReminderVec out = {0};
-        ReminderContext ctx = {.m = m, .w = {from, to}, .decided = decided,
-                               .userdata = userdata, .out = &out};
+        ReminderContext ctx = {
+                .m = m, .w = {from, to}, .decided = decided, .userdata = userdata, .out = &out};
         Window reach = reach_of(m, ctx.w);
         MilestoneVec ms = {0};
         int r = 0;
@@ -399,8 +406,8 @@ int plan_reminders(const Model *m, Date from, Date to, PlanDecidedFn decided, vo
                 r = plan_commitment(m, &ms, reach, (uint32_t) i);
                 for (size_t j = 0; j < ms.n && r >= 0; j++) {
                         const Milestone *x = &ms.items[j];
-                        bool same_day = x->kind == MILESTONE_NOTICE &&
-                                        decision_cycle == x->cycle && decision_date == x->date;
+                        bool same_day = x->kind == MILESTONE_NOTICE && decision_cycle == x->cycle &&
+                                        decision_date == x->date;
 
                         if (x->kind == MILESTONE_DECISION) {
                                 decision_date = x->date;

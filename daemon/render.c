@@ -33,8 +33,8 @@ char *render_money(Language language, const char currency[4], int64_t cents,
         }
         grouped[g] = '\0';
         (void) snprintf(buf, RENDER_MONEY_MAX, "%s%s%s%s%c%02u", cents < 0 ? "-" : "",
-                        euro ? "€" : currency,
-                        euro && language == LANGUAGE_EN ? "" : " ", grouped, decimal, fraction);
+                        euro ? "€" : currency, euro && language == LANGUAGE_EN ? "" : " ", grouped,
+                        decimal, fraction);
         return buf;
 }
 

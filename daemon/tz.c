@@ -170,7 +170,8 @@ char *tz_format_rfc3339(int64_t unix_time, int32_t utc_offset, char buf[static T
         int64_t wall = unix_time + utc_offset;
         Date date = (Date) ((wall >= 0 ? wall : wall - 86399) / 86400);
         int32_t secs = (int32_t) (wall - (int64_t) date * 86400);
-        int32_t off = (utc_offset < 0 ? -utc_offset : utc_offset) % 86400; /* real ones are < 15 h */
+        int32_t off =
+                (utc_offset < 0 ? -utc_offset : utc_offset) % 86400; /* real ones are < 15 h */
         char d[DATE_STRING_MAX];
 
         (void) snprintf(buf, TZ_TIMESTAMP_MAX, "%sT%02d:%02d:%02d%c%02d:%02d", date_format(date, d),

@@ -167,7 +167,8 @@ bool validate_url_host(const char *url, char *host, size_t host_size) {
         if (*p == ':') {
                 char *port_end;
                 long port = strtol(p + 1, &port_end, 10);
-                if (port_end == p + 1 || port < 1 || port > 65535 || (*port_end && *port_end != '/'))
+                if (port_end == p + 1 || port < 1 || port > 65535 ||
+                    (*port_end && *port_end != '/'))
                         return false;
                 p = port_end;
         }

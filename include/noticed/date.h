@@ -17,17 +17,17 @@ typedef int32_t Date;
  * writes them.  Arithmetic reaches further (DATE_ARITHMETIC_*), so that a term running past
  * 9999-12-31 or a notice period reaching before 0001-01-01 is computed exactly and simply falls
  * outside every window, instead of being cut off at the bound and landing on a wrong date. */
-#define DATE_MIN ((Date) -719162) /* 0001-01-01 */
-#define DATE_MAX ((Date) 2932896) /* 9999-12-31 */
+#define DATE_MIN            ((Date) -719162)   /* 0001-01-01 */
+#define DATE_MAX            ((Date) 2932896)   /* 9999-12-31 */
 #define DATE_ARITHMETIC_MIN ((Date) -12687794) /* -32768-01-01 */
 #define DATE_ARITHMETIC_MAX ((Date) 11248737)  /* 32767-12-31 */
 
 /* The largest duration accepted: 10,000 years in any unit, so that any date of the range plus
  * or minus any duration stays within the arithmetic range. */
-#define DURATION_MAX_DAYS 3652500
-#define DURATION_MAX_WEEKS 521785
+#define DURATION_MAX_DAYS   3652500
+#define DURATION_MAX_WEEKS  521785
 #define DURATION_MAX_MONTHS 120000
-#define DURATION_MAX_YEARS 10000
+#define DURATION_MAX_YEARS  10000
 
 #define DATE_STRING_MAX 13 /* "YYYY-MM-DD" or "out-of-range", and the NUL */
 

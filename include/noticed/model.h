@@ -35,8 +35,8 @@ typedef enum TransportKind {
 } TransportKind;
 
 typedef enum TlsMode {
-        TLS_DEFAULT,  /* STARTTLS required for smtp://, implicit for smtps://, per URL for HTTP */
-        TLS_NONE,     /* plaintext smtp://, only to a loopback host */
+        TLS_DEFAULT, /* STARTTLS required for smtp://, implicit for smtps://, per URL for HTTP */
+        TLS_NONE,    /* plaintext smtp://, only to a loopback host */
 } TlsMode;
 
 #define POLICY_MAX_OFFSETS 32
@@ -102,7 +102,7 @@ typedef struct Commitment {
         bool has_review;
         Duration review_every;
         Shift deadline_shift;
-        Policy policy; /* the global policy overridden key by key */
+        Policy policy;        /* the global policy overridden key by key */
         size_t *participants; /* indices into Model.recipients */
         size_t n_participants;
         size_t *reviewers;
@@ -126,7 +126,7 @@ typedef struct Model {
         Transport *transports;
         size_t n_transports;
         bool has_mail_via;
-        size_t mail_via; /* index into transports when has_mail_via */
+        size_t mail_via;       /* index into transports when has_mail_via */
         Recipient *recipients; /* in config order */
         size_t n_recipients;
         Commitment *commitments; /* in config order */

@@ -25,16 +25,14 @@
 
 #define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
 
-static Date D(int year, int month, int day)
-{
+static Date D(int year, int month, int day) {
         Date d = 0;
 
         assert_int_equal(date_from_ymd(year, month, day, &d), 0);
         return d;
 }
 
-static Date P(const char *s)
-{
+static Date P(const char *s) {
         Date d = 0;
         int r;
 
@@ -45,8 +43,7 @@ static Date P(const char *s)
         return d;
 }
 
-static const char *fmt(Date d, char buf[static DATE_STRING_MAX])
-{
+static const char *fmt(Date d, char buf[static DATE_STRING_MAX]) {
         if (d < DATE_MIN || d > DATE_MAX) {
                 (void) snprintf(buf, DATE_STRING_MAX, "(%" PRId32 ")", d);
                 return buf;
@@ -57,8 +54,7 @@ static const char *fmt(Date d, char buf[static DATE_STRING_MAX])
 #define assert_date_equal(actual, expected)                                                        \
         assert_date_equal_at((actual), (expected), __FILE__, __LINE__)
 
-static void assert_date_equal_at(Date actual, Date expected, const char *file, int line)
-{
+static void assert_date_equal_at(Date actual, Date expected, const char *file, int line) {
         char a[DATE_STRING_MAX], e[DATE_STRING_MAX];
 
         if (actual == expected)
@@ -67,8 +63,7 @@ static void assert_date_equal_at(Date actual, Date expected, const char *file, i
         _fail(file, line);
 }
 
-static Calendar *new_calendar(CalendarKind kind, const Date *extra, size_t n_extra)
-{
+static Calendar *new_calendar(CalendarKind kind, const Date *extra, size_t n_extra) {
         Calendar *c = NULL;
 
         assert_int_equal(calendar_new(kind, extra, n_extra, &c), 0);
@@ -111,8 +106,7 @@ static const char *const decreed_days[] = {
         "2026-01-02", "2026-05-15", "2027-05-07", "2028-04-28", "2028-05-26",
 };
 
-static Date year_date(int year, const char *month_day)
-{
+static Date year_date(int year, const char *month_day) {
         char buf[32];
 
         (void) snprintf(buf, sizeof buf, "%04d-%s", year, month_day);
@@ -120,8 +114,7 @@ static Date year_date(int year, const char *month_day)
 }
 
 /* Calls f(date, name, userdata) for every expected nl holiday of 2017..2030. */
-static void for_each_expected_holiday(void (*f)(Date, const char *, void *), void *userdata)
-{
+static void for_each_expected_holiday(void (*f)(Date, const char *, void *), void *userdata) {
         for (size_t i = 0; i < ELEMENTSOF(nl_years); i++) {
                 int y = nl_years[i].year;
 
@@ -145,8 +138,7 @@ typedef struct HolidayCheck {
         Date first;
 } HolidayCheck;
 
-static void check_one_holiday(Date d, const char *name, void *userdata)
-{
+static void check_one_holiday(Date d, const char *name, void *userdata) {
         HolidayCheck *check = userdata;
         char buf[DATE_STRING_MAX];
 
@@ -159,8 +151,7 @@ static void check_one_holiday(Date d, const char *name, void *userdata)
         check->failures++;
 }
 
-static void test_calendar_is_holiday_nl_2017_to_2030(void **state)
-{
+static void test_calendar_is_holiday_nl_2017_to_2030(void **state) {
         HolidayCheck check = {0};
 
         (void) state;
@@ -171,8 +162,7 @@ static void test_calendar_is_holiday_nl_2017_to_2030(void **state)
         assert_int_equal(check.failures, 0);
 }
 
-static void test_calendar_is_holiday_nl_decreed_days(void **state)
-{
+static void test_calendar_is_holiday_nl_decreed_days(void **state) {
         Calendar *c;
 
         (void) state;
@@ -190,8 +180,7 @@ static void test_calendar_is_holiday_nl_decreed_days(void **state)
         calendar_free(c);
 }
 
-static void mark_expected(Date d, const char *name, void *userdata)
-{
+static void mark_expected(Date d, const char *name, void *userdata) {
         HolidayCheck *check = userdata;
 
         (void) name;
@@ -200,8 +189,7 @@ static void mark_expected(Date d, const char *name, void *userdata)
 
 /* Nothing but the listed days is a holiday in 2017..2030, and the working days are exactly the
  * weekdays that are not. */
-static void test_calendar_is_holiday_nl_nothing_else_2017_to_2030(void **state)
-{
+static void test_calendar_is_holiday_nl_nothing_else_2017_to_2030(void **state) {
         HolidayCheck check = {0};
         Date last;
         unsigned holidays = 0;
@@ -236,8 +224,7 @@ static void test_calendar_is_holiday_nl_nothing_else_2017_to_2030(void **state)
         assert_int_equal(check.failures, 0);
 }
 
-static void test_calendar_is_holiday_kings_day_moves_from_sunday(void **state)
-{
+static void test_calendar_is_holiday_kings_day_moves_from_sunday(void **state) {
         Calendar *c;
 
         (void) state;
@@ -258,8 +245,7 @@ static void test_calendar_is_holiday_kings_day_moves_from_sunday(void **state)
         calendar_free(c);
 }
 
-static void test_calendar_is_holiday_queens_day_before_2014(void **state)
-{
+static void test_calendar_is_holiday_queens_day_before_2014(void **state) {
         Calendar *c;
 
         (void) state;
@@ -288,8 +274,7 @@ static void test_calendar_is_holiday_queens_day_before_2014(void **state)
         calendar_free(c);
 }
 
-static void test_calendar_is_working_day_days_next_to_holidays(void **state)
-{
+static void test_calendar_is_working_day_days_next_to_holidays(void **state) {
         Calendar *c;
 
         (void) state;
@@ -331,8 +316,7 @@ static void test_calendar_is_working_day_days_next_to_holidays(void **state)
 }
 
 /* Over the whole date range: no crash, and the two predicates never contradict the weekday. */
-static void test_calendar_is_working_day_consistent_over_whole_range(void **state)
-{
+static void test_calendar_is_working_day_consistent_over_whole_range(void **state) {
         Calendar *c;
 
         (void) state;
@@ -363,8 +347,7 @@ static void test_calendar_is_working_day_consistent_over_whole_range(void **stat
 
 /* ---- calendar "none" ---- */
 
-static void test_calendar_is_working_day_none_is_weekends_only(void **state)
-{
+static void test_calendar_is_working_day_none_is_weekends_only(void **state) {
         Calendar *c;
         unsigned failures = 0;
 
@@ -393,8 +376,7 @@ static void test_calendar_is_working_day_none_is_weekends_only(void **state)
 
 /* ---- extra dates ---- */
 
-static void test_calendar_new_extra_dates_unsorted_with_duplicates(void **state)
-{
+static void test_calendar_new_extra_dates_unsorted_with_duplicates(void **state) {
         Date extra[] = {D(2020, 6, 30), D(2020, 1, 2), D(2020, 6, 30), D(2020, 12, 24),
                         D(2020, 1, 2),  D(2019, 3, 1), D(2020, 6, 27)};
         Calendar *c;
@@ -427,8 +409,7 @@ static void test_calendar_new_extra_dates_unsorted_with_duplicates(void **state)
         calendar_free(c);
 }
 
-static void test_calendar_new_extra_dates_with_calendar_none(void **state)
-{
+static void test_calendar_new_extra_dates_with_calendar_none(void **state) {
         const Date extra[] = {D(2020, 12, 25), D(2020, 12, 24)};
         Calendar *c;
 
@@ -446,8 +427,7 @@ static void test_calendar_new_extra_dates_with_calendar_none(void **state)
 }
 
 /* Many extra dates in scrambled order, each present twice: exactly those are holidays. */
-static void test_calendar_new_many_extra_dates(void **state)
-{
+static void test_calendar_new_many_extra_dates(void **state) {
         enum { N = 400 };
         Date first, extra[2 * N];
         Calendar *c;
@@ -477,8 +457,7 @@ static void test_calendar_new_many_extra_dates(void **state)
         assert_int_equal(failures, 0);
 }
 
-static void test_calendar_new_without_extra_dates(void **state)
-{
+static void test_calendar_new_without_extra_dates(void **state) {
         Calendar *c = NULL;
 
         (void) state;
@@ -567,8 +546,7 @@ static const ShiftCase nl_shift_cases[] = {
         {"2021-12-26", SHIFT_LATER, "2021-12-27"},
 };
 
-static void test_calendar_shift_nl_table(void **state)
-{
+static void test_calendar_shift_nl_table(void **state) {
         Calendar *c;
         unsigned failures = 0;
 
@@ -589,8 +567,7 @@ static void test_calendar_shift_nl_table(void **state)
         assert_int_equal(failures, 0);
 }
 
-static void test_calendar_shift_none_calendar_ignores_holidays(void **state)
-{
+static void test_calendar_shift_none_calendar_ignores_holidays(void **state) {
         Calendar *c;
 
         (void) state;
@@ -604,8 +581,7 @@ static void test_calendar_shift_none_calendar_ignores_holidays(void **state)
         calendar_free(c);
 }
 
-static void test_calendar_shift_skips_extra_dates(void **state)
-{
+static void test_calendar_shift_skips_extra_dates(void **state) {
         const Date extra[] = {D(2020, 6, 29), D(2020, 6, 26)};
         /* Easter 2020 widened by an extra Maundy Thursday and Tuesday after. */
         const Date easter_extra[] = {D(2020, 4, 14), D(2020, 4, 9)};
@@ -626,8 +602,7 @@ static void test_calendar_shift_skips_extra_dates(void **state)
 
 /* Dates live in DATE_MIN..DATE_MAX (date.h); a walk off either end must not leave that range.
  * 0001-01-01 is a Monday and New Year's Day, so shifting it earlier has nowhere to go. */
-static void test_calendar_shift_is_exact_past_the_printable_range(void **state)
-{
+static void test_calendar_shift_is_exact_past_the_printable_range(void **state) {
         const Date extra[] = {DATE_MAX};
         Date earlier, previous, later, next;
         Calendar *c;
@@ -651,8 +626,7 @@ static void test_calendar_shift_is_exact_past_the_printable_range(void **state)
         assert_int_equal(next, DATE_MAX + 3);
 }
 
-static void test_calendar_previous_working_day_is_strictly_before(void **state)
-{
+static void test_calendar_previous_working_day_is_strictly_before(void **state) {
         Calendar *c;
 
         (void) state;
@@ -666,8 +640,7 @@ static void test_calendar_previous_working_day_is_strictly_before(void **state)
         calendar_free(c);
 }
 
-static void test_calendar_next_working_day_is_strictly_after(void **state)
-{
+static void test_calendar_next_working_day_is_strictly_after(void **state) {
         Calendar *c;
 
         (void) state;
@@ -683,8 +656,7 @@ static void test_calendar_next_working_day_is_strictly_after(void **state)
 
 /* ---- Easter ---- */
 
-static void test_calendar_easter_known_years(void **state)
-{
+static void test_calendar_easter_known_years(void **state) {
         static const struct {
                 int year;
                 const char *easter;
@@ -718,8 +690,7 @@ static void test_calendar_easter_known_years(void **state)
 }
 
 /* The anonymous Gregorian algorithm (Meeus, Astronomical Algorithms, ch. 8) as the oracle. */
-static Date oracle_easter(int year)
-{
+static Date oracle_easter(int year) {
         int a = year % 19, b = year / 100, c = year % 100, d = b / 4, e = b % 4;
         int f = (b + 8) / 25, g = (b - f + 1) / 3, h = (19 * a + b - d - g + 15) % 30;
         int i = c / 4, k = c % 4, l = (32 + 2 * e + 2 * i - h - k) % 7;
@@ -729,8 +700,7 @@ static Date oracle_easter(int year)
         return D(year, month, day);
 }
 
-static void test_calendar_easter_every_year_is_a_sunday_in_range(void **state)
-{
+static void test_calendar_easter_every_year_is_a_sunday_in_range(void **state) {
         unsigned failures = 0;
 
         (void) state;
@@ -750,8 +720,7 @@ static void test_calendar_easter_every_year_is_a_sunday_in_range(void **state)
 
 /* ---- names ---- */
 
-static void test_calendar_kind_from_string_round_trip(void **state)
-{
+static void test_calendar_kind_from_string_round_trip(void **state) {
         CalendarKind kind = CALENDAR_NONE;
 
         (void) state;
@@ -768,8 +737,7 @@ static void test_calendar_kind_from_string_round_trip(void **state)
         assert_int_equal(calendar_kind_from_string("n", &kind), -EINVAL);
 }
 
-static void test_shift_from_string_round_trip(void **state)
-{
+static void test_shift_from_string_round_trip(void **state) {
         static const struct {
                 const char *name;
                 Shift shift;
@@ -793,8 +761,7 @@ static void test_shift_from_string_round_trip(void **state)
         assert_int_equal(shift_from_string(" later", &shift), -EINVAL);
 }
 
-int main(void)
-{
+int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_calendar_is_holiday_nl_2017_to_2030),
                 cmocka_unit_test(test_calendar_is_holiday_nl_decreed_days),

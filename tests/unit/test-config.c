@@ -17,12 +17,14 @@
 #include "noticed/config.h"
 
 static const char *const good_transport =
-        "transports = { out = { url = \"maildir:/tmp/noticed-test\"; from = \"n@x.example\"; }; };\n"
+        "transports = { out = { url = \"maildir:/tmp/noticed-test\"; from = \"n@x.example\"; }; "
+        "};\n"
         "mail_via = \"out\";\n";
 static const char *const good_recipients =
         "recipients = ( { id = \"a\"; name = \"A\"; mail = [\"a@x.example\"]; } );\n";
 static const char *const good_commitments =
-        "commitments = ( { id = \"c\"; title = \"C\"; participants = [\"a\"]; start = \"2019-01-01\";\n"
+        "commitments = ( { id = \"c\"; title = \"C\"; participants = [\"a\"]; start = "
+        "\"2019-01-01\";\n"
         "                  term = \"2y\"; renewal = \"none\"; } );\n";
 
 static char *write_temp(const char *text) {
@@ -81,7 +83,9 @@ static char *errors_with(const char *transports, const char *recipients, const c
 static char *commitment_errors(const char *fields) {
         char *c, *out;
 
-        assert_true(asprintf(&c, "commitments = ( { id = \"c\"; title = \"C\"; participants = [\"a\"];\n%s } );\n",
+        assert_true(asprintf(&c,
+                             "commitments = ( { id = \"c\"; title = \"C\"; participants = "
+                             "[\"a\"];\n%s } );\n",
                              fields) > 0);
         out = errors_with(NULL, NULL, c, NULL);
         free(c);
@@ -96,7 +100,8 @@ static void test_config_load_good_file_gets_contract_defaults(void **state) {
         char *text;
         (void) state;
 
-        assert_true(asprintf(&text, "%s%s%s", good_transport, good_recipients, good_commitments) > 0);
+        assert_true(asprintf(&text, "%s%s%s", good_transport, good_recipients, good_commitments) >
+                    0);
         path = write_temp(text);
         assert_int_equal(config_load(path, &m, &errors), 0);
         assert_int_equal(errors.n, 0);
@@ -149,7 +154,8 @@ static void test_config_load_equal_offsets_keep_the_larger_unit(void **state) {
         ConfigErrors errors;
         Model *m = NULL;
         (void) state;
-        assert_true(asprintf(&text, "%s%s%spolicy = { offsets = [\"7d\", \"1w\", \"1d\", \"7d\"]; };\n",
+        assert_true(asprintf(&text,
+                             "%s%s%spolicy = { offsets = [\"7d\", \"1w\", \"1d\", \"7d\"]; };\n",
                              good_transport, good_recipients, good_commitments) > 0);
         path = write_temp(text);
         assert_int_equal(config_load(path, &m, &errors), 0);
@@ -180,20 +186,25 @@ static void test_config_load_unknown_key_everywhere(void **state) {
         (void) state;
         assert_errors(errors_with(NULL, NULL, NULL, "colour = \"red\";\n"),
                       "6: unknown key 'colour' in the config\n");
-        assert_errors(commitment_errors("start = \"2019-01-01\"; term = \"2y\"; renewal = \"none\";\n"
-                                        "policy = { offset = [\"1d\"]; };"),
-                      "6: unknown key 'offset' in policy\n");
-        assert_errors(errors_with("transports = { out = { url = \"maildir:/x\"; from = \"n@x.example\"; port = 25; }; };\n"
-                                  "mail_via = \"out\";\n", NULL, NULL, NULL),
+        assert_errors(
+                commitment_errors("start = \"2019-01-01\"; term = \"2y\"; renewal = \"none\";\n"
+                                  "policy = { offset = [\"1d\"]; };"),
+                "6: unknown key 'offset' in policy\n");
+        assert_errors(errors_with("transports = { out = { url = \"maildir:/x\"; from = "
+                                  "\"n@x.example\"; port = 25; }; };\n"
+                                  "mail_via = \"out\";\n",
+                                  NULL, NULL, NULL),
                       "1: unknown key 'port' in transport\n");
 }
 
 static void test_config_load_wrong_type(void **state) {
         (void) state;
-        assert_errors(errors_with(NULL,
-                                  "recipients = ( { id = \"a\"; name = \"A\"; mail = [\"a@x.example\"];\n"
-                                  "  population = \"158000\"; } );\n", NULL, NULL),
-                      "4: 'population' must be an integer\n");
+        assert_errors(
+                errors_with(NULL,
+                            "recipients = ( { id = \"a\"; name = \"A\"; mail = [\"a@x.example\"];\n"
+                            "  population = \"158000\"; } );\n",
+                            NULL, NULL),
+                "4: 'population' must be an integer\n");
         assert_errors(commitment_errors("start = \"2019-01-01\"; term = 2; renewal = \"none\";"),
                       "5: 'term' must be a string\n");
         assert_errors(errors_with(NULL, NULL, NULL, "policy = { working_days_only = \"yes\"; };\n"),
@@ -212,78 +223,104 @@ static void test_config_load_missing_required_key(void **state) {
 
 static void test_config_load_bad_dates(void **state) {
         (void) state;
-        assert_errors(commitment_errors("start = \"2019-02-29\"; term = \"2y\"; renewal = \"none\";\n"
-                                        "terminated = \"2020-1-1\";"),
-                      "5: '2019-02-29' is not a date (YYYY-MM-DD, a real calendar day)\n"
-                      "6: '2020-1-1' is not a date (YYYY-MM-DD, a real calendar day)\n");
-        assert_errors(errors_with(NULL, NULL, NULL, "holidays = { extra = [\"2019-12-24\", \"2019-12-32\"]; };\n"),
+        assert_errors(
+                commitment_errors("start = \"2019-02-29\"; term = \"2y\"; renewal = \"none\";\n"
+                                  "terminated = \"2020-1-1\";"),
+                "5: '2019-02-29' is not a date (YYYY-MM-DD, a real calendar day)\n"
+                "6: '2020-1-1' is not a date (YYYY-MM-DD, a real calendar day)\n");
+        assert_errors(errors_with(NULL, NULL, NULL,
+                                  "holidays = { extra = [\"2019-12-24\", \"2019-12-32\"]; };\n"),
                       "6: '2019-12-32' is not a date (YYYY-MM-DD, a real calendar day)\n");
 }
 
 static void test_config_load_bad_durations(void **state) {
         (void) state;
-        assert_errors(commitment_errors("start = \"2019-01-01\"; term = \"0y\"; renewal = \"tacit\";\n"
-                                        "notice = \"6 m\"; review_every = \"1.5m\";"),
-                      "5: 'term' = \"0y\" is not a duration (a positive count and d, w, m or y: \"90d\", \"6w\", \"6m\", \"2y\")\n"
-                      "6: 'notice' = \"6 m\" is not a duration (a positive count and d, w, m or y: \"90d\", \"6w\", \"6m\", \"2y\")\n"
-                      "6: 'review_every' = \"1.5m\" is not a duration (a positive count and d, w, m or y: \"90d\", \"6w\", \"6m\", \"2y\")\n");
-        assert_errors(errors_with(NULL, NULL, NULL, "policy = { offsets = [\"90d\", \"-1d\"]; };\n"),
-                      "6: offset \"-1d\" is not a duration (\"90d\", \"2w\", \"1m\", \"0d\" for the day itself)\n");
+        assert_errors(
+                commitment_errors("start = \"2019-01-01\"; term = \"0y\"; renewal = \"tacit\";\n"
+                                  "notice = \"6 m\"; review_every = \"1.5m\";"),
+                "5: 'term' = \"0y\" is not a duration (a positive count and d, w, m or y: \"90d\", "
+                "\"6w\", \"6m\", \"2y\")\n"
+                "6: 'notice' = \"6 m\" is not a duration (a positive count and d, w, m or y: "
+                "\"90d\", \"6w\", \"6m\", \"2y\")\n"
+                "6: 'review_every' = \"1.5m\" is not a duration (a positive count and d, w, m or "
+                "y: \"90d\", \"6w\", \"6m\", \"2y\")\n");
+        assert_errors(
+                errors_with(NULL, NULL, NULL, "policy = { offsets = [\"90d\", \"-1d\"]; };\n"),
+                "6: offset \"-1d\" is not a duration (\"90d\", \"2w\", \"1m\", \"0d\" for the day "
+                "itself)\n");
 }
 
 static void test_config_load_unknown_ids(void **state) {
         (void) state;
-        assert_errors(commitment_errors("start = \"2019-01-01\"; term = \"2y\"; renewal = \"none\";\n"
-                                        "reviewers = [\"nobody\"]; escalate_to = [\"a\", \"ghost\"];"),
-                      "6: reviewers: unknown recipient 'nobody'\n"
-                      "6: escalate_to: unknown recipient 'ghost'\n");
-        assert_errors(errors_with(NULL,
-                                  "recipients = ( { id = \"a\"; name = \"A\"; mail = [\"a@x.example\"];\n"
-                                  "  webhooks = [\"teams\"]; } );\n", NULL, NULL),
-                      "4: unknown webhook transport 'teams'\n");
-        assert_errors(errors_with("transports = { out = { url = \"maildir:/x\"; from = \"n@x.example\"; }; };\n"
-                                  "mail_via = \"relay\";\n", NULL, NULL, NULL),
+        assert_errors(
+                commitment_errors("start = \"2019-01-01\"; term = \"2y\"; renewal = \"none\";\n"
+                                  "reviewers = [\"nobody\"]; escalate_to = [\"a\", \"ghost\"];"),
+                "6: reviewers: unknown recipient 'nobody'\n"
+                "6: escalate_to: unknown recipient 'ghost'\n");
+        assert_errors(
+                errors_with(NULL,
+                            "recipients = ( { id = \"a\"; name = \"A\"; mail = [\"a@x.example\"];\n"
+                            "  webhooks = [\"teams\"]; } );\n",
+                            NULL, NULL),
+                "4: unknown webhook transport 'teams'\n");
+        assert_errors(errors_with("transports = { out = { url = \"maildir:/x\"; from = "
+                                  "\"n@x.example\"; }; };\n"
+                                  "mail_via = \"relay\";\n",
+                                  NULL, NULL, NULL),
                       "2: mail_via names unknown transport 'relay'\n");
-        assert_errors(errors_with(NULL, NULL,
-                                  "commitments = ( { id = \"c\"; title = \"C\"; participants = [\"b\"];\n"
-                                  "  start = \"2019-01-01\"; term = \"2y\"; renewal = \"none\"; } );\n", NULL),
-                      "4: participants: unknown recipient 'b'\n");
+        assert_errors(
+                errors_with(NULL, NULL,
+                            "commitments = ( { id = \"c\"; title = \"C\"; participants = [\"b\"];\n"
+                            "  start = \"2019-01-01\"; term = \"2y\"; renewal = \"none\"; } );\n",
+                            NULL),
+                "4: participants: unknown recipient 'b'\n");
 }
 
 static void test_config_load_duplicate_ids(void **state) {
         (void) state;
-        assert_errors(errors_with(NULL,
-                                  "recipients = ( { id = \"a\"; name = \"A\"; mail = [\"a@x.example\"]; },\n"
-                                  "  { id = \"a\"; name = \"A again\"; mail = [\"a2@x.example\"]; } );\n",
-                                  NULL, NULL),
-                      "4: duplicate recipient id 'a'\n");
-        assert_errors(errors_with(NULL, NULL,
-                                  "commitments = ( { id = \"c\"; title = \"C\"; participants = [\"a\"]; start = \"2019-01-01\"; term = \"2y\"; renewal = \"none\"; },\n"
-                                  "  { id = \"c\"; title = \"C\"; participants = [\"a\", \"a\"]; start = \"2019-01-01\"; term = \"2y\"; renewal = \"none\"; } );\n",
-                                  NULL),
-                      "5: participants: recipient 'a' is listed twice\n"
-                      "5: duplicate commitment id 'c'\n");
-        assert_errors(commitment_errors("start = \"2019-01-01\"; term = \"2y\"; renewal = \"none\";\n"
-                                        "deadlines = ( { id = \"x\"; date = \"2019-01-01\"; title = \"X\"; },\n"
-                                        "  { id = \"x\"; date = \"2019-02-01\"; title = \"X\"; } );"),
-                      "7: duplicate deadline id 'x' in commitment 'c'\n");
+        assert_errors(
+                errors_with(
+                        NULL,
+                        "recipients = ( { id = \"a\"; name = \"A\"; mail = [\"a@x.example\"]; },\n"
+                        "  { id = \"a\"; name = \"A again\"; mail = [\"a2@x.example\"]; } );\n",
+                        NULL, NULL),
+                "4: duplicate recipient id 'a'\n");
+        assert_errors(
+                errors_with(NULL, NULL,
+                            "commitments = ( { id = \"c\"; title = \"C\"; participants = [\"a\"]; "
+                            "start = \"2019-01-01\"; term = \"2y\"; renewal = \"none\"; },\n"
+                            "  { id = \"c\"; title = \"C\"; participants = [\"a\", \"a\"]; start = "
+                            "\"2019-01-01\"; term = \"2y\"; renewal = \"none\"; } );\n",
+                            NULL),
+                "5: participants: recipient 'a' is listed twice\n"
+                "5: duplicate commitment id 'c'\n");
+        assert_errors(
+                commitment_errors(
+                        "start = \"2019-01-01\"; term = \"2y\"; renewal = \"none\";\n"
+                        "deadlines = ( { id = \"x\"; date = \"2019-01-01\"; title = \"X\"; },\n"
+                        "  { id = \"x\"; date = \"2019-02-01\"; title = \"X\"; } );"),
+                "7: duplicate deadline id 'x' in commitment 'c'\n");
 }
 
 static void test_config_load_bad_ids(void **state) {
         (void) state;
         assert_errors(errors_with(NULL,
-                                  "recipients = ( { id = \"-a b\"; name = \"A\"; mail = [\"a@x.example\"]; } );\n",
+                                  "recipients = ( { id = \"-a b\"; name = \"A\"; mail = "
+                                  "[\"a@x.example\"]; } );\n",
                                   NULL, NULL),
-                      "3: id '-a b' must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit\n"
+                      "3: id '-a b' must be 1-64 letters, digits, '.', '_' or '-', starting with a "
+                      "letter or digit\n"
                       "4: participants: unknown recipient 'a'\n");
 }
 
 static void test_config_load_bad_time_zone(void **state) {
         (void) state;
         assert_errors(errors_with(NULL, NULL, NULL, "timezone = \"Europe/Twente\";\n"),
-                      "6: unknown time zone 'Europe/Twente' (not a zone of the installed IANA database)\n");
+                      "6: unknown time zone 'Europe/Twente' (not a zone of the installed IANA "
+                      "database)\n");
         assert_errors(errors_with(NULL, NULL, NULL, "timezone = \"../../etc/passwd\";\n"),
-                      "6: '../../etc/passwd' is not a time zone name (IANA, e.g. \"Europe/Amsterdam\")\n");
+                      "6: '../../etc/passwd' is not a time zone name (IANA, e.g. "
+                      "\"Europe/Amsterdam\")\n");
 }
 
 static void test_config_load_bad_send_time(void **state) {
@@ -296,10 +333,12 @@ static void test_config_load_bad_send_time(void **state) {
 
 static void test_config_load_negative_population(void **state) {
         (void) state;
-        assert_errors(errors_with(NULL,
-                                  "recipients = ( { id = \"a\"; name = \"A\"; mail = [\"a@x.example\"];\n"
-                                  "  population = -1; } );\n", NULL, NULL),
-                      "4: population -1 must be between 0 and 1000000000\n");
+        assert_errors(
+                errors_with(NULL,
+                            "recipients = ( { id = \"a\"; name = \"A\"; mail = [\"a@x.example\"];\n"
+                            "  population = -1; } );\n",
+                            NULL, NULL),
+                "4: population -1 must be between 0 and 1000000000\n");
 }
 
 static void test_config_load_control_characters_in_header_strings(void **state) {
@@ -310,96 +349,136 @@ static void test_config_load_control_characters_in_header_strings(void **state) 
         (void) state;
         /* libconfig turns the escapes \r and \n into the real characters. */
         assert_true(asprintf(&expected, "3: %s", message) > 0);
-        assert_errors(errors_with(NULL,
-                                  "recipients = ( { id = \"a\"; name = \"A\\r\\nBcc: x@evil.example\";\n"
-                                  "  mail = [\"a@x.example\"]; } );\n", NULL, NULL),
-                      expected);
+        assert_errors(
+                errors_with(NULL,
+                            "recipients = ( { id = \"a\"; name = \"A\\r\\nBcc: x@evil.example\";\n"
+                            "  mail = [\"a@x.example\"]; } );\n",
+                            NULL, NULL),
+                expected);
         free(expected);
         assert_true(asprintf(&expected, "1: %s", message) > 0);
-        assert_errors(errors_with(NULL, NULL,
-                                  "commitments = ( { id = \"c\"; title = \"C\\tD\"; participants = [\"a\"]; start = \"2019-01-01\"; term = \"2y\"; renewal = \"none\"; } );\n"
-                                  "\n", NULL),
-                      "4: string contains a control character (CR, LF, TAB, ...) or invalid UTF-8; it could reach a mail header\n");
+        assert_errors(
+                errors_with(
+                        NULL, NULL,
+                        "commitments = ( { id = \"c\"; title = \"C\\tD\"; participants = [\"a\"]; "
+                        "start = \"2019-01-01\"; term = \"2y\"; renewal = \"none\"; } );\n"
+                        "\n",
+                        NULL),
+                "4: string contains a control character (CR, LF, TAB, ...) or invalid UTF-8; it "
+                "could reach a mail header\n");
         free(expected);
         /* Raw bytes: a C1 control (U+0085, NEL) and a byte that is not UTF-8. */
-        assert_errors(errors_with(NULL, NULL, NULL, "reference = \"nl\xc2\x85\";\nlanguage = \"\xff\";\n"),
+        assert_errors(errors_with(NULL, NULL, NULL,
+                                  "reference = \"nl\xc2\x85\";\nlanguage = \"\xff\";\n"),
                       "6: unknown key 'reference' in the config\n"
-                      "6: string contains a control character (CR, LF, TAB, ...) or invalid UTF-8; it could reach a mail header\n"
-                      "7: string contains a control character (CR, LF, TAB, ...) or invalid UTF-8; it could reach a mail header\n"
+                      "6: string contains a control character (CR, LF, TAB, ...) or invalid UTF-8; "
+                      "it could reach a mail header\n"
+                      "7: string contains a control character (CR, LF, TAB, ...) or invalid UTF-8; "
+                      "it could reach a mail header\n"
                       "7: language '\xff' is not supported (\"nl\" or \"en\")\n");
 }
 
 static void test_config_load_plaintext_smtp_only_to_loopback(void **state) {
         (void) state;
-        assert_errors(errors_with("transports = { out = { url = \"smtp://mail.example.org:25\"; tls = \"none\";\n"
-                                  "  from = \"n@x.example\"; }; };\nmail_via = \"out\";\n", NULL, NULL, NULL),
-                      "1: plaintext smtp:// to 'mail.example.org' is refused: tls = \"none\" is only for a loopback host; use STARTTLS (drop tls) or smtps://\n");
-        assert_errors(errors_with("transports = { out = { url = \"smtp://127.0.0.1:2525\"; tls = \"none\";\n"
-                                  "  from = \"n@x.example\"; }; };\nmail_via = \"out\";\n", NULL, NULL, NULL),
-                      "");
-        assert_errors(errors_with("transports = { out = { url = \"smtp://[::1]:2525\"; tls = \"none\";\n"
-                                  "  from = \"n@x.example\"; }; };\nmail_via = \"out\";\n", NULL, NULL, NULL),
-                      "");
-        assert_errors(errors_with("transports = { out = { url = \"smtps://mail.example.org\"; tls = \"none\";\n"
-                                  "  from = \"n@x.example\"; }; };\nmail_via = \"out\";\n", NULL, NULL, NULL),
+        assert_errors(errors_with("transports = { out = { url = \"smtp://mail.example.org:25\"; "
+                                  "tls = \"none\";\n"
+                                  "  from = \"n@x.example\"; }; };\nmail_via = \"out\";\n",
+                                  NULL, NULL, NULL),
+                      "1: plaintext smtp:// to 'mail.example.org' is refused: tls = \"none\" is "
+                      "only for a loopback host; use STARTTLS (drop tls) or smtps://\n");
+        assert_errors(
+                errors_with(
+                        "transports = { out = { url = \"smtp://127.0.0.1:2525\"; tls = \"none\";\n"
+                        "  from = \"n@x.example\"; }; };\nmail_via = \"out\";\n",
+                        NULL, NULL, NULL),
+                "");
+        assert_errors(
+                errors_with("transports = { out = { url = \"smtp://[::1]:2525\"; tls = \"none\";\n"
+                            "  from = \"n@x.example\"; }; };\nmail_via = \"out\";\n",
+                            NULL, NULL, NULL),
+                "");
+        assert_errors(errors_with("transports = { out = { url = \"smtps://mail.example.org\"; tls "
+                                  "= \"none\";\n"
+                                  "  from = \"n@x.example\"; }; };\nmail_via = \"out\";\n",
+                                  NULL, NULL, NULL),
                       "1: 'tls' applies only to smtp:// transports\n");
 }
 
 static void test_config_load_bad_transports(void **state) {
         (void) state;
-        assert_errors(errors_with("transports = {\n"
-                                  "  a = { url = \"ftp://x.example\"; };\n"
-                                  "  b = { url = \"maildir:relative/dir\"; };\n"
-                                  "  c = { url = \"https://user@hooks.example/x\"; };\n"
-                                  "  d = { url = \"smtps://x.example\"; username = \"u\"; password_credential = \"../etc/shadow\"; };\n"
-                                  "  e = { url = \"https://hooks.example/x\"; from = \"a@b.example\"; };\n"
-                                  "};\nmail_via = \"e\";\n", NULL, NULL, NULL),
-                      "2: unsupported transport URL 'ftp://x.example' (smtp://, smtps://, maildir:PATH, sendmail:, http:// or https://)\n"
-                      "3: maildir path in 'maildir:relative/dir' must be absolute (maildir:/path)\n"
-                      "4: malformed URL 'https://user@hooks.example/x' (scheme://host[:port][/path], no user info)\n"
-                      "5: password_credential '../etc/shadow' must be a credential name (letters, digits, '.', '_', '-'), not a path\n"
-                      "6: transport 'e': 'from' applies only to mail transports\n"
-                      "8: mail_via transport 'e' cannot carry mail (smtp://, smtps://, maildir: or sendmail:)\n");
+        assert_errors(
+                errors_with(
+                        "transports = {\n"
+                        "  a = { url = \"ftp://x.example\"; };\n"
+                        "  b = { url = \"maildir:relative/dir\"; };\n"
+                        "  c = { url = \"https://user@hooks.example/x\"; };\n"
+                        "  d = { url = \"smtps://x.example\"; username = \"u\"; "
+                        "password_credential = \"../etc/shadow\"; };\n"
+                        "  e = { url = \"https://hooks.example/x\"; from = \"a@b.example\"; };\n"
+                        "};\nmail_via = \"e\";\n",
+                        NULL, NULL, NULL),
+                "2: unsupported transport URL 'ftp://x.example' (smtp://, smtps://, maildir:PATH, "
+                "sendmail:, http:// or https://)\n"
+                "3: maildir path in 'maildir:relative/dir' must be absolute (maildir:/path)\n"
+                "4: malformed URL 'https://user@hooks.example/x' (scheme://host[:port][/path], no "
+                "user info)\n"
+                "5: password_credential '../etc/shadow' must be a credential name (letters, "
+                "digits, '.', '_', '-'), not a path\n"
+                "6: transport 'e': 'from' applies only to mail transports\n"
+                "8: mail_via transport 'e' cannot carry mail (smtp://, smtps://, maildir: or "
+                "sendmail:)\n");
 }
 
 static void test_config_load_bad_addresses(void **state) {
         (void) state;
-        assert_errors(errors_with("transports = { out = { url = \"sendmail:\"; from = \"Noticed <not an address>\"; }; };\n"
-                                  "mail_via = \"out\";\n",
-                                  "recipients = ( { id = \"a\"; name = \"A\"; mail = [\"a@x.example\", \"a,b@x.example\"]; } );\n",
-                                  NULL, NULL),
-                      "1: from \"Noticed <not an address>\" must be \"address\" or \"Name <address>\"\n"
-                      "3: 'a,b@x.example' is not a mail address (local@domain, ASCII)\n");
+        assert_errors(
+                errors_with("transports = { out = { url = \"sendmail:\"; from = \"Noticed <not an "
+                            "address>\"; }; };\n"
+                            "mail_via = \"out\";\n",
+                            "recipients = ( { id = \"a\"; name = \"A\"; mail = [\"a@x.example\", "
+                            "\"a,b@x.example\"]; } );\n",
+                            NULL, NULL),
+                "1: from \"Noticed <not an address>\" must be \"address\" or \"Name <address>\"\n"
+                "3: 'a,b@x.example' is not a mail address (local@domain, ASCII)\n");
         assert_errors(errors_with("", NULL, NULL, NULL),
                       "1: recipient 'a' has mail addresses but no mail_via transport is set\n");
-        assert_errors(errors_with(NULL, "recipients = ( { id = \"a\"; name = \"A\"; } );\n", NULL, NULL),
-                      "3: recipient 'a' has no mail address and no webhook: nothing could reach it\n");
-        assert_errors(errors_with(NULL, "recipients = ( { id = \"a\"; name = \"A\"; mail = []; webhooks = []; } );\n",
-                                  NULL, NULL),
-                      "3: recipient 'a' has no mail address and no webhook: nothing could reach it\n");
+        assert_errors(
+                errors_with(NULL, "recipients = ( { id = \"a\"; name = \"A\"; } );\n", NULL, NULL),
+                "3: recipient 'a' has no mail address and no webhook: nothing could reach it\n");
+        assert_errors(
+                errors_with(NULL,
+                            "recipients = ( { id = \"a\"; name = \"A\"; mail = []; webhooks = []; "
+                            "} );\n",
+                            NULL, NULL),
+                "3: recipient 'a' has no mail address and no webhook: nothing could reach it\n");
 }
 
 static void test_config_load_inconsistent_terms(void **state) {
         (void) state;
-        assert_errors(commitment_errors("start = \"2019-01-01\"; term = \"2y\"; renewal = \"yearly\";"),
-                      "5: renewal 'yearly' must be \"none\", \"tacit\" or \"indefinite\"\n");
-        assert_errors(commitment_errors("start = \"2019-01-01\"; term = \"2y\"; renewal = \"tacit\";"),
-                      "4: c: missing 'notice'\n");
-        assert_errors(commitment_errors("start = \"2019-01-01\"; term = \"2y\"; renewal = \"none\";\n"
-                                        "renewal_term = \"1y\"; decision_lead = \"6w\";"),
-                      "6: 'renewal_term' applies only with renewal = \"tacit\"\n"
-                      "6: 'decision_lead' needs a 'notice' period to count back from\n");
+        assert_errors(
+                commitment_errors("start = \"2019-01-01\"; term = \"2y\"; renewal = \"yearly\";"),
+                "5: renewal 'yearly' must be \"none\", \"tacit\" or \"indefinite\"\n");
+        assert_errors(
+                commitment_errors("start = \"2019-01-01\"; term = \"2y\"; renewal = \"tacit\";"),
+                "4: c: missing 'notice'\n");
+        assert_errors(
+                commitment_errors("start = \"2019-01-01\"; term = \"2y\"; renewal = \"none\";\n"
+                                  "renewal_term = \"1y\"; decision_lead = \"6w\";"),
+                "6: 'renewal_term' applies only with renewal = \"tacit\"\n"
+                "6: 'decision_lead' needs a 'notice' period to count back from\n");
 }
 
 static void test_config_load_bad_cost(void **state) {
         (void) state;
-        assert_errors(commitment_errors("start = \"2019-01-01\"; term = \"2y\"; renewal = \"none\";\n"
-                                        "cost = { per_inhabitant = [0.10, 0.08]; currency = \"euro\"; };"),
+        assert_errors(commitment_errors(
+                              "start = \"2019-01-01\"; term = \"2y\"; renewal = \"none\";\n"
+                              "cost = { per_inhabitant = [0.10, 0.08]; currency = \"euro\"; };"),
                       "6: per_inhabitant range [min, max] has min above max\n"
                       "6: currency 'euro' must be an ISO 4217 code such as \"EUR\"\n");
-        assert_errors(commitment_errors("start = \"2019-01-01\"; term = \"2y\"; renewal = \"none\";\n"
-                                        "cost = { per_inhabitant = -0.1; currency = \"EUR\"; };"),
-                      "6: per_inhabitant rate must be between 0 and 1000\n");
+        assert_errors(
+                commitment_errors("start = \"2019-01-01\"; term = \"2y\"; renewal = \"none\";\n"
+                                  "cost = { per_inhabitant = -0.1; currency = \"EUR\"; };"),
+                "6: per_inhabitant rate must be between 0 and 1000\n");
 }
 
 static void test_config_load_bad_language_and_shift(void **state) {
@@ -414,15 +493,16 @@ static void test_config_load_bad_language_and_shift(void **state) {
 
 static void test_config_load_reports_every_error_sorted_by_line(void **state) {
         (void) state;
-        assert_errors(errors_of("timezone = \"Nowhere/Land\";\n"
-                                "recipients = ( { id = \"a\"; name = \"A\"; population = -5; } );\n"
-                                "commitments = ( { id = \"c\"; title = \"C\"; participants = [\"z\"];\n"
-                                "  start = \"2019-13-01\"; term = \"2y\"; renewal = \"none\"; } );\n"),
-                      "1: unknown time zone 'Nowhere/Land' (not a zone of the installed IANA database)\n"
-                      "2: population -5 must be between 0 and 1000000000\n"
-                      "2: recipient 'a' has no mail address and no webhook: nothing could reach it\n"
-                      "3: participants: unknown recipient 'z'\n"
-                      "4: '2019-13-01' is not a date (YYYY-MM-DD, a real calendar day)\n");
+        assert_errors(
+                errors_of("timezone = \"Nowhere/Land\";\n"
+                          "recipients = ( { id = \"a\"; name = \"A\"; population = -5; } );\n"
+                          "commitments = ( { id = \"c\"; title = \"C\"; participants = [\"z\"];\n"
+                          "  start = \"2019-13-01\"; term = \"2y\"; renewal = \"none\"; } );\n"),
+                "1: unknown time zone 'Nowhere/Land' (not a zone of the installed IANA database)\n"
+                "2: population -5 must be between 0 and 1000000000\n"
+                "2: recipient 'a' has no mail address and no webhook: nothing could reach it\n"
+                "3: participants: unknown recipient 'z'\n"
+                "4: '2019-13-01' is not a date (YYYY-MM-DD, a real calendar day)\n");
 }
 
 static void test_config_load_include_is_relative_to_the_file(void **state) {
@@ -436,9 +516,12 @@ static void test_config_load_include_is_relative_to_the_file(void **state) {
         assert_true(asprintf(&inc_path, "%s/recipients.conf", dir) > 0);
         assert_true(asprintf(&main_path, "%s/noticed.conf", dir) > 0);
         f = fopen(inc_path, "w");
-        fputs("recipients = ( { id = \"a\"; name = \"A\"; mail = [\"a@x.example\"];\n  population = -1; } );\n", f);
+        fputs("recipients = ( { id = \"a\"; name = \"A\"; mail = [\"a@x.example\"];\n  population "
+              "= -1; } );\n",
+              f);
         fclose(f);
-        assert_true(asprintf(&text, "%s@include \"recipients.conf\"\n%s", good_transport, good_commitments) > 0);
+        assert_true(asprintf(&text, "%s@include \"recipients.conf\"\n%s", good_transport,
+                             good_commitments) > 0);
         f = fopen(main_path, "w");
         fputs(text, f);
         fclose(f);

@@ -21,13 +21,11 @@
 #define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
 
 /* Independent oracle for the Gregorian leap-year rule, used to check the module against. */
-static bool oracle_is_leap_year(int year)
-{
+static bool oracle_is_leap_year(int year) {
         return year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
 }
 
-static int oracle_days_in_month(int year, int month)
-{
+static int oracle_days_in_month(int year, int month) {
         static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
 
         if (month == 2 && oracle_is_leap_year(year))
@@ -35,16 +33,14 @@ static int oracle_days_in_month(int year, int month)
         return days[month - 1];
 }
 
-static Date D(int year, int month, int day)
-{
+static Date D(int year, int month, int day) {
         Date d = 0;
 
         assert_int_equal(date_from_ymd(year, month, day, &d), 0);
         return d;
 }
 
-static Date parse_or_fail(const char *s)
-{
+static Date parse_or_fail(const char *s) {
         Date d = 0;
         int r;
 
@@ -56,8 +52,7 @@ static Date parse_or_fail(const char *s)
 }
 
 /* A date as text for messages; never calls date_format() on a value outside the range. */
-static const char *describe(Date d, char buf[static 32])
-{
+static const char *describe(Date d, char buf[static 32]) {
         if (d < DATE_MIN || d > DATE_MAX)
                 (void) snprintf(buf, 32, "(day %" PRId32 ", out of range)", d);
         else
@@ -68,8 +63,7 @@ static const char *describe(Date d, char buf[static 32])
 #define assert_date_equal(actual, expected)                                                        \
         assert_date_equal_at((actual), (expected), __FILE__, __LINE__)
 
-static void assert_date_equal_at(Date actual, Date expected, const char *file, int line)
-{
+static void assert_date_equal_at(Date actual, Date expected, const char *file, int line) {
         char a[32], e[32];
 
         if (actual == expected)
@@ -78,8 +72,7 @@ static void assert_date_equal_at(Date actual, Date expected, const char *file, i
         _fail(file, line);
 }
 
-static Duration DURATION(int32_t count, char unit)
-{
+static Duration DURATION(int32_t count, char unit) {
         return (Duration){.count = count, .unit = (DurationUnit) unit};
 }
 
@@ -174,8 +167,7 @@ static const ArithmeticCase add_cases[] = {
         {"0002-01-01", -1, 'y', "0001-01-01"},
 };
 
-static void test_date_add_table(void **state)
-{
+static void test_date_add_table(void **state) {
         unsigned failures = 0;
 
         (void) state;
@@ -216,8 +208,7 @@ static const ArithmeticCase subtract_cases[] = {
 };
 /* clang-format on */
 
-static void test_date_subtract_table(void **state)
-{
+static void test_date_subtract_table(void **state) {
         unsigned failures = 0;
 
         (void) state;
@@ -236,8 +227,7 @@ static void test_date_subtract_table(void **state)
         assert_int_equal(failures, 0);
 }
 
-static void test_date_subtract_equals_add_of_negation(void **state)
-{
+static void test_date_subtract_equals_add_of_negation(void **state) {
         unsigned failures = 0;
 
         (void) state;
@@ -258,8 +248,7 @@ static void test_date_subtract_equals_add_of_negation(void **state)
         assert_int_equal(failures, 0);
 }
 
-static void test_date_add_months_clamps_to_month_end(void **state)
-{
+static void test_date_add_months_clamps_to_month_end(void **state) {
         (void) state;
         assert_date_equal(date_add(D(2020, 1, 31), DURATION(1, 'm')), D(2020, 2, 29));
         assert_date_equal(date_add(D(2021, 3, 31), DURATION(-1, 'm')), D(2021, 2, 28));
@@ -269,8 +258,7 @@ static void test_date_add_months_clamps_to_month_end(void **state)
 
 /* Not associative: each addition clamps on its own.  Review milestones are S + k·6m, computed
  * with duration_multiply(), not by stepping 6m at a time. */
-static void test_date_add_months_is_not_iterated(void **state)
-{
+static void test_date_add_months_is_not_iterated(void **state) {
         (void) state;
         assert_date_equal(date_add(date_add(D(2020, 1, 31), DURATION(1, 'm')), DURATION(1, 'm')),
                           D(2020, 3, 29));
@@ -285,8 +273,7 @@ static void test_date_add_months_is_not_iterated(void **state)
 
 /* The founding case (facts.md): 2-year term from 2019-01-01 ends 2020-12-31; with a 6-month
  * notice period the last day to serve notice is Tuesday 2020-06-30. */
-static void test_date_add_founding_case_deadlines(void **state)
-{
+static void test_date_add_founding_case_deadlines(void **state) {
         Date start, end_exclusive, term_end, notice;
 
         (void) state;
@@ -301,8 +288,7 @@ static void test_date_add_founding_case_deadlines(void **state)
 
 /* Beyond 0001..9999 arithmetic stays exact (a term that runs past 9999-12-31 must not end on
  * it); only counts no config can hold saturate, at the arithmetic bounds, without overflow. */
-static void test_date_add_is_exact_beyond_the_printable_range(void **state)
-{
+static void test_date_add_is_exact_beyond_the_printable_range(void **state) {
         Date mid;
 
         (void) state;
@@ -339,13 +325,13 @@ static void test_date_add_is_exact_beyond_the_printable_range(void **state)
         assert_true(date_add(DATE_MAX, DURATION(DURATION_MAX_WEEKS, 'w')) < DATE_ARITHMETIC_MAX);
         assert_true(date_add(DATE_MAX, DURATION(DURATION_MAX_MONTHS, 'm')) < DATE_ARITHMETIC_MAX);
         assert_true(date_add(DATE_MAX, DURATION(DURATION_MAX_YEARS, 'y')) < DATE_ARITHMETIC_MAX);
-        assert_true(date_subtract(DATE_MIN, DURATION(DURATION_MAX_YEARS, 'y')) > DATE_ARITHMETIC_MIN);
+        assert_true(date_subtract(DATE_MIN, DURATION(DURATION_MAX_YEARS, 'y')) >
+                    DATE_ARITHMETIC_MIN);
 }
 
 /* ---- date_from_ymd / date_to_ymd / leap years ---- */
 
-static void test_date_from_ymd_epoch_and_bounds(void **state)
-{
+static void test_date_from_ymd_epoch_and_bounds(void **state) {
         Date d = -1;
         int y, m, dd;
 
@@ -376,8 +362,7 @@ static void test_date_from_ymd_epoch_and_bounds(void **state)
         assert_int_equal(dd, 31);
 }
 
-static void test_date_from_ymd_rejects_non_dates(void **state)
-{
+static void test_date_from_ymd_rejects_non_dates(void **state) {
         static const int bad[][3] = {
                 {2019, 2, 29}, {2019, 2, 30},  {1900, 2, 29}, {2100, 2, 29}, {2019, 13, 1},
                 {2019, 0, 1},  {2019, 1, 0},   {2019, 1, 32}, {2019, 4, 31}, {2019, 6, 31},
@@ -400,8 +385,7 @@ static void test_date_from_ymd_rejects_non_dates(void **state)
         assert_int_equal(failures, 0);
 }
 
-static void test_date_is_leap_year_gregorian_rule(void **state)
-{
+static void test_date_is_leap_year_gregorian_rule(void **state) {
         (void) state;
         assert_false(date_is_leap_year(1900));
         assert_true(date_is_leap_year(2000));
@@ -419,8 +403,7 @@ static void test_date_is_leap_year_gregorian_rule(void **state)
                 assert_int_equal(date_is_leap_year(y), oracle_is_leap_year(y));
 }
 
-static void test_date_days_in_month_all_months(void **state)
-{
+static void test_date_days_in_month_all_months(void **state) {
         (void) state;
         assert_int_equal(date_days_in_month(1900, 2), 28);
         assert_int_equal(date_days_in_month(2000, 2), 29);
@@ -435,8 +418,7 @@ static void test_date_days_in_month_all_months(void **state)
 
 /* Walks every day of the range once: the day numbers are consecutive, the fields advance like a
  * calendar, the weekday cycles, and format/parse/from_ymd all agree. */
-static void test_date_to_ymd_walks_whole_range(void **state)
-{
+static void test_date_to_ymd_walks_whole_range(void **state) {
         int y = 1, m = 1, day = 1, weekday = 1; /* 0001-01-01 was a Monday (proleptic) */
 
         (void) state;
@@ -481,8 +463,7 @@ static void test_date_to_ymd_walks_whole_range(void **state)
 
 /* ---- date_parse / date_format ---- */
 
-static void test_date_parse_accepts_real_dates(void **state)
-{
+static void test_date_parse_accepts_real_dates(void **state) {
         static const struct {
                 const char *s;
                 int y, m, d;
@@ -510,8 +491,7 @@ static void test_date_parse_accepts_real_dates(void **state)
         assert_int_equal(failures, 0);
 }
 
-static void test_date_parse_rejects_malformed_and_impossible(void **state)
-{
+static void test_date_parse_rejects_malformed_and_impossible(void **state) {
         /* clang-format off */
         static const char *const bad[] = {
                 "2019-02-30",  "2019-02-29",  "1900-02-29",  "2100-02-29",   "2019-13-01",
@@ -542,8 +522,7 @@ static void test_date_parse_rejects_malformed_and_impossible(void **state)
 }
 
 /* An embedded NUL ends the string: what follows it is not part of the input. */
-static void test_date_parse_stops_at_nul(void **state)
-{
+static void test_date_parse_stops_at_nul(void **state) {
         static const char s[] = "2019-01-01\0garbage";
         Date d = 0;
 
@@ -556,8 +535,7 @@ static void test_date_parse_stops_at_nul(void **state)
                          -EINVAL);
 }
 
-static void test_date_format_round_trip(void **state)
-{
+static void test_date_format_round_trip(void **state) {
         static const char *const samples[] = {
                 "0001-01-01", "0099-12-31", "1582-10-15", "1900-02-28", "1969-12-31", "1970-01-01",
                 "2000-02-29", "2017-11-30", "2020-06-30", "2020-12-31", "2038-01-19", "9999-12-31",
@@ -583,8 +561,7 @@ static void test_date_format_round_trip(void **state)
 
 /* ---- date_weekday ---- */
 
-static void test_date_weekday_known_days(void **state)
-{
+static void test_date_weekday_known_days(void **state) {
         static const struct {
                 const char *date;
                 int weekday;
@@ -613,8 +590,7 @@ static void test_date_weekday_known_days(void **state)
 
 /* ---- durations ---- */
 
-static void test_duration_parse_accepts_count_and_unit(void **state)
-{
+static void test_duration_parse_accepts_count_and_unit(void **state) {
         static const struct {
                 const char *s;
                 int32_t count;
@@ -643,8 +619,7 @@ static void test_duration_parse_accepts_count_and_unit(void **state)
         assert_int_equal(failures, 0);
 }
 
-static void test_duration_parse_zero_only_with_allow_zero(void **state)
-{
+static void test_duration_parse_zero_only_with_allow_zero(void **state) {
         Duration d = {.count = 5, .unit = DURATION_WEEKS};
 
         (void) state;
@@ -661,8 +636,7 @@ static void test_duration_parse_zero_only_with_allow_zero(void **state)
         assert_int_equal(duration_parse("-0d", true, &d), -EINVAL);
 }
 
-static void test_duration_parse_rejects_malformed(void **state)
-{
+static void test_duration_parse_rejects_malformed(void **state) {
         /* clang-format off */
         static const char *const bad[] = {
                 "",       "d",      "-1d",    "1.5m",   "01d",    "1x",   "1 d",  "1D",
@@ -691,8 +665,7 @@ static void test_duration_parse_rejects_malformed(void **state)
         assert_int_equal(failures, 0);
 }
 
-static void test_duration_format_writes_count_and_unit(void **state)
-{
+static void test_duration_format_writes_count_and_unit(void **state) {
         char buf[DURATION_STRING_MAX];
 
         (void) state;
@@ -705,8 +678,7 @@ static void test_duration_format_writes_count_and_unit(void **state)
         assert_string_equal(duration_format(DURATION(INT32_MAX, 'd'), buf), "2147483647d");
 }
 
-static void test_duration_format_round_trip(void **state)
-{
+static void test_duration_format_round_trip(void **state) {
         static const char *const samples[] = {"2y", "6m", "6w", "90d", "1d", "0d", "12m", "52w"};
         char buf[DURATION_STRING_MAX];
 
@@ -719,8 +691,7 @@ static void test_duration_format_round_trip(void **state)
         }
 }
 
-static void test_duration_negate_and_multiply(void **state)
-{
+static void test_duration_negate_and_multiply(void **state) {
         Duration d;
 
         (void) state;
@@ -738,8 +709,7 @@ static void test_duration_negate_and_multiply(void **state)
         assert_int_equal(d.unit, DURATION_WEEKS);
 }
 
-int main(void)
-{
+int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_date_add_table),
                 cmocka_unit_test(test_date_subtract_table),

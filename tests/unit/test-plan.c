@@ -21,7 +21,8 @@
 
 /* Three recipients: participants a and b, and boss for reviews and escalation. */
 static const char *const base_config =
-        "transports = { out = { url = \"maildir:/tmp/noticed-test\"; from = \"n@x.example\"; }; };\n"
+        "transports = { out = { url = \"maildir:/tmp/noticed-test\"; from = \"n@x.example\"; }; "
+        "};\n"
         "mail_via = \"out\";\n"
         "recipients = (\n"
         "  { id = \"a\"; name = \"A\"; population = 1000; mail = [\"a@x.example\"]; },\n"
@@ -141,14 +142,14 @@ static char *reminders(const Model *m, const char *from, const char *to) {
         return reminders_decided(m, from, to, NULL);
 }
 
-#define assert_milestones(m, from, to, expected)                                                  \
+#define assert_milestones(m, from, to, expected)                                                   \
         do {                                                                                       \
                 char *_s = milestones(m, from, to);                                                \
                 assert_string_equal(_s, expected);                                                 \
                 free(_s);                                                                          \
         } while (0)
 
-#define assert_reminders(m, from, to, expected)                                                   \
+#define assert_reminders(m, from, to, expected)                                                    \
         do {                                                                                       \
                 char *_s = reminders(m, from, to);                                                 \
                 assert_string_equal(_s, expected);                                                 \
@@ -243,10 +244,11 @@ static void test_plan_milestones_global_deadline_shift_and_extra_holiday(void **
                               "{ id = \"c\"; title = \"C\"; participants = [\"a\"]; "
                               "start = \"2019-01-01\"; term = \"2y\"; renewal = \"none\"; "
                               "notice = \"6m\"; }");
-        Model *none = load_model("deadline_shift = \"none\"; holidays = { extra = [\"2020-06-30\"]; };",
-                                 "{ id = \"c\"; title = \"C\"; participants = [\"a\"]; "
-                                 "start = \"2019-01-01\"; term = \"2y\"; renewal = \"none\"; "
-                                 "notice = \"6m\"; }");
+        Model *none =
+                load_model("deadline_shift = \"none\"; holidays = { extra = [\"2020-06-30\"]; };",
+                           "{ id = \"c\"; title = \"C\"; participants = [\"a\"]; "
+                           "start = \"2019-01-01\"; term = \"2y\"; renewal = \"none\"; "
+                           "notice = \"6m\"; }");
         (void) state;
         assert_milestones(m, "2020-06-01", "2020-07-31",
                           "2020-06-29 decision 1 c\n2020-06-29 notice 1 c\n");
@@ -261,8 +263,9 @@ static void test_plan_milestones_decision_counts_back_from_shifted_notice(void *
         Model *m = load_one("start = \"2019-01-01\"; term = \"1y\"; renewal = \"none\"; "
                             "notice = \"1m\"; decision_lead = \"2w\";");
         (void) state;
-        assert_milestones(m, "2019-11-01", "2019-12-31",
-                          "2019-11-15 decision 1 c\n2019-11-29 notice 1 c\n2019-12-31 term_end 1 c\n");
+        assert_milestones(
+                m, "2019-11-01", "2019-12-31",
+                "2019-11-15 decision 1 c\n2019-11-29 notice 1 c\n2019-12-31 term_end 1 c\n");
         model_free(m);
 }
 
@@ -353,8 +356,9 @@ static void test_plan_milestones_tacit_terminated_late_buys_one_more_term(void *
 }
 
 static void test_plan_milestones_none_terminated_keeps_term_end(void **state) {
-        Model *m = load_one("start = \"2019-01-01\"; term = \"2y\"; renewal = \"none\"; "
-                            "notice = \"6m\"; decision_lead = \"6w\"; terminated = \"2020-01-15\";");
+        Model *m =
+                load_one("start = \"2019-01-01\"; term = \"2y\"; renewal = \"none\"; "
+                         "notice = \"6m\"; decision_lead = \"6w\"; terminated = \"2020-01-15\";");
         (void) state;
         assert_milestones(m, "2019-01-01", "2030-12-31", "2020-12-31 term_end 1 c\n");
         model_free(m);
@@ -362,8 +366,9 @@ static void test_plan_milestones_none_terminated_keeps_term_end(void **state) {
 
 static void test_plan_milestones_indefinite_terminated_late_ends_in_cycle_2(void **state) {
         /* Served 2020-09-01 + 6m − 1d = 2021-02-28, later than cycle 1's end 2020-12-31. */
-        Model *m = load_one("start = \"2019-01-01\"; term = \"2y\"; renewal = \"indefinite\"; "
-                            "notice = \"6m\"; decision_lead = \"6w\"; terminated = \"2020-09-01\";");
+        Model *m =
+                load_one("start = \"2019-01-01\"; term = \"2y\"; renewal = \"indefinite\"; "
+                         "notice = \"6m\"; decision_lead = \"6w\"; terminated = \"2020-09-01\";");
         (void) state;
         assert_milestones(m, "2019-01-01", "2030-12-31",
                           "2020-05-19 decision 1 c\n"
@@ -375,8 +380,9 @@ static void test_plan_milestones_indefinite_terminated_late_ends_in_cycle_2(void
 
 static void test_plan_milestones_indefinite_terminated_early_ends_with_cycle_1(void **state) {
         /* Served 2020-03-01 + 6m − 1d = 2020-08-31, before 2020-12-31: cycle 1's end stands. */
-        Model *m = load_one("start = \"2019-01-01\"; term = \"2y\"; renewal = \"indefinite\"; "
-                            "notice = \"6m\"; decision_lead = \"6w\"; terminated = \"2020-03-01\";");
+        Model *m =
+                load_one("start = \"2019-01-01\"; term = \"2y\"; renewal = \"indefinite\"; "
+                         "notice = \"6m\"; decision_lead = \"6w\"; terminated = \"2020-03-01\";");
         (void) state;
         assert_milestones(m, "2019-01-01", "2030-12-31", "2020-12-31 term_end 1 c\n");
         model_free(m);
@@ -423,9 +429,10 @@ static void test_plan_milestones_reviews_count_from_start_without_drift(void **s
 
 static void test_plan_milestones_one_off_deadlines_shift_earlier(void **state) {
         /* Thursday 2017-11-30 stays; Sunday 2017-12-31 moves to Friday 2017-12-29. */
-        Model *m = load_one("start = \"2019-01-01\"; term = \"2y\"; renewal = \"none\"; "
-                            "deadlines = ( { id = \"x\"; date = \"2017-11-30\"; title = \"X\"; },"
-                            "              { id = \"y\"; date = \"2017-12-31\"; title = \"Y\"; } );");
+        Model *m =
+                load_one("start = \"2019-01-01\"; term = \"2y\"; renewal = \"none\"; "
+                         "deadlines = ( { id = \"x\"; date = \"2017-11-30\"; title = \"X\"; },"
+                         "              { id = \"y\"; date = \"2017-12-31\"; title = \"Y\"; } );");
         (void) state;
         assert_milestones(m, "2017-01-01", "2018-12-31",
                           "2017-11-30 deadline 0 c\n2017-12-29 deadline 0 c\n");
@@ -435,10 +442,11 @@ static void test_plan_milestones_one_off_deadlines_shift_earlier(void **state) {
 static void test_plan_milestones_same_day_order_and_commitment_ids(void **state) {
         /* On 2019-06-30: deadline, decision, notice, review, for "alpha" before "zeta" although
          * zeta comes first in the config. */
-        const char *fields = "title = \"T\"; participants = [\"a\"]; start = \"2019-01-01\"; "
-                             "term = \"1y\"; renewal = \"none\"; notice = \"6m\"; "
-                             "deadline_shift = \"none\"; review_every = \"180d\"; "
-                             "deadlines = ( { id = \"d\"; date = \"2019-06-30\"; title = \"D\"; } );";
+        const char *fields =
+                "title = \"T\"; participants = [\"a\"]; start = \"2019-01-01\"; "
+                "term = \"1y\"; renewal = \"none\"; notice = \"6m\"; "
+                "deadline_shift = \"none\"; review_every = \"180d\"; "
+                "deadlines = ( { id = \"d\"; date = \"2019-06-30\"; title = \"D\"; } );";
         char *commitments;
         Model *m;
         (void) state;
@@ -492,8 +500,9 @@ static void test_plan_milestones_terminated_after_the_listed_notice_day_is_late(
         (void) state;
         assert_true(asprintf(&fields, "%sterminated = \"2024-06-29\";", twente_terms) > 0);
         m = load_one(fields);
-        assert_milestones(m, "2024-06-01", "2026-12-31",
-                          "2024-06-28 notice 5 c\n2024-12-31 term_end 5 c\n2025-12-31 term_end 6 c\n");
+        assert_milestones(
+                m, "2024-06-01", "2026-12-31",
+                "2024-06-28 notice 5 c\n2024-12-31 term_end 5 c\n2025-12-31 term_end 6 c\n");
         model_free(m);
         free(fields);
 }
@@ -504,8 +513,9 @@ static void test_plan_milestones_past_year_9999_are_exact_or_absent(void **state
         Model *m = load_one("start = \"9999-07-31\"; term = \"1y\"; renewal = \"none\"; "
                             "notice = \"1y\"; review_every = \"5m\"; deadline_shift = \"none\";");
         (void) state;
-        assert_milestones(m, "9998-01-01", "9999-12-31",
-                          "9999-07-30 decision 1 c\n9999-07-30 notice 1 c\n9999-12-31 review 0 c\n");
+        assert_milestones(
+                m, "9998-01-01", "9999-12-31",
+                "9999-07-30 decision 1 c\n9999-07-30 notice 1 c\n9999-12-31 review 0 c\n");
         model_free(m);
 }
 
@@ -564,10 +574,11 @@ static void test_plan_reminders_on_any_day_without_working_days_only(void **stat
 
 static void test_plan_reminders_collapse_onto_one_day_keeping_the_longer_offset(void **state) {
         /* Deadline Monday 2020-06-08: 3d Fri, 2d Sat -> Fri, 1d Sun -> Fri: one Friday reminder. */
-        Model *m = load_model("", "{ id = \"c\"; title = \"C\"; participants = [\"a\"]; "
-                                  "start = \"2019-01-01\"; term = \"5y\"; renewal = \"none\"; "
-                                  "policy = { offsets = [\"1d\", \"3d\", \"0d\", \"2d\"]; }; "
-                                  "deadlines = ( { id = \"x\"; date = \"2020-06-08\"; title = \"X\"; } ); }");
+        Model *m = load_model(
+                "", "{ id = \"c\"; title = \"C\"; participants = [\"a\"]; "
+                    "start = \"2019-01-01\"; term = \"5y\"; renewal = \"none\"; "
+                    "policy = { offsets = [\"1d\", \"3d\", \"0d\", \"2d\"]; }; "
+                    "deadlines = ( { id = \"x\"; date = \"2020-06-08\"; title = \"X\"; } ); }");
         (void) state;
         assert_reminders(m, "2020-06-01", "2020-06-30",
                          "2020-06-05T09:00:00+02:00 deadline 0 2020-06-08 3d a\n"
@@ -578,15 +589,16 @@ static void test_plan_reminders_collapse_onto_one_day_keeping_the_longer_offset(
 static void test_plan_reminders_keep_local_send_time_across_dst(void **state) {
         /* 09:00:30 local is +01:00 in winter, +02:00 in summer, including the change days
          * (Sunday 2020-03-29 and Sunday 2020-10-25, with working_days_only off). */
-        Model *m = load_model("", "{ id = \"c\"; title = \"C\"; participants = [\"a\"]; "
-                                  "start = \"2019-01-01\"; term = \"5y\"; renewal = \"none\"; "
-                                  "policy = { offsets = [\"0d\"]; send_time = \"09:00:30\"; "
-                                  "           working_days_only = false; }; "
-                                  "deadlines = ( { id = \"w\"; date = \"2020-03-28\"; title = \"W\"; },"
-                                  "  { id = \"x\"; date = \"2020-03-29\"; title = \"X\"; },"
-                                  "  { id = \"y\"; date = \"2020-10-25\"; title = \"Y\"; },"
-                                  "  { id = \"z\"; date = \"2020-10-26\"; title = \"Z\"; } ); "
-                                  "deadline_shift = \"none\"; }");
+        Model *m = load_model("",
+                              "{ id = \"c\"; title = \"C\"; participants = [\"a\"]; "
+                              "start = \"2019-01-01\"; term = \"5y\"; renewal = \"none\"; "
+                              "policy = { offsets = [\"0d\"]; send_time = \"09:00:30\"; "
+                              "           working_days_only = false; }; "
+                              "deadlines = ( { id = \"w\"; date = \"2020-03-28\"; title = \"W\"; },"
+                              "  { id = \"x\"; date = \"2020-03-29\"; title = \"X\"; },"
+                              "  { id = \"y\"; date = \"2020-10-25\"; title = \"Y\"; },"
+                              "  { id = \"z\"; date = \"2020-10-26\"; title = \"Z\"; } ); "
+                              "deadline_shift = \"none\"; }");
         (void) state;
         assert_reminders(m, "2020-01-01", "2020-12-31",
                          "2020-03-28T09:00:30+01:00 deadline 0 2020-03-28 0d a\n"
@@ -598,11 +610,12 @@ static void test_plan_reminders_keep_local_send_time_across_dst(void **state) {
 
 static void test_plan_reminders_policy_overrides_key_by_key(void **state) {
         /* The commitment sets only offsets: the global send_time 07:15 still applies. */
-        Model *m = load_model("policy = { offsets = [\"7d\"]; send_time = \"07:15\"; };",
-                              "{ id = \"c\"; title = \"C\"; participants = [\"a\"]; "
-                              "start = \"2019-01-01\"; term = \"5y\"; renewal = \"none\"; "
-                              "policy = { offsets = [\"1d\"]; }; "
-                              "deadlines = ( { id = \"x\"; date = \"2020-06-10\"; title = \"X\"; } ); }");
+        Model *m = load_model(
+                "policy = { offsets = [\"7d\"]; send_time = \"07:15\"; };",
+                "{ id = \"c\"; title = \"C\"; participants = [\"a\"]; "
+                "start = \"2019-01-01\"; term = \"5y\"; renewal = \"none\"; "
+                "policy = { offsets = [\"1d\"]; }; "
+                "deadlines = ( { id = \"x\"; date = \"2020-06-10\"; title = \"X\"; } ); }");
         (void) state;
         assert_reminders(m, "2020-06-01", "2020-06-09",
                          "2020-06-09T07:15:00+02:00 deadline 0 2020-06-10 1d a\n");
@@ -622,11 +635,13 @@ static void test_plan_reminders_reviews_go_to_reviewers_only(void **state) {
 }
 
 static const char *const overdue_commitment =
-        "{ id = \"c\"; title = \"C\"; participants = [\"a\", \"b\"]; escalate_to = [\"boss\", \"a\"]; "
+        "{ id = \"c\"; title = \"C\"; participants = [\"a\", \"b\"]; escalate_to = [\"boss\", "
+        "\"a\"]; "
         "start = \"2019-01-01\"; term = \"2y\"; renewal = \"none\"; notice = \"6m\"; "
         "decision_lead = \"6w\"; policy = { offsets = [\"0d\"]; }; }";
 
-static void test_plan_reminders_overdue_next_working_day_to_participants_and_escalation(void **state) {
+static void
+test_plan_reminders_overdue_next_working_day_to_participants_and_escalation(void **state) {
         /* Decision Tuesday 2020-05-19 -> overdue Wednesday; notice Tuesday 2020-06-30 ->
          * overdue Wednesday.  boss hears once per milestone; a, also in escalate_to, once. */
         Model *m = load_model("", overdue_commitment);
@@ -715,10 +730,11 @@ static void test_plan_reminders_reach_back_over_long_runs_of_extra_holidays(void
                 strcat(globals, "\",");
         }
         strcpy(globals + strlen(globals) - 1, "]; };");
-        m = load_model(globals, "{ id = \"c\"; title = \"C\"; participants = [\"a\"]; "
-                                "start = \"2019-01-01\"; term = \"5y\"; renewal = \"none\"; "
-                                "policy = { offsets = [\"1d\"]; }; "
-                                "deadlines = ( { id = \"x\"; date = \"2021-04-16\"; title = \"X\"; } ); }");
+        m = load_model(globals,
+                       "{ id = \"c\"; title = \"C\"; participants = [\"a\"]; "
+                       "start = \"2019-01-01\"; term = \"5y\"; renewal = \"none\"; "
+                       "policy = { offsets = [\"1d\"]; }; "
+                       "deadlines = ( { id = \"x\"; date = \"2021-04-16\"; title = \"X\"; } ); }");
         assert_reminders(m, "2021-01-20", "2021-04-30",
                          "2021-02-26T09:00:00+01:00 deadline 0 2021-04-16 1d a\n");
         assert_reminders(m, "2021-02-26", "2021-02-26",
@@ -761,33 +777,40 @@ int main(void) {
                 cmocka_unit_test(test_plan_milestones_deadline_shift_over_easter),
                 cmocka_unit_test(test_plan_milestones_global_deadline_shift_and_extra_holiday),
                 cmocka_unit_test(test_plan_milestones_decision_counts_back_from_shifted_notice),
-                cmocka_unit_test(test_plan_milestones_renewal_none_without_notice_has_only_term_end),
+                cmocka_unit_test(
+                        test_plan_milestones_renewal_none_without_notice_has_only_term_end),
                 cmocka_unit_test(test_plan_milestones_indefinite_has_one_cycle_and_reviews_forever),
                 cmocka_unit_test(test_plan_milestones_month_end_start_clamps_each_cycle),
                 cmocka_unit_test(test_plan_milestones_tacit_terminated_in_time_ends_after_cycle_1),
-                cmocka_unit_test(test_plan_milestones_tacit_terminated_on_the_notice_day_is_in_time),
+                cmocka_unit_test(
+                        test_plan_milestones_tacit_terminated_on_the_notice_day_is_in_time),
                 cmocka_unit_test(test_plan_milestones_tacit_terminated_late_buys_one_more_term),
                 cmocka_unit_test(test_plan_milestones_none_terminated_keeps_term_end),
                 cmocka_unit_test(test_plan_milestones_indefinite_terminated_late_ends_in_cycle_2),
-                cmocka_unit_test(test_plan_milestones_indefinite_terminated_early_ends_with_cycle_1),
+                cmocka_unit_test(
+                        test_plan_milestones_indefinite_terminated_early_ends_with_cycle_1),
                 cmocka_unit_test(test_plan_milestones_reviews_stop_with_the_commitment),
                 cmocka_unit_test(test_plan_milestones_reviews_stop_after_terminated_day),
                 cmocka_unit_test(test_plan_milestones_reviews_count_from_start_without_drift),
                 cmocka_unit_test(test_plan_milestones_one_off_deadlines_shift_earlier),
                 cmocka_unit_test(test_plan_milestones_same_day_order_and_commitment_ids),
                 cmocka_unit_test(test_plan_milestones_window_includes_both_ends),
-                cmocka_unit_test(test_plan_milestones_terminated_on_the_listed_notice_day_is_in_time),
-                cmocka_unit_test(test_plan_milestones_terminated_after_the_listed_notice_day_is_late),
+                cmocka_unit_test(
+                        test_plan_milestones_terminated_on_the_listed_notice_day_is_in_time),
+                cmocka_unit_test(
+                        test_plan_milestones_terminated_after_the_listed_notice_day_is_late),
                 cmocka_unit_test(test_plan_milestones_past_year_9999_are_exact_or_absent),
                 cmocka_unit_test(test_plan_milestones_before_year_1_are_absent),
                 cmocka_unit_test(test_plan_milestones_far_future_terminates),
                 cmocka_unit_test(test_plan_reminders_move_to_the_previous_working_day),
                 cmocka_unit_test(test_plan_reminders_on_any_day_without_working_days_only),
-                cmocka_unit_test(test_plan_reminders_collapse_onto_one_day_keeping_the_longer_offset),
+                cmocka_unit_test(
+                        test_plan_reminders_collapse_onto_one_day_keeping_the_longer_offset),
                 cmocka_unit_test(test_plan_reminders_keep_local_send_time_across_dst),
                 cmocka_unit_test(test_plan_reminders_policy_overrides_key_by_key),
                 cmocka_unit_test(test_plan_reminders_reviews_go_to_reviewers_only),
-                cmocka_unit_test(test_plan_reminders_overdue_next_working_day_to_participants_and_escalation),
+                cmocka_unit_test(
+                        test_plan_reminders_overdue_next_working_day_to_participants_and_escalation),
                 cmocka_unit_test(test_plan_reminders_overdue_skips_the_weekend),
                 cmocka_unit_test(test_plan_reminders_same_day_decision_and_notice_give_one_overdue),
                 cmocka_unit_test(test_plan_reminders_stop_for_a_participant_who_decided),

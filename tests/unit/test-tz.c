@@ -23,16 +23,14 @@
 
 #define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
 
-static Date P(const char *s)
-{
+static Date P(const char *s) {
         Date d = 0;
 
         assert_int_equal(date_parse(s, &d), 0);
         return d;
 }
 
-static Tz *load(const char *name)
-{
+static Tz *load(const char *name) {
         Tz *tz = NULL;
         int r;
 
@@ -45,8 +43,7 @@ static Tz *load(const char *name)
 }
 
 /* "YYYY-MM-DDTHH:MM:SS..." -> date and seconds after midnight. */
-static void split_local(const char *rfc3339, Date *ret_date, int32_t *ret_seconds)
-{
+static void split_local(const char *rfc3339, Date *ret_date, int32_t *ret_seconds) {
         char date[DATE_STRING_MAX];
         int h, m, s;
 
@@ -139,8 +136,7 @@ static const ConversionCase conversion_cases[] = {
          "2020-01-15T09:00:00-05:00"},
 };
 
-static void test_tz_local_to_unix_table(void **state)
-{
+static void test_tz_local_to_unix_table(void **state) {
         unsigned failures = 0;
 
         (void) state;
@@ -189,8 +185,7 @@ static void test_tz_local_to_unix_table(void **state)
         assert_int_equal(failures, 0);
 }
 
-static void test_tz_local_to_unix_amsterdam_summer_and_winter(void **state)
-{
+static void test_tz_local_to_unix_amsterdam_summer_and_winter(void **state) {
         char buf[TZ_TIMESTAMP_MAX];
         int64_t unix_time;
         int32_t offset;
@@ -208,8 +203,7 @@ static void test_tz_local_to_unix_amsterdam_summer_and_winter(void **state)
         tz_free(tz);
 }
 
-static void test_tz_local_to_unix_spring_gap_moves_forward(void **state)
-{
+static void test_tz_local_to_unix_spring_gap_moves_forward(void **state) {
         char buf[TZ_TIMESTAMP_MAX];
         int64_t unix_time;
         int32_t offset;
@@ -224,8 +218,7 @@ static void test_tz_local_to_unix_spring_gap_moves_forward(void **state)
         tz_free(tz);
 }
 
-static void test_tz_local_to_unix_autumn_overlap_takes_earlier(void **state)
-{
+static void test_tz_local_to_unix_autumn_overlap_takes_earlier(void **state) {
         char buf[TZ_TIMESTAMP_MAX];
         int64_t unix_time;
         int32_t offset;
@@ -241,8 +234,7 @@ static void test_tz_local_to_unix_autumn_overlap_takes_earlier(void **state)
 }
 
 /* Samoa skipped Friday 2011-12-30 entirely: the gap is a whole day. */
-static void test_tz_local_to_unix_skipped_day_moves_forward(void **state)
-{
+static void test_tz_local_to_unix_skipped_day_moves_forward(void **state) {
         char buf[TZ_TIMESTAMP_MAX];
         int64_t unix_time;
         int32_t offset;
@@ -257,8 +249,7 @@ static void test_tz_local_to_unix_skipped_day_moves_forward(void **state)
         tz_free(tz);
 }
 
-static void test_tz_unix_to_local_second_occurrence_of_overlap(void **state)
-{
+static void test_tz_unix_to_local_second_occurrence_of_overlap(void **state) {
         Date date = 0;
         int32_t seconds = -1, offset = 0;
         Tz *tz;
@@ -285,8 +276,7 @@ static void test_tz_unix_to_local_second_occurrence_of_overlap(void **state)
 
 /* Every quarter hour of 2020 in Amsterdam: unix -> local -> unix returns the instant, except
  * in the repeated hour, where local -> unix gives the first occurrence. */
-static void test_tz_unix_to_local_round_trip_amsterdam_2020(void **state)
-{
+static void test_tz_unix_to_local_round_trip_amsterdam_2020(void **state) {
         const int64_t first = 1577833200; /* 2020-01-01T00:00:00+01:00 */
         const int64_t last = 1609459200;  /* 2021-01-01T00:00:00+01:00 */
         const int64_t repeat_begin = 1603587600, repeat_end = 1603591200;
@@ -318,8 +308,7 @@ static void test_tz_unix_to_local_round_trip_amsterdam_2020(void **state)
 
 /* For many zones over 1970..2040: local = utc + offset, and local -> unix finds an instant with
  * the same wall time, never a later one. */
-static void test_tz_unix_to_local_round_trip_many_zones(void **state)
-{
+static void test_tz_unix_to_local_round_trip_many_zones(void **state) {
         /* clang-format off */
         static const char *const zones[] = {
                 "Europe/Amsterdam", "UTC",           "America/New_York",    "Australia/Lord_Howe",
@@ -356,8 +345,7 @@ static void test_tz_unix_to_local_round_trip_many_zones(void **state)
 }
 
 /* Two zones used in turn (the old and the new config during a reload) each stay correct. */
-static void test_tz_local_to_unix_two_zones_coexist(void **state)
-{
+static void test_tz_local_to_unix_two_zones_coexist(void **state) {
         Tz *amsterdam, *new_york, *utc;
 
         (void) state;
@@ -404,8 +392,7 @@ static void test_tz_local_to_unix_two_zones_coexist(void **state)
 }
 
 /* The process's own TZ (whatever the daemon was started with) does not leak into a Tz. */
-static void test_tz_local_to_unix_ignores_process_tz(void **state)
-{
+static void test_tz_local_to_unix_ignores_process_tz(void **state) {
         int64_t u;
         int32_t offset;
         Tz *tz;
@@ -422,8 +409,7 @@ static void test_tz_local_to_unix_ignores_process_tz(void **state)
         tzset();
 }
 
-static void test_tz_load_accepts_names(void **state)
-{
+static void test_tz_load_accepts_names(void **state) {
         /* clang-format off */
         static const char *const names[] = {
                 "Europe/Amsterdam", "UTC", "Etc/UTC", "America/New_York",
@@ -441,8 +427,7 @@ static void test_tz_load_accepts_names(void **state)
         assert_null(tz_free(NULL));
 }
 
-static void test_tz_load_rejects_bad_names(void **state)
-{
+static void test_tz_load_rejects_bad_names(void **state) {
         static const struct {
                 const char *name;
                 int expected; /* 0: any negative errno */
@@ -488,8 +473,7 @@ static void test_tz_load_rejects_bad_names(void **state)
 /* zoneinfo/localtime is the host's /etc/localtime under another name (a symlink on Debian):
  * accepting it would make the configured zone depend on the machine, which is exactly why
  * "/etc/localtime" is refused.  It is not an IANA zone name. */
-static void test_tz_load_rejects_localtime_alias(void **state)
-{
+static void test_tz_load_rejects_localtime_alias(void **state) {
         Tz *tz = NULL;
         int r;
 
@@ -502,8 +486,7 @@ static void test_tz_load_rejects_localtime_alias(void **state)
         assert_true(r < 0);
 }
 
-static void test_tz_load_rejects_very_long_name(void **state)
-{
+static void test_tz_load_rejects_very_long_name(void **state) {
         char *name;
         Tz *tz = NULL;
         int r;
@@ -520,8 +503,7 @@ static void test_tz_load_rejects_very_long_name(void **state)
         assert_true(r < 0);
 }
 
-static void test_tz_format_rfc3339_offsets(void **state)
-{
+static void test_tz_format_rfc3339_offsets(void **state) {
         char buf[TZ_TIMESTAMP_MAX];
 
         (void) state;
@@ -543,8 +525,7 @@ static void test_tz_format_rfc3339_offsets(void **state)
         assert_string_equal(tz_format_rfc3339(1609455600, 0, buf), "2020-12-31T23:00:00+00:00");
 }
 
-int main(void)
-{
+int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_tz_local_to_unix_table),
                 cmocka_unit_test(test_tz_local_to_unix_amsterdam_summer_and_winter),
