@@ -79,6 +79,8 @@ static int tz_file_check(const char *name) {
         return n == sizeof(magic) && memcmp(magic, "TZif", 4) == 0 ? 0 : -ENOENT;
 }
 
+static void tz_activate(const Tz *tz);
+
 int tz_load(const char *name, Tz **ret) {
         Tz *tz;
         int r;
@@ -96,6 +98,9 @@ int tz_load(const char *name, Tz **ret) {
                 tz->tz_env = NULL;
                 return tz_free(tz), -ENOMEM;
         }
+        /* Load the zone now, so that the first conversion (inside plan, which must not touch
+         * the disk) finds it already read. */
+        tz_activate(tz);
         *ret = tz;
         return 0;
 }

@@ -1,8 +1,8 @@
 #pragma once
 /* IANA time zones: local civil time <-> instants.
  *
- * tz_load() checks the name against the system's zoneinfo (it reads the disk once, at load);
- * after that, conversions are computed from the C library's already loaded zone and touch
+ * tz_load() checks the name against the system's zoneinfo and has the C library read the zone
+ * (the disk, once, at load); after that, conversions are computed from the loaded zone and touch
  * nothing outside the process.  glibc keeps one active zone per process (TZ); a Tz makes itself
  * the active one when used, so two Tz objects may coexist (the old and the new config during a
  * reload) at the cost of a reload of the zone file on each switch. */
