@@ -84,8 +84,7 @@ static bool dropped_by_termination(const Commitment *c, Date d) {
         return c->has_terminated && d >= c->terminated;
 }
 
-/* The last day the commitment runs, or DATE_MAX while it runs on; cycles past the window are
- * not needed for that, since only tacit commitments have an unbounded number of them. */
+/* One term of a commitment and its deadlines. */
 typedef struct Cycle {
         Date start, next;      /* the term covers [start, next) */
         Date notice, decision; /* as listed: after deadline_shift */
@@ -119,8 +118,9 @@ static int emit_cycle(MilestoneVec *v, Window w, const Commitment *c, uint32_t c
         return emit(v, w, y->next - 1, ci, MILESTONE_TERM_END, k, -1);
 }
 
-/* Emits the cycles' milestones in the window and returns the commitment's last day
- * (DATE_MAX when it runs on past the window). */
+/* Emits the cycles' milestones in the window and returns the commitment's last day, or
+ * DATE_ARITHMETIC_MAX while it runs on past the window: only tacit commitments have an unbounded
+ * number of cycles, and those past the window are not needed to know that. */
 static int plan_cycles(const Model *m, MilestoneVec *v, Window w, uint32_t ci, Date *ret_end) {
         const Commitment *c = &m->commitments[ci];
         Cycle y = cycle_compute(m, c, c->start, c->term);
@@ -134,7 +134,7 @@ static int plan_cycles(const Model *m, MilestoneVec *v, Window w, uint32_t ci, D
                             (c->has_terminated && y.notice >= c->terminated);
 
                 if (earliest > w.to && !last && c->renewal == RENEWAL_TACIT) {
-                        *ret_end = DATE_MAX; /* runs on past the window */
+                        *ret_end = DATE_ARITHMETIC_MAX; /* runs on past the window */
                         return 0;
                 }
                 r = emit_cycle(v, w, c, ci, &y, k);
@@ -149,7 +149,7 @@ static int plan_cycles(const Model *m, MilestoneVec *v, Window w, uint32_t ci, D
                 /* "with indefinite at the later of cycle 1's term_end and served + notice − 1d;
                  * a later end is listed as the term_end of cycle 2". */
                 if (!c->has_terminated) {
-                        *ret_end = DATE_MAX;
+                        *ret_end = DATE_ARITHMETIC_MAX;
                         return 0;
                 }
                 Date end = date_add(c->terminated, c->notice) - 1;
