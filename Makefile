@@ -9,7 +9,7 @@
 VERSION := 0.1.0
 
 # Debian packages the build and the tests need; `make deps` installs the missing ones.
-DEB_PACKAGES := make gcc pkg-config libconfig-dev libjansson-dev libcmocka-dev tzdata time python3
+DEB_PACKAGES := make gcc libc6-dev pkg-config libconfig-dev libjansson-dev libcmocka-dev tzdata time python3
 PKGS := libconfig jansson
 TEST_PKGS := cmocka
 
