@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,10 +52,14 @@ static void help(void) {
                "See noticectl(1) and noticed.conf(5).\n");
 }
 
-static int usage_error(const char *format, const char *arg) {
-        fprintf(stderr, "noticectl: ");
-        fprintf(stderr, format, arg);
-        fprintf(stderr, "\nTry 'noticectl --help'.\n");
+__attribute__((format(printf, 1, 2))) static int usage_error(const char *format, ...) {
+        va_list ap;
+
+        fputs("noticectl: ", stderr);
+        va_start(ap, format);
+        vfprintf(stderr, format, ap);
+        va_end(ap);
+        fputs("\nTry 'noticectl --help'.\n", stderr);
         return EX_USAGE;
 }
 
@@ -181,7 +186,7 @@ static int day_range_options(int argc, char **argv, const char *command, bool ra
         if (range_required && (!*have_from || !*have_to))
                 return usage_error("'%s' needs --from DATE and --to DATE", command);
         if (*have_from && *have_to && *from > *to)
-                return usage_error("--from is after --to%s", "");
+                return usage_error("--from is after --to");
         return 0;
 }
 
@@ -415,7 +420,7 @@ int main(int argc, char **argv) {
                 }
         }
         if (optind >= argc)
-                return usage_error("no command given%s", "");
+                return usage_error("no command given");
         command = argv[optind];
         argc -= optind;
         argv += optind;
