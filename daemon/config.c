@@ -515,7 +515,6 @@ static void load_transport(Loader *ld, const config_setting_t *group, Transport 
         const config_setting_t *s;
         const char *v;
 
-        t->line = setting_line(group);
         t->id = copy_string(ld, config_setting_name(group));
         if (!validate_id(config_setting_name(group)))
                 fail(ld, group, "transport name '%s' must be 1-64 letters, digits, '.', '_' or '-'",
@@ -555,7 +554,7 @@ static void load_transport(Loader *ld, const config_setting_t *group, Transport 
                 if (!s)
                         continue;
                 v = config_setting_get_string(s);
-                if (!validate_credential_name(v))
+                if (!validate_id(v))
                         fail(ld, s,
                              "%s '%s' must be a credential name (letters, digits, '.', "
                              "'_', '-'), not a path",
@@ -635,7 +634,6 @@ static void load_recipient(Loader *ld, const config_setting_t *g, Recipient *r) 
         const config_setting_t *s;
         const char *v;
 
-        r->line = setting_line(g);
         r->population = -1;
         r->language = ld->model->language;
         check_keys(ld, g, keys, "recipient");
@@ -956,7 +954,6 @@ static void load_commitment(Loader *ld, const config_setting_t *g, const PolicyS
         PolicySettings own = {0};
         const char *what;
 
-        c->line = setting_line(g);
         check_keys(ld, g, keys, "commitment");
         (void) member_id(ld, g, "commitment", &c->id);
         what = c->id ? c->id : "commitment";

@@ -69,25 +69,6 @@ int language_from_string(const char *s, Language *ret) {
         return 0;
 }
 
-const char *language_to_string(Language language) {
-        return language == LANGUAGE_EN ? "en" : "nl";
-}
-
-const char *renewal_to_string(Renewal renewal) {
-        return renewal == RENEWAL_TACIT        ? "tacit"
-               : renewal == RENEWAL_INDEFINITE ? "indefinite"
-                                               : "none";
-}
-
-const char *transport_kind_to_string(TransportKind kind) {
-        static const char *const names[] = {
-                [TRANSPORT_SMTP] = "smtp",       [TRANSPORT_SMTPS] = "smtps",
-                [TRANSPORT_MAILDIR] = "maildir", [TRANSPORT_SENDMAIL] = "sendmail",
-                [TRANSPORT_HTTP] = "http",       [TRANSPORT_HTTPS] = "https",
-        };
-        return names[kind];
-}
-
 bool transport_kind_carries_mail(TransportKind kind) {
         return kind == TRANSPORT_SMTP || kind == TRANSPORT_SMTPS || kind == TRANSPORT_MAILDIR ||
                kind == TRANSPORT_SENDMAIL;

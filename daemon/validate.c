@@ -61,10 +61,6 @@ bool validate_id(const char *s) {
         return true;
 }
 
-bool validate_credential_name(const char *s) {
-        return validate_id(s);
-}
-
 /* Letters, digits and '-' in labels separated by single dots; no leading or trailing dot. */
 static bool validate_domain(const char *s, size_t n) {
         bool label_start = true;

@@ -57,7 +57,6 @@ typedef struct Transport {
         char *password_credential; /* NULL unless set */
         char *secret_credential;   /* NULL unless set */
         TlsMode tls;
-        unsigned line;
 } Transport;
 
 typedef struct Recipient {
@@ -70,7 +69,6 @@ typedef struct Recipient {
         size_t *webhooks; /* indices into Model.transports */
         size_t n_webhooks;
         uint32_t rank; /* position in id order: sorting by rank sorts by id */
-        unsigned line;
 } Recipient;
 
 typedef struct OneOffDeadline {
@@ -115,7 +113,6 @@ typedef struct Commitment {
         bool has_terminated;
         Date terminated; /* the day notice was served */
         uint32_t rank;   /* position in id order */
-        unsigned line;
 } Commitment;
 
 typedef struct Model {
@@ -136,9 +133,6 @@ typedef struct Model {
 Model *model_free(Model *m);
 
 int language_from_string(const char *s, Language *ret); /* 0 or -EINVAL */
-const char *language_to_string(Language language);
-const char *renewal_to_string(Renewal renewal);
-const char *transport_kind_to_string(TransportKind kind);
 bool transport_kind_carries_mail(TransportKind kind);
 
 /* The yearly amount a recipient pays under a cost, in cents, as the range [min, max].

@@ -10,8 +10,9 @@
 
 /* Valid UTF-8 without control characters (C0 including CR, LF and TAB, DEL, C1). */
 bool validate_header_text(const char *s);
-/* An identifier used in reminder identities, Message-IDs and file names: 1 to 64 of
- * [A-Za-z0-9._-], starting with a letter or digit. */
+/* An identifier used in reminder identities, Message-IDs, file names and credential names
+ * ($CREDENTIALS_DIRECTORY/NAME): 1 to 64 of [A-Za-z0-9._-], starting with a letter or digit, so
+ * never a path and never hidden. */
 bool validate_id(const char *s);
 /* An addr-spec "local@domain" in ASCII: dot-atom local part, domain of letters, digits, '-' and
  * dots (no empty labels), or a bracketed IP literal. */
@@ -19,8 +20,6 @@ bool validate_mail_address(const char *s);
 /* "addr" or "Display Name <addr>" as written in a From header; the display name may be any header
  * text without '<', '>' or '"' (render quotes or encodes it). */
 bool validate_mailbox(const char *s);
-/* A credential name for $CREDENTIALS_DIRECTORY: like an id, but without a leading dot. */
-bool validate_credential_name(const char *s);
 
 /* The host of "scheme://host[:port][/path]" with a valid port (1..65535) and no user info,
  * spaces or control characters.  Copies the host (without IPv6 brackets) into host and returns
