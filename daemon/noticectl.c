@@ -222,10 +222,57 @@ static void print_milestone_row(const Context *ctx, const Milestone *ms) {
                m->commitments[ms->commitment].id, render_milestone_title(m, ms));
 }
 
+/* Prints one window's milestones or reminders; returns how many, or -ENOMEM / -EIO. */
+typedef ssize_t (*PrintWindowFn)(const Context *ctx, Date from, Date to, bool json, bool *first);
+
+static ssize_t print_milestone_window(const Context *ctx, Date from, Date to, bool json,
+                                      bool *first) {
+        Milestone *ms = NULL;
+        size_t n = 0;
+        int r = 0;
+
+        if (plan_milestones(ctx->model, from, to, &ms, &n) < 0)
+                return -ENOMEM;
+        for (size_t i = 0; i < n && r == 0; i++) {
+                if (json)
+                        r = print_json_element(render_milestone_json(ctx->model, &ms[i]), first);
+                else
+                        print_milestone_row(ctx, &ms[i]);
+        }
+        free(ms);
+        return r < 0 ? r : (ssize_t) n;
+}
+
+/* Walks from..to in windows of window_days, so that memory stays bounded by one window, and
+ * ends the output: the JSON array's close, or the table's count line. */
+static int walk_windows(const Context *ctx, Date from, Date to, int32_t window_days, bool json,
+                        PrintWindowFn print_window, const char *noun) {
+        bool first = true;
+        size_t total = 0;
+
+        for (Date w = from; w <= to; w += window_days) {
+                Date w_to = to - w < window_days ? to : w + window_days - 1;
+                ssize_t n = print_window(ctx, w, w_to, json, &first);
+
+                if (n < 0) {
+                        fprintf(stderr, "noticectl: cannot plan or print %ss: %s\n", noun,
+                                strerror((int) -n));
+                        return n == -ENOMEM ? EX_UNAVAILABLE : EX_CANTCREAT;
+                }
+                total += (size_t) n;
+                if (to - w < window_days)
+                        break;
+        }
+        if (json)
+                print_json_end(first);
+        else
+                print_total(total, noun, from, to);
+        return finish_output();
+}
+
 static int cmd_list(Context *ctx, int argc, char **argv) {
         Date from = 0, to = 0;
-        bool have_from = false, have_to = false, json = false, first = true;
-        size_t total = 0;
+        bool have_from = false, have_to = false, json = false;
         int r;
 
         if ((r = day_range_options(argc, argv, "list", false, &from, &to, &have_from, &have_to,
@@ -246,36 +293,8 @@ static int cmd_list(Context *ctx, int argc, char **argv) {
         if (!json)
                 printf("%-14s  %6s  %-8s  %5s  %-22s %s\n", "DATE", "DAYS", "KIND", "CYCLE",
                        "COMMITMENT", "TITLE");
-        for (Date w = from; w <= to; w += LIST_WINDOW_DAYS) {
-                Date w_to = to - w < LIST_WINDOW_DAYS ? to : w + LIST_WINDOW_DAYS - 1;
-                Milestone *ms = NULL;
-                size_t n = 0;
-
-                if (plan_milestones(ctx->model, w, w_to, &ms, &n) < 0) {
-                        fprintf(stderr, "noticectl: out of memory planning milestones\n");
-                        return EX_UNAVAILABLE;
-                }
-                total += n;
-                for (size_t i = 0; i < n && r == 0; i++) {
-                        if (json)
-                                r = print_json_element(render_milestone_json(ctx->model, &ms[i]),
-                                                       &first);
-                        else
-                                print_milestone_row(ctx, &ms[i]);
-                }
-                free(ms);
-                if (r < 0) {
-                        fprintf(stderr, "noticectl: cannot write JSON: %s\n", strerror(-r));
-                        return r == -ENOMEM ? EX_UNAVAILABLE : EX_CANTCREAT;
-                }
-                if (to - w < LIST_WINDOW_DAYS)
-                        break;
-        }
-        if (json)
-                print_json_end(first);
-        else
-                print_total(total, "milestone", from, to);
-        return finish_output();
+        return walk_windows(ctx, from, to, LIST_WINDOW_DAYS, json, print_milestone_window,
+                            "milestone");
 }
 
 /* "mail,webhook:teams": the channels, as the JSON has them, joined for a table cell. */
@@ -337,10 +356,27 @@ static void print_reminder_row(const Context *ctx, const Reminder *r) {
         printf(" %s\n", channels);
 }
 
+static ssize_t print_reminder_window(const Context *ctx, Date from, Date to, bool json,
+                                     bool *first) {
+        Reminder *rs = NULL;
+        size_t n = 0;
+        int r = 0;
+
+        if (plan_reminders(ctx->model, from, to, NULL, NULL, &rs, &n) < 0)
+                return -ENOMEM;
+        for (size_t i = 0; i < n && r == 0; i++) {
+                if (json)
+                        r = print_json_element(render_reminder_json(ctx->model, &rs[i]), first);
+                else
+                        print_reminder_row(ctx, &rs[i]);
+        }
+        free(rs);
+        return r < 0 ? r : (ssize_t) n;
+}
+
 static int cmd_simulate(Context *ctx, int argc, char **argv) {
         Date from = 0, to = 0;
-        bool have_from = false, have_to = false, json = false, first = true;
-        size_t total = 0;
+        bool have_from = false, have_to = false, json = false;
         int r;
 
         if ((r = day_range_options(argc, argv, "simulate", true, &from, &to, &have_from, &have_to,
@@ -354,36 +390,8 @@ static int cmd_simulate(Context *ctx, int argc, char **argv) {
                        "PAYS A YEAR", "CHANNELS");
         /* Windows of local dates: reminders sort by instant, and every instant of a later local
          * date is later, so printing window after window keeps the whole output sorted. */
-        for (Date w = from; w <= to; w += SIMULATE_WINDOW_DAYS) {
-                Date w_to = to - w < SIMULATE_WINDOW_DAYS ? to : w + SIMULATE_WINDOW_DAYS - 1;
-                Reminder *rs = NULL;
-                size_t n = 0;
-
-                if (plan_reminders(ctx->model, w, w_to, NULL, NULL, &rs, &n) < 0) {
-                        fprintf(stderr, "noticectl: out of memory planning reminders\n");
-                        return EX_UNAVAILABLE;
-                }
-                total += n;
-                for (size_t i = 0; i < n && r == 0; i++) {
-                        if (json)
-                                r = print_json_element(render_reminder_json(ctx->model, &rs[i]),
-                                                       &first);
-                        else
-                                print_reminder_row(ctx, &rs[i]);
-                }
-                free(rs);
-                if (r < 0) {
-                        fprintf(stderr, "noticectl: cannot write JSON: %s\n", strerror(-r));
-                        return r == -ENOMEM ? EX_UNAVAILABLE : EX_CANTCREAT;
-                }
-                if (to - w < SIMULATE_WINDOW_DAYS)
-                        break;
-        }
-        if (json)
-                print_json_end(first);
-        else
-                print_total(total, "reminder", from, to);
-        return finish_output();
+        return walk_windows(ctx, from, to, SIMULATE_WINDOW_DAYS, json, print_reminder_window,
+                            "reminder");
 }
 
 int main(int argc, char **argv) {
