@@ -1,0 +1,721 @@
+/* The ledger: what was sent, skipped, failed and decided, in one SQLite file.
+ *
+ * The ledger is what makes "never twice" hold across restarts, reloads and crashes, so every
+ * write is durable before the call returns.  The daemon and noticectl use the file at the same
+ * time: WAL lets readers run beside the writer, every read-then-write takes the write lock up
+ * front (BEGIN IMMEDIATE) so that it cannot fail half-way with SQLITE_BUSY, and the busy timeout
+ * absorbs the short waits for that lock.  Statements are prepared once at open; values are
+ * always bound, never pasted into SQL. */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "noticed/ledger.h"
+
+#define ELEMENTSOF(x)     (sizeof(x) / sizeof((x)[0]))
+#define BUSY_TIMEOUT_MSEC 5000
+
+/* Migration k takes user_version k-1 to k and sets the version itself, so that the change and
+ * the bump commit together.  Append only: a shipped migration is never edited. */
+static const char *const migrations[] = {
+        "CREATE TABLE reminders ("
+        "  id TEXT NOT NULL, channel TEXT NOT NULL,"
+        "  commitment TEXT NOT NULL, kind TEXT NOT NULL, cycle INTEGER NOT NULL,"
+        "  milestone TEXT NOT NULL, offset_ TEXT NOT NULL, recipient TEXT NOT NULL,"
+        "  due_usec INTEGER NOT NULL,"
+        "  state TEXT NOT NULL CHECK (state IN ('pending', 'sent', 'failed', 'skipped')),"
+        "  attempts INTEGER NOT NULL CHECK (attempts >= 0),"
+        "  created_usec INTEGER NOT NULL, updated_usec INTEGER NOT NULL,"
+        "  reply TEXT, message_id TEXT,"
+        "  PRIMARY KEY (id, channel)"
+        ") WITHOUT ROWID;"
+        "CREATE INDEX reminders_by_commitment ON reminders (commitment, due_usec);"
+        "CREATE TABLE decisions ("
+        "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+        "  commitment TEXT NOT NULL, cycle INTEGER NOT NULL, participant TEXT NOT NULL,"
+        "  decision TEXT NOT NULL CHECK (decision IN ('continue', 'terminate')),"
+        "  note TEXT, user TEXT NOT NULL, at_usec INTEGER NOT NULL"
+        ");"
+        "PRAGMA user_version = 1;",
+};
+_Static_assert(ELEMENTSOF(migrations) == LEDGER_SCHEMA_VERSION, "one migration per version");
+
+typedef enum Statement {
+        STMT_BEGIN,
+        STMT_COMMIT,
+        STMT_ROLLBACK,
+        _STMT_NEED_SCHEMA, /* the statements from here on name tables */
+        STMT_GET_STATE = _STMT_NEED_SCHEMA,
+        STMT_INSERT_REMINDER,
+        STMT_RETRY,
+        STMT_SETTLE,
+        STMT_INSERT_DECISION,
+        STMT_DECISIONS,
+        STMT_HISTORY_ALL,
+        STMT_HISTORY_OF,
+        STMT_PENDING,
+        _STMT_MAX,
+} Statement;
+
+#define ENTRY_SELECT                                                                               \
+        "SELECT id, channel, commitment, kind, cycle, milestone, offset_, recipient, state, "      \
+        "attempts, due_usec, created_usec, updated_usec, reply, message_id FROM reminders "
+/* id last: one recipient may have two reminders due at one instant; the order stays stable. */
+#define ENTRY_ORDER " ORDER BY due_usec, commitment, recipient, channel, id"
+
+static const char *const statement_sql[_STMT_MAX] = {
+        [STMT_BEGIN] = "BEGIN IMMEDIATE",
+        [STMT_COMMIT] = "COMMIT",
+        [STMT_ROLLBACK] = "ROLLBACK",
+        [STMT_GET_STATE] = "SELECT state FROM reminders WHERE id = ?1 AND channel = ?2",
+        [STMT_INSERT_REMINDER] =
+                "INSERT INTO reminders (id, channel, commitment, kind, cycle, milestone, offset_, "
+                "recipient, due_usec, state, attempts, created_usec, updated_usec, reply) "
+                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12, ?13)",
+        [STMT_RETRY] = "UPDATE reminders SET attempts = attempts + 1, updated_usec = ?3 "
+                       "WHERE id = ?1 AND channel = ?2",
+        [STMT_SETTLE] = "UPDATE reminders SET state = ?3, updated_usec = ?4, reply = ?5, "
+                        "message_id = ?6 WHERE id = ?1 AND channel = ?2",
+        [STMT_INSERT_DECISION] = "INSERT INTO decisions (commitment, cycle, participant, "
+                                 "decision, note, user, at_usec) "
+                                 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        /* The order of recording, not at_usec: a clock set back must not reorder the trail. */
+        [STMT_DECISIONS] = "SELECT commitment, cycle, participant, decision, note, user, at_usec "
+                           "FROM decisions ORDER BY id",
+        [STMT_HISTORY_ALL] = ENTRY_SELECT ENTRY_ORDER,
+        [STMT_HISTORY_OF] = ENTRY_SELECT "WHERE commitment = ?1" ENTRY_ORDER,
+        [STMT_PENDING] = ENTRY_SELECT "WHERE state = 'pending'" ENTRY_ORDER,
+};
+
+struct Ledger {
+        sqlite3 *db;
+        sqlite3_stmt *statements[_STMT_MAX];
+        char error[256]; /* a copy: the next call, even a ROLLBACK, replaces sqlite3_errmsg() */
+};
+
+static const char *const state_names[_LEDGER_STATE_MAX] = {
+        [LEDGER_PENDING] = "pending",
+        [LEDGER_SENT] = "sent",
+        [LEDGER_FAILED] = "failed",
+        [LEDGER_SKIPPED] = "skipped",
+};
+
+static const char *const decision_names[_DECISION_MAX] = {
+        [DECISION_CONTINUE] = "continue",
+        [DECISION_TERMINATE] = "terminate",
+};
+
+const char *ledger_state_to_string(LedgerState s) {
+        return s >= 0 && s < _LEDGER_STATE_MAX ? state_names[s] : NULL;
+}
+
+const char *decision_to_string(Decision d) {
+        return d >= 0 && d < _DECISION_MAX ? decision_names[d] : NULL;
+}
+
+static int lookup_name(const char *const *names, int n, const char *s) {
+        for (int i = 0; s && i < n; i++)
+                if (strcmp(s, names[i]) == 0)
+                        return i;
+        return -EINVAL;
+}
+
+int decision_from_string(const char *s, Decision *ret) {
+        int i = lookup_name(decision_names, _DECISION_MAX, s);
+
+        if (i < 0)
+                return i;
+        if (ret)
+                *ret = (Decision) i;
+        return 0;
+}
+
+static int errno_from_sqlite(sqlite3 *db, int rc) {
+        switch (rc & 0xff) {
+        case SQLITE_BUSY:
+        case SQLITE_LOCKED:
+                return -EBUSY;
+        case SQLITE_FULL:
+                return -ENOSPC;
+        case SQLITE_CORRUPT:
+        case SQLITE_NOTADB:
+                return -EBADMSG;
+        case SQLITE_READONLY:
+                return -EROFS;
+        case SQLITE_NOMEM:
+                return -ENOMEM;
+        case SQLITE_CONSTRAINT:
+        case SQLITE_MISMATCH:
+        case SQLITE_RANGE:
+        case SQLITE_MISUSE:
+                return -EINVAL;
+        case SQLITE_TOOBIG:
+                return -E2BIG;
+        case SQLITE_PERM:
+        case SQLITE_AUTH:
+                return -EACCES;
+        case SQLITE_CANTOPEN: /* errno knows why: a missing directory, no permission, ... */
+                return db && sqlite3_system_errno(db) > 0 ? -sqlite3_system_errno(db) : -EIO;
+        default:
+                return -EIO;
+        }
+}
+
+static void set_error(Ledger *l, const char *message) {
+        (void) snprintf(l->error, sizeof(l->error), "%s", message);
+}
+
+/* Keeps SQLite's complaint and translates rc, the code the failed call returned. */
+static int fail(Ledger *l, int rc) {
+        set_error(l, sqlite3_errmsg(l->db));
+        return errno_from_sqlite(l->db, rc);
+}
+
+static void reset(sqlite3_stmt *s) {
+        (void) sqlite3_reset(s);
+        /* SQLITE_STATIC bindings point into the caller's strings; none may outlive the call. */
+        (void) sqlite3_clear_bindings(s);
+}
+
+/* Binds ?1, ?2, ... in order, then steps the statement to its end and resets it.  types has one
+ * letter per value: 't' a string (NULL binds NULL) or 'i' an int64_t, which the caller must pass
+ * as exactly that type.  A bind fails only for a value too big or a programming error. */
+static int execute(Ledger *l, Statement statement, const char *types, ...) {
+        sqlite3_stmt *s = l->statements[statement];
+        const char *text;
+        va_list ap;
+        int rc = SQLITE_OK;
+
+        /* The letters cannot be checked against the values; their number at least can be. */
+        if (strlen(types) != (size_t) sqlite3_bind_parameter_count(s)) {
+                set_error(l, "internal error: wrong number of values for a statement");
+                return -EINVAL;
+        }
+        va_start(ap, types);
+        for (int i = 0; rc == SQLITE_OK && types[i]; i++)
+                if (types[i] == 't') {
+                        text = va_arg(ap, const char *);
+                        rc = text ? sqlite3_bind_text(s, i + 1, text, -1, SQLITE_STATIC)
+                                  : sqlite3_bind_null(s, i + 1);
+                } else
+                        rc = sqlite3_bind_int64(s, i + 1, va_arg(ap, int64_t));
+        va_end(ap);
+        if (rc == SQLITE_OK)
+                rc = sqlite3_step(s);
+        reset(s);
+        return rc == SQLITE_DONE ? 0 : fail(l, rc);
+}
+
+/* Ends a failed transaction and returns r.  Some errors (I/O, a full disk) have rolled it back
+ * already; a failed COMMIT may have left it open, and the next call must not inherit it. */
+static int transaction_abort(Ledger *l, int r) {
+        /* Not execute(): the error message must stay the one of the failure. */
+        if (!sqlite3_get_autocommit(l->db)) {
+                (void) sqlite3_step(l->statements[STMT_ROLLBACK]);
+                reset(l->statements[STMT_ROLLBACK]);
+        }
+        return r;
+}
+
+/* Commits when r says the work succeeded, else rolls back; returns r or the commit's error. */
+static int transaction_end(Ledger *l, int r) {
+        if (r >= 0)
+                r = execute(l, STMT_COMMIT, "");
+        return r < 0 ? transaction_abort(l, r) : 0;
+}
+
+/* 1 and the state (when ret is not NULL) if the row exists, 0 if it does not. */
+static int lookup_state(Ledger *l, const char *id, const char *channel, LedgerState *ret) {
+        sqlite3_stmt *s = l->statements[STMT_GET_STATE];
+        int rc, r = 0;
+
+        rc = sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+        if (rc == SQLITE_OK)
+                rc = sqlite3_bind_text(s, 2, channel, -1, SQLITE_STATIC);
+        if (rc == SQLITE_OK)
+                rc = sqlite3_step(s);
+        if (rc == SQLITE_ROW) {
+                r = lookup_name(state_names, _LEDGER_STATE_MAX,
+                                (const char *) sqlite3_column_text(s, 0));
+                if (r >= 0) {
+                        if (ret)
+                                *ret = (LedgerState) r;
+                        r = 1;
+                } else {
+                        set_error(l, "a malformed row in the ledger");
+                        r = -EBADMSG;
+                }
+        } else if (rc != SQLITE_DONE)
+                r = fail(l, rc);
+        reset(s);
+        return r;
+}
+
+typedef enum Change {
+        REFUSE_NO_ROW,  /* -ENOENT */
+        REFUSE_SETTLED, /* -EALREADY */
+        INSERT,
+        RETRY,
+        SETTLE,
+        KEEP,
+} Change;
+
+/* The state machine, by the state a call moves to (begin_attempt pending, mark_sent sent, ...)
+ * and the row's current state: no row yet, pending, sent, failed, skipped.  A settled row is never
+ * rewritten: its record is what prevents a second send. */
+static const Change transitions[_LEDGER_STATE_MAX][1 + _LEDGER_STATE_MAX] = {
+        [LEDGER_PENDING] = {INSERT, RETRY, REFUSE_SETTLED, REFUSE_SETTLED, REFUSE_SETTLED},
+        [LEDGER_SENT] = {REFUSE_NO_ROW, SETTLE, REFUSE_SETTLED, REFUSE_SETTLED, REFUSE_SETTLED},
+        [LEDGER_FAILED] = {REFUSE_NO_ROW, SETTLE, REFUSE_SETTLED, REFUSE_SETTLED, REFUSE_SETTLED},
+        /* Skipping twice is no error; the first reason stands. */
+        [LEDGER_SKIPPED] = {INSERT, SETTLE, REFUSE_SETTLED, REFUSE_SETTLED, KEEP},
+};
+
+/* Moves the row (id, channel) to state to, in one write transaction.  m describes the row for
+ * the transitions that may create it. */
+static int transition(Ledger *l, LedgerState to, const char *id, const char *channel,
+                      const LedgerReminder *m, int64_t now_usec, const char *reply,
+                      const char *message_id) {
+        LedgerState state = LEDGER_PENDING;
+        int r;
+
+        r = execute(l, STMT_BEGIN, "");
+        if (r < 0)
+                return r;
+        r = lookup_state(l, id, channel, &state);
+        if (r < 0)
+                return transaction_abort(l, r);
+
+        switch (transitions[to][r == 0 ? 0 : 1 + state]) {
+        case INSERT:
+                r = execute(l, STMT_INSERT_REMINDER, "ttttitttitiit", m->id, m->channel,
+                            m->commitment, m->kind, (int64_t) m->cycle, m->milestone, m->offset,
+                            m->recipient, m->due_usec, state_names[to],
+                            (int64_t) (to == LEDGER_PENDING ? 1 : 0), now_usec, reply);
+                break;
+        case RETRY:
+                r = execute(l, STMT_RETRY, "tti", id, channel, now_usec);
+                break;
+        case SETTLE:
+                r = execute(l, STMT_SETTLE, "tttitt", id, channel, state_names[to], now_usec, reply,
+                            message_id);
+                break;
+        case KEEP:
+                r = 0;
+                break;
+        case REFUSE_NO_ROW:
+                set_error(l, "no such reminder in the ledger");
+                r = -ENOENT;
+                break;
+        case REFUSE_SETTLED:
+                set_error(l, "the reminder is already sent, failed or skipped");
+                r = -EALREADY;
+                break;
+        }
+        return transaction_end(l, r);
+}
+
+static bool reminder_is_valid(const LedgerReminder *m) {
+        return m && m->id && m->channel && m->commitment && m->kind && m->milestone && m->offset &&
+               m->recipient;
+}
+
+/* A missing file is created here, not by SQLite, so that it gets mode 0600 whatever the umask
+ * (SQLite gives its -wal and -shm files the same mode).  The descriptor is closed before SQLite
+ * opens the file: closing any descriptor of a file drops every POSIX lock the process holds on
+ * it, SQLite's included. */
+static int ensure_regular_file(const char *path) {
+        struct stat st;
+        int fd, r = 0;
+
+        /* O_NONBLOCK: opening a FIFO must not hang before it is refused. */
+        fd = open(path, O_RDONLY | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0600);
+        if (fd < 0)
+                return -errno;
+        if (fstat(fd, &st) < 0)
+                r = -errno;
+        else if (S_ISDIR(st.st_mode))
+                r = -EISDIR;
+        else if (!S_ISREG(st.st_mode))
+                r = -EBADFD;
+        (void) close(fd);
+        return r;
+}
+
+/* The first column of the first row of a PRAGMA.  Only open runs these, so they are prepared on
+ * the spot.  ret_text must be at least 8 bytes; either may be NULL. */
+static int pragma(Ledger *l, const char *sql, int *ret_int, char *ret_text) {
+        sqlite3_stmt *s;
+        const char *text;
+        int rc, r = 0;
+
+        rc = sqlite3_prepare_v2(l->db, sql, -1, &s, NULL);
+        if (rc != SQLITE_OK)
+                return fail(l, rc);
+        rc = sqlite3_step(s);
+        if (rc != SQLITE_ROW)
+                r = fail(l, rc);
+        else if (ret_int)
+                *ret_int = sqlite3_column_int(s, 0);
+        else {
+                text = (const char *) sqlite3_column_text(s, 0);
+                (void) snprintf(ret_text, 8, "%s", text ? text : "");
+        }
+        (void) sqlite3_finalize(s);
+        return r;
+}
+
+/* user_version; a file from a newer noticed is refused. */
+static int schema_version(Ledger *l, int *ret) {
+        int r;
+
+        r = pragma(l, "PRAGMA user_version", ret, NULL);
+        if (r >= 0 && (*ret < 0 || *ret > LEDGER_SCHEMA_VERSION)) {
+                set_error(l, "the ledger was written by a newer version of noticed");
+                r = -EPROTONOSUPPORT;
+        }
+        return r;
+}
+
+static int configure(Ledger *l) {
+        char mode[8];
+        int version, rc, r;
+
+        /* The first read of the file: one that is not a database, or is from a newer noticed, is
+         * refused before anything is written to it. */
+        r = schema_version(l, &version);
+        if (r < 0)
+                return r;
+        r = pragma(l, "PRAGMA journal_mode = WAL", NULL, mode);
+        if (r < 0)
+                return r;
+        if (strcmp(mode, "wal") != 0) {
+                set_error(l, "the ledger cannot be switched to WAL mode");
+                return sqlite3_db_readonly(l->db, "main") == 1 ? -EROFS : -EOPNOTSUPP;
+        }
+        /* In WAL mode, synchronous=NORMAL keeps the file consistent but may lose the last commits
+         * on power loss, and a lost "sent" mark means a reminder sent twice.  FULL syncs the WAL
+         * at every commit: one fsync per delivery, nothing at our rate. */
+        rc = sqlite3_exec(l->db, "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;", NULL, NULL,
+                          NULL);
+        return rc == SQLITE_OK ? 0 : fail(l, rc);
+}
+
+/* Each step runs in its own write transaction and reads the version again under the write
+ * lock: the daemon and noticectl may open a new file at once, and only one may apply a step. */
+static int migrate(Ledger *l) {
+        int version, rc, r;
+
+        for (;;) {
+                r = schema_version(l, &version);
+                if (r < 0 || version == LEDGER_SCHEMA_VERSION)
+                        return r;
+                r = execute(l, STMT_BEGIN, "");
+                if (r < 0)
+                        return r;
+                r = schema_version(l, &version);
+                if (r >= 0 && version < LEDGER_SCHEMA_VERSION) {
+                        rc = sqlite3_exec(l->db, migrations[version], NULL, NULL, NULL);
+                        if (rc != SQLITE_OK)
+                                r = fail(l, rc);
+                }
+                r = transaction_end(l, r);
+                if (r < 0)
+                        return r;
+        }
+}
+
+static int prepare(Ledger *l, Statement from, Statement to) {
+        int rc;
+
+        for (Statement i = from; i < to; i++) {
+                rc = sqlite3_prepare_v3(l->db, statement_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
+                                        &l->statements[i], NULL);
+                if (rc != SQLITE_OK)
+                        return fail(l, rc);
+        }
+        return 0;
+}
+
+int ledger_open(const char *path, Ledger **ret) {
+        Ledger *l;
+        int rc, r;
+
+        if (!path || !*path || !ret)
+                return -EINVAL;
+        /* Debian builds SQLite with SQLITE_USE_URI: a name that starts with "file:" would be read
+         * as a URI, not as the file created below. */
+        if (strncmp(path, "file:", 5) == 0)
+                return -EINVAL;
+        r = ensure_regular_file(path);
+        if (r < 0)
+                return r;
+
+        l = calloc(1, sizeof(*l));
+        if (!l)
+                return -ENOMEM;
+        rc = sqlite3_open_v2(path, &l->db, SQLITE_OPEN_READWRITE, NULL);
+        if (rc == SQLITE_OK)
+                rc = sqlite3_busy_timeout(l->db, BUSY_TIMEOUT_MSEC);
+        if (rc != SQLITE_OK) {
+                r = l->db ? fail(l, rc) : -ENOMEM;
+                goto fail;
+        }
+        r = configure(l);
+        /* Transactions first: migrating needs them, the rest needs the tables. */
+        if (r >= 0)
+                r = prepare(l, 0, _STMT_NEED_SCHEMA);
+        if (r >= 0)
+                r = migrate(l);
+        if (r >= 0)
+                r = prepare(l, _STMT_NEED_SCHEMA, _STMT_MAX);
+        if (r < 0)
+                goto fail;
+
+        l->error[0] = '\0';
+        *ret = l;
+        return 0;
+fail:
+        (void) ledger_close(l);
+        return r;
+}
+
+Ledger *ledger_close(Ledger *l) {
+        if (!l)
+                return NULL;
+        for (size_t i = 0; i < _STMT_MAX; i++)
+                (void) sqlite3_finalize(l->statements[i]);
+        (void) sqlite3_close_v2(l->db);
+        free(l);
+        return NULL;
+}
+
+const char *ledger_error(const Ledger *l) {
+        return l ? l->error : "";
+}
+
+int ledger_get_state(Ledger *l, const char *id, const char *channel, LedgerState *ret) {
+        if (!l || !id || !channel)
+                return -EINVAL;
+        return lookup_state(l, id, channel, ret);
+}
+
+int ledger_begin_attempt(Ledger *l, const LedgerReminder *reminder, int64_t now_usec) {
+        if (!l || !reminder_is_valid(reminder))
+                return -EINVAL;
+        return transition(l, LEDGER_PENDING, reminder->id, reminder->channel, reminder, now_usec,
+                          NULL, NULL);
+}
+
+int ledger_mark_sent(Ledger *l, const char *id, const char *channel, int64_t now_usec,
+                     const char *reply, const char *message_id) {
+        if (!l || !id || !channel)
+                return -EINVAL;
+        return transition(l, LEDGER_SENT, id, channel, NULL, now_usec, reply, message_id);
+}
+
+int ledger_mark_failed(Ledger *l, const char *id, const char *channel, int64_t now_usec,
+                       const char *reply) {
+        if (!l || !id || !channel)
+                return -EINVAL;
+        return transition(l, LEDGER_FAILED, id, channel, NULL, now_usec, reply, NULL);
+}
+
+int ledger_mark_skipped(Ledger *l, const LedgerReminder *reminder, int64_t now_usec,
+                        const char *reason) {
+        if (!l || !reminder_is_valid(reminder))
+                return -EINVAL;
+        return transition(l, LEDGER_SKIPPED, reminder->id, reminder->channel, reminder, now_usec,
+                          reason, NULL);
+}
+
+int ledger_record_decision(Ledger *l, const char *commitment, uint32_t cycle,
+                           const char *participant, Decision decision, const char *note,
+                           const char *user, int64_t at_usec) {
+        if (!l || !commitment || !participant || !decision_to_string(decision) || !user)
+                return -EINVAL;
+        /* One INSERT outside BEGIN is one transaction. */
+        return execute(l, STMT_INSERT_DECISION, "titttti", commitment, (int64_t) cycle, participant,
+                       decision_names[decision], note, user, at_usec);
+}
+
+/* A copy of text column i into *ret.  NULL passes only where the schema allows it; a NULL from
+ * a NOT NULL column means SQLite ran out of memory converting the value. */
+static int column_strdup(sqlite3_stmt *s, int i, bool nullable, char **ret) {
+        const char *text;
+
+        *ret = NULL;
+        if (nullable && sqlite3_column_type(s, i) == SQLITE_NULL)
+                return 0;
+        text = (const char *) sqlite3_column_text(s, i);
+        *ret = text ? strdup(text) : NULL;
+        return *ret ? 0 : -ENOMEM;
+}
+
+/* A column that must lie in [0, max]; anything else was not written by this module. */
+static int column_range(sqlite3_stmt *s, int i, int64_t max, int64_t *ret) {
+        *ret = sqlite3_column_int64(s, i);
+        return *ret >= 0 && *ret <= max ? 0 : -EBADMSG;
+}
+
+static int read_entry(sqlite3_stmt *s, void *item) {
+        LedgerEntry *e = item;
+        char **texts[] = {&e->id,        &e->channel, &e->commitment, &e->kind,  NULL,
+                          &e->milestone, &e->offset,  &e->recipient,  NULL,      NULL,
+                          NULL,          NULL,        NULL,           &e->reply, &e->message_id};
+        int64_t cycle, attempts;
+        int r = 0;
+
+        for (int i = 0; r >= 0 && i < (int) ELEMENTSOF(texts); i++)
+                if (texts[i])
+                        r = column_strdup(s, i, i >= 13, texts[i]);
+        if (r < 0)
+                return r;
+        r = lookup_name(state_names, _LEDGER_STATE_MAX, (const char *) sqlite3_column_text(s, 8));
+        if (r < 0 || column_range(s, 4, UINT32_MAX, &cycle) < 0 ||
+            column_range(s, 9, UINT_MAX, &attempts) < 0)
+                return -EBADMSG;
+        e->state = (LedgerState) r;
+        e->cycle = (uint32_t) cycle;
+        e->attempts = (unsigned) attempts;
+        e->due_usec = sqlite3_column_int64(s, 10);
+        e->created_usec = sqlite3_column_int64(s, 11);
+        e->updated_usec = sqlite3_column_int64(s, 12);
+        return 0;
+}
+
+static int read_decision(sqlite3_stmt *s, void *item) {
+        LedgerDecision *d = item;
+        int64_t cycle;
+        int r;
+
+        if ((r = column_strdup(s, 0, false, &d->commitment)) < 0 ||
+            (r = column_strdup(s, 2, false, &d->participant)) < 0 ||
+            (r = column_strdup(s, 4, true, &d->note)) < 0 ||
+            (r = column_strdup(s, 5, false, &d->user)) < 0)
+                return r;
+        r = lookup_name(decision_names, _DECISION_MAX, (const char *) sqlite3_column_text(s, 3));
+        if (r < 0 || column_range(s, 1, UINT32_MAX, &cycle) < 0)
+                return -EBADMSG;
+        d->decision = (Decision) r;
+        d->cycle = (uint32_t) cycle;
+        d->at_usec = sqlite3_column_int64(s, 6);
+        return 0;
+}
+
+/* Steps a query to its end, appending one zeroed element of size bytes per row for read_row to
+ * fill.  On failure the elements so far stay in *items and *n, for the caller to free. */
+static int collect(Ledger *l, sqlite3_stmt *s, size_t size, int (*read_row)(sqlite3_stmt *, void *),
+                   void **items, size_t *n) {
+        size_t allocated = 0;
+        void *grown;
+        int rc = SQLITE_DONE, r = 0;
+
+        while (r >= 0 && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+                if (*n == allocated) {
+                        allocated = allocated ? allocated * 2 : 16;
+                        grown = reallocarray(*items, allocated, size);
+                        if (!grown) {
+                                r = -ENOMEM;
+                                break;
+                        }
+                        *items = grown;
+                }
+                memset((char *) *items + *n * size, 0, size);
+                r = read_row(s, (char *) *items + (*n)++ * size);
+        }
+        if (r >= 0 && rc != SQLITE_DONE)
+                r = fail(l, rc);
+        else if (r < 0)
+                set_error(l, r == -ENOMEM ? "out of memory" : "a malformed row in the ledger");
+        reset(s);
+        return r;
+}
+
+int ledger_decisions(Ledger *l, LedgerDecision **ret, size_t *ret_n) {
+        void *items = NULL;
+        size_t n = 0;
+        int r;
+
+        if (!l || !ret || !ret_n)
+                return -EINVAL;
+        r = collect(l, l->statements[STMT_DECISIONS], sizeof(LedgerDecision), read_decision, &items,
+                    &n);
+        if (r < 0) {
+                ledger_decisions_free(items, n);
+                return r;
+        }
+        *ret = items;
+        *ret_n = n;
+        return 0;
+}
+
+void ledger_decisions_free(LedgerDecision *d, size_t n) {
+        for (size_t i = 0; d && i < n; i++) {
+                free(d[i].commitment);
+                free(d[i].participant);
+                free(d[i].note);
+                free(d[i].user);
+        }
+        free(d);
+}
+
+/* The rows of a reminders query, handed over or freed. */
+static int entries(Ledger *l, sqlite3_stmt *s, LedgerEntry **ret, size_t *ret_n) {
+        void *items = NULL;
+        size_t n = 0;
+        int r;
+
+        r = collect(l, s, sizeof(LedgerEntry), read_entry, &items, &n);
+        if (r < 0) {
+                ledger_entries_free(items, n);
+                return r;
+        }
+        *ret = items;
+        *ret_n = n;
+        return 0;
+}
+
+int ledger_history(Ledger *l, const char *commitment, LedgerEntry **ret, size_t *ret_n) {
+        sqlite3_stmt *s;
+        int rc;
+
+        if (!l || !ret || !ret_n)
+                return -EINVAL;
+        s = l->statements[commitment ? STMT_HISTORY_OF : STMT_HISTORY_ALL];
+        rc = commitment ? sqlite3_bind_text(s, 1, commitment, -1, SQLITE_STATIC) : SQLITE_OK;
+        if (rc != SQLITE_OK) {
+                reset(s);
+                return fail(l, rc);
+        }
+        return entries(l, s, ret, ret_n);
+}
+
+int ledger_pending(Ledger *l, LedgerEntry **ret, size_t *ret_n) {
+        if (!l || !ret || !ret_n)
+                return -EINVAL;
+        return entries(l, l->statements[STMT_PENDING], ret, ret_n);
+}
+
+void ledger_entries_free(LedgerEntry *e, size_t n) {
+        for (size_t i = 0; e && i < n; i++) {
+                free(e[i].id);
+                free(e[i].channel);
+                free(e[i].commitment);
+                free(e[i].kind);
+                free(e[i].milestone);
+                free(e[i].offset);
+                free(e[i].recipient);
+                free(e[i].reply);
+                free(e[i].message_id);
+        }
+        free(e);
+}

@@ -1,0 +1,120 @@
+#pragma once
+/* The ledger: the durable record of what was sent, skipped, failed and decided.
+ *
+ * One SQLite file (WAL, mode 0600) that the daemon writes and noticectl reads and writes while
+ * the daemon runs.  A reminder is known by its identity (reminder id and channel); its row says
+ * where its delivery stands.  Decisions are an append-only audit trail: who recorded what, when.
+ * The schema version lives in PRAGMA user_version and is migrated forward on open.  Every write
+ * is one transaction.  Every call returns >= 0 or -errno (SQLite's codes translated: busy ->
+ * -EBUSY, full -> -ENOSPC, corrupt/not a database -> -EBADMSG, I/O -> -EIO, read-only ->
+ * -EROFS, out of memory -> -ENOMEM, a constraint -> -EINVAL) and never logs; ledger_error()
+ * says what SQLite said about the last failure. */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct Ledger Ledger;
+
+#define LEDGER_FILE           "ledger.sqlite"
+#define LEDGER_SCHEMA_VERSION 1
+
+typedef enum LedgerState {
+        LEDGER_PENDING, /* an attempt began and has not been settled */
+        LEDGER_SENT,    /* the transport accepted it */
+        LEDGER_FAILED,  /* given up */
+        LEDGER_SKIPPED, /* missed while the daemon was not running, superseded or moot */
+        _LEDGER_STATE_MAX,
+} LedgerState;
+
+const char *ledger_state_to_string(LedgerState s);
+
+/* What identifies and describes one reminder on one channel.  The strings are the contract's
+ * spellings: kind is the milestone's kind; offset "30d" before it, or "overdue" after it. */
+typedef struct LedgerReminder {
+        const char *id;      /* "commitment/kind/cycle/milestone/offset/recipient" */
+        const char *channel; /* "mail" or "webhook:NAME" */
+        const char *commitment;
+        const char *kind;
+        uint32_t cycle;
+        const char *milestone; /* YYYY-MM-DD */
+        const char *offset;
+        const char *recipient;
+        int64_t due_usec; /* the planned instant, CLOCK_REALTIME µs */
+} LedgerReminder;
+
+/* A row of the reminders table, as history shows it.  Strings owned by the entry. */
+typedef struct LedgerEntry {
+        char *id, *channel, *commitment, *kind, *milestone, *offset, *recipient;
+        uint32_t cycle;
+        LedgerState state;
+        unsigned attempts;
+        int64_t due_usec;
+        int64_t created_usec; /* first recorded */
+        int64_t updated_usec; /* last change of state */
+        char *reply;          /* the transport's last reply or the reason; NULL when none */
+        char *message_id;     /* NULL when none */
+} LedgerEntry;
+
+typedef enum Decision {
+        DECISION_CONTINUE,
+        DECISION_TERMINATE,
+        _DECISION_MAX,
+} Decision;
+
+const char *decision_to_string(Decision d);
+int decision_from_string(const char *s, Decision *ret); /* 0 or -EINVAL */
+
+typedef struct LedgerDecision {
+        char *commitment;
+        uint32_t cycle;
+        char *participant;
+        Decision decision;
+        char *note; /* NULL when none */
+        char *user; /* who recorded it */
+        int64_t at_usec;
+} LedgerDecision;
+
+/* Opens (creating with mode 0600 when missing) and migrates the ledger at path.  A file whose
+ * user_version is newer than this program knows is refused with -EPROTONOSUPPORT, a file that
+ * is not a database with -EBADMSG, a directory with -EISDIR, another file that is not a regular
+ * file with -EBADFD, and a path that starts with "file:" (SQLite would read it as a URI) with
+ * -EINVAL. */
+int ledger_open(const char *path, Ledger **ret);
+Ledger *ledger_close(Ledger *l);
+/* SQLite's message about the last failed call, or "" */
+const char *ledger_error(const Ledger *l);
+
+/* 1 and the state when the reminder is recorded, 0 when it is not.  ret may be NULL. */
+int ledger_get_state(Ledger *l, const char *id, const char *channel, LedgerState *ret);
+
+/* Records that a delivery attempt begins: the row is created (pending) or moves to pending,
+ * attempts + 1.  Refuses with -EALREADY when the row is sent, skipped or failed. */
+int ledger_begin_attempt(Ledger *l, const LedgerReminder *r, int64_t now_usec);
+/* Settles a pending row.  reply and message_id may be NULL.  -ENOENT when there is no row,
+ * -EALREADY when it is not pending (sent, failed or skipped: that record stands). */
+int ledger_mark_sent(Ledger *l, const char *id, const char *channel, int64_t now_usec,
+                     const char *reply, const char *message_id);
+int ledger_mark_failed(Ledger *l, const char *id, const char *channel, int64_t now_usec,
+                       const char *reply);
+/* Records a reminder that will not be sent (creating the row); reason goes into reply.
+ * -EALREADY when the row exists and is sent or failed; a pending row becomes skipped; a row
+ * already skipped is left as it is (0, and the first reason stands). */
+int ledger_mark_skipped(Ledger *l, const LedgerReminder *r, int64_t now_usec, const char *reason);
+
+/* Appends a decision.  note may be NULL. */
+int ledger_record_decision(Ledger *l, const char *commitment, uint32_t cycle,
+                           const char *participant, Decision decision, const char *note,
+                           const char *user, int64_t at_usec);
+/* All decisions, oldest first: in the order they were recorded, whatever their at_usec. */
+int ledger_decisions(Ledger *l, LedgerDecision **ret, size_t *ret_n);
+void ledger_decisions_free(LedgerDecision *d, size_t n);
+
+/* Reminder rows, of one commitment or (NULL) all, ordered by (due, commitment, recipient,
+ * channel). */
+int ledger_history(Ledger *l, const char *commitment, LedgerEntry **ret, size_t *ret_n);
+void ledger_entries_free(LedgerEntry *e, size_t n);
+
+/* Rows left pending (an attempt began and the process died before settling it), in the order of
+ * ledger_history(). */
+int ledger_pending(Ledger *l, LedgerEntry **ret, size_t *ret_n);

@@ -1,0 +1,970 @@
+/* Unit tests for the ledger: the durable record of what was sent, skipped, failed and decided.
+ *
+ * Written from the contract (DESIGN.md "Files and environment", ledger.h).  Every test works on
+ * a real SQLite file in a fresh temporary directory that is removed afterwards, and reads what
+ * the ledger wrote back through the ledger itself or through a second, plain SQLite connection,
+ * the way noticectl reads the file while the daemon runs. */
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "noticed/ledger.h"
+
+#define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
+
+/* 2020-04-20T09:00:00+02:00, 30 days before the Twente decision deadline of 2020-05-19. */
+#define DUE_USEC  INT64_C(1587366000000000)
+#define NOW_USEC  INT64_C(1587366000100000)
+#define HOUR_USEC INT64_C(3600000000)
+
+#define ID_ENSCHEDE "burgernet-twente/decision/1/2020-05-19/30d/enschede"
+#define ID_HENGELO  "burgernet-twente/decision/1/2020-05-19/30d/hengelo"
+
+typedef struct Fixture {
+        char dir[PATH_MAX];
+        char path[PATH_MAX + 32]; /* dir/ledger.sqlite, not created yet */
+} Fixture;
+
+static int setup(void **state) {
+        const char *tmp = getenv("TMPDIR");
+        Fixture *f = calloc(1, sizeof(*f));
+
+        if (!f)
+                return -1;
+        if (!tmp || !*tmp)
+                tmp = "/tmp";
+        (void) snprintf(f->dir, sizeof(f->dir), "%s/test-ledger.XXXXXX", tmp);
+        if (!mkdtemp(f->dir)) {
+                free(f);
+                return -1;
+        }
+        (void) snprintf(f->path, sizeof(f->path), "%s/%s", f->dir, LEDGER_FILE);
+        *state = f;
+        return 0;
+}
+
+static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw) {
+        (void) st, (void) type, (void) ftw;
+        return remove(path);
+}
+
+static int teardown(void **state) {
+        Fixture *f = *state;
+        int r;
+
+        r = nftw(f->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+        free(f);
+        return r;
+}
+
+static Ledger *open_ledger(const Fixture *f) {
+        Ledger *l = NULL;
+        int r;
+
+        r = ledger_open(f->path, &l);
+        if (r < 0)
+                print_error("ledger_open(\"%s\") returned %d\n", f->path, r);
+        assert_int_equal(r, 0);
+        assert_non_null(l);
+        return l;
+}
+
+static LedgerReminder reminder(const char *id, const char *channel, const char *commitment,
+                               const char *recipient, int64_t due_usec) {
+        return (LedgerReminder){
+                .id = id,
+                .channel = channel,
+                .commitment = commitment,
+                .kind = "decision",
+                .cycle = 1,
+                .milestone = "2020-05-19",
+                .offset = "30d",
+                .recipient = recipient,
+                .due_usec = due_usec,
+        };
+}
+
+static LedgerReminder enschede(void) {
+        return reminder(ID_ENSCHEDE, "mail", "burgernet-twente", "enschede", DUE_USEC);
+}
+
+/* Runs sql through a separate, plain SQLite connection and returns the first column of the
+ * first row as text (NULL for SQL NULL or no row). */
+static char *query(const char *path, const char *sql) {
+        sqlite3 *db = NULL;
+        sqlite3_stmt *s = NULL;
+        char *text = NULL;
+        int rc;
+
+        rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL);
+        assert_int_equal(rc, SQLITE_OK);
+        rc = sqlite3_prepare_v2(db, sql, -1, &s, NULL);
+        if (rc != SQLITE_OK)
+                print_error("%s: %s\n", sql, sqlite3_errmsg(db));
+        assert_int_equal(rc, SQLITE_OK);
+        rc = sqlite3_step(s);
+        assert_true(rc == SQLITE_ROW || rc == SQLITE_DONE);
+        if (rc == SQLITE_ROW && sqlite3_column_text(s, 0)) {
+                text = strdup((const char *) sqlite3_column_text(s, 0));
+                assert_non_null(text);
+        }
+        (void) sqlite3_finalize(s);
+        (void) sqlite3_close(db);
+        return text;
+}
+
+static void assert_query(const char *path, const char *sql, const char *expected) {
+        char *text = query(path, sql);
+
+        assert_non_null(text);
+        assert_string_equal(text, expected);
+        free(text);
+}
+
+/* Creates a database the way another program would, with plain SQLite. */
+static void create_database(const char *path, const char *sql) {
+        sqlite3 *db = NULL;
+        int rc;
+
+        rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+        assert_int_equal(rc, SQLITE_OK);
+        rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+        if (rc != SQLITE_OK)
+                print_error("%s: %s\n", sql, sqlite3_errmsg(db));
+        assert_int_equal(rc, SQLITE_OK);
+        assert_int_equal(sqlite3_close(db), SQLITE_OK);
+}
+
+/* The row (id, channel) as ledger_history() returns it; fails the test when it is missing. */
+static LedgerEntry *history_entry(Ledger *l, const char *id, const char *channel,
+                                  LedgerEntry **ret_all, size_t *ret_n) {
+        assert_int_equal(ledger_history(l, NULL, ret_all, ret_n), 0);
+        for (size_t i = 0; i < *ret_n; i++)
+                if (strcmp((*ret_all)[i].id, id) == 0 &&
+                    strcmp((*ret_all)[i].channel, channel) == 0)
+                        return &(*ret_all)[i];
+        fail_msg("%s on %s is not in the history", id, channel);
+        return NULL;
+}
+
+static void assert_state(Ledger *l, const char *id, const char *channel, LedgerState expected) {
+        LedgerState state = _LEDGER_STATE_MAX;
+
+        assert_int_equal(ledger_get_state(l, id, channel, &state), 1);
+        assert_string_equal(ledger_state_to_string(state), ledger_state_to_string(expected));
+}
+
+static void test_ledger_open_creates_file_with_mode_0600(void **state) {
+        const Fixture *f = *state;
+        LedgerReminder r = enschede();
+        char wal[PATH_MAX + 64];
+        struct stat st;
+        mode_t old_umask;
+        Ledger *l;
+
+        /* With no umask to mask them, the bits are exactly the ones the ledger asked for. */
+        old_umask = umask(0);
+        l = open_ledger(f);
+        (void) umask(old_umask);
+
+        assert_int_equal(stat(f->path, &st), 0);
+        assert_true(S_ISREG(st.st_mode));
+        assert_int_equal(st.st_mode & 07777, 0600);
+        /* SQLite's own files copy the database's mode. */
+        assert_int_equal(ledger_begin_attempt(l, &r, NOW_USEC), 0);
+        (void) snprintf(wal, sizeof(wal), "%s-wal", f->path);
+        assert_int_equal(stat(wal, &st), 0);
+        assert_int_equal(st.st_mode & 07777, 0600);
+        assert_null(ledger_close(l));
+}
+
+static void test_ledger_open_keeps_mode_of_existing_file(void **state) {
+        const Fixture *f = *state;
+        struct stat st;
+        int fd;
+
+        fd = open(f->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        assert_true(fd >= 0);
+        assert_int_equal(fchmod(fd, 0640), 0);
+        assert_int_equal(close(fd), 0);
+
+        assert_null(ledger_close(open_ledger(f)));
+        assert_int_equal(stat(f->path, &st), 0);
+        assert_int_equal(st.st_mode & 07777, 0640);
+}
+
+static void test_ledger_open_sets_wal_journal_mode(void **state) {
+        const Fixture *f = *state;
+        Ledger *l = open_ledger(f);
+
+        assert_query(f->path, "PRAGMA journal_mode", "wal");
+        assert_null(ledger_close(l));
+        /* WAL is a property of the file: it stays when the ledger is closed. */
+        assert_query(f->path, "PRAGMA journal_mode", "wal");
+}
+
+static void test_ledger_open_sets_schema_version(void **state) {
+        const Fixture *f = *state;
+        char expected[16];
+
+        assert_null(ledger_close(open_ledger(f)));
+        (void) snprintf(expected, sizeof(expected), "%d", LEDGER_SCHEMA_VERSION);
+        assert_query(f->path, "PRAGMA user_version", expected);
+        assert_query(f->path,
+                     "SELECT group_concat(name, ' ') FROM (SELECT name FROM sqlite_schema "
+                     "WHERE type = 'table' AND name IN ('reminders', 'decisions') ORDER BY name)",
+                     "decisions reminders");
+}
+
+static void test_ledger_open_migrates_empty_database(void **state) {
+        const Fixture *f = *state;
+        LedgerReminder r = enschede();
+        struct stat st;
+        Ledger *l;
+
+        /* A real database file (one page) with version 0 and no tables. */
+        create_database(f->path, "CREATE TABLE t (x); DROP TABLE t;");
+        assert_int_equal(stat(f->path, &st), 0);
+        assert_true(st.st_size > 0);
+        assert_query(f->path, "PRAGMA user_version", "0");
+        assert_query(f->path, "SELECT count(*) FROM sqlite_schema", "0");
+
+        l = open_ledger(f);
+        assert_query(f->path, "PRAGMA user_version", "1");
+        assert_int_equal(ledger_begin_attempt(l, &r, NOW_USEC), 0);
+        assert_int_equal(ledger_record_decision(l, "burgernet-twente", 1, "enschede",
+                                                DECISION_CONTINUE, NULL, "root", NOW_USEC),
+                         0);
+        assert_state(l, ID_ENSCHEDE, "mail", LEDGER_PENDING);
+        assert_null(ledger_close(l));
+}
+
+static void test_ledger_open_keeps_rows_on_reopen(void **state) {
+        const Fixture *f = *state;
+        LedgerReminder r = enschede();
+        LedgerDecision *decisions = NULL;
+        LedgerEntry *entries = NULL;
+        size_t n = 0;
+        Ledger *l;
+
+        l = open_ledger(f);
+        assert_int_equal(ledger_begin_attempt(l, &r, NOW_USEC), 0);
+        assert_int_equal(ledger_mark_sent(l, ID_ENSCHEDE, "mail", NOW_USEC, "250 OK", "<id@x>"), 0);
+        assert_int_equal(ledger_record_decision(l, "burgernet-twente", 1, "enschede",
+                                                DECISION_TERMINATE, "B&W besluit", "root",
+                                                NOW_USEC),
+                         0);
+        assert_null(ledger_close(l));
+
+        l = open_ledger(f);
+        assert_int_equal(ledger_history(l, NULL, &entries, &n), 0);
+        assert_int_equal(n, 1);
+        assert_string_equal(entries[0].id, ID_ENSCHEDE);
+        assert_int_equal(entries[0].state, LEDGER_SENT);
+        assert_string_equal(entries[0].reply, "250 OK");
+        ledger_entries_free(entries, n);
+        assert_int_equal(ledger_decisions(l, &decisions, &n), 0);
+        assert_int_equal(n, 1);
+        assert_int_equal(decisions[0].decision, DECISION_TERMINATE);
+        assert_string_equal(decisions[0].note, "B&W besluit");
+        ledger_decisions_free(decisions, n);
+        /* Still sent after the restart: the ledger is what prevents a second send. */
+        assert_int_equal(ledger_begin_attempt(l, &r, NOW_USEC + HOUR_USEC), -EALREADY);
+        assert_null(ledger_close(l));
+}
+
+static void test_ledger_open_refuses_newer_schema(void **state) {
+        const Fixture *f = *state;
+        char sql[64], expected[16];
+        Ledger *l = NULL;
+
+        (void) snprintf(sql, sizeof(sql), "CREATE TABLE future (x); PRAGMA user_version = %d;",
+                        LEDGER_SCHEMA_VERSION + 1);
+        create_database(f->path, sql);
+
+        assert_int_equal(ledger_open(f->path, &l), -EPROTONOSUPPORT);
+        assert_null(l);
+        /* Refused before anything was written: not migrated, not even switched to WAL. */
+        (void) snprintf(expected, sizeof(expected), "%d", LEDGER_SCHEMA_VERSION + 1);
+        assert_query(f->path, "PRAGMA user_version", expected);
+        assert_query(f->path, "PRAGMA journal_mode", "delete");
+        assert_query(f->path, "SELECT count(*) FROM sqlite_schema WHERE name = 'reminders'", "0");
+}
+
+static void test_ledger_open_refuses_non_database(void **state) {
+        const Fixture *f = *state;
+        unsigned char bytes[3 * 4096], after[sizeof(bytes) + 1];
+        uint32_t x = 2463534242u; /* xorshift32: the same "random" bytes on every run */
+        Ledger *l = NULL;
+        FILE *file;
+
+        for (size_t i = 0; i < sizeof(bytes); i++) {
+                x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+                bytes[i] = (unsigned char) x;
+        }
+        assert_memory_not_equal(bytes, "SQLite format 3", 16);
+        file = fopen(f->path, "wbe");
+        assert_non_null(file);
+        assert_int_equal(fwrite(bytes, 1, sizeof(bytes), file), sizeof(bytes));
+        assert_int_equal(fclose(file), 0);
+
+        assert_int_equal(ledger_open(f->path, &l), -EBADMSG);
+        assert_null(l);
+        /* And left alone. */
+        file = fopen(f->path, "rbe");
+        assert_non_null(file);
+        assert_int_equal(fread(after, 1, sizeof(after), file), sizeof(bytes));
+        assert_int_equal(fclose(file), 0);
+        assert_memory_equal(after, bytes, sizeof(bytes));
+}
+
+static void test_ledger_open_refuses_directory(void **state) {
+        const Fixture *f = *state;
+        Ledger *l = NULL;
+
+        assert_int_equal(mkdir(f->path, 0700), 0);
+        assert_int_equal(ledger_open(f->path, &l), -EISDIR);
+        assert_null(l);
+        assert_int_equal(ledger_open(f->dir, &l), -EISDIR);
+        assert_null(l);
+}
+
+static void test_ledger_open_refuses_fifo(void **state) {
+        const Fixture *f = *state;
+        Ledger *l = NULL;
+
+        assert_int_equal(mkfifo(f->path, 0600), 0);
+        assert_int_equal(ledger_open(f->path, &l), -EBADFD);
+        assert_null(l);
+}
+
+static void test_ledger_open_refuses_missing_directory(void **state) {
+        const Fixture *f = *state;
+        char path[PATH_MAX + 32];
+        Ledger *l = NULL;
+
+        (void) snprintf(path, sizeof(path), "%s/missing/%s", f->dir, LEDGER_FILE);
+        assert_int_equal(ledger_open(path, &l), -ENOENT);
+        assert_null(l);
+}
+
+static void test_ledger_open_refuses_uri(void **state) {
+        const Fixture *f = *state;
+        char path[PATH_MAX + 64];
+        Ledger *l = NULL;
+
+        (void) snprintf(path, sizeof(path), "file:%s?mode=memory", f->path);
+        assert_int_equal(ledger_open(path, &l), -EINVAL);
+        assert_null(l);
+        assert_int_equal(access(f->path, F_OK), -1);
+}
+
+static void test_ledger_open_twice_shares_writes(void **state) {
+        const Fixture *f = *state;
+        LedgerReminder r = enschede();
+        LedgerReminder hengelo =
+                reminder(ID_HENGELO, "mail", "burgernet-twente", "hengelo", DUE_USEC);
+        LedgerDecision *decisions = NULL;
+        LedgerEntry *entries = NULL, *e;
+        Ledger *daemon, *ctl;
+        size_t n = 0;
+
+        daemon = open_ledger(f);
+        ctl = open_ledger(f);
+
+        assert_int_equal(ledger_begin_attempt(daemon, &r, NOW_USEC), 0);
+        assert_state(ctl, ID_ENSCHEDE, "mail", LEDGER_PENDING);
+        assert_int_equal(ledger_mark_sent(ctl, ID_ENSCHEDE, "mail", NOW_USEC, "250 OK", NULL), 0);
+        assert_state(daemon, ID_ENSCHEDE, "mail", LEDGER_SENT);
+        /* The refusal must not leave a transaction (and the write lock) behind. */
+        assert_int_equal(ledger_begin_attempt(daemon, &r, NOW_USEC), -EALREADY);
+        assert_int_equal(ledger_begin_attempt(ctl, &hengelo, NOW_USEC), 0);
+        assert_int_equal(ledger_begin_attempt(daemon, &hengelo, NOW_USEC + 1), 0);
+        e = history_entry(ctl, ID_HENGELO, "mail", &entries, &n);
+        assert_int_equal(e->attempts, 2);
+        ledger_entries_free(entries, n);
+
+        assert_int_equal(ledger_record_decision(ctl, "burgernet-twente", 1, "enschede",
+                                                DECISION_CONTINUE, NULL, "root", NOW_USEC),
+                         0);
+        assert_int_equal(ledger_decisions(daemon, &decisions, &n), 0);
+        assert_int_equal(n, 1);
+        assert_string_equal(decisions[0].participant, "enschede");
+        ledger_decisions_free(decisions, n);
+
+        assert_null(ledger_close(daemon));
+        assert_null(ledger_close(ctl));
+}
+
+static void test_ledger_begin_attempt_waits_for_lock_then_returns_ebusy(void **state) {
+        const Fixture *f = *state;
+        LedgerReminder r = enschede();
+        struct timespec start, end;
+        sqlite3 *other = NULL;
+        Ledger *l = open_ledger(f);
+        double waited;
+
+        /* Another writer holds the write lock for longer than the ledger's busy timeout. */
+        assert_int_equal(sqlite3_open_v2(f->path, &other, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+        assert_int_equal(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+
+        assert_int_equal(clock_gettime(CLOCK_MONOTONIC, &start), 0);
+        assert_int_equal(ledger_begin_attempt(l, &r, NOW_USEC), -EBUSY);
+        assert_int_equal(clock_gettime(CLOCK_MONOTONIC, &end), 0);
+        waited =
+                (double) (end.tv_sec - start.tv_sec) + (double) (end.tv_nsec - start.tv_nsec) / 1e9;
+        assert_true(waited >= 1.0); /* it waited rather than failing at once */
+        assert_true(ledger_error(l)[0] != '\0');
+
+        assert_int_equal(sqlite3_exec(other, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+        assert_int_equal(sqlite3_close(other), SQLITE_OK);
+        assert_int_equal(ledger_begin_attempt(l, &r, NOW_USEC), 0);
+        assert_state(l, ID_ENSCHEDE, "mail", LEDGER_PENDING);
+        assert_null(ledger_close(l));
+}
+
+static void test_ledger_begin_attempt_creates_pending_row(void **state) {
+        const Fixture *f = *state;
+        LedgerReminder r = enschede();
+        LedgerEntry *entries = NULL, *e;
+        Ledger *l = open_ledger(f);
+        size_t n = 0;
+
+        assert_int_equal(ledger_begin_attempt(l, &r, NOW_USEC), 0);
+        assert_state(l, ID_ENSCHEDE, "mail", LEDGER_PENDING);
+        e = history_entry(l, ID_ENSCHEDE, "mail", &entries, &n);
+        assert_int_equal(n, 1);
+        assert_int_equal(e->state, LEDGER_PENDING);
+        assert_int_equal(e->attempts, 1);
+        assert_string_equal(e->commitment, "burgernet-twente");
+        assert_string_equal(e->kind, "decision");
+        assert_int_equal(e->cycle, 1);
+        assert_string_equal(e->milestone, "2020-05-19");
+        assert_string_equal(e->offset, "30d");
+        assert_string_equal(e->recipient, "enschede");
+        assert_int_equal(e->due_usec, DUE_USEC);
+        assert_int_equal(e->created_usec, NOW_USEC);
+        assert_int_equal(e->updated_usec, NOW_USEC);
+        assert_null(e->reply);
+        assert_null(e->message_id);
+        ledger_entries_free(entries, n);
+        assert_null(ledger_close(l));
+}
+
+static void test_ledger_begin_attempt_again_counts_attempts(void **state) {
+        const Fixture *f = *state;
+        LedgerReminder r = enschede();
+        LedgerEntry *entries = NULL, *e;
+        Ledger *l = open_ledger(f);
+        size_t n = 0;
+
+        assert_int_equal(ledger_begin_attempt(l, &r, NOW_USEC), 0);
+        assert_int_equal(ledger_begin_attempt(l, &r, NOW_USEC + HOUR_USEC), 0);
+        e = history_entry(l, ID_ENSCHEDE, "mail", &entries, &n);
+        assert_int_equal(n, 1);
+        assert_int_equal(e->state, LEDGER_PENDING);
+        assert_int_equal(e->attempts, 2);
+        assert_int_equal(e->created_usec, NOW_USEC);
+        assert_int_equal(e->updated_usec, NOW_USEC + HOUR_USEC);
+        ledger_entries_free(entries, n);
+        assert_null(ledger_close(l));
+}
+
+static void test_ledger_begin_attempt_refuses_settled_row(void **state) {
+        const Fixture *f = *state;
+        LedgerReminder sent = enschede();
+        LedgerReminder failed =
+                reminder(ID_ENSCHEDE, "webhook:teams", "burgernet-twente", "enschede", DUE_USEC);
+        LedgerReminder skipped =
+                reminder(ID_HENGELO, "mail", "burgernet-twente", "hengelo", DUE_USEC);
+        LedgerEntry *entries = NULL, *e;
+        Ledger *l = open_ledger(f);
+        size_t n = 0;
+
+        assert_int_equal(ledger_begin_attempt(l, &sent, NOW_USEC), 0);
+        assert_int_equal(ledger_mark_sent(l, sent.id, sent.channel, NOW_USEC, NULL, NULL), 0);
+        assert_int_equal(ledger_begin_attempt(l, &failed, NOW_USEC), 0);
+        assert_int_equal(ledger_mark_failed(l, failed.id, failed.channel, NOW_USEC, "500"), 0);
+        assert_int_equal(ledger_mark_skipped(l, &skipped, NOW_USEC, "missed"), 0);
+
+        assert_int_equal(ledger_begin_attempt(l, &sent, NOW_USEC + HOUR_USEC), -EALREADY);
+        assert_true(ledger_error(l)[0] != '\0');
+        assert_int_equal(ledger_begin_attempt(l, &failed, NOW_USEC + HOUR_USEC), -EALREADY);
+        assert_int_equal(ledger_begin_attempt(l, &skipped, NOW_USEC + HOUR_USEC), -EALREADY);
+
+        assert_state(l, sent.id, sent.channel, LEDGER_SENT);
+        assert_state(l, failed.id, failed.channel, LEDGER_FAILED);
+        assert_state(l, skipped.id, skipped.channel, LEDGER_SKIPPED);
+        e = history_entry(l, sent.id, sent.channel, &entries, &n);
+        assert_int_equal(e->attempts, 1);
+        assert_int_equal(e->updated_usec, NOW_USEC);
+        ledger_entries_free(entries, n);
+        assert_null(ledger_close(l));
+}
+
+static void test_ledger_begin_attempt_refuses_incomplete_reminder(void **state) {
+        const Fixture *f = *state;
+        LedgerReminder r = enschede();
+        Ledger *l = open_ledger(f);
+
+        r.channel = NULL;
+        assert_int_equal(ledger_begin_attempt(l, &r, NOW_USEC), -EINVAL);
+        assert_int_equal(ledger_begin_attempt(l, NULL, NOW_USEC), -EINVAL);
+        assert_int_equal(ledger_begin_attempt(NULL, &r, NOW_USEC), -EINVAL);
+        assert_int_equal(ledger_get_state(l, ID_ENSCHEDE, "mail", NULL), 0);
+        assert_null(ledger_close(l));
+}
+
+static void test_ledger_mark_sent_stores_reply_and_message_id(void **state) {
+        const Fixture *f = *state;
+        LedgerReminder r = enschede();
+        LedgerEntry *entries = NULL, *e;
+        Ledger *l = open_ledger(f);
+        size_t n = 0;
+
+        assert_int_equal(ledger_begin_attempt(l, &r, NOW_USEC), 0);
+        assert_int_equal(ledger_mark_sent(l, ID_ENSCHEDE, "mail", NOW_USEC + 5,
+                                          "250 2.0.0 Ok: queued as 4F3", "<abc@noticed>"),
+                         0);
+        assert_state(l, ID_ENSCHEDE, "mail", LEDGER_SENT);
+        e = history_entry(l, ID_ENSCHEDE, "mail", &entries, &n);
+        assert_int_equal(e->state, LEDGER_SENT);
+        assert_string_equal(e->reply, "250 2.0.0 Ok: queued as 4F3");
+        assert_string_equal(e->message_id, "<abc@noticed>");
+        assert_int_equal(e->attempts, 1);
+        assert_int_equal(e->created_usec, NOW_USEC);
+        assert_int_equal(e->updated_usec, NOW_USEC + 5);
+        ledger_entries_free(entries, n);
+        assert_null(ledger_close(l));
+}
+
+static void test_ledger_mark_sent_refuses_missing_row(void **state) {
+        const Fixture *f = *state;
+        Ledger *l = open_ledger(f);
+
+        assert_int_equal(ledger_mark_sent(l, ID_ENSCHEDE, "mail", NOW_USEC, NULL, NULL), -ENOENT);
+        assert_true(ledger_error(l)[0] != '\0');
+        assert_int_equal(ledger_get_state(l, ID_ENSCHEDE, "mail", NULL), 0);
+        assert_null(ledger_close(l));
+}
+
+static void test_ledger_mark_sent_refuses_settled_row(void **state) {
+        const Fixture *f = *state;
+        LedgerReminder r = enschede();
+        LedgerReminder skipped =
+                reminder(ID_HENGELO, "mail", "burgernet-twente", "hengelo", DUE_USEC);
+        LedgerEntry *entries = NULL, *e;
+        Ledger *l = open_ledger(f);
+        size_t n = 0;
+
+        assert_int_equal(ledger_begin_attempt(l, &r, NOW_USEC), 0);
+        assert_int_equal(ledger_mark_sent(l, ID_ENSCHEDE, "mail", NOW_USEC, "first", "<1@x>"), 0);
+        assert_int_equal(ledger_mark_sent(l, ID_ENSCHEDE, "mail", NOW_USEC + 1, "second", "<2@x>"),
+                         -EALREADY);
+        assert_int_equal(ledger_mark_failed(l, ID_ENSCHEDE, "mail", NOW_USEC + 1, "late error"),
+                         -EALREADY);
+        assert_int_equal(ledger_mark_skipped(l, &skipped, NOW_USEC, "missed"), 0);
+        assert_int_equal(ledger_mark_sent(l, ID_HENGELO, "mail", NOW_USEC + 1, NULL, NULL),
+                         -EALREADY);
+
+        e = history_entry(l, ID_ENSCHEDE, "mail", &entries, &n);
+        assert_int_equal(e->state, LEDGER_SENT);
+        assert_string_equal(e->reply, "first");
+        assert_string_equal(e->message_id, "<1@x>");
+        assert_int_equal(e->updated_usec, NOW_USEC);
+        ledger_entries_free(entries, n);
+        assert_state(l, ID_HENGELO, "mail", LEDGER_SKIPPED);
+        assert_null(ledger_close(l));
+}
+
+static void test_ledger_mark_failed_settles_pending_row(void **state) {
+        const Fixture *f = *state;
+        LedgerReminder r = enschede();
+        LedgerEntry *entries = NULL, *e;
+        Ledger *l = open_ledger(f);
+        size_t n = 0;
+
+        assert_int_equal(ledger_begin_attempt(l, &r, NOW_USEC), 0);
+        assert_int_equal(ledger_begin_attempt(l, &r, NOW_USEC + 1), 0);
+        assert_int_equal(ledger_mark_failed(l, ID_ENSCHEDE, "mail", NOW_USEC + 2,
+                                            "550 5.1.1 mailbox unavailable"),
+                         0);
+        assert_state(l, ID_ENSCHEDE, "mail", LEDGER_FAILED);
+        e = history_entry(l, ID_ENSCHEDE, "mail", &entries, &n);
+        assert_int_equal(e->state, LEDGER_FAILED);
+        assert_string_equal(e->reply, "550 5.1.1 mailbox unavailable");
+        assert_null(e->message_id);
+        assert_int_equal(e->attempts, 2);
+        assert_int_equal(e->updated_usec, NOW_USEC + 2);
+        ledger_entries_free(entries, n);
+        assert_null(ledger_close(l));
+}
+
+static void test_ledger_mark_failed_refuses_missing_row(void **state) {
+        const Fixture *f = *state;
+        Ledger *l = open_ledger(f);
+
+        assert_int_equal(ledger_mark_failed(l, ID_ENSCHEDE, "mail", NOW_USEC, "500"), -ENOENT);
+        assert_int_equal(ledger_get_state(l, ID_ENSCHEDE, "mail", NULL), 0);
+        assert_null(ledger_close(l));
+}
+
+static void test_ledger_mark_skipped_creates_skipped_row(void **state) {
+        const Fixture *f = *state;
+        LedgerReminder r = enschede();
+        LedgerEntry *entries = NULL, *e;
+        Ledger *l = open_ledger(f);
+        size_t n = 0;
+
+        assert_int_equal(ledger_mark_skipped(l, &r, NOW_USEC, "missed while stopped"), 0);
+        assert_state(l, ID_ENSCHEDE, "mail", LEDGER_SKIPPED);
+        e = history_entry(l, ID_ENSCHEDE, "mail", &entries, &n);
+        assert_int_equal(n, 1);
+        assert_int_equal(e->state, LEDGER_SKIPPED);
+        assert_string_equal(e->reply, "missed while stopped");
+        assert_null(e->message_id);
+        assert_int_equal(e->attempts, 0);
+        assert_string_equal(e->recipient, "enschede");
+        assert_int_equal(e->due_usec, DUE_USEC);
+        ledger_entries_free(entries, n);
+        assert_null(ledger_close(l));
+}
+
+static void test_ledger_mark_skipped_moves_pending_to_skipped(void **state) {
+        const Fixture *f = *state;
+        LedgerReminder r = enschede();
+        LedgerEntry *entries = NULL, *e;
+        Ledger *l = open_ledger(f);
+        size_t n = 0;
+
+        assert_int_equal(ledger_begin_attempt(l, &r, NOW_USEC), 0);
+        assert_int_equal(ledger_mark_skipped(l, &r, NOW_USEC + 1, "superseded"), 0);
+        e = history_entry(l, ID_ENSCHEDE, "mail", &entries, &n);
+        assert_int_equal(e->state, LEDGER_SKIPPED);
+        assert_string_equal(e->reply, "superseded");
+        assert_int_equal(e->attempts, 1);
+        assert_int_equal(e->updated_usec, NOW_USEC + 1);
+        ledger_entries_free(entries, n);
+        assert_null(ledger_close(l));
+}
+
+static void test_ledger_mark_skipped_refuses_sent_row(void **state) {
+        const Fixture *f = *state;
+        LedgerReminder r = enschede();
+        LedgerReminder failed =
+                reminder(ID_HENGELO, "mail", "burgernet-twente", "hengelo", DUE_USEC);
+        LedgerEntry *entries = NULL, *e;
+        Ledger *l = open_ledger(f);
+        size_t n = 0;
+
+        assert_int_equal(ledger_begin_attempt(l, &r, NOW_USEC), 0);
+        assert_int_equal(ledger_mark_sent(l, ID_ENSCHEDE, "mail", NOW_USEC, "250 OK", NULL), 0);
+        assert_int_equal(ledger_mark_skipped(l, &r, NOW_USEC + 1, "moot"), -EALREADY);
+        e = history_entry(l, ID_ENSCHEDE, "mail", &entries, &n);
+        assert_int_equal(e->state, LEDGER_SENT);
+        assert_string_equal(e->reply, "250 OK");
+        ledger_entries_free(entries, n);
+
+        assert_int_equal(ledger_begin_attempt(l, &failed, NOW_USEC), 0);
+        assert_int_equal(ledger_mark_failed(l, ID_HENGELO, "mail", NOW_USEC, "500"), 0);
+        assert_int_equal(ledger_mark_skipped(l, &failed, NOW_USEC + 1, "moot"), -EALREADY);
+        assert_state(l, ID_HENGELO, "mail", LEDGER_FAILED);
+        assert_null(ledger_close(l));
+}
+
+static void test_ledger_mark_skipped_keeps_skipped_row(void **state) {
+        const Fixture *f = *state;
+        LedgerReminder r = enschede();
+        LedgerEntry *entries = NULL, *e;
+        Ledger *l = open_ledger(f);
+        size_t n = 0;
+
+        assert_int_equal(ledger_mark_skipped(l, &r, NOW_USEC, "first reason"), 0);
+        assert_int_equal(ledger_mark_skipped(l, &r, NOW_USEC + 1, "second reason"), 0);
+        e = history_entry(l, ID_ENSCHEDE, "mail", &entries, &n);
+        assert_int_equal(n, 1);
+        assert_int_equal(e->state, LEDGER_SKIPPED);
+        assert_string_equal(e->reply, "first reason");
+        assert_int_equal(e->updated_usec, NOW_USEC);
+        ledger_entries_free(entries, n);
+        assert_null(ledger_close(l));
+}
+
+static void test_ledger_get_state_unknown_row_returns_0(void **state) {
+        const Fixture *f = *state;
+        LedgerReminder r = enschede();
+        LedgerState s = LEDGER_FAILED;
+        Ledger *l = open_ledger(f);
+
+        assert_int_equal(ledger_get_state(l, ID_ENSCHEDE, "mail", &s), 0);
+        assert_int_equal(s, LEDGER_FAILED); /* untouched */
+        assert_int_equal(ledger_begin_attempt(l, &r, NOW_USEC), 0);
+        /* The identity is the pair: the same reminder on another channel is another row. */
+        assert_int_equal(ledger_get_state(l, ID_ENSCHEDE, "webhook:teams", &s), 0);
+        assert_int_equal(ledger_get_state(l, ID_HENGELO, "mail", &s), 0);
+        assert_int_equal(ledger_get_state(l, ID_ENSCHEDE, "mail", &s), 1);
+        assert_int_equal(s, LEDGER_PENDING);
+        assert_null(ledger_close(l));
+}
+
+static void test_ledger_record_decision_appends_in_order(void **state) {
+        const Fixture *f = *state;
+        LedgerDecision *d = NULL;
+        Ledger *l = open_ledger(f);
+        size_t n = 0;
+
+        assert_int_equal(ledger_record_decision(l, "burgernet-twente", 1, "enschede",
+                                                DECISION_CONTINUE, NULL, "alice", NOW_USEC),
+                         0);
+        assert_int_equal(ledger_record_decision(l, "burgernet-twente", 2, "hengelo",
+                                                DECISION_TERMINATE, "raadsbesluit 12 mei", "bob",
+                                                NOW_USEC + HOUR_USEC),
+                         0);
+        /* Recorded last with an earlier time (a clock set back): still last. */
+        assert_int_equal(ledger_record_decision(l, "burgernet-twente", 1, "enschede",
+                                                DECISION_TERMINATE, NULL, "carol", NOW_USEC - 1),
+                         0);
+
+        assert_int_equal(ledger_decisions(l, &d, &n), 0);
+        assert_int_equal(n, 3);
+        assert_string_equal(d[0].commitment, "burgernet-twente");
+        assert_int_equal(d[0].cycle, 1);
+        assert_string_equal(d[0].participant, "enschede");
+        assert_int_equal(d[0].decision, DECISION_CONTINUE);
+        assert_null(d[0].note);
+        assert_string_equal(d[0].user, "alice");
+        assert_int_equal(d[0].at_usec, NOW_USEC);
+        assert_int_equal(d[1].cycle, 2);
+        assert_string_equal(d[1].participant, "hengelo");
+        assert_int_equal(d[1].decision, DECISION_TERMINATE);
+        assert_string_equal(d[1].note, "raadsbesluit 12 mei");
+        assert_string_equal(d[1].user, "bob");
+        assert_int_equal(d[1].at_usec, NOW_USEC + HOUR_USEC);
+        assert_string_equal(d[2].user, "carol");
+        assert_null(d[2].note);
+        assert_int_equal(d[2].at_usec, NOW_USEC - 1);
+        ledger_decisions_free(d, n);
+        assert_null(ledger_close(l));
+}
+
+static void test_ledger_record_decision_refuses_unknown_decision(void **state) {
+        const Fixture *f = *state;
+        LedgerDecision *d = NULL;
+        Ledger *l = open_ledger(f);
+        size_t n = 1;
+
+        assert_int_equal(ledger_record_decision(l, "burgernet-twente", 1, "enschede", _DECISION_MAX,
+                                                NULL, "root", NOW_USEC),
+                         -EINVAL);
+        assert_int_equal(ledger_record_decision(l, "burgernet-twente", 1, "enschede",
+                                                DECISION_CONTINUE, NULL, NULL, NOW_USEC),
+                         -EINVAL);
+        assert_int_equal(ledger_decisions(l, &d, &n), 0);
+        assert_null(d);
+        assert_int_equal(n, 0);
+        assert_null(ledger_close(l));
+}
+
+static void test_ledger_decisions_empty_returns_null(void **state) {
+        const Fixture *f = *state;
+        LedgerDecision *d = (LedgerDecision *) 1;
+        Ledger *l = open_ledger(f);
+        size_t n = 7;
+
+        assert_int_equal(ledger_decisions(l, &d, &n), 0);
+        assert_null(d);
+        assert_int_equal(n, 0);
+        ledger_decisions_free(d, n);
+        assert_null(ledger_close(l));
+}
+
+/* Rows recorded out of order, to be read back in (due, commitment, recipient, channel) order. */
+static void record_mixed_rows(Ledger *l) {
+        const LedgerReminder rows[] = {
+                reminder("b/late", "mail", "b", "enschede", DUE_USEC + 2 * HOUR_USEC),
+                reminder("a/hengelo-webhook", "webhook:teams", "a", "hengelo", DUE_USEC),
+                reminder("b/almelo", "mail", "b", "almelo", DUE_USEC),
+                reminder("a/hengelo-mail", "mail", "a", "hengelo", DUE_USEC),
+                reminder("a/almelo", "mail", "a", "almelo", DUE_USEC),
+                reminder("a/almelo-webhook", "webhook:teams", "a", "almelo", DUE_USEC),
+                reminder("a/early", "mail", "a", "zwolle", DUE_USEC - HOUR_USEC),
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(rows); i++)
+                assert_int_equal(ledger_begin_attempt(l, &rows[i], NOW_USEC), 0);
+        assert_int_equal(ledger_mark_sent(l, "a/almelo", "mail", NOW_USEC, NULL, NULL), 0);
+        assert_int_equal(ledger_mark_failed(l, "b/late", "mail", NOW_USEC, NULL), 0);
+}
+
+static void assert_ids(const LedgerEntry *e, size_t n, const char *const *ids, size_t n_ids) {
+        assert_int_equal(n, n_ids);
+        for (size_t i = 0; i < n; i++)
+                assert_string_equal(e[i].id, ids[i]);
+}
+
+static void test_ledger_history_orders_by_due_commitment_recipient_channel(void **state) {
+        static const char *const expected[] = {
+                "a/early",           "a/almelo", "a/almelo-webhook", "a/hengelo-mail",
+                "a/hengelo-webhook", "b/almelo", "b/late",
+        };
+        const Fixture *f = *state;
+        LedgerEntry *e = NULL;
+        Ledger *l = open_ledger(f);
+        size_t n = 0;
+
+        record_mixed_rows(l);
+        assert_int_equal(ledger_history(l, NULL, &e, &n), 0);
+        assert_ids(e, n, expected, ELEMENTSOF(expected));
+        ledger_entries_free(e, n);
+        assert_null(ledger_close(l));
+}
+
+static void test_ledger_history_filters_by_commitment(void **state) {
+        static const char *const expected_a[] = {"a/early", "a/almelo", "a/almelo-webhook",
+                                                 "a/hengelo-mail", "a/hengelo-webhook"};
+        static const char *const expected_b[] = {"b/almelo", "b/late"};
+        const Fixture *f = *state;
+        LedgerEntry *e = NULL;
+        Ledger *l = open_ledger(f);
+        size_t n = 0;
+
+        record_mixed_rows(l);
+        assert_int_equal(ledger_history(l, "a", &e, &n), 0);
+        assert_ids(e, n, expected_a, ELEMENTSOF(expected_a));
+        ledger_entries_free(e, n);
+        assert_int_equal(ledger_history(l, "b", &e, &n), 0);
+        assert_ids(e, n, expected_b, ELEMENTSOF(expected_b));
+        ledger_entries_free(e, n);
+        e = (LedgerEntry *) 1;
+        assert_int_equal(ledger_history(l, "unknown", &e, &n), 0);
+        assert_null(e);
+        assert_int_equal(n, 0);
+        assert_null(ledger_close(l));
+}
+
+static void test_ledger_pending_lists_only_pending_rows(void **state) {
+        static const char *const expected[] = {"a/early", "a/almelo-webhook", "a/hengelo-mail",
+                                               "a/hengelo-webhook", "b/almelo"};
+        const Fixture *f = *state;
+        LedgerReminder skipped = reminder("a/skipped", "mail", "a", "almelo", DUE_USEC);
+        LedgerEntry *e = NULL;
+        Ledger *l = open_ledger(f);
+        size_t n = 0;
+
+        assert_int_equal(ledger_pending(l, &e, &n), 0);
+        assert_null(e);
+        assert_int_equal(n, 0);
+
+        record_mixed_rows(l);
+        assert_int_equal(ledger_mark_skipped(l, &skipped, NOW_USEC, "moot"), 0);
+        assert_int_equal(ledger_pending(l, &e, &n), 0);
+        assert_ids(e, n, expected, ELEMENTSOF(expected));
+        for (size_t i = 0; i < n; i++)
+                assert_int_equal(e[i].state, LEDGER_PENDING);
+        ledger_entries_free(e, n);
+        assert_null(ledger_close(l));
+}
+
+static void test_ledger_error_is_empty_after_open(void **state) {
+        const Fixture *f = *state;
+        Ledger *l = open_ledger(f);
+
+        assert_string_equal(ledger_error(l), "");
+        assert_string_equal(ledger_error(NULL), "");
+        assert_null(ledger_close(l));
+}
+
+static void test_ledger_close_accepts_null(void **state) {
+        (void) state;
+        assert_null(ledger_close(NULL));
+        ledger_entries_free(NULL, 0);
+        ledger_decisions_free(NULL, 0);
+}
+
+static void test_ledger_state_to_string_names_every_state(void **state) {
+        (void) state;
+        assert_string_equal(ledger_state_to_string(LEDGER_PENDING), "pending");
+        assert_string_equal(ledger_state_to_string(LEDGER_SENT), "sent");
+        assert_string_equal(ledger_state_to_string(LEDGER_FAILED), "failed");
+        assert_string_equal(ledger_state_to_string(LEDGER_SKIPPED), "skipped");
+        assert_null(ledger_state_to_string(_LEDGER_STATE_MAX));
+}
+
+static void test_decision_from_string_parses_contract_spellings(void **state) {
+        Decision d = _DECISION_MAX;
+
+        (void) state;
+        assert_int_equal(decision_from_string("continue", &d), 0);
+        assert_int_equal(d, DECISION_CONTINUE);
+        assert_int_equal(decision_from_string("terminate", &d), 0);
+        assert_int_equal(d, DECISION_TERMINATE);
+        assert_string_equal(decision_to_string(DECISION_CONTINUE), "continue");
+        assert_string_equal(decision_to_string(DECISION_TERMINATE), "terminate");
+        assert_null(decision_to_string(_DECISION_MAX));
+        assert_int_equal(decision_from_string("Continue", &d), -EINVAL);
+        assert_int_equal(decision_from_string("", &d), -EINVAL);
+        assert_int_equal(decision_from_string(NULL, &d), -EINVAL);
+        assert_int_equal(d, DECISION_TERMINATE);
+}
+
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                T(test_ledger_open_creates_file_with_mode_0600),
+                T(test_ledger_open_keeps_mode_of_existing_file),
+                T(test_ledger_open_sets_wal_journal_mode),
+                T(test_ledger_open_sets_schema_version),
+                T(test_ledger_open_migrates_empty_database),
+                T(test_ledger_open_keeps_rows_on_reopen),
+                T(test_ledger_open_refuses_newer_schema),
+                T(test_ledger_open_refuses_non_database),
+                T(test_ledger_open_refuses_directory),
+                T(test_ledger_open_refuses_fifo),
+                T(test_ledger_open_refuses_missing_directory),
+                T(test_ledger_open_refuses_uri),
+                T(test_ledger_open_twice_shares_writes),
+                T(test_ledger_begin_attempt_waits_for_lock_then_returns_ebusy),
+                T(test_ledger_begin_attempt_creates_pending_row),
+                T(test_ledger_begin_attempt_again_counts_attempts),
+                T(test_ledger_begin_attempt_refuses_settled_row),
+                T(test_ledger_begin_attempt_refuses_incomplete_reminder),
+                T(test_ledger_mark_sent_stores_reply_and_message_id),
+                T(test_ledger_mark_sent_refuses_missing_row),
+                T(test_ledger_mark_sent_refuses_settled_row),
+                T(test_ledger_mark_failed_settles_pending_row),
+                T(test_ledger_mark_failed_refuses_missing_row),
+                T(test_ledger_mark_skipped_creates_skipped_row),
+                T(test_ledger_mark_skipped_moves_pending_to_skipped),
+                T(test_ledger_mark_skipped_refuses_sent_row),
+                T(test_ledger_mark_skipped_keeps_skipped_row),
+                T(test_ledger_get_state_unknown_row_returns_0),
+                T(test_ledger_record_decision_appends_in_order),
+                T(test_ledger_record_decision_refuses_unknown_decision),
+                T(test_ledger_decisions_empty_returns_null),
+                T(test_ledger_history_orders_by_due_commitment_recipient_channel),
+                T(test_ledger_history_filters_by_commitment),
+                T(test_ledger_pending_lists_only_pending_rows),
+                T(test_ledger_error_is_empty_after_open),
+                cmocka_unit_test(test_ledger_close_accepts_null),
+                cmocka_unit_test(test_ledger_state_to_string_names_every_state),
+                cmocka_unit_test(test_decision_from_string_parses_contract_spellings),
+        };
+
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
