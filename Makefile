@@ -10,8 +10,8 @@ VERSION := 0.1.0
 
 # Debian packages the build and the tests need; `make deps` installs the missing ones.
 DEB_PACKAGES := make gcc libc6-dev pkg-config libconfig-dev libjansson-dev libsqlite3-dev \
-	libcmocka-dev tzdata time python3
-PKGS := libconfig jansson sqlite3
+	libical-dev libssl-dev libcmocka-dev tzdata time python3 python3-icalendar
+PKGS := libconfig jansson sqlite3 libical libcrypto
 TEST_PKGS := cmocka
 
 ifeq ($(SANITIZE),1)
@@ -30,7 +30,7 @@ ALL_LDFLAGS = $(SANITIZE_FLAGS) $(LDFLAGS)
 LIBS = $(shell pkg-config --libs $(PKGS)) -lm
 TEST_LIBS = $(shell pkg-config --libs $(TEST_PKGS))
 
-LIB_MODULES := date calendar tz validate model config plan render ledger
+LIB_MODULES := date calendar tz validate model config plan render ledger buffer text mail ical
 LIB_OBJS := $(LIB_MODULES:%=$(BUILD)/daemon/%.o)
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test-*.c))
 NOTICECTL := $(BUILD)/noticectl

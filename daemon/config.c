@@ -7,6 +7,7 @@
  * at the first syntax error, which is then the only error reported. */
 
 #include <errno.h>
+#include <fcntl.h>
 #include <libconfig.h>
 #include <limits.h>
 #include <math.h>
@@ -15,8 +16,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "noticed/config.h"
+#include "noticed/text.h"
 #include "noticed/validate.h"
 
 typedef struct Loader {
@@ -996,6 +999,96 @@ static void load_commitments(Loader *ld, const config_setting_t *root, const Pol
         free(index);
 }
 
+/* ---- message templates ---- */
+
+#define TEMPLATE_SIZE_MAX 65536
+
+/* Reads and checks one template file; errors inside it are reported with its own name and
+ * line, errors in reaching it with the config's. */
+static void load_template_file(Loader *ld, const config_setting_t *s, char **ret) {
+        const char *path = config_setting_get_string(s);
+        char *text = NULL, *message;
+        struct stat st;
+        unsigned line;
+        size_t n;
+        FILE *f;
+        int fd, r;
+
+        if (path[0] != '/') {
+                fail(ld, s, "template \"%s\" must be an absolute path", path);
+                return;
+        }
+        /* Non-blocking, so that a FIFO named by mistake is refused instead of hanging a reload;
+         * reads of a regular file are not affected. */
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        f = fd >= 0 ? fdopen(fd, "r") : NULL;
+        if (!f) {
+                fail(ld, s, "cannot read template \"%s\": %s", path, strerror(errno));
+                if (fd >= 0)
+                        (void) close(fd);
+                return;
+        }
+        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+                fail(ld, s, "template \"%s\" is not a regular file", path);
+        else if (st.st_size > TEMPLATE_SIZE_MAX)
+                fail(ld, s, "template \"%s\" is larger than %d bytes", path, TEMPLATE_SIZE_MAX);
+        else if (!(text = malloc(TEMPLATE_SIZE_MAX + 2)))
+                ld->out_of_memory = true;
+        if (!text)
+                goto finish;
+        /* One byte more than allowed, so that a file that grew since fstat() is noticed. */
+        n = fread(text, 1, TEMPLATE_SIZE_MAX + 1, f);
+        if (ferror(f))
+                fail(ld, s, "cannot read template \"%s\": %s", path, strerror(EIO));
+        else if (n > TEMPLATE_SIZE_MAX)
+                fail(ld, s, "template \"%s\" is larger than %d bytes", path, TEMPLATE_SIZE_MAX);
+        else {
+                char *shrunk = realloc(text, n + 1); /* the model keeps it */
+                if (shrunk)
+                        text = shrunk;
+                text[n] = '\0';
+                r = text_template_check(text, n, &line, &message);
+                if (r == -ENOMEM)
+                        ld->out_of_memory = true;
+                else if (r < 0)
+                        add_error(ld, path, line, message);
+                else {
+                        free(*ret);
+                        *ret = text;
+                        text = NULL;
+                }
+        }
+finish:
+        free(text);
+        (void) fclose(f);
+}
+
+static void load_templates(Loader *ld, const config_setting_t *root) {
+        static const struct {
+                const char *key;
+                Language language;
+                MessageKind kind;
+        } files[] = {
+                {"nl", LANGUAGE_NL, MESSAGE_REMINDER},
+                {"en", LANGUAGE_EN, MESSAGE_REMINDER},
+                {"nl_overdue", LANGUAGE_NL, MESSAGE_OVERDUE},
+                {"en_overdue", LANGUAGE_EN, MESSAGE_OVERDUE},
+        };
+        static const char *const keys[] = {"nl", "en", "nl_overdue", "en_overdue", NULL};
+        const config_setting_t *g = member(ld, root, "templates", VALUE_GROUP, false, "the config");
+
+        if (!g)
+                return;
+        check_keys(ld, g, keys, "templates");
+        for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+                const config_setting_t *s =
+                        member(ld, g, files[i].key, VALUE_STRING, false, "templates");
+                if (s)
+                        load_template_file(ld, s,
+                                           &ld->model->templates[files[i].language][files[i].kind]);
+        }
+}
+
 /* ---- the whole file ---- */
 
 /* Stable (insertion) sort by file and line: errors on one line keep the order they were found
@@ -1018,8 +1111,8 @@ static void sort_errors(ConfigErrors *errors) {
 
 static void load_root(Loader *ld, const config_setting_t *root) {
         static const char *const keys[] = {
-                "timezone",   "language", "deadline_shift", "holidays",    "policy",
-                "transports", "mail_via", "recipients",     "commitments", NULL};
+                "timezone", "language",   "deadline_shift", "holidays",  "policy", "transports",
+                "mail_via", "recipients", "commitments",    "templates", NULL};
         PolicySettings global = {
                 .policy = {.send_time = 9 * 3600, .working_days_only = true},
         };
@@ -1043,6 +1136,7 @@ static void load_root(Loader *ld, const config_setting_t *root) {
         load_transports(ld, root);
         load_recipients(ld, root);
         load_commitments(ld, root, &global, shift);
+        load_templates(ld, root);
         free(global.policy.offsets);
 }
 

@@ -52,6 +52,9 @@ Model *model_free(Model *m) {
         for (size_t i = 0; i < m->n_commitments; i++)
                 commitment_done(&m->commitments[i]);
         free(m->commitments);
+        for (size_t i = 0; i < LANGUAGE_COUNT; i++)
+                for (size_t j = 0; j < MESSAGE_KIND_COUNT; j++)
+                        free(m->templates[i][j]);
         calendar_free(m->calendar);
         tz_free(m->tz);
         free(m->path);

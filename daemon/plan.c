@@ -103,6 +103,13 @@ static Cycle cycle_compute(const Model *m, const Commitment *c, Date start, Dura
         return y;
 }
 
+/* "The first cycle whose notice deadline is on or after that day" ends a tacit commitment: the
+ * deadline as listed, so notice served on the day the tool named is never late.  Commitments
+ * that do not renew tacitly have one cycle of their terms. */
+static bool cycle_is_last(const Commitment *c, const Cycle *y) {
+        return c->renewal != RENEWAL_TACIT || (c->has_terminated && y->notice >= c->terminated);
+}
+
 static int emit_cycle(MilestoneVec *v, Window w, const Commitment *c, uint32_t ci, const Cycle *y,
                       uint32_t k) {
         int r;
@@ -128,10 +135,7 @@ static int plan_cycles(const Model *m, MilestoneVec *v, Window w, uint32_t ci, D
 
         for (uint32_t k = 1;; k++) {
                 Date earliest = c->has_notice && y.decision < y.next - 1 ? y.decision : y.next - 1;
-                /* "the first cycle whose notice deadline is on or after that day": the deadline
-                 * as listed, so notice served on the day the tool named is never late. */
-                bool last = c->renewal != RENEWAL_TACIT ||
-                            (c->has_terminated && y.notice >= c->terminated);
+                bool last = cycle_is_last(c, &y);
 
                 if (earliest > w.to && !last && c->renewal == RENEWAL_TACIT) {
                         *ret_end = DATE_ARITHMETIC_MAX; /* runs on past the window */
@@ -161,6 +165,34 @@ static int plan_cycles(const Model *m, MilestoneVec *v, Window w, uint32_t ci, D
         return 0;
 }
 
+int plan_cycle(const Model *m, size_t commitment, uint32_t cycle, PlanCycle *ret) {
+        const Commitment *c;
+        Cycle y;
+
+        if (commitment >= m->n_commitments || cycle == 0)
+                return -EINVAL;
+        c = &m->commitments[commitment];
+        if (cycle > 1 && c->renewal != RENEWAL_TACIT)
+                return -EINVAL;
+        y = cycle_compute(m, c, c->start, c->term);
+        for (uint32_t k = 1; k < cycle; k++) {
+                if (y.next >= DATE_ARITHMETIC_MAX)
+                        return -ERANGE;
+                y = cycle_compute(m, c, y.next, c->renewal_term);
+        }
+        if (y.next >= DATE_ARITHMETIC_MAX)
+                return -ERANGE;
+        *ret = (PlanCycle){
+                .start = y.start,
+                .term_end = y.next - 1,
+                .has_notice = c->has_notice,
+                .notice = y.notice,
+                .decision = y.decision,
+                .tacitly_renewed = !cycle_is_last(c, &y),
+        };
+        return 0;
+}
+
 /* "review milestones at S + k·N (k >= 1) while the commitment runs"; none after `terminated`. */
 static int plan_reviews(const Commitment *c, MilestoneVec *v, Window w, uint32_t ci, Date end) {
         Date last = end;
@@ -183,7 +215,7 @@ static int plan_reviews(const Commitment *c, MilestoneVec *v, Window w, uint32_t
 
 static int plan_commitment(const Model *m, MilestoneVec *v, Window w, uint32_t ci) {
         const Commitment *c = &m->commitments[ci];
-        Date end;
+        Date end = 0; /* set by plan_cycles() on success; gcc -O1 cannot see it */
         int r;
 
         for (size_t i = 0; i < c->n_deadlines; i++) {

@@ -95,3 +95,29 @@ json_t *render_reminder_json(const Model *m, const Reminder *r) {
                          date_format(r->milestone.date, milestone), "offset",
                          render_offset(r, offset), "recipient", rcpt->id, "channels", channels);
 }
+
+char *render_identity_offset(const Reminder *r, char buf[static DURATION_STRING_MAX]) {
+        if (r->overdue) {
+                (void) snprintf(buf, DURATION_STRING_MAX, "overdue");
+                return buf;
+        }
+        return duration_format(r->offset, buf);
+}
+
+char *render_reminder_id(const Model *m, const Reminder *r) {
+        const Commitment *c = &m->commitments[r->milestone.commitment];
+        const Milestone *ms = &r->milestone;
+        char date[DATE_STRING_MAX], offset[DURATION_STRING_MAX];
+        char *id;
+
+        if (asprintf(&id, "%s/%s%s%s/%" PRIu32 "/%s/%s/%s", c->id,
+                     milestone_kind_to_string(ms->kind),
+                     ms->kind == MILESTONE_DEADLINE && ms->deadline >= 0 ? ":" : "",
+                     ms->kind == MILESTONE_DEADLINE && ms->deadline >= 0
+                             ? c->deadlines[ms->deadline].id
+                             : "",
+                     ms->cycle, date_format(ms->date, date), render_identity_offset(r, offset),
+                     m->recipients[r->recipient].id) < 0)
+                return NULL;
+        return id;
+}

@@ -19,6 +19,16 @@ typedef enum Language {
         LANGUAGE_EN,
 } Language;
 
+#define LANGUAGE_COUNT 2
+
+/* The two messages a recipient can get about a milestone, each with its own template. */
+typedef enum MessageKind {
+        MESSAGE_REMINDER, /* before the milestone */
+        MESSAGE_OVERDUE,  /* after a decision or notice milestone passed undecided */
+} MessageKind;
+
+#define MESSAGE_KIND_COUNT 2
+
 typedef enum Renewal {
         RENEWAL_NONE,
         RENEWAL_TACIT,
@@ -128,6 +138,10 @@ typedef struct Model {
         size_t n_recipients;
         Commitment *commitments; /* in config order */
         size_t n_commitments;
+        /* The texts of the files named in `templates`, checked by text_template_check() at load
+         * (unlike every other string here they have lines: LF and TAB are allowed); NULL where
+         * the built-in text applies.  Indexed by Language and MessageKind. */
+        char *templates[LANGUAGE_COUNT][MESSAGE_KIND_COUNT];
 } Model;
 
 Model *model_free(Model *m);

@@ -41,6 +41,17 @@ typedef struct Reminder {
         Duration offset;    /* before the milestone; for overdue, the days after it */
 } Reminder;
 
+/* One term of a commitment as its terms define it (DESIGN.md "Dates and durations"). */
+typedef struct PlanCycle {
+        Date start;           /* the first day of the term */
+        Date term_end;        /* the last day inside it */
+        bool has_notice;      /* the commitment has a notice period; then: */
+        Date notice;          /*   the notice deadline, as listed (after deadline_shift) */
+        Date decision;        /*   the decision deadline, as listed */
+        bool tacitly_renewed; /* another term follows: renewal "tacit" and no notice served by
+                               * this term's notice deadline (`terminated`) */
+} PlanCycle;
+
 /* Has this participant recorded its decision for the commitment's cycle?  When it has, its
  * decision and notice reminders and its overdue messages for that cycle are not planned. */
 typedef bool (*PlanDecidedFn)(void *userdata, size_t commitment, uint32_t cycle,
@@ -51,6 +62,15 @@ const char *milestone_kind_to_string(MilestoneKind kind);
 /* Milestones dated from..to (inclusive), sorted by (date, commitment id, kind, cycle).
  * Returns 0 or -ENOMEM; *ret is NULL when there are none. */
 int plan_milestones(const Model *m, Date from, Date to, Milestone **ret, size_t *ret_n);
+
+/* Cycle `cycle` (1, 2, ...) of a commitment, walked from its start as plan_milestones() walks it,
+ * whether or not notice ended the commitment before it: "what if" questions ("renewed until when
+ * if nobody gives notice?") ask about the next cycle.  Returns 0; -EINVAL for cycle 0, for a
+ * cycle after 1 unless renewal is "tacit" (the later term_end of an indefinite commitment ended
+ * by notice is not a cycle of the terms), or for a commitment index out of range; -ERANGE when
+ * the cycle does not end within the arithmetic range of dates.  It walks every cycle before
+ * this one, a handful for any real contract. */
+int plan_cycle(const Model *m, size_t commitment, uint32_t cycle, PlanCycle *ret);
 
 /* Reminders whose local date is from..to (inclusive), sorted by (at, commitment id, recipient id,
  * kind, cycle).  decided may be NULL: nobody has decided.  Returns 0 or -ENOMEM. */

@@ -538,6 +538,132 @@ static void test_config_load_include_is_relative_to_the_file(void **state) {
         free(text);
 }
 
+/* ---- templates ---- */
+
+/* The errors of the good config with `templates` (line 6) as "config:LINE: ..." or
+ * "template:LINE: ...": a temporary file with template_text takes the place of TEMPLATE_PATH,
+ * and its name reads as TEMPLATE in messages. */
+static char *template_errors(const char *templates, const char *template_text) {
+        char *template_path = template_text ? write_temp(template_text) : NULL;
+        char *text, *path, *out = NULL, *t;
+        size_t size = 0;
+        FILE *f = open_memstream(&out, &size);
+        ConfigErrors errors;
+        Model *m = NULL;
+        int r;
+
+        t = template_path ? strstr(templates, "TEMPLATE_PATH") : NULL;
+        assert_true(asprintf(&text, "%s%s%s%.*s%s%s\n", good_transport, good_recipients,
+                             good_commitments, t ? (int) (t - templates) : (int) strlen(templates),
+                             templates, t ? template_path : "", t ? t + 13 : "") > 0);
+        path = write_temp(text);
+        r = config_load(path, &m, &errors);
+        for (size_t i = 0; i < errors.n; i++) {
+                const char *file =
+                        strcmp(errors.items[i].file, path) == 0 ? "config"
+                        : template_path && strcmp(errors.items[i].file, template_path) == 0
+                                ? "template"
+                                : errors.items[i].file;
+                const char *msg = errors.items[i].message;
+                const char *at = template_path ? strstr(msg, template_path) : NULL;
+                if (at) /* the temporary name reads as TEMPLATE */
+                        fprintf(f, "%s:%u: %.*sTEMPLATE%s\n", file, errors.items[i].line,
+                                (int) (at - msg), msg, at + strlen(template_path));
+                else
+                        fprintf(f, "%s:%u: %s\n", file, errors.items[i].line, msg);
+        }
+        fclose(f);
+        assert_int_equal(r == 0, errors.n == 0);
+        config_errors_done(&errors);
+        model_free(m);
+        unlink(path);
+        free(path);
+        free(text);
+        if (template_path)
+                unlink(template_path);
+        free(template_path);
+        return out;
+}
+
+static void test_config_load_templates_are_read_into_the_model(void **state) {
+        static const char nl[] =
+                "Subject: Herinnering ${title}\n\nBeste ${recipient},\n\t${action}\n";
+        static const char en[] = "Subject: Too late: ${title}\n\n${undecided}\n";
+        char *nl_path = write_temp(nl), *en_path = write_temp(en), *text, *path;
+        ConfigErrors errors;
+        Model *m = NULL;
+        (void) state;
+
+        assert_true(asprintf(&text, "%s%s%stemplates = { nl = \"%s\"; en_overdue = \"%s\"; };\n",
+                             good_transport, good_recipients, good_commitments, nl_path,
+                             en_path) > 0);
+        path = write_temp(text);
+        assert_int_equal(config_load(path, &m, &errors), 0);
+        assert_string_equal(m->templates[LANGUAGE_NL][MESSAGE_REMINDER], nl);
+        assert_string_equal(m->templates[LANGUAGE_EN][MESSAGE_OVERDUE], en);
+        assert_null(m->templates[LANGUAGE_EN][MESSAGE_REMINDER]);
+        assert_null(m->templates[LANGUAGE_NL][MESSAGE_OVERDUE]);
+        model_free(m); /* frees the texts: the sanitizer build checks */
+        config_errors_done(&errors);
+        unlink(path);
+        unlink(nl_path);
+        unlink(en_path);
+        free(path);
+        free(nl_path);
+        free(en_path);
+        free(text);
+}
+
+static void test_config_load_template_errors_name_the_template_and_its_line(void **state) {
+        (void) state;
+        assert_errors(template_errors("templates = { nl = \"TEMPLATE_PATH\"; };",
+                                      "Subject: x\n\nBeste ${recipient},\n${nope}\n"),
+                      "template:4: unknown placeholder \"${nope}\"\n");
+        assert_errors(template_errors("templates = { en = \"TEMPLATE_PATH\"; };",
+                                      "Subject: x\n\nna\xefve\n"),
+                      "template:3: invalid UTF-8\n");
+        assert_errors(template_errors("templates = { nl_overdue = \"TEMPLATE_PATH\"; };",
+                                      "Subject: x\n\nbell\a\n"),
+                      "template:3: control character (only newline and tab are allowed)\n");
+        assert_errors(template_errors("templates = { en_overdue = \"TEMPLATE_PATH\"; };",
+                                      "Beste ${recipient},\n"),
+                      "template:1: the first line must be \"Subject: ...\"\n");
+        assert_errors(
+                template_errors("templates = { nl = \"TEMPLATE_PATH\"; };", "Subject: x\nbody\n"),
+                "template:2: line 2 must be empty: it separates the Subject line from the "
+                "body\n");
+}
+
+static void test_config_load_template_files_that_cannot_be_used(void **state) {
+        (void) state;
+        assert_errors(template_errors("templates = { nl = \"reminder-nl.txt\"; };", NULL),
+                      "config:6: template \"reminder-nl.txt\" must be an absolute path\n");
+        assert_errors(
+                template_errors("templates = { nl = \"/nonexistent/reminder-nl.txt\"; };", NULL),
+                "config:6: cannot read template \"/nonexistent/reminder-nl.txt\": No such "
+                "file or directory\n");
+        assert_errors(template_errors("templates = { nl = \"/tmp\"; };", NULL),
+                      "config:6: template \"/tmp\" is not a regular file\n");
+        assert_errors(template_errors("templates = { fr = \"/tmp/x\"; nl = 1; };", NULL),
+                      "config:6: unknown key 'fr' in templates\n"
+                      "config:6: 'nl' must be a string\n");
+        assert_errors(template_errors("templates = \"/tmp/x\";", NULL),
+                      "config:6: 'templates' must be a group { ... }\n");
+}
+
+static void test_config_load_template_larger_than_64_kib_is_refused(void **state) {
+        char *big = malloc(70000);
+        (void) state;
+
+        assert_non_null(big);
+        memset(big, 'x', 69999);
+        big[69999] = '\0';
+        memcpy(big, "Subject: x\n\n", 12);
+        assert_errors(template_errors("templates = { nl = \"TEMPLATE_PATH\"; };", big),
+                      "config:6: template \"TEMPLATE\" is larger than 65536 bytes\n");
+        free(big);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_config_load_good_file_gets_contract_defaults),
@@ -565,6 +691,10 @@ int main(void) {
                 cmocka_unit_test(test_config_load_bad_language_and_shift),
                 cmocka_unit_test(test_config_load_reports_every_error_sorted_by_line),
                 cmocka_unit_test(test_config_load_include_is_relative_to_the_file),
+                cmocka_unit_test(test_config_load_templates_are_read_into_the_model),
+                cmocka_unit_test(test_config_load_template_errors_name_the_template_and_its_line),
+                cmocka_unit_test(test_config_load_template_files_that_cannot_be_used),
+                cmocka_unit_test(test_config_load_template_larger_than_64_kib_is_refused),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

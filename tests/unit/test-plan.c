@@ -10,6 +10,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -768,6 +769,106 @@ static void test_plan_reminders_windows_add_up_to_the_whole_range(void **state) 
         model_free(m);
 }
 
+/* ---- one cycle ---- */
+
+static void assert_cycle(const PlanCycle *y, const char *start, const char *term_end,
+                         const char *notice, const char *decision, bool renewed) {
+        char a[DATE_STRING_MAX], b[DATE_STRING_MAX], c[DATE_STRING_MAX], d[DATE_STRING_MAX];
+
+        assert_string_equal(date_format(y->start, a), start);
+        assert_string_equal(date_format(y->term_end, b), term_end);
+        assert_true(y->has_notice);
+        assert_string_equal(date_format(y->notice, c), notice);
+        assert_string_equal(date_format(y->decision, d), decision);
+        assert_int_equal(y->tacitly_renewed, renewed);
+}
+
+static void test_plan_cycle_gives_the_terms_of_the_twente_case(void **state) {
+        Model *m = load_one(twente_terms);
+        PlanCycle y;
+        (void) state;
+
+        assert_int_equal(plan_cycle(m, 0, 1, &y), 0);
+        assert_cycle(&y, "2019-01-01", "2020-12-31", "2020-06-30", "2020-05-19", true);
+        assert_int_equal(plan_cycle(m, 0, 2, &y), 0);
+        assert_cycle(&y, "2021-01-01", "2021-12-31", "2021-06-30", "2021-05-19", true);
+        /* 2023-05-19 is decreed equal to a holiday and the 18th is Ascension Day; 2024-06-30
+         * is a Sunday.  Both move earlier. */
+        assert_int_equal(plan_cycle(m, 0, 4, &y), 0);
+        assert_cycle(&y, "2023-01-01", "2023-12-31", "2023-06-30", "2023-05-17", true);
+        assert_int_equal(plan_cycle(m, 0, 5, &y), 0);
+        assert_cycle(&y, "2024-01-01", "2024-12-31", "2024-06-28", "2024-05-17", true);
+        model_free(m);
+}
+
+static void test_plan_cycle_agrees_with_plan_milestones(void **state) {
+        /* Month-end clamping and shifts in every cycle: the same dates either way. */
+        Model *m = load_one("start = \"2019-01-31\"; term = \"1m\"; renewal = \"tacit\"; "
+                            "notice = \"1w\"; decision_lead = \"3d\";");
+        Milestone *ms;
+        size_t n, checked = 0;
+        (void) state;
+
+        assert_int_equal(plan_milestones(m, D("2019-01-01"), D("2020-12-31"), &ms, &n), 0);
+        for (size_t i = 0; i < n; i++) {
+                PlanCycle y;
+                assert_int_equal(plan_cycle(m, 0, ms[i].cycle, &y), 0);
+                if (ms[i].kind == MILESTONE_DECISION)
+                        assert_int_equal(ms[i].date, y.decision);
+                else if (ms[i].kind == MILESTONE_NOTICE)
+                        assert_int_equal(ms[i].date, y.notice);
+                else
+                        assert_int_equal(ms[i].date, y.term_end);
+                checked++;
+        }
+        assert_true(checked >= 3 * 22);
+        free(ms);
+        model_free(m);
+}
+
+static void test_plan_cycle_renewal_stops_with_the_cycle_notice_was_served_for(void **state) {
+        /* Served a day late: cycle 1 still renews, cycle 2 is the last; cycle 3 is what the terms
+         * would have made of it. */
+        Model *m = load_twente_terminated("2020-07-01");
+        PlanCycle y;
+        (void) state;
+
+        assert_int_equal(plan_cycle(m, 0, 1, &y), 0);
+        assert_true(y.tacitly_renewed);
+        assert_int_equal(plan_cycle(m, 0, 2, &y), 0);
+        assert_false(y.tacitly_renewed);
+        assert_int_equal(plan_cycle(m, 0, 3, &y), 0);
+        assert_cycle(&y, "2022-01-01", "2022-12-31", "2022-06-30", "2022-05-19", false);
+        model_free(m);
+}
+
+static void test_plan_cycle_refuses_cycles_the_terms_do_not_have(void **state) {
+        Model *none = load_one("start = \"2019-01-01\"; term = \"2y\"; renewal = \"none\";");
+        Model *indefinite = load_one("start = \"2019-01-01\"; term = \"2y\"; "
+                                     "renewal = \"indefinite\"; notice = \"6m\";");
+        Model *far = load_one("start = \"9000-01-01\"; term = \"10000y\"; renewal = \"tacit\"; "
+                              "notice = \"1y\";");
+        PlanCycle y;
+        (void) state;
+
+        assert_int_equal(plan_cycle(none, 0, 0, &y), -EINVAL);
+        assert_int_equal(plan_cycle(none, 1, 1, &y), -EINVAL);
+        assert_int_equal(plan_cycle(none, 0, 1, &y), 0);
+        assert_false(y.has_notice);
+        assert_false(y.tacitly_renewed);
+        assert_int_equal(plan_cycle(none, 0, 2, &y), -EINVAL);
+        assert_int_equal(plan_cycle(indefinite, 0, 1, &y), 0);
+        assert_false(y.tacitly_renewed);
+        assert_int_equal(plan_cycle(indefinite, 0, 2, &y), -EINVAL);
+        /* 9000 + 2 * 10,000 years is within the arithmetic range; + 3 * 10,000 is not. */
+        assert_int_equal(plan_cycle(far, 0, 2, &y), 0);
+        assert_int_equal(plan_cycle(far, 0, 3, &y), -ERANGE);
+        assert_int_equal(plan_cycle(far, 0, UINT32_MAX, &y), -ERANGE);
+        model_free(none);
+        model_free(indefinite);
+        model_free(far);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_plan_milestones_term_end_is_last_day_inside_term),
@@ -802,6 +903,11 @@ int main(void) {
                 cmocka_unit_test(test_plan_milestones_past_year_9999_are_exact_or_absent),
                 cmocka_unit_test(test_plan_milestones_before_year_1_are_absent),
                 cmocka_unit_test(test_plan_milestones_far_future_terminates),
+                cmocka_unit_test(test_plan_cycle_gives_the_terms_of_the_twente_case),
+                cmocka_unit_test(test_plan_cycle_agrees_with_plan_milestones),
+                cmocka_unit_test(
+                        test_plan_cycle_renewal_stops_with_the_cycle_notice_was_served_for),
+                cmocka_unit_test(test_plan_cycle_refuses_cycles_the_terms_do_not_have),
                 cmocka_unit_test(test_plan_reminders_move_to_the_previous_working_day),
                 cmocka_unit_test(test_plan_reminders_on_any_day_without_working_days_only),
                 cmocka_unit_test(

@@ -1,0 +1,28 @@
+#pragma once
+/* Mail: one reminder as a complete RFC 5322 message.
+ *
+ * The words come from text.h, in the recipient's language; the message is UTF-8 with an
+ * RFC 2047 subject, a quoted-printable text/plain part and a text/calendar part (ical.h), with a
+ * Message-ID derived from the reminder's identity so that every retry is the same message.
+ * Pure: the model, the reminder and `now` go in, bytes come out; templates were read at config
+ * load.  Returns 0 or -errno and never logs. */
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "noticed/model.h"
+#include "noticed/plan.h"
+
+typedef struct MailMessage {
+        char *data; /* the whole message, CRLF line endings, ready for maildir/sendmail/SMTP */
+        size_t size;
+        char *message_id; /* "<...@domain>", the value of the Message-ID header */
+        char *subject;    /* decoded UTF-8 subject, for logs and webhooks */
+} MailMessage;
+
+/* One message for reminder r to its recipient's mail addresses, From the mail_via transport's
+ * `from`.  now (Unix seconds) is the Date header and the iCalendar DTSTAMP.  Returns 0, -ENOMEM,
+ * -EINVAL (the recipient has no mail address or there is no mail_via/from). */
+int mail_render(const Model *m, const Reminder *r, int64_t now, MailMessage *ret);
+/* Frees the members and zeroes the struct; safe on a zeroed struct. */
+void mail_message_done(MailMessage *msg);

@@ -1,0 +1,590 @@
+/* Mail: the bytes a relay and a mail reader parse (the words themselves: test-text.c).
+ *
+ * The model comes from config text through config_load(), the Twente case with one English,
+ * one non-ASCII and one awkwardly named participant.  Encodings are checked by decoding them
+ * here (quoted-printable, RFC 2047) and comparing with the plain text, and the whole message by
+ * tests/integration/check-mail.py, which parses it as Python's strict policy does. */
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "noticed/config.h"
+#include "noticed/mail.h"
+#include "noticed/plan.h"
+#include "noticed/text.h"
+
+#define CHECK_MAIL "tests/integration/check-mail.py"
+
+static const char *const config_text =
+        "transports = {\n"
+        "  relay = { url = \"maildir:/tmp/noticed-test-mail\";\n"
+        "            from = \"Burgernet Twente <burgernet@twente.example>\"; };\n"
+        "  hook = { url = \"https://hooks.example.org/x\"; };\n"
+        "};\n"
+        "mail_via = \"relay\";\n"
+        "recipients = (\n"
+        "  { id = \"enschede\"; name = \"Gemeente Enschede\"; population = 158261;\n"
+        "    mail = [\"burgernet@enschede.example\", \"griffie@enschede.example\"]; },\n"
+        "  { id = \"swf\"; name = \"Gemeente Súdwest-Fryslân\"; language = \"en\";\n"
+        "    population = 90000; mail = [\"info@swf.example\"]; },\n"
+        "  { id = \"hof\"; name = \"Gemeente Hof van Twente (OV)\"; mail = "
+        "[\"hof@twente.example\"]; },\n"
+        "  { id = \"klankbordgroep\"; name = \"Klankbordgroep Burgernet Twente\";\n"
+        "    mail = [\"klankbord@twente.example\"]; },\n"
+        "  { id = \"hookonly\"; name = \"Hook\"; webhooks = [\"hook\"]; }\n"
+        ");\n"
+        "commitments = ( {\n"
+        "  id = \"burgernet-twente\"; title = \"Deelname Burgernet\";\n"
+        "  counterparty = \"Stuurgroep Burgernet Oost-Nederland\";\n"
+        "  reference = \"DVO Twente, 4 december 2017, besluit A=1\";\n"
+        "  start = \"2019-01-01\"; term = \"2y\"; renewal = \"tacit\"; renewal_term = \"1y\";\n"
+        "  notice = \"6m\"; decision_lead = \"6w\"; review_every = \"6m\";\n"
+        "  participants = [\"enschede\", \"swf\", \"hof\", \"hookonly\"];\n"
+        "  reviewers = [\"klankbordgroep\"]; escalate_to = [\"klankbordgroep\"];\n"
+        "  cost = { per_inhabitant = [0.08, 0.10]; currency = \"EUR\"; };\n"
+        "  deadlines = ( { id = \"standpunt\"; date = \"2017-11-30\";\n"
+        "                  title = \"Standpunt doorgeven vóór 1 december\"; } );\n"
+        "} );\n";
+
+static char *write_temp(const char *text) {
+        char *path = strdup("/tmp/noticed-test-mail-XXXXXX");
+        int fd;
+
+        assert_non_null(path);
+        fd = mkstemp(path);
+        assert_true(fd >= 0);
+        assert_int_equal(write(fd, text, strlen(text)), (ssize_t) strlen(text));
+        close(fd);
+        return path;
+}
+
+static Model *load(const char *text) {
+        char *path = write_temp(text);
+        ConfigErrors errors;
+        Model *m = NULL;
+        int r = config_load(path, &m, &errors);
+
+        for (size_t i = 0; i < errors.n; i++)
+                fprintf(stderr, "%s:%u: %s\n", errors.items[i].file, errors.items[i].line,
+                        errors.items[i].message);
+        config_errors_done(&errors);
+        unlink(path);
+        free(path);
+        assert_int_equal(r, 0);
+        return m;
+}
+
+/* text with the first `old` replaced by `new`. */
+static Date D(const char *s) {
+        Date d;
+        assert_int_equal(date_parse(s, &d), 0);
+        return d;
+}
+
+/* A reminder as plan_reminders() makes it, sent at 09:00 local time on `date`. */
+static Reminder reminder(const Model *m, const char *recipient, MilestoneKind kind, uint32_t cycle,
+                         const char *milestone, const char *date, bool overdue) {
+        Reminder r = {
+                .date = D(date),
+                .overdue = overdue,
+                .milestone = {.date = D(milestone),
+                              .commitment = 0,
+                              .kind = kind,
+                              .cycle = cycle,
+                              .deadline = kind == MILESTONE_DEADLINE ? 0 : -1},
+        };
+        bool found = false;
+
+        for (size_t i = 0; i < m->n_recipients; i++)
+                if (strcmp(m->recipients[i].id, recipient) == 0) {
+                        r.recipient = (uint32_t) i;
+                        found = true;
+                }
+        assert_true(found);
+        r.offset =
+                (Duration){.count = overdue ? r.date - r.milestone.date : r.milestone.date - r.date,
+                           .unit = DURATION_DAYS};
+        tz_local_to_unix(m->tz, r.date, 9 * 3600, &r.at, &r.utc_offset);
+        return r;
+}
+
+static MailMessage render(const Model *m, const Reminder *r) {
+        MailMessage msg = {0};
+
+        assert_int_equal(mail_render(m, r, r->at, &msg), 0);
+        assert_int_equal(strlen(msg.data), msg.size);
+        return msg;
+}
+
+/* The header's value with its folds undone ("" when absent). */
+static char *header(const MailMessage *msg, const char *name) {
+        size_t n = strlen(name), size = 0;
+        char *out = NULL;
+        FILE *f = open_memstream(&out, &size);
+        const char *p = msg->data;
+
+        while (p && strncmp(p, "\r\n", 2) != 0) {
+                const char *end = strstr(p, "\r\n");
+                if (strncasecmp(p, name, n) == 0 && p[n] == ':') {
+                        fwrite(p + n + 2, 1, (size_t) (end - p - n - 2), f);
+                        for (end += 2; *end == ' '; end = strstr(end, "\r\n") + 2)
+                                fwrite(end, 1, (size_t) (strstr(end, "\r\n") - end), f);
+                        break;
+                }
+                p = end + 2;
+        }
+        fclose(f);
+        return out;
+}
+
+/* The raw (encoded) content of the first part of this content type. */
+static char *part(const MailMessage *msg, const char *content_type) {
+        const char *start = strstr(msg->data, content_type), *end;
+
+        assert_non_null(start);
+        start = strstr(start, "\r\n\r\n") + 4;
+        end = strstr(start, "\r\n--=_noticed_");
+        assert_non_null(end);
+        return strndup(start, (size_t) (end - start));
+}
+
+static int hex_value(char c) {
+        return c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* RFC 2045 6.7, strictly: fails the test on anything a lenient decoder would forgive. */
+static char *decode_quoted_printable(const char *s) {
+        char *out = malloc(strlen(s) + 1), *o = out;
+        const char *start = s;
+        size_t column = 0;
+
+        assert_non_null(out);
+        for (; *s; s++, column++) {
+                if (s[0] == '\r' && s[1] == '\n') {
+                        assert_true(column <= 76);
+                        /* whitespace at the end of a line is encoded */
+                        assert_true(s == start || (s[-1] != ' ' && s[-1] != '\t'));
+                        *o++ = '\n';
+                        s++;
+                        column = (size_t) -1;
+                } else if (s[0] == '=' && s[1] == '\r' && s[2] == '\n') {
+                        assert_true(column + 1 <= 76);
+                        s += 2;
+                        column = (size_t) -1;
+                } else if (s[0] == '=') {
+                        assert_true(hex_value(s[1]) >= 0 && hex_value(s[2]) >= 0);
+                        *o++ = (char) (hex_value(s[1]) * 16 + hex_value(s[2]));
+                        s += 2;
+                        column += 2;
+                } else {
+                        assert_true(*s == ' ' || *s == '\t' || (*s > ' ' && *s < 0x7f));
+                        *o++ = *s;
+                }
+        }
+        assert_true(column <= 76);
+        *o = '\0';
+        return out;
+}
+
+/* An unfolded header value of "=?utf-8?B?...?=" words separated by spaces, decoded. */
+static char *decode_encoded_words(const char *s) {
+        char *out = calloc(1, strlen(s) + 1);
+        size_t n = 0;
+
+        assert_non_null(out);
+        while (*s) {
+                const char *end;
+                unsigned char buf[80];
+                size_t len;
+                int decoded;
+
+                assert_int_equal(strncmp(s, "=?utf-8?B?", 10), 0);
+                end = strstr(s + 10, "?=");
+                assert_non_null(end);
+                assert_true(end + 2 - s <= 75);
+                len = (size_t) (end - s - 10);
+                assert_true(len % 4 == 0 && len < sizeof(buf));
+                decoded = EVP_DecodeBlock(buf, (const unsigned char *) s + 10, (int) len);
+                assert_true(decoded >= 0);
+                decoded -=
+                        (len > 0 && s[10 + len - 1] == '=') + (len > 1 && s[10 + len - 2] == '=');
+                memcpy(out + n, buf, (size_t) decoded);
+                n += (size_t) decoded;
+                s = end + 2;
+                while (*s == ' ')
+                        s++;
+        }
+        out[n] = '\0';
+        return out;
+}
+
+static char *text_body(const Model *m, const Reminder *r, char **ret_subject) {
+        char *subject, *body;
+
+        assert_int_equal(text_render(m, r, &subject, &body), 0);
+        if (ret_subject)
+                *ret_subject = subject;
+        else
+                free(subject);
+        return body;
+}
+
+#define assert_contains(haystack, needle)                                                          \
+        do {                                                                                       \
+                if (!strstr((haystack), (needle)))                                                 \
+                        fail_msg("\"%s\" not found in:\n%s", (needle), (haystack));                \
+        } while (0)
+
+/* ---- identity and headers ---- */
+
+static void test_mail_render_message_id_is_stable_and_differs_per_identity(void **state) {
+        Model *m = load(config_text);
+        Reminder a =
+                reminder(m, "enschede", MILESTONE_DECISION, 1, "2020-05-19", "2020-04-17", false);
+        Reminder b = reminder(m, "hof", MILESTONE_DECISION, 1, "2020-05-19", "2020-04-17", false);
+        Reminder c =
+                reminder(m, "enschede", MILESTONE_DECISION, 1, "2020-05-19", "2020-05-12", false);
+        MailMessage first = render(m, &a), again = {0}, other = render(m, &b),
+                    later = render(m, &c);
+        char *h;
+        (void) state;
+
+        /* A retry a day later is the same message to the receiver. */
+        assert_int_equal(mail_render(m, &a, a.at + 86400, &again), 0);
+        assert_string_equal(first.message_id, again.message_id);
+        assert_string_not_equal(first.message_id, other.message_id);
+        assert_string_not_equal(first.message_id, later.message_id);
+        assert_int_equal(strncmp(first.message_id, "<noticed.", 9), 0);
+        assert_int_equal(strlen(first.message_id),
+                         strlen("<noticed.") + 32 + strlen("@twente.example>"));
+        assert_string_equal(first.message_id + strlen(first.message_id) - 16, "@twente.example>");
+        h = header(&first, "Message-ID");
+        assert_string_equal(h, first.message_id);
+        free(h);
+        h = header(&first, "X-Noticed-Reminder");
+        assert_string_equal(h, "burgernet-twente/decision/1/2020-05-19/32d/enschede");
+        free(h);
+        mail_message_done(&first);
+        mail_message_done(&again);
+        mail_message_done(&other);
+        mail_message_done(&later);
+        mail_message_done(&first); /* safe on a zeroed struct */
+        model_free(m);
+}
+
+static void test_mail_render_headers_are_rfc5322(void **state) {
+        Model *m = load(config_text);
+        Reminder spring =
+                reminder(m, "enschede", MILESTONE_DECISION, 1, "2020-05-19", "2020-04-17", false);
+        Reminder winter =
+                reminder(m, "enschede", MILESTONE_TERM_END, 1, "2020-12-31", "2020-12-17", false);
+        MailMessage s = render(m, &spring), w = render(m, &winter);
+        static const char *const expected[][2] = {
+                {"From", "Burgernet Twente <burgernet@twente.example>"},
+                {"MIME-Version", "1.0"},
+                {"Auto-Submitted", "auto-generated"},
+                {"Date", "Fri, 17 Apr 2020 09:00:00 +0200"},
+        };
+        char *h;
+        (void) state;
+
+        for (size_t i = 0; i < sizeof(expected) / sizeof(expected[0]); i++) {
+                h = header(&s, expected[i][0]);
+                assert_string_equal(h, expected[i][1]);
+                free(h);
+        }
+        h = header(&w, "Date");
+        assert_string_equal(h, "Thu, 17 Dec 2020 09:00:00 +0100");
+        free(h);
+        h = header(&s, "Content-Type");
+        assert_int_equal(strncmp(h, "multipart/mixed; boundary=\"=_noticed_", 37), 0);
+        free(h);
+        mail_message_done(&s);
+        mail_message_done(&w);
+        model_free(m);
+}
+
+static void test_mail_render_to_quotes_specials_and_encodes_non_ascii(void **state) {
+        Model *m = load(config_text);
+        Reminder e =
+                reminder(m, "enschede", MILESTONE_NOTICE, 1, "2020-06-30", "2020-06-23", false);
+        Reminder h = reminder(m, "hof", MILESTONE_NOTICE, 1, "2020-06-30", "2020-06-23", false);
+        Reminder s = reminder(m, "swf", MILESTONE_NOTICE, 1, "2020-06-30", "2020-06-23", false);
+        MailMessage me = render(m, &e), mh = render(m, &h), ms = render(m, &s);
+        char *to, *end, *name;
+        (void) state;
+
+        assert_contains(me.data, "\r\nTo: Gemeente Enschede <burgernet@enschede.example>,\r\n"
+                                 " Gemeente Enschede <griffie@enschede.example>\r\n");
+        assert_contains(mh.data,
+                        "\r\nTo: \"Gemeente Hof van Twente (OV)\" <hof@twente.example>\r\n");
+        to = header(&ms, "To");
+        end = strstr(to, " <info@swf.example>");
+        assert_non_null(end);
+        *end = '\0';
+        name = decode_encoded_words(to);
+        assert_string_equal(name, "Gemeente Súdwest-Fryslân");
+        free(name);
+        free(to);
+        mail_message_done(&me);
+        mail_message_done(&mh);
+        mail_message_done(&ms);
+        model_free(m);
+}
+
+static void test_mail_render_subject_is_rfc2047_encoded_and_decodes(void **state) {
+        Model *m = load(config_text);
+        Reminder r =
+                reminder(m, "enschede", MILESTONE_DEADLINE, 0, "2017-11-30", "2017-11-16", false);
+        MailMessage msg = render(m, &r);
+        char *subject, *raw = header(&msg, "Subject"), *decoded;
+        (void) state;
+
+        free(text_body(m, &r, &subject));
+        assert_string_equal(subject, "Herinnering: Standpunt doorgeven vóór 1 december, "
+                                     "donderdag 30 november 2017 (nog 14 dagen)");
+        assert_string_equal(msg.subject, subject);
+        assert_int_equal(strncmp(raw, "=?utf-8?B?", 10), 0);
+        assert_contains(msg.data, "?=\r\n =?utf-8?B?"); /* folded between words */
+        decoded = decode_encoded_words(raw);
+        assert_string_equal(decoded, subject);
+        free(decoded);
+        free(raw);
+        free(subject);
+        mail_message_done(&msg);
+        model_free(m);
+}
+
+static void test_mail_render_ascii_subject_stays_readable_and_folds(void **state) {
+        Model *m = load(config_text);
+        Reminder r =
+                reminder(m, "enschede", MILESTONE_DECISION, 1, "2020-05-19", "2020-04-17", false);
+        MailMessage msg = render(m, &r);
+        (void) state;
+
+        assert_contains(msg.data, "\r\nSubject: Herinnering: besluit over Deelname Burgernet, "
+                                  "dinsdag 19 mei 2020\r\n (nog 32 dagen)\r\n");
+        mail_message_done(&msg);
+        model_free(m);
+}
+
+/* ---- encoding of the whole message ---- */
+
+static void assert_message_lines(const MailMessage *msg) {
+        bool in_header = true;
+
+        for (const char *p = msg->data; *p;) {
+                const char *end = strstr(p, "\r\n");
+                assert_non_null(end); /* the message ends in CRLF */
+                assert_null(memchr(p, '\n', (size_t) (end - p)));
+                assert_null(memchr(p, '\r', (size_t) (end - p)));
+                assert_true(end - p <= 998);
+                if (in_header && strncmp(p, "X-Noticed-Reminder:", 19) != 0 &&
+                    strncmp(p, "Message-ID:", 11) != 0 && end - p > 78)
+                        fail_msg("header line of %d characters: %.*s", (int) (end - p),
+                                 (int) (end - p), p);
+                if (end == p)
+                        in_header = false;
+                p = end + 2;
+        }
+}
+
+static void test_mail_render_lines_end_in_crlf_and_stay_short(void **state) {
+        Model *m = load(config_text);
+        Reminder *rs;
+        size_t n;
+        (void) state;
+
+        assert_int_equal(plan_reminders(m, D("2017-08-01"), D("2021-12-31"), NULL, NULL, &rs, &n),
+                         0);
+        assert_true(n > 100);
+        for (size_t i = 0; i < n; i++) {
+                MailMessage msg = {0};
+                int r = mail_render(m, &rs[i], rs[i].at, &msg);
+                if (m->recipients[rs[i].recipient].n_mail == 0) {
+                        assert_int_equal(r, -EINVAL);
+                        continue;
+                }
+                assert_int_equal(r, 0);
+                assert_message_lines(&msg);
+                mail_message_done(&msg);
+        }
+        free(rs);
+        model_free(m);
+}
+
+static void test_mail_render_text_part_is_quoted_printable_of_the_text(void **state) {
+        Model *m = load(config_text);
+        Reminder r =
+                reminder(m, "enschede", MILESTONE_NOTICE, 1, "2020-06-30", "2020-05-29", false);
+        MailMessage msg = render(m, &r);
+        char *raw = part(&msg, "Content-Type: text/plain"), *decoded,
+             *body = text_body(m, &r, NULL);
+        (void) state;
+
+        assert_contains(raw, "besluit A=3D1");       /* '=' escaped */
+        assert_contains(raw, "=\r\n");               /* a soft line break */
+        assert_contains(raw, "be=C3=ABindigen");     /* UTF-8 as octets */
+        assert_contains(raw, "=E2=82=AC 12.660,88"); /* "€" */
+        decoded = decode_quoted_printable(raw);      /* lines <= 76, no stray '=' */
+        assert_string_equal(decoded, body);
+        free(decoded);
+        free(body);
+        free(raw);
+        mail_message_done(&msg);
+        model_free(m);
+}
+
+static void test_mail_render_calendar_part_has_publish_vevent_and_valarm(void **state) {
+        Model *m = load(config_text);
+        Reminder r =
+                reminder(m, "enschede", MILESTONE_DECISION, 1, "2020-05-19", "2020-04-17", false);
+        MailMessage msg = render(m, &r);
+        char *raw = part(&msg, "Content-Type: text/calendar; charset=utf-8; method=PUBLISH");
+        char *ics = decode_quoted_printable(raw);
+        (void) state;
+
+        assert_contains(ics, "BEGIN:VCALENDAR\n");
+        assert_contains(ics, "\nMETHOD:PUBLISH\n");
+        assert_contains(ics, "\nBEGIN:VEVENT\n");
+        assert_contains(ics, "\nUID:burgernet-twente/decision/1/2020-05-19@noticed\n");
+        assert_contains(ics, "\nDTSTART;VALUE=DATE:20200519\n");
+        assert_contains(ics, "\nDTSTAMP:20200417T070000Z\n");
+        assert_contains(ics, "\nSUMMARY:Besluit over Deelname Burgernet\n");
+        assert_contains(ics, "\nBEGIN:VALARM\nACTION:DISPLAY\n");
+        free(ics);
+        free(raw);
+        mail_message_done(&msg);
+        model_free(m);
+}
+
+static void test_mail_render_without_mail_address_is_einval(void **state) {
+        Model *m = load(config_text);
+        Reminder r =
+                reminder(m, "hookonly", MILESTONE_DECISION, 1, "2020-05-19", "2020-04-17", false);
+        MailMessage msg = {0};
+        (void) state;
+
+        assert_int_equal(mail_render(m, &r, r.at, &msg), -EINVAL);
+        assert_null(msg.data);
+        model_free(m);
+}
+
+/* ---- templates ---- */
+
+static void test_mail_render_subject_and_text_part_come_from_the_template(void **state) {
+        char *tpl = write_temp("Subject: Let op: ${title} vóór ${deadline}\n"
+                               "\n"
+                               "Beste ${recipient},\n"
+                               "\n"
+                               "nog ${days_left} dagen (${kind}); kosten $$: ${cost}\n"
+                               "Kenmerk: ${reference}\n"
+                               "Ontbreekt: ${undecided}\n"
+                               "\n"
+                               "Groet\n");
+        char *text, *subject, *body, *raw, *decoded;
+        Model *m;
+        Reminder r;
+        MailMessage msg;
+        (void) state;
+
+        assert_true(asprintf(&text, "%stemplates = { nl = \"%s\"; };\n", config_text, tpl) > 0);
+        m = load(text);
+        r = reminder(m, "enschede", MILESTONE_DECISION, 1, "2020-05-19", "2020-04-17", false);
+        body = text_body(m, &r, &subject);
+        msg = render(m, &r);
+        assert_string_equal(msg.subject, "Let op: Deelname Burgernet vóór dinsdag 19 mei 2020");
+        assert_string_equal(msg.subject, subject);
+        raw = part(&msg, "Content-Type: text/plain");
+        decoded = decode_quoted_printable(raw);
+        assert_string_equal(decoded, body);
+        free(decoded);
+        free(raw);
+        mail_message_done(&msg);
+        free(subject);
+        free(body);
+        free(text);
+        unlink(tpl);
+        free(tpl);
+        model_free(m);
+}
+
+/* ---- a strict reader ---- */
+
+static void test_mail_render_passes_check_mail_py(void **state) {
+        static const struct {
+                const char *recipient;
+                MilestoneKind kind;
+                uint32_t cycle;
+                const char *milestone, *date;
+                bool overdue;
+        } cases[] = {
+                {"enschede", MILESTONE_DECISION, 1, "2020-05-19", "2020-04-17", false},
+                {"swf", MILESTONE_NOTICE, 1, "2020-06-30", "2020-06-23", false},
+                {"hof", MILESTONE_DEADLINE, 0, "2017-11-30", "2017-11-16", false},
+                {"enschede", MILESTONE_DEADLINE, 0, "2017-11-30", "2017-11-29", false},
+                {"enschede", MILESTONE_DECISION, 1, "2020-05-19", "2020-05-20", true},
+                {"klankbordgroep", MILESTONE_REVIEW, 0, "2020-07-01", "2020-06-24", false},
+                {"swf", MILESTONE_TERM_END, 1, "2020-12-31", "2020-12-31", false},
+        };
+        char dir[] = "/tmp/noticed-test-mail-dir-XXXXXX", *command;
+        Model *m;
+        int status;
+        (void) state;
+
+        if (access("/usr/bin/python3", X_OK) != 0 || access(CHECK_MAIL, R_OK) != 0)
+                skip(); /* run from the top of the source tree, as make check does */
+        assert_non_null(mkdtemp(dir));
+        m = load(config_text);
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                Reminder r = reminder(m, cases[i].recipient, cases[i].kind, cases[i].cycle,
+                                      cases[i].milestone, cases[i].date, cases[i].overdue);
+                MailMessage msg = render(m, &r);
+                char *path;
+                FILE *f;
+
+                assert_true(asprintf(&path, "%s/%zu.eml", dir, i) > 0);
+                f = fopen(path, "we");
+                assert_non_null(f);
+                assert_int_equal(fwrite(msg.data, 1, msg.size, f), msg.size);
+                assert_int_equal(fclose(f), 0);
+                free(path);
+                mail_message_done(&msg);
+        }
+        assert_true(asprintf(&command, "/usr/bin/python3 " CHECK_MAIL " %s/*.eml", dir) > 0);
+        status = system(command);
+        free(command);
+        assert_true(asprintf(&command, "rm -rf '%s'", dir) > 0);
+        (void) system(command);
+        free(command);
+        assert_int_equal(status, 0);
+        model_free(m);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_mail_render_message_id_is_stable_and_differs_per_identity),
+                cmocka_unit_test(test_mail_render_headers_are_rfc5322),
+                cmocka_unit_test(test_mail_render_to_quotes_specials_and_encodes_non_ascii),
+                cmocka_unit_test(test_mail_render_subject_is_rfc2047_encoded_and_decodes),
+                cmocka_unit_test(test_mail_render_ascii_subject_stays_readable_and_folds),
+                cmocka_unit_test(test_mail_render_lines_end_in_crlf_and_stay_short),
+                cmocka_unit_test(test_mail_render_text_part_is_quoted_printable_of_the_text),
+                cmocka_unit_test(test_mail_render_calendar_part_has_publish_vevent_and_valarm),
+                cmocka_unit_test(test_mail_render_without_mail_address_is_einval),
+                cmocka_unit_test(test_mail_render_subject_and_text_part_come_from_the_template),
+                cmocka_unit_test(test_mail_render_passes_check_mail_py),
+        };
+
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
