@@ -1,6 +1,6 @@
 # noticed: build, test and demo.  GNU make and pkg-config; see README.md.
 #
-#   make                 build build/noticectl
+#   make                 build build/noticed and build/noticectl
 #   make check           install what is missing (Debian, as root), build, run every test
 #   make demo            install what is missing, build, show the Twente case
 #   make SANITIZE=1 ...  the same with AddressSanitizer and UndefinedBehaviorSanitizer
@@ -9,9 +9,9 @@
 VERSION := 0.1.0
 
 # Debian packages the build and the tests need; `make deps` installs the missing ones.
-DEB_PACKAGES := make gcc libc6-dev pkg-config libconfig-dev libjansson-dev libsqlite3-dev \
-	libical-dev libssl-dev libcmocka-dev tzdata time python3 python3-icalendar
-PKGS := libconfig jansson sqlite3 libical libcrypto
+DEB_PACKAGES := make gcc libc6-dev pkg-config libconfig-dev libjansson-dev libsystemd-dev systemd \
+	libsqlite3-dev libical-dev libssl-dev libcmocka-dev tzdata time python3 python3-icalendar
+PKGS := libconfig jansson libsystemd sqlite3 libical libcrypto
 TEST_PKGS := cmocka
 
 ifeq ($(SANITIZE),1)
@@ -30,13 +30,15 @@ ALL_LDFLAGS = $(SANITIZE_FLAGS) $(LDFLAGS)
 LIBS = $(shell pkg-config --libs $(PKGS)) -lm
 TEST_LIBS = $(shell pkg-config --libs $(TEST_PKGS))
 
-LIB_MODULES := date calendar tz validate model config plan render ledger buffer text mail ical
+LIB_MODULES := date calendar tz validate model config plan render ledger buffer text mail ical \
+	catchup log deliver dispatch history daemon
 LIB_OBJS := $(LIB_MODULES:%=$(BUILD)/daemon/%.o)
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test-*.c))
 NOTICECTL := $(BUILD)/noticectl
+NOTICED := $(BUILD)/noticed
 
-.PHONY: all deps check check-run demo demo-run bench clean format fuzz
-all: $(NOTICECTL)
+.PHONY: all deps check check-run demo demo-run bench clean format fuzz install
+all: $(NOTICED) $(NOTICECTL)
 
 # Everything in $(BUILD) depends on the compiler and flags that built it: `make CC=clang` after a
 # gcc build rebuilds instead of linking gcc's objects.  The stamp is rewritten only when they
@@ -58,6 +60,9 @@ $(BUILD)/libnoticed.a: $(LIB_OBJS)
 	$(AR) rcs $@ $^
 
 $(NOTICECTL): $(BUILD)/daemon/noticectl.o $(BUILD)/libnoticed.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+$(NOTICED): $(BUILD)/daemon/noticed.o $(BUILD)/libnoticed.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
 $(BUILD)/tests/%.o: tests/unit/%.c $(FLAGS_STAMP)
@@ -91,7 +96,7 @@ check: deps
 	@$(MAKE) --no-print-directory check-run
 
 # Unit tests (cmocka) first, then the command-line and golden tests against the built binary.
-check-run: $(NOTICECTL) $(UNIT_TESTS)
+check-run: $(NOTICED) $(NOTICECTL) $(UNIT_TESTS)
 	@failed=0; \
 	for t in $(UNIT_TESTS); do \
 		echo "== $$t"; \
@@ -99,6 +104,13 @@ check-run: $(NOTICECTL) $(UNIT_TESTS)
 	done; \
 	echo "== tests/integration/cli.sh"; \
 	NOTICECTL=$(NOTICECTL) bash tests/integration/cli.sh || failed=$$((failed + 1)); \
+	echo "== tests/integration/unit.sh"; \
+	NOTICED=$(NOTICED) bash tests/integration/unit.sh || failed=$$((failed + 1)); \
+	echo "== tests/integration/daemon.py"; \
+	NOTICED=$(NOTICED) NOTICECTL=$(NOTICECTL) /usr/bin/python3 tests/integration/daemon.py || \
+		failed=$$((failed + 1)); \
+	echo "== tests/integration/journal.py"; \
+	NOTICED=$(NOTICED) /usr/bin/python3 tests/integration/journal.py || failed=$$((failed + 1)); \
 	if [ $$failed -ne 0 ]; then echo "make check: $$failed test program(s) failed"; exit 1; fi; \
 	echo "make check: all test programs passed"
 
@@ -114,6 +126,24 @@ bench: deps
 	@$(MAKE) --no-print-directory $(NOTICECTL)
 	NOTICECTL=$(NOTICECTL) bash tests/bench/plan
 
+# make install [PREFIX=/usr/local] [DESTDIR=...]: binaries, man pages and the unit, whose
+# ExecStart is rewritten to where noticed went.  Then: systemctl daemon-reload.
+PREFIX ?= /usr/local
+UNITDIR ?= /etc/systemd/system
+install: $(NOTICED) $(NOTICECTL)
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(UNITDIR)
+	install -m 0755 $(NOTICED) $(DESTDIR)$(PREFIX)/sbin/noticed
+	install -m 0755 $(NOTICECTL) $(DESTDIR)$(PREFIX)/bin/noticectl
+	install -m 0644 man/noticectl.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 0644 man/noticed.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/
+	install -m 0644 man/noticed.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+	sed 's|^ExecStart=/usr/local/sbin/noticed |ExecStart=$(PREFIX)/sbin/noticed |' \
+		systemd/noticed.service > $(DESTDIR)$(UNITDIR)/noticed.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/noticed.service
+	@[ -e $(DESTDIR)/etc/noticed/noticed.conf ] || { install -d -m 0755 $(DESTDIR)/etc/noticed && \
+		install -m 0644 etc/noticed/noticed.conf $(DESTDIR)/etc/noticed/noticed.conf; }
+
 format:
 	@command -v clang-format >/dev/null || { echo "make format: install clang-format first (apt-get install clang-format)"; exit 1; }
 	clang-format -i daemon/*.c include/noticed/*.h tests/unit/*.c tests/fuzz/*.c
@@ -121,7 +151,7 @@ format:
 clean:
 	rm -rf build
 
--include $(LIB_OBJS:.o=.d) $(BUILD)/daemon/noticectl.d $(UNIT_TESTS:%=%.d)
+-include $(LIB_OBJS:.o=.d) $(BUILD)/daemon/noticectl.d $(BUILD)/daemon/noticed.d $(UNIT_TESTS:%=%.d)
 
 # libFuzzer on the config loader and the plan of what it accepts (clang; not part of `check`).
 # make fuzz FUZZ_SECONDS=300

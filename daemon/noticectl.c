@@ -14,10 +14,18 @@
 #include <string.h>
 #include <sysexits.h>
 #include <time.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "noticed/config.h"
+#include "noticed/daemon.h"
+#include "noticed/history.h"
+#include "noticed/ical.h"
+#include "noticed/ledger.h"
+#include "noticed/log.h"
 #include "noticed/plan.h"
 #include "noticed/render.h"
+#include "noticed/validate.h"
 
 #define DEFAULT_CONFIG       "/etc/noticed/noticed.conf"
 #define LIST_WINDOW_DAYS     366
@@ -41,6 +49,12 @@ static void help(void) {
                "                                   milestones (default: today to today + 2y)\n"
                "  simulate --from D --to D [--json]\n"
                "                                   reminders that would go out\n"
+               "  history [--commitment ID] [--json]\n"
+               "                                   what was sent, skipped, failed and decided\n"
+               "  decide COMMITMENT CYCLE PARTICIPANT continue|terminate [--note TEXT]\n"
+               "                                   record a participant's decision\n"
+               "  export-ics [COMMITMENT] [--from D] [--to D]\n"
+               "                                   milestones as an iCalendar file\n"
                "\n"
                "Options:\n"
                "  -c, --config FILE  config file (default " DEFAULT_CONFIG ")\n"
@@ -48,8 +62,10 @@ static void help(void) {
                "  -h, --help         show this help\n"
                "  -V, --version      show the version\n"
                "\n"
-               "Exit status: 0 ok, 64 usage, 69 out of memory, 73 output failed, 78 config error.\n"
-               "See noticectl(1) and noticed.conf(5).\n");
+               "Exit status: 0 ok, 64 usage, 65 bad data, 69 unavailable, 73 can't create,\n"
+               "77 no permission, 78 config error.\n"
+               "The ledger: $STATE_DIRECTORY or /var/lib/noticed.\n"
+               "See noticectl(1), noticed(8) and noticed.conf(5).\n");
 }
 
 __attribute__((format(printf, 1, 2))) static int usage_error(const char *format, ...) {
@@ -394,6 +410,256 @@ static int cmd_simulate(Context *ctx, int argc, char **argv) {
                             "reminder");
 }
 
+/* --- the ledger: history and decide --------------------------------------------------------- */
+
+/* Opens the ledger the daemon uses.  With must_exist, a missing file is reported (0, *ret NULL)
+ * rather than created: reading history must not leave an empty ledger behind. */
+static int open_ledger(bool must_exist, Ledger **ret) {
+        char *path = manager_ledger_path(manager_state_directory());
+        int r;
+
+        *ret = NULL;
+        if (!path) {
+                fprintf(stderr, "noticectl: out of memory\n");
+                return EX_UNAVAILABLE;
+        }
+        /* systemd's StateDirectory= makes it for the daemon; decide may come first. */
+        if (!must_exist && mkdir(manager_state_directory(), 0700) < 0 && errno != EEXIST) {
+                int e = errno;
+                fprintf(stderr, "noticectl: cannot create the state directory %s: %s\n",
+                        manager_state_directory(), strerror(e));
+                free(path);
+                return e == EACCES || e == EPERM || e == EROFS ? EX_NOPERM : EX_CANTCREAT;
+        }
+        if (must_exist && access(path, F_OK) < 0 && errno == ENOENT) {
+                fprintf(stderr,
+                        "noticectl: no ledger at %s yet (noticed has not run with this "
+                        "state directory; set STATE_DIRECTORY to use another)\n",
+                        path);
+                free(path);
+                return 0;
+        }
+        r = ledger_open(path, ret);
+        if (r < 0) {
+                fprintf(stderr, "noticectl: cannot open the ledger %s: %s\n", path,
+                        r == -EPROTONOSUPPORT ? "it was written by a newer noticed" : strerror(-r));
+                free(path);
+                return r == -EACCES || r == -EPERM || r == -EROFS ? EX_NOPERM : EX_UNAVAILABLE;
+        }
+        free(path);
+        return 0;
+}
+
+static int cmd_history(Context *ctx, int argc, char **argv) {
+        static const struct option options[] = {
+                {"commitment", required_argument, NULL, 'C'},
+                {"json", no_argument, NULL, 'j'},
+                {"help", no_argument, NULL, 'h'},
+                {},
+        };
+        const char *commitment = NULL;
+        bool json = false;
+        Ledger *ledger = NULL;
+        int c, r;
+
+        optind = 0; /* glibc: start a fresh scan of the command's own arguments */
+        while ((c = getopt_long(argc, argv, "+h", options, NULL)) >= 0)
+                switch (c) {
+                case 'C':
+                        commitment = optarg;
+                        break;
+                case 'j':
+                        json = true;
+                        break;
+                case 'h':
+                        help();
+                        return EX_OK;
+                default:
+                        return usage_error("history [--commitment ID] [--json]");
+                }
+        if (optind < argc)
+                return usage_error("history: unexpected argument '%s'", argv[optind]);
+        if ((r = load_model(ctx)) || (r = open_ledger(true, &ledger)))
+                return r;
+        if (!ledger) {
+                fputs(json ? "[]\n" : "0 reminder rows, 0 decisions\n", stdout);
+                return finish_output();
+        }
+        r = history_print(stdout, ledger, ctx->model, commitment, json);
+        if (r < 0)
+                fprintf(stderr, "noticectl: cannot read the ledger: %s\n",
+                        r == -ENOMEM ? strerror(-r) : ledger_error(ledger));
+        ledger_close(ledger);
+        if (r < 0)
+                return EX_UNAVAILABLE;
+        return finish_output();
+}
+
+static int parse_cycle(const char *s, uint32_t *ret) {
+        char *end;
+        unsigned long v;
+
+        errno = 0;
+        v = strtoul(s, &end, 10);
+        if (errno != 0 || end == s || *end || s[0] == '-' || s[0] == '+' || v < 1 || v > UINT32_MAX)
+                return -EINVAL;
+        *ret = (uint32_t) v;
+        return 0;
+}
+
+/* The audit trail lives in the ledger; the journal gets a copy, so that `journalctl
+ * MESSAGE_ID=...` shows decisions next to the reminders they stopped.  Without a journal this
+ * quietly does nothing. */
+static void journal_decision(const char *commitment, uint32_t cycle, const char *participant,
+                             Decision decision, const char *note, const char *user) {
+        LogFields f = LOG_FIELDS_NONE;
+
+        f.message_id = LOG_MESSAGE_DECIDED;
+        f.commitment = commitment;
+        f.cycle = cycle;
+        f.recipient = participant;
+        log_open_journal();
+        (void) log_full(LOG_NOTICE, 0, &f, "%s recorded that %s decides to %s %s (cycle %" PRIu32
+                                           ")%s%s",
+                        user, participant, decision_to_string(decision), commitment, cycle,
+                        note ? ": " : "", note ? note : "");
+}
+
+static int cmd_decide(Context *ctx, int argc, char **argv) {
+        static const struct option options[] = {
+                {"note", required_argument, NULL, 'n'},
+                {"help", no_argument, NULL, 'h'},
+                {},
+        };
+        const char *note = NULL, *why;
+        Decision decision;
+        uint32_t cycle;
+        Ledger *ledger = NULL;
+        char *user = NULL;
+        int c, r;
+
+        optind = 0; /* glibc: start a fresh scan of the command's own arguments */
+        /* Options may come before or after the four words. */
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+                switch (c) {
+                case 'n':
+                        note = optarg;
+                        break;
+                case 'h':
+                        help();
+                        return EX_OK;
+                default:
+                        return usage_error("decide COMMITMENT CYCLE PARTICIPANT continue|terminate "
+                                           "[--note TEXT]");
+                }
+        if (argc - optind != 4)
+                return usage_error("decide needs COMMITMENT CYCLE PARTICIPANT continue|terminate");
+        if (parse_cycle(argv[optind + 1], &cycle) < 0)
+                return usage_error("cycle '%s' is not a number of 1 or more", argv[optind + 1]);
+        if (decision_from_string(argv[optind + 3], &decision) < 0)
+                return usage_error("decision '%s' must be 'continue' or 'terminate'",
+                                   argv[optind + 3]);
+        if (note && (!validate_header_text(note) || strlen(note) > 1000)) {
+                fprintf(stderr, "noticectl: the note must be UTF-8 text of at most 1000 bytes "
+                                "without control characters\n");
+                return EX_DATAERR;
+        }
+        if ((r = load_model(ctx)))
+                return r;
+        if (history_check_decision(ctx->model, argv[optind], cycle, argv[optind + 2], &why) < 0) {
+                fprintf(stderr, "noticectl: %s cycle %" PRIu32 " %s: %s\n", argv[optind], cycle,
+                        argv[optind + 2], why);
+                return EX_DATAERR;
+        }
+        if (history_invoking_user(&user) < 0) {
+                fprintf(stderr, "noticectl: out of memory\n");
+                return EX_UNAVAILABLE;
+        }
+        if ((r = open_ledger(false, &ledger))) {
+                free(user);
+                return r;
+        }
+        r = ledger_record_decision(ledger, argv[optind], cycle, argv[optind + 2], decision, note,
+                                   user, (int64_t) time(NULL) * 1000000);
+        if (r < 0)
+                fprintf(stderr, "noticectl: cannot record the decision: %s\n",
+                        ledger_error(ledger));
+        else {
+                journal_decision(argv[optind], cycle, argv[optind + 2], decision, note, user);
+                printf("Recorded: %s decides to %s %s (cycle %" PRIu32 "), by %s.\n"
+                       "Its decision and notice reminders and overdue messages for cycle %" PRIu32
+                       " stop.\n",
+                       argv[optind + 2], decision_to_string(decision), argv[optind], cycle, user,
+                       cycle);
+        }
+        ledger_close(ledger);
+        free(user);
+        if (r < 0)
+                return r == -EACCES || r == -EROFS ? EX_NOPERM : EX_UNAVAILABLE;
+        return finish_output();
+}
+
+/* --- export-ics ------------------------------------------------------------------------------ */
+
+static int cmd_export_ics(Context *ctx, int argc, char **argv) {
+        const char *only = NULL;
+        Date from = 0, to = 0;
+        bool have_from = false, have_to = false, json = false;
+        Milestone *ms = NULL;
+        size_t n = 0, k = 0;
+        char *ics = NULL;
+        int r;
+
+        /* An optional COMMITMENT first, then the range options list takes. */
+        if (argc > 1 && argv[1][0] != '-') {
+                only = argv[1];
+                argc--;
+                argv++;
+        }
+        if ((r = day_range_options(argc, argv, "export-ics", false, &from, &to, &have_from,
+                                   &have_to, &json)))
+                return r;
+        if (json)
+                return usage_error("export-ics writes iCalendar; it has no --json");
+        if ((r = load_model(ctx)))
+                return r;
+        if (!have_from)
+                from = ctx->today;
+        if (!have_to)
+                to = date_add(from, (Duration){2, DURATION_YEARS});
+        if (from > to)
+                return usage_error("--from is after --to");
+        r = plan_milestones(ctx->model, from, to, &ms, &n);
+        if (r < 0) {
+                fprintf(stderr, "noticectl: out of memory\n");
+                return EX_UNAVAILABLE;
+        }
+        if (only) {
+                bool known = false;
+                for (size_t i = 0; i < ctx->model->n_commitments; i++)
+                        known = known || strcmp(ctx->model->commitments[i].id, only) == 0;
+                if (!known) {
+                        free(ms);
+                        fprintf(stderr, "noticectl: no commitment '%s' in %s\n", only,
+                                ctx->config_path);
+                        return EX_DATAERR;
+                }
+                for (size_t i = 0; i < n; i++)
+                        if (strcmp(ctx->model->commitments[ms[i].commitment].id, only) == 0)
+                                ms[k++] = ms[i];
+                n = k;
+        }
+        r = ical_render_milestones(ctx->model, ms, n, (int64_t) time(NULL), &ics);
+        free(ms);
+        if (r < 0) {
+                fprintf(stderr, "noticectl: cannot build the calendar: %s\n", strerror(-r));
+                return EX_UNAVAILABLE;
+        }
+        fputs(ics, stdout);
+        free(ics);
+        return finish_output();
+}
+
 int main(int argc, char **argv) {
         static const struct option options[] = {
                 {"config", required_argument, NULL, 'c'},
@@ -438,6 +704,12 @@ int main(int argc, char **argv) {
                 r = cmd_list(&ctx, argc, argv);
         else if (strcmp(command, "simulate") == 0)
                 r = cmd_simulate(&ctx, argc, argv);
+        else if (strcmp(command, "history") == 0)
+                r = cmd_history(&ctx, argc, argv);
+        else if (strcmp(command, "decide") == 0)
+                r = cmd_decide(&ctx, argc, argv);
+        else if (strcmp(command, "export-ics") == 0)
+                r = cmd_export_ics(&ctx, argc, argv);
         else
                 r = usage_error("unknown command '%s'", command);
         model_free(ctx.model);

@@ -107,5 +107,59 @@ contains "simulate shows what Enschede pays a year" "$out" "enschede            
 contains "simulate ends with the number of reminders" "$out" "14 reminders from 2020-04-17 to 2020-04-17"
 contains "simulate shows the 30d decision reminder moved off Sunday to Friday" "$out" "vr  2020-04-17 09:00     +16  decision      1  burgernet-twente       2020-05-19    30d  almelo"
 
+# --- the ledger: decide and history (STATE_DIRECTORY points at a fresh directory) ---
+export STATE_DIRECTORY=$tmp/state
+mkdir -p "$STATE_DIRECTORY"
+run "history before any ledger exists prints an empty trail" 0 "$noticectl" -c "$conf" history --json
+contains "history says there is no ledger yet" "$err" "no ledger at $STATE_DIRECTORY/ledger.sqlite yet"
+if [ "$out" = "[]" ] && [ ! -e "$STATE_DIRECTORY/ledger.sqlite" ]; then ok "history leaves no ledger behind"
+else not_ok "history leaves no ledger behind" "$out"; fi
+run "decide refuses an unknown commitment" 65 "$noticectl" -c "$conf" decide nope 1 enschede continue
+contains "decide says the commitment is unknown" "$err" "nope cycle 1 enschede: no such commitment in the config"
+run "decide refuses a recipient that is not a participant" 65 "$noticectl" -c "$conf" decide burgernet-twente 1 klankbordgroep continue
+contains "decide says who is not a participant" "$err" "not a participant of the commitment"
+run "decide refuses cycle 0" 64 "$noticectl" -c "$conf" decide burgernet-twente 0 enschede continue
+run "decide refuses a cycle that is not a number" 64 "$noticectl" -c "$conf" decide burgernet-twente one enschede continue
+run "decide refuses a word other than continue or terminate" 64 "$noticectl" -c "$conf" decide burgernet-twente 1 enschede maybe
+run "decide refuses a note with a line break" 65 "$noticectl" -c "$conf" decide burgernet-twente 1 enschede continue --note $'a\nb'
+if [ ! -e "$STATE_DIRECTORY/ledger.sqlite" ]; then ok "refused decisions leave no ledger behind"
+else not_ok "refused decisions leave no ledger behind"; fi
+run "decide records a decision" 0 "$noticectl" -c "$conf" decide burgernet-twente 2 enschede terminate --note "B&W 12 mei"
+contains "decide says what it recorded and by whom" "$out" "Recorded: enschede decides to terminate burgernet-twente (cycle 2), by $(id -un)"
+mode=$(stat -c %a "$STATE_DIRECTORY/ledger.sqlite")
+if [ "$mode" = 600 ]; then ok "the ledger is created with mode 0600"; else not_ok "the ledger is created with mode 0600" "$mode"; fi
+run "decide takes the note before the words too" 0 "$noticectl" -c "$conf" decide --note "raad" burgernet-twente 2 almelo continue
+run "history --json lists the decisions" 0 "$noticectl" -c "$conf" history --json
+if /usr/bin/python3 - "$out" "$(id -un)" <<'PY' 2>"$tmp/err"; then ok "history --json has both decisions, oldest first, with user and note"; else not_ok "history --json has both decisions, oldest first, with user and note" "$(cat "$tmp/err")"; fi
+import json, sys
+rows = json.loads(sys.argv[1])
+assert [r["participant"] for r in rows] == ["enschede", "almelo"], rows
+assert rows[0] == {**rows[0], "type": "decision", "commitment": "burgernet-twente", "cycle": 2,
+                   "decision": "terminate", "note": "B&W 12 mei", "user": sys.argv[2]}, rows[0]
+assert rows[1]["decision"] == "continue" and rows[1]["note"] == "raad", rows[1]
+PY
+run "history prints a table" 0 "$noticectl" -c "$conf" history
+contains "history's table shows the decision with its note" "$out" "terminate by $(id -un): B&W 12 mei"
+contains "history's table ends with a count" "$out" "0 reminder rows, 2 decisions"
+run "history --commitment filters" 0 "$noticectl" -c "$conf" history --commitment other --json
+if [ "$out" = "[]" ]; then ok "history --commitment of another commitment is empty"; else not_ok "history --commitment of another commitment is empty" "$out"; fi
+unset STATE_DIRECTORY
+
+# --- export-ics ---
+run "export-ics of one commitment over a year" 0 "$noticectl" -c "$conf" export-ics burgernet-twente --from 2020-01-01 --to 2020-12-31
+printf '%s\n' "$out" >"$tmp/twente.ics"
+if /usr/bin/python3 - "$tmp/twente.ics" <<'PY' 2>"$tmp/err"; then ok "export-ics is a calendar python3-icalendar reads, one event per milestone"; else not_ok "export-ics is a calendar python3-icalendar reads, one event per milestone" "$(cat "$tmp/err")"; fi
+import sys, icalendar
+cal = icalendar.Calendar.from_ical(open(sys.argv[1], "rb").read())
+assert str(cal["METHOD"]) == "PUBLISH", cal.get("METHOD")
+events = [c for c in cal.walk("VEVENT")]
+dates = sorted(str(e.decoded("DTSTART")) for e in events)
+# 2020: decision 05-19, notice 06-30, term_end 12-31, reviews 01-01 and 07-01.
+assert dates == ["2020-01-01", "2020-05-19", "2020-06-30", "2020-07-01", "2020-12-31"], dates
+assert all(e.walk("VALARM") for e in events), "an event without an alarm"
+assert len({str(e["UID"]) for e in events}) == len(events), "UIDs repeat"
+PY
+run "export-ics refuses an unknown commitment" 65 "$noticectl" -c "$conf" export-ics nope
+
 echo "cli: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -1,0 +1,439 @@
+/* The Manager: config, ledger, event sources, and when to run a pass.
+ *
+ * Shaped after systemd-timesyncd's manager: one object owns every event source, errors are
+ * logged once where they are handled.  What a pass does is dispatch.c's business; this file
+ * decides when one runs (start, the timer, a clock change, a reload) and tells systemd. */
+
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
+#include <systemd/sd-daemon.h>
+#include <systemd/sd-event.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "noticed/config.h"
+#include "noticed/daemon.h"
+#include "noticed/dispatch.h"
+#include "noticed/ledger.h"
+#include "noticed/log.h"
+
+/* A pass that failed (the ledger was busy or the disk full) is tried again this much later. */
+#define PASS_RETRY_USEC (60u * 1000000u)
+
+struct Manager {
+        sd_event *event;
+        char *config_path;
+        Model *model;
+        Ledger *ledger;
+        sd_event_source *timer;       /* the next reminder, CLOCK_REALTIME, absolute */
+        sd_event_source *time_change; /* the clock was set */
+        int time_change_fd;
+        Dispatcher *dispatcher;
+        uint64_t passes;
+        char *reload_error; /* the last failed reload, for STATUS; NULL after a good one */
+        char *unsupported;  /* transports this build cannot drive, for STATUS; or NULL */
+};
+
+static uint64_t now_usec(clockid_t clock) {
+        struct timespec ts;
+
+        (void) clock_gettime(clock, &ts);
+        return (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u;
+}
+
+const char *manager_state_directory(void) {
+        static char first[PATH_MAX];
+        const char *e = getenv("STATE_DIRECTORY");
+        size_t n;
+
+        if (!e || !*e)
+                return "/var/lib/noticed";
+        /* systemd lists several directories separated by ':'; ours is the first. */
+        n = strcspn(e, ":");
+        if (n >= sizeof(first))
+                return "/var/lib/noticed";
+        memcpy(first, e, n);
+        first[n] = '\0';
+        return first;
+}
+
+char *manager_ledger_path(const char *state_dir) {
+        char *p;
+
+        if (asprintf(&p, "%s/%s", state_dir, LEDGER_FILE) < 0)
+                return NULL;
+        return p;
+}
+
+static void log_config_errors(const ConfigErrors *errors, const char *message_id) {
+        LogFields f = LOG_FIELDS_NONE;
+
+        f.message_id = message_id;
+        for (size_t i = 0; i < errors->n; i++) {
+                const ConfigError *e = &errors->items[i];
+                if (e->line > 0)
+                        (void) log_full(LOG_ERR, 0, &f, "%s:%u: %s", e->file, e->line, e->message);
+                else
+                        (void) log_full(LOG_ERR, 0, &f, "%s: %s", e->file, e->message);
+        }
+}
+
+Manager *manager_free(Manager *m) {
+        if (!m)
+                return NULL;
+        (void) sd_event_source_disable_unref(m->timer);
+        (void) sd_event_source_disable_unref(m->time_change);
+        if (m->time_change_fd >= 0)
+                (void) close(m->time_change_fd);
+        (void) sd_event_unref(m->event);
+        (void) dispatcher_free(m->dispatcher);
+        (void) ledger_close(m->ledger);
+        (void) model_free(m->model);
+        free(m->config_path);
+        free(m->reload_error);
+        free(m->unsupported);
+        free(m);
+        return NULL;
+}
+
+/* Logs, once per load, the transports the config names that this build cannot drive: their
+ * reminders are neither sent nor recorded (a later build will catch up on them), and STATUS=
+ * says so, so that the gap is seen rather than discovered. */
+static void check_transports(Manager *m) {
+        const Model *model = m->model;
+        char *list = NULL;
+        size_t n = 0;
+
+        free(m->unsupported);
+        m->unsupported = NULL;
+        for (size_t i = 0; i < model->n_transports; i++) {
+                const Transport *t = &model->transports[i];
+                char *more;
+
+                if (dispatch_transport_supported(t->kind))
+                        continue;
+                if (asprintf(&more, "%s%s%s", list ? list : "", list ? ", " : "", t->id) < 0)
+                        break;
+                free(list);
+                list = more;
+                n++;
+                log_error("Transport %s (%s) is not supported by this build of noticed: reminders "
+                          "through it are not sent (nor recorded, so a build that supports it "
+                          "will catch up)",
+                          t->id, t->url);
+        }
+        if (list && asprintf(&m->unsupported, "warning: transport%s %s not supported by this "
+                                              "build, not sending through %s",
+                             n == 1 ? "" : "s", list, n == 1 ? "it" : "them") < 0)
+                m->unsupported = NULL;
+        free(list);
+}
+
+int manager_new(const char *config_path, Manager **ret) {
+        ConfigErrors errors;
+        Manager *m;
+        int r;
+
+        m = calloc(1, sizeof(*m));
+        if (!m)
+                return log_error_errno(-ENOMEM, "Out of memory");
+        m->time_change_fd = -1;
+        m->config_path = strdup(config_path);
+        if (!m->config_path) {
+                manager_free(m);
+                return log_error_errno(-ENOMEM, "Out of memory");
+        }
+        r = config_load(config_path, &m->model, &errors);
+        if (r < 0)
+                log_config_errors(&errors, NULL);
+        config_errors_done(&errors);
+        if (r < 0) {
+                manager_free(m);
+                return r == -ENOMEM ? r : -EINVAL; /* "config error", whatever the cause */
+        }
+        check_transports(m);
+        *ret = m;
+        return 0;
+}
+
+int manager_open_ledger(Manager *m, const char *state_dir) {
+        char *ledger_path;
+        int r;
+
+        if (mkdir(state_dir, 0700) < 0 && errno != EEXIST)
+                return log_error_errno(-errno, "Failed to create state directory %s: %m",
+                                       state_dir);
+        ledger_path = manager_ledger_path(state_dir);
+        if (!ledger_path)
+                return log_error_errno(-ENOMEM, "Out of memory");
+        r = ledger_open(ledger_path, &m->ledger);
+        if (r < 0) {
+                (void) log_error_errno(r, "Failed to open ledger %s: %s", ledger_path,
+                                       r == -EPROTONOSUPPORT ? "written by a newer noticed"
+                                                             : strerror(-r));
+                free(ledger_path);
+                return r;
+        }
+        free(ledger_path);
+        r = dispatcher_new(m->ledger, &m->dispatcher);
+        if (r < 0)
+                return log_error_errno(r, "Out of memory");
+        return 0;
+}
+
+static int on_timer(sd_event_source *s, uint64_t usec, void *userdata);
+
+static int arm_timer(Manager *m, uint64_t usec) {
+        int r;
+
+        if (!m->timer) {
+                r = sd_event_add_time(m->event, &m->timer, CLOCK_REALTIME, usec, 0, on_timer, m);
+                if (r < 0)
+                        return r;
+                (void) sd_event_source_set_description(m->timer, "next-reminder");
+                return 0;
+        }
+        r = sd_event_source_set_time(m->timer, usec);
+        if (r < 0)
+                return r;
+        return sd_event_source_set_enabled(m->timer, SD_EVENT_ONESHOT);
+}
+
+/* STATUS= says what comes next ("next: ...", "idle: ...", "error: ..."), preceded by a failed
+ * reload while its config is still refused and by transports this build cannot drive, and
+ * followed by what was done since start.
+ * X_NOTICED_PASS= counts passes, for whoever waits for one (the tests). */
+static void notify_status(Manager *m, const char *outlook) {
+        const DispatchCounts *c = dispatcher_counts(m->dispatcher);
+
+        (void) sd_notifyf(0,
+                          "STATUS=%s%s%s%s%s; sent %" PRIu64 ", failed %" PRIu64
+                          ", skipped %" PRIu64 "\nX_NOTICED_PASS=%" PRIu64,
+                          m->reload_error ? m->reload_error : "", m->reload_error ? "; " : "",
+                          m->unsupported ? m->unsupported : "", m->unsupported ? "; " : "",
+                          outlook ? outlook : "?", c->sent, c->failed, c->skipped, m->passes);
+}
+
+/* Reads the clock once; delivers what is due; arms the timer for what comes next: the next
+ * reminder, or when there is none for years, the end of that search (a wakeup per decade is
+ * not a poll); after a failure (a busy ledger, a full disk), a minute from now. */
+static int manager_pass(Manager *m) {
+        uint64_t now = now_usec(CLOCK_REALTIME), next_usec = 0;
+        char *next = NULL, *outlook = NULL;
+        int32_t seconds, offset;
+        Date today;
+        int r, r2;
+
+        m->passes++;
+        tz_unix_to_local(m->model->tz, (int64_t) (now / 1000000u), &today, &seconds, &offset);
+        r = dispatcher_load_decisions(m->dispatcher, m->model);
+        if (r < 0)
+                (void) log_warning_errno(r,
+                                         "Failed to read decisions from the ledger (%s), "
+                                         "planning as if none were recorded",
+                                         ledger_error(m->ledger));
+        r = dispatcher_deliver_due(m->dispatcher, m->model, now, today);
+        if (r >= 0)
+                r = dispatcher_find_next(m->dispatcher, m->model, now, today, &next_usec, &next);
+        if (r > 0) {
+                if (asprintf(&outlook, "next: %s", next) < 0)
+                        outlook = NULL;
+        } else if (r == 0) {
+                next_usec = now + (uint64_t) DISPATCH_SEARCH_DAYS * 86400u * 1000000u;
+                outlook = strdup("idle: no reminder ahead");
+        } else {
+                next_usec = now + PASS_RETRY_USEC;
+                log_warning("Will try again in %d s", (int) (PASS_RETRY_USEC / 1000000u));
+                if (asprintf(&outlook, "error: the last pass failed (%s), trying again in %d s",
+                             strerror(-r), (int) (PASS_RETRY_USEC / 1000000u)) < 0)
+                        outlook = NULL;
+        }
+        r2 = arm_timer(m, next_usec);
+        if (r2 < 0)
+                (void) log_error_errno(r2, "Failed to arm the timer, no more reminders will be "
+                                           "sent until a reload: %m");
+        notify_status(m, outlook);
+        if (next)
+                log_debug("Next: %s", next);
+        free(next);
+        free(outlook);
+        return r < 0 ? r : 0;
+}
+
+/* --- event sources -------------------------------------------------------------------------- */
+
+static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        (void) s;
+        (void) usec;
+        (void) manager_pass(userdata);
+        return 0;
+}
+
+/* A CLOCK_REALTIME timerfd that is cancelled whenever the clock is set (by hand, NTP stepping
+ * it, or on resume): sd-event in libsystemd 252 has no time-change source of its own.  It is
+ * armed at the end of time (as systemd's time_change_fd() does) so that it never expires; a
+ * 2038 expiry would make every read succeed and the daemon re-plan in a loop. */
+#define TIME_T_MAX ((time_t) INT64_MAX)
+
+static int arm_time_change_fd(int fd) {
+        static const struct itimerspec end_of_time = {.it_value = {.tv_sec = TIME_T_MAX}};
+
+        if (timerfd_settime(fd, TFD_TIMER_ABSTIME | TFD_TIMER_CANCEL_ON_SET, &end_of_time, NULL) <
+            0)
+                return -errno;
+        return 0;
+}
+
+static int on_time_change(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        Manager *m = userdata;
+        uint64_t expirations;
+        bool clock_set;
+        int r;
+
+        (void) s;
+        (void) revents;
+        clock_set = read(fd, &expirations, sizeof(expirations)) < 0 && errno == ECANCELED;
+        r = arm_time_change_fd(fd);
+        if (r < 0)
+                (void) log_warning_errno(r, "Failed to re-arm the time-change timer, "
+                                            "clock changes will go unnoticed: %m");
+        if (!clock_set)
+                return 0; /* a spurious wakeup (EAGAIN), or the end of time */
+        log_info("The system clock was set; planning again");
+        (void) manager_pass(m);
+        return 0;
+}
+
+static int add_time_change_source(Manager *m) {
+        int r;
+
+        m->time_change_fd = timerfd_create(CLOCK_REALTIME, TFD_NONBLOCK | TFD_CLOEXEC);
+        if (m->time_change_fd < 0)
+                return -errno;
+        if ((r = arm_time_change_fd(m->time_change_fd)) < 0)
+                return r;
+        r = sd_event_add_io(m->event, &m->time_change, m->time_change_fd, EPOLLIN, on_time_change,
+                            m);
+        if (r < 0)
+                return r;
+        (void) sd_event_source_set_description(m->time_change, "time-change");
+        return 0;
+}
+
+static char *describe_reload_failure(const ConfigErrors *errors) {
+        const ConfigError *e = errors->n > 0 ? &errors->items[0] : NULL;
+        char line[16] = "";
+        char *s;
+
+        if (e && e->line > 0)
+                (void) snprintf(line, sizeof(line), ":%u", e->line);
+        if (asprintf(&s, "reload failed: %s%s: %s%s; still running the previous config",
+                     e ? e->file : "?", line, e ? e->message : "?",
+                     errors->n > 1 ? " (and more, see the log)" : "") < 0)
+                return NULL;
+        return s;
+}
+
+/* SIGHUP: read the config again; swap only a config that is valid as a whole. */
+static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        static const LogFields reload_failed = {.message_id = LOG_MESSAGE_RELOAD_FAILED,
+                                                .cycle = -1};
+        Manager *m = userdata;
+        ConfigErrors errors;
+        Model *model = NULL;
+        int r;
+
+        (void) s;
+        (void) si;
+        (void) sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%" PRIu64 "\nSTATUS=Reloading %s",
+                          now_usec(CLOCK_MONOTONIC), m->config_path);
+        r = config_load(m->config_path, &model, &errors);
+        if (r < 0) {
+                log_config_errors(&errors, LOG_MESSAGE_RELOAD_FAILED);
+                free(m->reload_error);
+                m->reload_error = describe_reload_failure(&errors);
+                (void) log_full(LOG_ERR, 0, &reload_failed,
+                                "Reloading %s failed; still running the previous config",
+                                m->config_path);
+        } else {
+                model_free(m->model);
+                m->model = model;
+                free(m->reload_error);
+                m->reload_error = NULL;
+                check_transports(m);
+                log_info("Reloaded %s", m->config_path);
+        }
+        config_errors_done(&errors);
+        (void) manager_pass(m);
+        (void) sd_notify(0, "READY=1");
+        return 0;
+}
+
+/* SIGTERM, SIGINT: deliveries are synchronous, so nothing is in flight between events. */
+static int on_stop(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        (void) userdata;
+        log_info("Received %s, stopping", sigabbrev_np((int) si->ssi_signo));
+        (void) sd_notify(0, "STOPPING=1\nSTATUS=Stopping");
+        (void) sd_event_exit(sd_event_source_get_event(s), 0);
+        return 0;
+}
+
+static int add_signal(Manager *m, int signo, sd_event_signal_handler_t handler, const char *name) {
+        sd_event_source *s = NULL;
+        int r;
+
+        r = sd_event_add_signal(m->event, &s, signo, handler, m);
+        if (r < 0)
+                return r;
+        (void) sd_event_source_set_description(s, name);
+        /* The event loop owns it from here: it lives as long as the loop. */
+        (void) sd_event_source_set_floating(s, true);
+        (void) sd_event_source_unref(s);
+        return 0;
+}
+
+int manager_run(Manager *m) {
+        sigset_t mask;
+        int r;
+
+        (void) signal(SIGPIPE, SIG_IGN); /* a sendmail that exits early must not kill us */
+        (void) sigemptyset(&mask);
+        (void) sigaddset(&mask, SIGHUP);
+        (void) sigaddset(&mask, SIGTERM);
+        (void) sigaddset(&mask, SIGINT);
+        if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
+                return log_error_errno(-errno, "Failed to block signals: %m");
+
+        r = sd_event_default(&m->event);
+        if (r < 0)
+                return log_error_errno(r, "Failed to allocate the event loop: %m");
+        if ((r = add_signal(m, SIGHUP, on_reload, "reload")) < 0 ||
+            (r = add_signal(m, SIGTERM, on_stop, "sigterm")) < 0 ||
+            (r = add_signal(m, SIGINT, on_stop, "sigint")) < 0)
+                return log_error_errno(r, "Failed to add signal sources: %m");
+        r = add_time_change_source(m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to watch for clock changes: %m");
+        r = sd_event_set_watchdog(m->event, true);
+        if (r < 0)
+                (void) log_warning_errno(r, "Failed to enable the watchdog, ignoring: %m");
+
+        /* The start-up pass (catch-up included) runs before READY=1: a unit that is "active"
+         * has already sent what it owed. */
+        (void) manager_pass(m);
+        (void) sd_notify(0, "READY=1");
+        log_info("Started with %zu commitment(s) and %zu recipient(s) from %s",
+                 m->model->n_commitments, m->model->n_recipients, m->config_path);
+
+        r = sd_event_loop(m->event);
+        if (r < 0)
+                return log_error_errno(r, "Event loop failed: %m");
+        return 0;
+}

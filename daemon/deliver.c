@@ -1,0 +1,291 @@
+/* Local delivery: Maildir and sendmail(8), for machines without a mail relay.
+ *
+ * Maildir gives the one guarantee the ledger needs: a message is either wholly in new/ or not
+ * there at all, because it is written and fsynced in tmp/ first and renamed into new/ (a
+ * rename within one file system is atomic), then new/ itself is fsynced so the rename survives
+ * a power cut.  sendmail's guarantee is its exit status: 0 means it took the message. */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "noticed/deliver.h"
+
+/* How long sendmail may take before it is killed; it normally hands over in milliseconds.  Half
+ * the unit's WatchdogSec=60s: the event loop waits meanwhile, and a watchdog kill would leave
+ * the reminder pending, to be sent again at restart. */
+#define SENDMAIL_TIMEOUT_MS 30000
+
+static int reply(char **ret_reply, int r, const char *format, ...)
+        __attribute__((format(printf, 3, 4)));
+
+static int reply(char **ret_reply, int r, const char *format, ...) {
+        va_list ap;
+
+        va_start(ap, format);
+        if (vasprintf(ret_reply, format, ap) < 0)
+                *ret_reply = NULL;
+        va_end(ap);
+        if (!*ret_reply && r == 0)
+                return -ENOMEM;
+        return r;
+}
+
+static int mkdir_exists_ok(const char *path) {
+        if (mkdir(path, 0700) < 0 && errno != EEXIST)
+                return -errno;
+        return 0;
+}
+
+static int maildir_prepare(const char *dir) {
+        static const char *const subdirs[] = {"tmp", "new", "cur"};
+        char path[PATH_MAX];
+        int r;
+
+        if ((r = mkdir_exists_ok(dir)) < 0)
+                return r;
+        for (size_t i = 0; i < 3; i++) {
+                if ((size_t) snprintf(path, sizeof(path), "%s/%s", dir, subdirs[i]) >= sizeof(path))
+                        return -ENAMETOOLONG;
+                if ((r = mkdir_exists_ok(path)) < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* "time.MusecPpidQn.host" as the Maildir convention names files; '/' and ':' in the host name
+ * would break the name, so they are written as the convention's octal escapes. */
+static int maildir_name(char *buf, size_t size) {
+        static unsigned long counter;
+        char host[256], safe[256 * 4 + 1];
+        struct timeval tv;
+        size_t j = 0;
+
+        if (gethostname(host, sizeof(host)) < 0)
+                (void) snprintf(host, sizeof(host), "localhost");
+        host[sizeof(host) - 1] = '\0';
+        for (size_t i = 0; host[i] && j + 5 < sizeof(safe); i++) {
+                if (host[i] == '/')
+                        j += (size_t) snprintf(safe + j, sizeof(safe) - j, "\\057");
+                else if (host[i] == ':')
+                        j += (size_t) snprintf(safe + j, sizeof(safe) - j, "\\072");
+                else
+                        safe[j++] = host[i];
+        }
+        safe[j] = '\0';
+        (void) gettimeofday(&tv, NULL);
+        if ((size_t) snprintf(buf, size, "%lld.M%ldP%ldQ%lu.%s", (long long) tv.tv_sec,
+                              (long) tv.tv_usec, (long) getpid(), ++counter, safe) >= size)
+                return -ENAMETOOLONG;
+        return 0;
+}
+
+static int write_all(int fd, const char *data, size_t size) {
+        while (size > 0) {
+                ssize_t n = write(fd, data, size);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                data += n;
+                size -= (size_t) n;
+        }
+        return 0;
+}
+
+static int fsync_path(const char *path) {
+        int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        int r = 0;
+
+        if (fd < 0)
+                return -errno;
+        if (fsync(fd) < 0)
+                r = -errno;
+        (void) close(fd);
+        return r;
+}
+
+int deliver_maildir(const char *dir, const char *data, size_t size, char **ret_reply) {
+        char name[512], tmp[PATH_MAX], new[PATH_MAX], newdir[PATH_MAX];
+        int fd, r;
+
+        *ret_reply = NULL;
+        if ((r = maildir_prepare(dir)) < 0)
+                return reply(ret_reply, r, "maildir: cannot create %s: %s", dir, strerror(-r));
+        if ((r = maildir_name(name, sizeof(name))) < 0 ||
+            (size_t) snprintf(tmp, sizeof(tmp), "%s/tmp/%s", dir, name) >= sizeof(tmp) ||
+            (size_t) snprintf(new, sizeof(new), "%s/new/%s", dir, name) >= sizeof(new) ||
+            (size_t) snprintf(newdir, sizeof(newdir), "%s/new", dir) >= sizeof(newdir))
+                return reply(ret_reply, -ENAMETOOLONG, "maildir: path too long under %s", dir);
+
+        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (fd < 0)
+                return reply(ret_reply, -errno, "maildir: cannot create %s: %m", tmp);
+        r = write_all(fd, data, size);
+        if (r == 0 && fsync(fd) < 0)
+                r = -errno;
+        if (close(fd) < 0 && r == 0)
+                r = -errno;
+        if (r == 0 && rename(tmp, new) < 0)
+                r = -errno;
+        if (r < 0) {
+                (void) unlink(tmp);
+                return reply(ret_reply, r, "maildir: cannot write %s: %s", tmp, strerror(-r));
+        }
+        if ((r = fsync_path(newdir)) < 0)
+                return reply(ret_reply, r, "maildir: cannot sync %s: %s", newdir, strerror(-r));
+        return reply(ret_reply, 0, "maildir: new/%s", name);
+}
+
+/* The child: a clean signal state (the daemon blocks the signals sd-event handles, and a
+ * blocked mask survives exec), the pipes on stdin and stderr, then sendmail. */
+static void exec_sendmail(const char *program, int in, int err) {
+        sigset_t none;
+
+        (void) sigemptyset(&none);
+        (void) sigprocmask(SIG_SETMASK, &none, NULL);
+        (void) signal(SIGPIPE, SIG_DFL);
+        if (dup2(in, STDIN_FILENO) < 0 || dup2(err, STDERR_FILENO) < 0 ||
+            dup2(err, STDOUT_FILENO) < 0)
+                _exit(EX_OSERR);
+        execl(program, "sendmail", "-t", "-oi", (char *) NULL);
+        _exit(127);
+}
+
+/* sendmail(8) reads lines ending in the local newline. */
+static char *crlf_to_lf(const char *data, size_t size, size_t *ret_size) {
+        char *out = malloc(size + 1);
+        size_t n = 0;
+
+        if (!out)
+                return NULL;
+        for (size_t i = 0; i < size; i++)
+                if (!(data[i] == '\r' && i + 1 < size && data[i + 1] == '\n'))
+                        out[n++] = data[i];
+        *ret_size = n;
+        return out;
+}
+
+/* Feeds the message to the child while collecting what it says on stderr, so that neither side
+ * can block the other on a full pipe.  Returns 0, -ETIMEDOUT or -errno. */
+static int converse(int in, int err, const char *data, size_t size, char *said, size_t said_size) {
+        struct pollfd p[2] = {{.fd = in, .events = POLLOUT}, {.fd = err, .events = POLLIN}};
+        size_t written = 0, heard = 0;
+        int r = 0;
+
+        while (p[0].fd >= 0 || p[1].fd >= 0) {
+                int n = poll(p, 2, SENDMAIL_TIMEOUT_MS);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0) {
+                        r = n == 0 ? -ETIMEDOUT : -errno;
+                        break;
+                }
+                if (p[0].fd >= 0 && p[0].revents) {
+                        ssize_t w = write(in, data + written, size - written);
+                        if (w < 0 && errno != EINTR && errno != EAGAIN) {
+                                r = -errno; /* EPIPE: it exited early; its status says why */
+                                written = size;
+                        } else if (w > 0)
+                                written += (size_t) w;
+                        if (written == size) {
+                                (void) close(in);
+                                p[0].fd = -1;
+                        }
+                }
+                if (p[1].fd >= 0 && p[1].revents) {
+                        char buf[512];
+                        ssize_t got = read(err, buf, sizeof(buf));
+                        if (got < 0 && errno == EINTR)
+                                continue;
+                        if (got <= 0) {
+                                p[1].fd = -1;
+                                continue;
+                        }
+                        for (ssize_t i = 0; i < got && heard + 1 < said_size; i++)
+                                said[heard++] = buf[i];
+                        said[heard] = '\0';
+                }
+        }
+        if (p[0].fd >= 0)
+                (void) close(in);
+        return r;
+}
+
+static const char *first_line(char *s) {
+        s[strcspn(s, "\n")] = '\0';
+        return s;
+}
+
+int deliver_sendmail(const char *data, size_t size, char **ret_reply) {
+        const char *program = getenv("NOTICED_SENDMAIL") ?: DELIVER_SENDMAIL;
+        int in[2] = {-1, -1}, err[2] = {-1, -1}, status, r;
+        char said[512] = "";
+        size_t lf_size;
+        char *lf;
+        pid_t pid;
+
+        *ret_reply = NULL;
+        lf = crlf_to_lf(data, size, &lf_size);
+        if (!lf)
+                return -ENOMEM;
+        if (pipe2(in, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0) {
+                r = -errno;
+                goto finish;
+        }
+        pid = fork();
+        if (pid < 0) {
+                r = -errno;
+                goto finish;
+        }
+        if (pid == 0)
+                exec_sendmail(program, in[0], err[1]);
+        (void) close(in[0]);
+        (void) close(err[1]);
+        in[0] = err[1] = -1;
+        (void) fcntl(in[1], F_SETFL, O_NONBLOCK);
+        r = converse(in[1], err[0], lf, lf_size, said, sizeof(said));
+        in[1] = -1; /* converse closed it, or it is closed below */
+        if (r == -ETIMEDOUT)
+                (void) kill(pid, SIGKILL);
+        while (waitpid(pid, &status, 0) < 0)
+                if (errno != EINTR) {
+                        r = -errno;
+                        goto finish;
+                }
+        if (r == -ETIMEDOUT)
+                r = reply(ret_reply, r, "sendmail: %s timed out after %d s, killed", program,
+                          SENDMAIL_TIMEOUT_MS / 1000);
+        else if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+                r = reply(ret_reply, 0, "sendmail: exit 0");
+        else if (WIFEXITED(status))
+                r = reply(ret_reply, -EIO, "sendmail: %s exit %d%s%s", program, WEXITSTATUS(status),
+                          said[0] ? ": " : "", first_line(said));
+        else
+                r = reply(ret_reply, -EIO, "sendmail: %s killed by signal %d", program,
+                          WTERMSIG(status));
+finish:
+        for (int i = 0; i < 2; i++) {
+                if (in[i] >= 0)
+                        (void) close(in[i]);
+                if (err[i] >= 0)
+                        (void) close(err[i]);
+        }
+        free(lf);
+        return r;
+}

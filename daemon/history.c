@@ -1,0 +1,200 @@
+/* The audit trail: decisions and deliveries, as people and programs read them. */
+
+#include <errno.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "noticed/history.h"
+#include "noticed/tz.h"
+
+int history_check_decision(const Model *m, const char *commitment, uint32_t cycle,
+                           const char *participant, const char **ret_error) {
+        const Commitment *c = NULL;
+
+        for (size_t i = 0; i < m->n_commitments && !c; i++)
+                if (strcmp(m->commitments[i].id, commitment) == 0)
+                        c = &m->commitments[i];
+        if (!c) {
+                *ret_error = "no such commitment in the config";
+                return -EINVAL;
+        }
+        if (!c->has_notice) {
+                *ret_error = "the commitment has no notice period, so there is nothing to decide";
+                return -EINVAL;
+        }
+        if (cycle < 1 || (c->renewal != RENEWAL_TACIT && cycle != 1)) {
+                *ret_error = c->renewal == RENEWAL_TACIT
+                                     ? "the cycle must be 1 or more"
+                                     : "the commitment does not renew: its only cycle is 1";
+                return -EINVAL;
+        }
+        for (size_t i = 0; i < c->n_participants; i++)
+                if (strcmp(m->recipients[c->participants[i]].id, participant) == 0)
+                        return 0;
+        *ret_error = "not a participant of the commitment";
+        return -EINVAL;
+}
+
+static char *login_of(uid_t uid) {
+        struct passwd *pw = getpwuid(uid);
+        char *s;
+
+        if (pw && pw->pw_name)
+                return strdup(pw->pw_name);
+        if (asprintf(&s, "uid %u", (unsigned) uid) < 0)
+                return NULL;
+        return s;
+}
+
+int history_invoking_user(char **ret) {
+        const char *sudo = getenv("SUDO_USER");
+        char *login = login_of(getuid()), *s;
+
+        if (!login)
+                return -ENOMEM;
+        if (!sudo || !*sudo || strcmp(sudo, login) == 0) {
+                *ret = login;
+                return 0;
+        }
+        if (asprintf(&s, "%s (sudo by %s)", login, sudo) < 0)
+                s = NULL;
+        free(login);
+        if (!s)
+                return -ENOMEM;
+        *ret = s;
+        return 0;
+}
+
+/* RFC 3339 local time of a CLOCK_REALTIME µs value. */
+static char *format_usec(const Model *m, int64_t usec, char buf[static TZ_TIMESTAMP_MAX]) {
+        int64_t unix_time = usec / 1000000;
+        int32_t seconds, offset;
+        Date d;
+
+        tz_unix_to_local(m->tz, unix_time, &d, &seconds, &offset);
+        return tz_format_rfc3339(unix_time, offset, buf);
+}
+
+static json_t *decision_json(const Model *m, const LedgerDecision *d) {
+        char at[TZ_TIMESTAMP_MAX];
+
+        return json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:s*, s:s}", "type", "decision", "at",
+                         format_usec(m, d->at_usec, at), "commitment", d->commitment, "cycle",
+                         (json_int_t) d->cycle, "participant", d->participant, "decision",
+                         decision_to_string(d->decision), "note", d->note, "user", d->user);
+}
+
+static json_t *entry_json(const Model *m, const LedgerEntry *e) {
+        char at[TZ_TIMESTAMP_MAX], due[TZ_TIMESTAMP_MAX];
+
+        return json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:s, s:I, s:s, "
+                         "s:s*, s:s*}",
+                         "type", "reminder", "at", format_usec(m, e->updated_usec, at), "state",
+                         ledger_state_to_string(e->state), "id", e->id, "commitment", e->commitment,
+                         "cycle", (json_int_t) e->cycle, "kind", e->kind, "milestone", e->milestone,
+                         "offset", e->offset, "recipient", e->recipient, "channel", e->channel,
+                         "attempts", (json_int_t) e->attempts, "due",
+                         format_usec(m, e->due_usec, due), "reply", e->reply, "message_id",
+                         e->message_id);
+}
+
+static void print_decision_row(FILE *out, const Model *m, const LedgerDecision *d) {
+        char at[TZ_TIMESTAMP_MAX];
+
+        fprintf(out, "%-25s  %-8s  %-22s %-9s %-5" PRIu32 " %-16s %s by %s%s%s\n",
+                format_usec(m, d->at_usec, at), "decided", d->commitment, "", d->cycle,
+                d->participant, decision_to_string(d->decision), d->user, d->note ? ": " : "",
+                d->note ? d->note : "");
+}
+
+static void print_entry_row(FILE *out, const Model *m, const LedgerEntry *e) {
+        char at[TZ_TIMESTAMP_MAX];
+
+        fprintf(out, "%-25s  %-8s  %-22s %-9s %-5" PRIu32 " %-16s %s %s %s (%u attempt%s)%s%s\n",
+                format_usec(m, e->updated_usec, at), ledger_state_to_string(e->state),
+                e->commitment, e->kind, e->cycle, e->recipient, e->milestone, e->offset, e->channel,
+                e->attempts, e->attempts == 1 ? "" : "s", e->reply ? ": " : "",
+                e->reply ? e->reply : "");
+}
+
+static int print_json(FILE *out, json_t *o, bool *first) {
+        char *s;
+
+        if (!o)
+                return -ENOMEM;
+        s = json_dumps(o, JSON_COMPACT);
+        json_decref(o);
+        if (!s)
+                return -ENOMEM;
+        fprintf(out, "%s%s", *first ? "[\n" : ",\n", s);
+        *first = false;
+        free(s);
+        return 0;
+}
+
+static int compare_updated(const void *a, const void *b) {
+        const LedgerEntry *x = a, *y = b;
+
+        if (x->updated_usec != y->updated_usec)
+                return x->updated_usec < y->updated_usec ? -1 : 1;
+        if (x->due_usec != y->due_usec)
+                return x->due_usec < y->due_usec ? -1 : 1;
+        return strcmp(x->id, y->id) != 0 ? strcmp(x->id, y->id) : strcmp(x->channel, y->channel);
+}
+
+int history_print(FILE *out, Ledger *l, const Model *m, const char *commitment, bool json) {
+        LedgerDecision *d = NULL;
+        LedgerEntry *e = NULL;
+        size_t n_d = 0, n_e = 0, i = 0, j = 0, shown_d = 0;
+        bool first = true;
+        int r;
+
+        if ((r = ledger_decisions(l, &d, &n_d)) < 0)
+                return r;
+        if ((r = ledger_history(l, commitment, &e, &n_e)) < 0)
+                goto finish;
+        if (!json)
+                fprintf(out, "%-25s  %-8s  %-22s %-9s %-5s %-16s %s\n", "WHEN", "STATE",
+                        "COMMITMENT", "KIND", "CYCLE", "RECIPIENT", "DETAILS");
+        /* Decisions come oldest first; reminders are put in the order they were settled (then by
+         * due time and identity); the two merge by time. */
+        if (n_e > 1)
+                qsort(e, n_e, sizeof(*e), compare_updated);
+        while (i < n_d || j < n_e) {
+                bool take_decision;
+
+                if (i < n_d && commitment && strcmp(d[i].commitment, commitment) != 0) {
+                        i++;
+                        continue;
+                }
+                take_decision = i < n_d && (j >= n_e || d[i].at_usec <= e[j].updated_usec);
+                if (json)
+                        r = print_json(
+                                out, take_decision ? decision_json(m, &d[i]) : entry_json(m, &e[j]),
+                                &first);
+                else if (take_decision)
+                        print_decision_row(out, m, &d[i]);
+                else
+                        print_entry_row(out, m, &e[j]);
+                if (r < 0)
+                        goto finish;
+                if (take_decision) {
+                        i++;
+                        shown_d++;
+                } else
+                        j++;
+        }
+        if (json)
+                fputs(first ? "[]\n" : "\n]\n", out);
+        else
+                fprintf(out, "%zu reminder row%s, %zu decision%s\n", n_e, n_e == 1 ? "" : "s",
+                        shown_d, shown_d == 1 ? "" : "s");
+finish:
+        ledger_decisions_free(d, n_d);
+        ledger_entries_free(e, n_e);
+        return r;
+}

@@ -1,0 +1,20 @@
+#pragma once
+/* Local delivery: a rendered message into a Maildir or through sendmail(8).
+ *
+ * Both are synchronous and quick (a few file operations, or one short-lived child); network
+ * transports, which are neither, are driven by the event loop instead.  A call returns 0 and a
+ * short reply for the ledger ("maildir: new/NAME", "sendmail: exit 0"), or -errno and a reply
+ * that says what went wrong.  Nothing here logs; the caller knows which reminder it was. */
+
+#include <stddef.h>
+
+/* The sendmail binary; NOTICED_SENDMAIL in the environment overrides it (tests, odd systems). */
+#define DELIVER_SENDMAIL "/usr/sbin/sendmail"
+
+/* Writes the message to DIR/tmp, fsyncs it and renames it into DIR/new, as the Maildir
+ * convention says; creates DIR and its tmp/, new/, cur/ (mode 0700) when missing. */
+int deliver_maildir(const char *dir, const char *data, size_t size, char **ret_reply);
+
+/* Pipes the message (CRLF turned into the local LF) to `sendmail -t -oi`; a non-zero exit
+ * status is a failure (-EIO), with the status and sendmail's first line of stderr in the reply. */
+int deliver_sendmail(const char *data, size_t size, char **ret_reply);

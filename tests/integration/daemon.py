@@ -1,0 +1,777 @@
+#!/usr/bin/python3
+"""noticed as systemd runs it: a real NOTIFY_SOCKET, a state directory, a Maildir, signals.
+
+Each test writes a small config whose dates are relative to today (the clock is real; there is
+no fake one), starts `noticed --foreground` the way a Type=notify unit does, and synchronises on
+the daemon's own notify datagrams (READY=1, X_NOTICED_PASS=<n>, RELOADING=1, STOPPING=1), never
+on sleeps.  The only waiting for the clock is near midnight, so that "today" cannot change under
+a test, and for a reminder that is due a few seconds ahead.
+
+  NOTICED=build/noticed NOTICECTL=build/noticectl /usr/bin/python3 tests/integration/daemon.py [NAME...]
+
+Prints "ok NAME" or "FAIL NAME: why" per test (details on stderr) and a last line
+"daemon: N passed, M failed"; exits 1 when any failed.  NOTICED_KEEP_TMP=1 keeps the temporary
+directories of failed tests.  Standard library and python3-icalendar only.
+"""
+
+import datetime as dt
+import email
+import email.policy
+import json
+import math
+import os
+import re
+import select
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+from zoneinfo import ZoneInfo
+
+import icalendar
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TOP = os.path.dirname(os.path.dirname(HERE))
+
+
+def _binary(variable, default):
+    path = os.environ.get(variable) or os.path.join(TOP, default)
+    return path if os.path.isabs(path) else os.path.join(TOP, path)
+
+
+NOTICED = _binary("NOTICED", "build/noticed")
+NOTICECTL = _binary("NOTICECTL", "build/noticectl")
+CHECK_MAIL = os.path.join(HERE, "check-mail.py")
+PYTHON = "/usr/bin/python3"
+
+# How long one daemon event (start-up, a pass, a reload, a stop) may take before a test fails.
+TIMEOUT = 10.0
+# How close to local midnight a test may start: "today" must hold for the whole test.
+MIDNIGHT_MARGIN = 30.0
+EX_CONFIG = 78
+
+
+class Skip(Exception):
+    """The test cannot run here (a missing privilege); reported, never counted as passed."""
+
+
+class Failure(Exception):
+    """An assertion about the daemon did not hold."""
+
+
+def expect(condition, message):
+    if not condition:
+        raise Failure(message)
+
+
+def expect_equal(actual, wanted, what):
+    if actual != wanted:
+        raise Failure(f"{what}: got {actual!r}, wanted {wanted!r}")
+
+
+# --- time and dates --------------------------------------------------------------------------
+
+
+def today_in(tz):
+    """Today's local date in tz, after waiting out the last MIDNIGHT_MARGIN seconds of a day."""
+    zone = ZoneInfo(tz)
+    now = dt.datetime.now(zone)
+    midnight = dt.datetime.combine(now.date() + dt.timedelta(days=1), dt.time(), zone)
+    left = midnight.timestamp() - now.timestamp()
+    if left < MIDNIGHT_MARGIN:
+        time.sleep(left + 1)  # waiting for the clock, not for the daemon
+        now = dt.datetime.now(zone)
+    return now.date()
+
+
+def days(n):
+    return dt.timedelta(days=n)
+
+
+def next_working_day(d):
+    """With holidays calendar "none", only weekends are not working days."""
+    d += days(1)
+    while d.weekday() >= 5:
+        d += days(1)
+    return d
+
+
+def due_in_seconds(tz, today, seconds):
+    """An instant a few whole seconds ahead on today's date (today_in() left MIDNIGHT_MARGIN
+    seconds of it): (unix time, "HH:MM:SS" in tz)."""
+    due = math.ceil(time.time()) + seconds
+    local = dt.datetime.fromtimestamp(due, ZoneInfo(tz))
+    expect(local.date() == today, "the due instant fell on another day despite the margin")
+    return due, local.strftime("%H:%M:%S")
+
+
+def parse_rfc3339(s):
+    return dt.datetime.fromisoformat(s).timestamp()
+
+
+# --- configs ----------------------------------------------------------------------------------
+
+RECIPIENTS = ("alice", "bob", "boss")
+
+
+def config_text(maildir, commitment, *, tz="UTC", offsets=("0d",), send_time="09:00"):
+    """A whole config: three recipients, one maildir transport, one commitment; weekends are the
+    only non-working days and nothing is moved off them."""
+    recipients = ",\n".join(
+        f'  {{ id = "{r}"; name = "{r.title()}"; mail = ["{r}@test.example"]; }}'
+        for r in RECIPIENTS)
+    return (f'timezone = "{tz}";\n'
+            'deadline_shift = "none";\n'
+            'holidays = { calendar = "none"; };\n'
+            f'policy = {{ offsets = [{", ".join(json.dumps(o) for o in offsets)}];\n'
+            f'           send_time = "{send_time}"; working_days_only = false; }};\n'
+            'transports = {\n'
+            f'  outbox = {{ url = "maildir:{maildir}"; from = "Noticed test <noticed@test.example>"; }};\n'
+            '};\n'
+            'mail_via = "outbox";\n'
+            f'recipients = (\n{recipients}\n);\n'
+            f'commitments = (\n{commitment}\n);\n')
+
+
+def deadlines_commitment(today, deadlines, participants=("alice", "bob")):
+    """Commitment c1 with one-off deadlines {id: date}; its own term ends years ahead."""
+    items = ",\n".join(f'      {{ id = "{i}"; date = "{d}"; title = "Deadline {i}"; }}'
+                       for i, d in deadlines.items())
+    return ('  { id = "c1"; title = "Test commitment";\n'
+            f'    start = "{today - days(10)}"; term = "5y"; renewal = "none";\n'
+            f'    participants = [{", ".join(json.dumps(p) for p in participants)}];\n'
+            f'    deadlines = (\n{items}\n    );\n'
+            '  }')
+
+
+def decision_commitment(decision, *, decision_lead_days=0, participants=("alice", "bob"),
+                        escalate_to=()):
+    """Commitment c1 of one 10-day term whose decision milestone falls on `decision`: notice 1d
+    puts the notice deadline on start + 8, decision_lead before it the decision."""
+    notice = decision + days(decision_lead_days)
+    lead = f' decision_lead = "{decision_lead_days}d";' if decision_lead_days else ""
+    escalate = (f'\n    escalate_to = [{", ".join(json.dumps(e) for e in escalate_to)}];'
+                if escalate_to else "")
+    return ('  { id = "c1"; title = "Test commitment";\n'
+            f'    start = "{notice - days(8)}"; term = "10d"; renewal = "none"; notice = "1d";{lead}\n'
+            f'    participants = [{", ".join(json.dumps(p) for p in participants)}];{escalate}\n'
+            '  }')
+
+
+# --- mail -------------------------------------------------------------------------------------
+
+
+def parse_mail(path):
+    """One message under email.policy.strict, its text/calendar parts under icalendar (what
+    check-mail.py checks too); returns the EmailMessage."""
+    with open(path, "rb") as f:
+        data = f.read()
+    try:
+        msg = email.message_from_bytes(data, policy=email.policy.strict)
+        for part in msg.walk():
+            if part.get_content_type() == "text/calendar":
+                icalendar.Calendar.from_ical(part.get_content())
+    except Exception as e:
+        raise Failure(f"{os.path.basename(path)} does not parse: {type(e).__name__}: {e}")
+    return msg
+
+
+def check_mail_tool(paths):
+    """Runs tests/integration/check-mail.py on the messages when it exists."""
+    if not paths or not os.path.exists(CHECK_MAIL):
+        return
+    p = subprocess.run([PYTHON, CHECK_MAIL, *paths], capture_output=True, text=True,
+                       timeout=60)
+    expect(p.returncode == 0,
+           f"check-mail.py exit {p.returncode}: {(p.stdout + p.stderr).strip()[:2000]}")
+
+
+def header(msg, name):
+    value = msg[name]
+    expect(value is not None, f"no {name} header")
+    return str(value).strip()
+
+
+# --- the harness ------------------------------------------------------------------------------
+
+
+class Noticed:
+    """A daemon under test: a temporary directory with its config, the notify socket it reports
+    to (bound here, as systemd binds it, and kept across restarts), its state directory and the
+    Maildir its mail goes to."""
+
+    def __init__(self, name):
+        self.name = name
+        self.dir = tempfile.mkdtemp(prefix=f"noticed-{name}.")
+        self.conf = os.path.join(self.dir, "noticed.conf")
+        self.state = os.path.join(self.dir, "state")
+        self.maildir = os.path.join(self.dir, "Maildir")
+        self.log = os.path.join(self.dir, "stderr")
+        self.socket_path = os.path.join(self.dir, "notify")
+        self.socket = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        try:
+            self.socket.bind(self.socket_path)
+        except OSError:
+            self.socket.close()
+            shutil.rmtree(self.dir, ignore_errors=True)
+            raise
+        self.proc = None
+        self.messages = []  # this process's datagrams as dicts, with "_at": arrival time
+        self.cursor = 0     # the first message no wait_for() has consumed
+        self.failed = False
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, value, tb):
+        self.failed = kind is not None
+        self.close()
+        return False
+
+    def close(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self.socket.close()
+        if self.failed and os.environ.get("NOTICED_KEEP_TMP"):
+            print(f"# kept {self.dir}", file=sys.stderr)
+        else:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+    def env(self):
+        env = {k: v for k, v in os.environ.items()
+               if k not in ("JOURNAL_STREAM", "NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID",
+                            "LISTEN_FDS", "CREDENTIALS_DIRECTORY")}
+        env["STATE_DIRECTORY"] = self.state
+        return env
+
+    def write_config(self, text):
+        with open(self.conf, "w") as f:
+            f.write(text)
+
+    def config(self, commitment, **kwargs):
+        self.write_config(config_text(self.maildir, commitment, **kwargs))
+
+    # process
+
+    def start(self, wait_ready=True):
+        """Starts noticed with NOTIFY_SOCKET; by default waits for READY=1."""
+        expect(self.proc is None or self.proc.poll() is not None, "already running")
+        self.drain()
+        self.messages, self.cursor = [], 0
+        env = self.env()
+        env["NOTIFY_SOCKET"] = self.socket_path
+        with open(self.log, "ab") as log:
+            self.proc = subprocess.Popen([NOTICED, "-c", self.conf, "--foreground"], env=env,
+                                         stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+        if wait_ready:
+            self.wait_for("READY", "1")
+        return self
+
+    def signal(self, signo):
+        self.proc.send_signal(signo)
+
+    def stop(self):
+        """SIGTERM; waits for STOPPING=1 and the exit; returns the exit status."""
+        self.signal(signal.SIGTERM)
+        self.wait_for("STOPPING", "1")
+        return self.wait_exit()
+
+    def wait_exit(self, timeout=TIMEOUT):
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            raise Failure(f"noticed did not exit within {timeout:.0f} s{self.stderr_tail()}")
+
+    def running(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def stderr_text(self):
+        try:
+            with open(self.log, errors="replace") as f:
+                return f.read()
+        except FileNotFoundError:
+            return ""
+
+    def stderr_tail(self, lines=15):
+        text = self.stderr_text().rstrip("\n").splitlines()[-lines:]
+        return "".join(f"\n#   {line}" for line in text)
+
+    # notify datagrams
+
+    def _receive(self, timeout):
+        """Reads the datagrams that arrive within timeout seconds (at least one, if any)."""
+        ready, _, _ = select.select([self.socket], [], [], max(timeout, 0))
+        while ready:
+            data = self.socket.recv(65536, socket.MSG_DONTWAIT)
+            message = {"_at": time.time()}
+            for line in data.decode("utf-8", "replace").split("\n"):
+                if line:
+                    key, _, value = line.partition("=")
+                    message[key] = value
+            self.messages.append(message)
+            ready, _, _ = select.select([self.socket], [], [], 0)
+
+    def drain(self):
+        self._receive(0)
+
+    def wait_for(self, key, value=None, timeout=TIMEOUT):
+        """The first datagram after the ones already consumed that carries key (with value, when
+        given); consumes it and those before it."""
+        what = key if value is None else f"{key}={value}"
+
+        def matches(m):
+            return key in m and (value is None or m[key] == value)
+
+        deadline = time.monotonic() + timeout
+        while True:
+            for i in range(self.cursor, len(self.messages)):
+                if matches(self.messages[i]):
+                    self.cursor = i + 1
+                    return self.messages[i]
+            self.cursor = len(self.messages)
+            left = deadline - time.monotonic()
+            if not self.running():
+                self.drain()  # it may have said it just before exiting
+                if any(matches(m) for m in self.messages[self.cursor:]):
+                    continue
+                raise Failure(f"waiting for {what}: noticed exited with status "
+                              f"{self.proc.returncode}{self.stderr_tail()}")
+            if left <= 0:
+                raise Failure(f"no {what} within {timeout:.0f} s; last STATUS: "
+                              f"{self.last_status()!r}{self.stderr_tail()}")
+            self._receive(min(left, 0.2))  # short slices to notice an early exit
+
+    def wait_pass(self, n, timeout=TIMEOUT):
+        return self.wait_for("X_NOTICED_PASS", str(n), timeout)
+
+    def pass_message(self, n):
+        """The datagram of pass n of this process, received earlier."""
+        for m in self.messages:
+            if m.get("X_NOTICED_PASS") == str(n):
+                return m
+        raise Failure(f"no datagram of pass {n}")
+
+    def last_status(self):
+        for m in reversed(self.messages):
+            if "STATUS" in m:
+                return m["STATUS"]
+        return None
+
+    # what it did
+
+    def mails(self):
+        """Paths of the delivered messages, oldest name first."""
+        new = os.path.join(self.maildir, "new")
+        if not os.path.isdir(new):
+            return []
+        return sorted(os.path.join(new, f) for f in os.listdir(new))
+
+    def noticectl(self, *args):
+        """Runs noticectl on this config and state directory; it must exit 0."""
+        p = subprocess.run([NOTICECTL, "-c", self.conf, *args], env=self.env(),
+                           capture_output=True, text=True, timeout=60)
+        expect(p.returncode == 0, f"noticectl {' '.join(args)}: exit {p.returncode}: "
+                                  f"{p.stderr.strip()}")
+        return p
+
+    def history(self):
+        """noticectl history --json: (reminder rows, decisions)."""
+        out = self.noticectl("history", "--json").stdout
+        try:
+            rows = json.loads(out)
+        except ValueError as e:
+            raise Failure(f"history --json is not JSON ({e}): {out[:500]!r}")
+        return ([r for r in rows if r.get("type") == "reminder"],
+                [r for r in rows if r.get("type") == "decision"])
+
+
+def states(rows):
+    """{(id, channel): state} of history rows."""
+    return {(r["id"], r["channel"]): r["state"] for r in rows}
+
+
+def delivered(d):
+    """{X-Noticed-Reminder: (path, message)} of every mail in the Maildir, each parsed strictly
+    and checked by check-mail.py; the reminder ids must be unique."""
+    paths = d.mails()
+    by_id = {}
+    for path in paths:
+        msg = parse_mail(path)
+        rid = header(msg, "X-Noticed-Reminder")
+        expect(rid not in by_id, f"two mails for {rid}")
+        by_id[rid] = (path, msg)
+    check_mail_tool(paths)
+    return by_id
+
+
+def expect_mails_match_history(mails, rows):
+    """Every mail is a "sent" row of history with the same Message-ID, to its recipient."""
+    sent = {r["id"]: r for r in rows if r["state"] == "sent"}
+    expect_equal(sorted(mails), sorted(sent), "mails in the Maildir vs sent rows in history")
+    ids = set()
+    for rid, (path, msg) in mails.items():
+        message_id = header(msg, "Message-ID")
+        expect(re.fullmatch(r"<[^<>@\s]+@[^<>@\s]+>", message_id),
+               f"{rid}: Message-ID {message_id!r} is not <left@right>")
+        expect_equal(sent[rid].get("message_id"), message_id,
+                     f"{rid}: history's message_id vs the mail's Message-ID")
+        expect(message_id not in ids, f"Message-ID {message_id} used twice")
+        ids.add(message_id)
+        recipient = rid.rsplit("/", 1)[1]
+        to = [a.addr_spec for a in msg["To"].addresses]
+        expect_equal(to, [f"{recipient}@test.example"], f"{rid}: To")
+
+
+def reminder_id(kind, milestone, offset, recipient, cycle=0):
+    return f"c1/{kind}/{cycle}/{milestone}/{offset}/{recipient}"
+
+
+# --- the tests --------------------------------------------------------------------------------
+
+
+def catch_up_scenario(d, today):
+    """Deadline "ahead" in 5 days whose 20d and 10d reminders have passed, and deadline "past"
+    two days ago; returns {(id, "mail"): state} as the ledger must have it after the start."""
+    ahead, past = today + days(5), today - days(2)
+    d.config(deadlines_commitment(today, {"ahead": ahead, "past": past}),
+             offsets=("20d", "10d", "3d", "0d"))
+    want = {}
+    for who in ("alice", "bob"):
+        want[(reminder_id("deadline:ahead", ahead, "10d", who), "mail")] = "sent"
+        want[(reminder_id("deadline:ahead", ahead, "20d", who), "mail")] = "skipped"
+        for offset in ("20d", "10d", "3d", "0d"):
+            want[(reminder_id("deadline:past", past, offset, who), "mail")] = "skipped"
+    return want
+
+
+def test_start_catches_up_latest_missed_reminder_only():
+    today = today_in("UTC")
+    with Noticed("catch-up") as d:
+        want = catch_up_scenario(d, today)
+        d.start()
+        rows, _ = d.history()
+        expect_equal(states(rows), want, "ledger after the start-up pass")
+        mails = delivered(d)
+        expect_mails_match_history(mails, rows)
+        status = d.pass_message(1)["STATUS"]
+        ahead = today + days(5)
+        expect(status.startswith(f"next: deadline c1 {ahead} (alice +1) at {today + days(2)} 09:00"),
+               f"STATUS does not name the 3d reminders as next: {status!r}")
+        expect(status.endswith("sent 2, failed 0, skipped 10"),
+               f"STATUS does not count 2 sent, 10 skipped: {status!r}")
+    # The Message-ID derives from the reminder's identity: another ledger, the same IDs.
+    with Noticed("catch-up-again") as again:
+        catch_up_scenario(again, today)
+        again.start()
+        expect_equal({rid: header(msg, "Message-ID") for rid, (_, msg) in delivered(again).items()},
+                     {rid: header(msg, "Message-ID") for rid, (_, msg) in mails.items()},
+                     "Message-IDs of the same reminders delivered from another state directory")
+
+
+def test_restart_delivers_nothing_twice():
+    today = today_in("UTC")
+    with Noticed("restart") as d:
+        catch_up_scenario(d, today)
+        d.start()
+        mails_before = d.mails()
+        rows_before, _ = d.history()
+        expect_equal(len(mails_before), 2, "mails after the first start")
+        expect_equal(d.stop(), 0, "exit status after SIGTERM")
+        d.start()
+        expect_equal(d.mails(), mails_before, "Maildir after the restart")
+        rows_after, _ = d.history()
+        expect_equal(rows_after, rows_before, "history after the restart")
+        status = d.pass_message(1)["STATUS"]
+        expect(status.endswith("sent 0, failed 0, skipped 0"),
+               f"the restart's pass did something: {status!r}")
+
+
+def test_timer_delivers_reminder_on_time():
+    tz = "Europe/Amsterdam"
+    today = today_in(tz)
+    with Noticed("on-time") as d:
+        due, send_time = due_in_seconds(tz, today, 4)
+        d.config(deadlines_commitment(today, {"soon": today}), tz=tz, send_time=send_time)
+        d.start()
+        status = d.pass_message(1)["STATUS"]
+        expect(status.startswith(f"next: deadline c1 {today} (alice +1) at {today} {send_time[:5]}"),
+               f"STATUS does not name the reminder due at {send_time}: {status!r}")
+        expect_equal(d.mails(), [], "mails before the due instant")
+        message = d.wait_pass(2, timeout=due - time.time() + TIMEOUT)
+        expect(message["_at"] >= due, f"the pass came {due - message['_at']:.3f} s early")
+        mails = delivered(d)
+        rows, _ = d.history()
+        wanted = sorted(reminder_id("deadline:soon", today, "0d", who) for who in ("alice", "bob"))
+        expect_equal(sorted(mails), wanted, "mails after the due instant")
+        expect_mails_match_history(mails, rows)
+        for rid, (path, _) in mails.items():
+            late = os.stat(path).st_mtime - due
+            expect(0 <= late <= 2, f"{rid} written {late:+.3f} s from its due instant")
+        for row in rows:
+            late = parse_rfc3339(row["at"]) - due
+            expect(0 <= late <= 2, f"history says {row['id']} was sent {late:+.0f} s from due")
+            expect_equal(parse_rfc3339(row["due"]), due, f"{row['id']}: due")
+        expect(message["STATUS"].endswith("sent 2, failed 0, skipped 0"),
+               f"STATUS after the timer's pass: {message['STATUS']!r}")
+
+
+def test_sighup_replans_and_survives_a_broken_config():
+    today = today_in("UTC")
+    with Noticed("reload") as d:
+        first, second, third = today + days(10), today + days(20), today + days(30)
+        d.config(deadlines_commitment(today, {"first": first}))
+        d.start()
+        expect(d.pass_message(1)["STATUS"].startswith(f"next: deadline c1 {first} "),
+               f"STATUS before the reload: {d.pass_message(1)['STATUS']!r}")
+
+        d.config(deadlines_commitment(today, {"second": second}))
+        d.signal(signal.SIGHUP)
+        reloading = d.wait_for("RELOADING", "1")
+        expect(re.fullmatch(r"\d+", reloading.get("MONOTONIC_USEC", "")),
+               f"RELOADING=1 without MONOTONIC_USEC: {reloading}")
+        status = d.wait_pass(2)["STATUS"]
+        expect(status.startswith(f"next: deadline c1 {second} (alice +1) at {second} 09:00"),
+               f"STATUS after a good reload does not name the new deadline: {status!r}")
+        d.wait_for("READY", "1")
+
+        good = open(d.conf).read()
+        d.write_config(good + "broken = ;\n")
+        line = good.count("\n") + 1
+        d.signal(signal.SIGHUP)
+        d.wait_for("RELOADING", "1")
+        status = d.wait_pass(3)["STATUS"]
+        expect(status.startswith(f"reload failed: {d.conf}:{line}: syntax error"),
+               f"STATUS after a syntax error does not say reload failed: {d.conf}:{line}: "
+               f"{status!r}")
+        expect(f"still running the previous config; next: deadline c1 {second} " in status,
+               f"STATUS after a failed reload does not keep the running plan: {status!r}")
+        d.wait_for("READY", "1")
+        expect(d.running(), "noticed exited after a failed reload")
+        expect(f"{d.conf}:{line}: syntax error" in d.stderr_text(),
+               "the failed reload is not logged as FILE:LINE")
+
+        bad = good.replace('    participants = ["alice", "bob"];\n',
+                           '    participants = ["alice", "bob"];\n    colour = "red";\n')
+        line = bad.splitlines().index('    colour = "red";') + 1
+        d.write_config(bad)
+        d.signal(signal.SIGHUP)
+        status = d.wait_pass(4)["STATUS"]
+        expect(status.startswith(f"reload failed: {d.conf}:{line}: unknown key 'colour'"),
+               f"STATUS after an unknown key: {status!r}")
+        d.wait_for("READY", "1")
+
+        d.config(deadlines_commitment(today, {"third": third}))
+        d.signal(signal.SIGHUP)
+        status = d.wait_pass(5)["STATUS"]
+        expect(status.startswith(f"next: deadline c1 {third} (alice +1)"),
+               f"a good reload does not clear the failure: {status!r}")
+        d.wait_for("READY", "1")
+        expect_equal(d.stop(), 0, "exit status after SIGTERM")
+
+
+def test_sigterm_and_sigint_stop_with_stopping_and_status_0():
+    today = today_in("UTC")
+    with Noticed("stop") as d:
+        d.config(deadlines_commitment(today, {"later": today + days(10)}))
+        for signo in (signal.SIGTERM, signal.SIGINT):
+            d.start()
+            d.signal(signo)
+            d.wait_for("STOPPING", "1")
+            expect_equal(d.wait_exit(), 0, f"exit status after {signo.name}")
+            d.drain()
+            later = [m for m in d.messages[d.cursor:] if "X_NOTICED_PASS" in m or "READY" in m]
+            expect(not later, f"datagrams after STOPPING=1: {later}")
+
+
+def test_decide_stops_reminders_for_that_participant():
+    today = today_in("UTC")
+    with Noticed("decide") as d:
+        due, send_time = due_in_seconds("UTC", today, 5)
+        decision = today + days(2)
+        d.config(decision_commitment(decision, decision_lead_days=1), offsets=("2d",),
+                 send_time=send_time)
+        d.start()
+        status = d.pass_message(1)["STATUS"]
+        expect(status.startswith(f"next: decision c1 {decision} (alice +1) at {today} "
+                                 f"{send_time[:5]}"),
+               f"STATUS does not name both decision reminders as next: {status!r}")
+        out = d.noticectl("decide", "c1", "1", "alice", "continue", "--note", "test").stdout
+        expect(time.time() < due, "noticectl decide finished after the due instant; too slow "
+                                  "a machine for this test")
+        expect("Recorded" in out, f"decide printed {out!r}")
+        message = d.wait_pass(2, timeout=due - time.time() + TIMEOUT)
+        mails = delivered(d)
+        expect_equal(sorted(mails), [reminder_id("decision", decision, "2d", "bob", cycle=1)],
+                     "mails at the due instant")
+        rows, decisions = d.history()
+        expect_mails_match_history(mails, rows)
+        expect(not [r for r in rows if r["recipient"] == "alice"],
+               f"the ledger has rows for alice, who decided: {rows}")
+        expect_equal([(x["commitment"], x["cycle"], x["participant"], x["decision"], x["note"])
+                      for x in decisions], [("c1", 1, "alice", "continue", "test")],
+                     "decisions in history")
+        expect(message["STATUS"].endswith("sent 1, failed 0, skipped 0"),
+               f"STATUS after the pass: {message['STATUS']!r}")
+
+
+def test_overdue_and_escalation_go_out_once():
+    today = today_in("UTC")
+    with Noticed("overdue") as d:
+        decision = today - days(7)  # the notice deadline is the same day: one overdue for both
+        d.config(decision_commitment(decision, escalate_to=("boss",)), offsets=("1d", "0d"))
+        os.mkdir(d.state)  # as systemd's StateDirectory= would have
+        d.noticectl("decide", "c1", "1", "bob", "terminate")
+        d.start()
+        wanted = sorted(reminder_id("decision", decision, "overdue", who, cycle=1)
+                        for who in ("alice", "boss"))
+        mails = delivered(d)
+        expect_equal(sorted(mails), wanted, "overdue mails (alice late, bob decided, boss "
+                                            "escalated)")
+        rows, _ = d.history()
+        expect_mails_match_history(mails, rows)
+        overdue_at = next_working_day(decision)
+        for row in rows:
+            if row["offset"] == "overdue":
+                expect_equal(row["due"][:10], str(overdue_at), f"{row['id']}: due date")
+        about_decision = [r for r in rows if r["recipient"] == "bob"
+                          and r["kind"] in ("decision", "notice")]
+        expect(not about_decision,
+               f"the ledger has decision rows for bob, who decided: {about_decision}")
+        expect(all(r["state"] == "skipped" for r in rows if r["offset"] != "overdue"),
+               "a reminder before a passed milestone was not skipped")
+
+        expect_equal(d.stop(), 0, "exit status after SIGTERM")
+        d.start()
+        expect_equal(sorted(delivered(d)), wanted, "overdue mails after a restart")
+        expect_equal(d.history()[0], rows, "history after the restart")
+
+
+def test_bad_config_exits_78_before_ready():
+    today = today_in("UTC")
+    with Noticed("bad-config") as d:
+        d.config(deadlines_commitment(today, {"x": today + days(3)}))
+        good = open(d.conf).read()
+        cases = {
+            "syntax error": (good + "broken = ;\n", good.count("\n") + 1),
+            "unknown key 'colour'": (good.replace('title = "Test commitment";',
+                                                  'title = "Test commitment";\n    colour = 1;'),
+                                     None),
+        }
+        for message, (text, line) in cases.items():
+            if line is None:
+                line = text.splitlines().index("    colour = 1;") + 1
+            d.write_config(text)
+            d.start(wait_ready=False)
+            status = d.wait_exit()
+            d.drain()
+            expect_equal(status, EX_CONFIG, f"exit status of a config with a {message}")
+            expect(not [m for m in d.messages if "READY" in m],
+                   f"READY=1 sent for a config with a {message}")
+            expect(f"{d.conf}:{line}: {message}" in d.stderr_text(),
+                   f"stderr does not say {d.conf}:{line}: {message}:{d.stderr_tail()}")
+        expect(not os.path.exists(d.maildir), "a bad config delivered mail")
+
+
+def test_unsupported_transport_is_reported_and_nothing_recorded():
+    today = today_in("UTC")
+    with Noticed("unsupported") as d:
+        text = config_text(d.maildir, deadlines_commitment(today, {"ahead": today + days(5)}),
+                           offsets=("20d", "10d", "3d"))
+        d.write_config(text.replace(f'url = "maildir:{d.maildir}"',
+                                    'url = "smtps://smtp.test.example:465"'))
+        d.start()
+        status = d.pass_message(1)["STATUS"]
+        expect(status.startswith("warning: transport outbox not supported by this build, "
+                                 "not sending through it; "), f"STATUS: {status!r}")
+        expect(status.endswith("sent 0, failed 0, skipped 0"), f"STATUS: {status!r}")
+        expect("Transport outbox (smtps://smtp.test.example:465) is not supported"
+               in d.stderr_text(), "no log line about the transport")
+        rows, _ = d.history()
+        expect_equal(rows, [], "ledger rows for an undeliverable channel")
+        expect_equal(d.mails(), [], "mails")
+
+
+def set_clock_to_itself():
+    """clock_settime(CLOCK_REALTIME, now): a clock *set* event for every CANCEL_ON_SET timerfd,
+    while the time moves by microseconds only, so the machine's clock is left as it was."""
+    import ctypes
+
+    class Timespec(ctypes.Structure):
+        _fields_ = [("tv_sec", ctypes.c_long), ("tv_nsec", ctypes.c_long)]
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    now = Timespec()
+    libc.clock_gettime(0, ctypes.byref(now))
+    if libc.clock_settime(0, ctypes.byref(now)) != 0:
+        raise Skip("cannot set the clock here (%s)" % os.strerror(ctypes.get_errno()))
+
+
+def test_clock_set_replans_without_sending_twice():
+    today = today_in("UTC")
+    with Noticed("clock") as d:
+        catch_up_scenario(d, today)
+        d.start()
+        mails_before = d.mails()
+        expect_equal(len(mails_before), 2, "mails after the start")
+        set_clock_to_itself()
+        status = d.wait_pass(2)["STATUS"]
+        expect(status.endswith("sent 2, failed 0, skipped 10"),
+               f"the pass after the clock was set did something: {status!r}")
+        expect("The system clock was set" in d.stderr_text(), "no log line about the clock")
+        expect_equal(d.mails(), mails_before, "Maildir after the clock was set")
+
+
+TESTS = [
+    test_start_catches_up_latest_missed_reminder_only,
+    test_restart_delivers_nothing_twice,
+    test_timer_delivers_reminder_on_time,
+    test_sighup_replans_and_survives_a_broken_config,
+    test_sigterm_and_sigint_stop_with_stopping_and_status_0,
+    test_decide_stops_reminders_for_that_participant,
+    test_overdue_and_escalation_go_out_once,
+    test_bad_config_exits_78_before_ready,
+    test_clock_set_replans_without_sending_twice,
+    test_unsupported_transport_is_reported_and_nothing_recorded,
+]
+
+
+def main(argv):
+    for path in (NOTICED, NOTICECTL):
+        if not os.access(path, os.X_OK):
+            print(f"daemon: {path} is not an executable (set NOTICED and NOTICECTL)",
+                  file=sys.stderr)
+            return 2
+    selected = [t for t in TESTS if not argv[1:] or t.__name__[5:] in argv[1:]
+                or t.__name__ in argv[1:]]
+    passed = failed = skipped = 0
+    for test in selected:
+        name = test.__name__[len("test_"):]
+        try:
+            test()
+        except Skip as e:
+            print(f"skip {name}: {e}", flush=True)
+            skipped += 1
+        except Failure as e:
+            first, _, rest = str(e).partition("\n")
+            print(f"FAIL {name}: {first}", flush=True)
+            if rest:
+                print(rest, file=sys.stderr, flush=True)
+            failed += 1
+        except Exception as e:
+            print(f"FAIL {name}: {type(e).__name__}: {e}", flush=True)
+            traceback.print_exc()
+            failed += 1
+        else:
+            print(f"ok {name}", flush=True)
+            passed += 1
+    print(f"daemon: {passed} passed, {failed} failed" + (f", {skipped} skipped" if skipped else ""))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

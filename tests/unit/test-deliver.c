@@ -1,0 +1,208 @@
+/* Local delivery on a real file system: Maildir, and sendmail(8) played by a small script. */
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "noticed/deliver.h"
+
+static const char message[] = "From: a@x.example\r\nTo: b@x.example\r\nSubject: t\r\n\r\nbody\r\n";
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
+        (void) st;
+        (void) flag;
+        (void) ftw;
+        return remove(path);
+}
+
+static int setup(void **state) {
+        char *dir = strdup("/tmp/noticed-test-deliver-XXXXXX");
+
+        if (!dir || !mkdtemp(dir))
+                return -1;
+        *state = dir;
+        return 0;
+}
+
+static int teardown(void **state) {
+        (void) nftw(*state, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+        free(*state);
+        unsetenv("NOTICED_SENDMAIL");
+        return 0;
+}
+
+/* The names in dir, other than . and .., as a count; *ret_name gets the last one. */
+static int count_files(const char *dir, char *ret_name, size_t size) {
+        DIR *d = opendir(dir);
+        struct dirent *e;
+        int n = 0;
+
+        assert_non_null(d);
+        while ((e = readdir(d)))
+                if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) {
+                        n++;
+                        if (ret_name)
+                                (void) snprintf(ret_name, size, "%s", e->d_name);
+                }
+        closedir(d);
+        return n;
+}
+
+static char *slurp(const char *path, size_t *ret_size) {
+        FILE *f = fopen(path, "rb");
+        char *buf = calloc(1, 4096);
+        size_t n;
+
+        assert_non_null(f);
+        assert_non_null(buf);
+        n = fread(buf, 1, 4095, f);
+        fclose(f);
+        *ret_size = n;
+        return buf;
+}
+
+static void test_deliver_maildir_writes_the_message_into_new(void **state) {
+        char maildir[512], path[1024], name[256], *reply = NULL, *data;
+        struct stat st;
+        size_t size;
+
+        snprintf(maildir, sizeof(maildir), "%s/outbox", (char *) *state);
+        assert_int_equal(deliver_maildir(maildir, message, strlen(message), &reply), 0);
+        snprintf(path, sizeof(path), "%s/new", maildir);
+        assert_int_equal(count_files(path, name, sizeof(name)), 1);
+        snprintf(path, sizeof(path), "%s/tmp", maildir);
+        assert_int_equal(count_files(path, NULL, 0), 0); /* nothing left half-written */
+        assert_non_null(reply);
+        assert_true(strncmp(reply, "maildir: new/", 13) == 0);
+        assert_string_equal(reply + 13, name);
+
+        snprintf(path, sizeof(path), "%s/new/%s", maildir, name);
+        data = slurp(path, &size);
+        assert_int_equal(size, strlen(message));
+        assert_memory_equal(data, message, size);
+        assert_int_equal(stat(path, &st), 0);
+        assert_int_equal(st.st_mode & 0777, 0600);
+        snprintf(path, sizeof(path), "%s/cur", maildir);
+        assert_int_equal(stat(path, &st), 0);
+        assert_int_equal(st.st_mode & 0777, 0700);
+        free(data);
+        free(reply);
+}
+
+static void test_deliver_maildir_gives_each_message_its_own_name(void **state) {
+        char maildir[512], path[1024], *reply = NULL;
+
+        snprintf(maildir, sizeof(maildir), "%s/outbox", (char *) *state);
+        for (int i = 0; i < 3; i++) {
+                assert_int_equal(deliver_maildir(maildir, message, strlen(message), &reply), 0);
+                free(reply);
+        }
+        snprintf(path, sizeof(path), "%s/new", maildir);
+        assert_int_equal(count_files(path, NULL, 0), 3);
+}
+
+static void test_deliver_maildir_reports_an_unwritable_directory(void **state) {
+        char blocker[512], maildir[1024], *reply = NULL;
+        FILE *f;
+
+        /* A file where the Maildir's parent should be: mkdir fails with ENOTDIR as root too. */
+        snprintf(blocker, sizeof(blocker), "%s/file", (char *) *state);
+        f = fopen(blocker, "w");
+        assert_non_null(f);
+        fclose(f);
+        snprintf(maildir, sizeof(maildir), "%s/outbox", blocker);
+        assert_int_equal(deliver_maildir(maildir, message, strlen(message), &reply), -ENOTDIR);
+        assert_non_null(reply);
+        assert_non_null(strstr(reply, maildir));
+        free(reply);
+}
+
+/* A sendmail that keeps its arguments and input in the test directory and exits `status`. */
+static void fake_sendmail(const char *dir, int status) {
+        char path[512];
+        FILE *f;
+
+        snprintf(path, sizeof(path), "%s/sendmail", dir);
+        f = fopen(path, "w");
+        assert_non_null(f);
+        fprintf(f,
+                "#!/bin/sh\n"
+                "echo \"$@\" > '%s/args'\n"
+                "cat > '%s/input'\n"
+                "[ %d -eq 0 ] || echo 'sendmail: queue file write error' >&2\n"
+                "exit %d\n",
+                dir, dir, status, status);
+        fclose(f);
+        assert_int_equal(chmod(path, 0700), 0);
+        assert_int_equal(setenv("NOTICED_SENDMAIL", path, 1), 0);
+}
+
+static void test_deliver_sendmail_pipes_the_message_with_local_newlines(void **state) {
+        const char *dir = *state;
+        char path[512], *reply = NULL, *data;
+        size_t size;
+
+        fake_sendmail(dir, 0);
+        assert_int_equal(deliver_sendmail(message, strlen(message), &reply), 0);
+        assert_string_equal(reply, "sendmail: exit 0");
+        snprintf(path, sizeof(path), "%s/input", dir);
+        data = slurp(path, &size);
+        assert_string_equal(data, "From: a@x.example\nTo: b@x.example\nSubject: t\n\nbody\n");
+        free(data);
+        snprintf(path, sizeof(path), "%s/args", dir);
+        data = slurp(path, &size);
+        assert_string_equal(data, "-t -oi\n");
+        free(data);
+        free(reply);
+}
+
+static void test_deliver_sendmail_fails_on_a_non_zero_exit(void **state) {
+        char *reply = NULL;
+
+        fake_sendmail(*state, 75);
+        assert_int_equal(deliver_sendmail(message, strlen(message), &reply), -EIO);
+        assert_non_null(reply);
+        assert_non_null(strstr(reply, "exit 75"));
+        assert_non_null(strstr(reply, "queue file write error"));
+        free(reply);
+}
+
+static void test_deliver_sendmail_fails_when_sendmail_is_missing(void **state) {
+        char path[512], *reply = NULL;
+
+        snprintf(path, sizeof(path), "%s/no-such-sendmail", (char *) *state);
+        assert_int_equal(setenv("NOTICED_SENDMAIL", path, 1), 0);
+        assert_int_equal(deliver_sendmail(message, strlen(message), &reply), -EIO);
+        assert_non_null(strstr(reply, "exit 127"));
+        free(reply);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test_setup_teardown(test_deliver_maildir_writes_the_message_into_new,
+                                                setup, teardown),
+                cmocka_unit_test_setup_teardown(
+                        test_deliver_maildir_gives_each_message_its_own_name, setup, teardown),
+                cmocka_unit_test_setup_teardown(
+                        test_deliver_maildir_reports_an_unwritable_directory, setup, teardown),
+                cmocka_unit_test_setup_teardown(
+                        test_deliver_sendmail_pipes_the_message_with_local_newlines, setup,
+                        teardown),
+                cmocka_unit_test_setup_teardown(test_deliver_sendmail_fails_on_a_non_zero_exit,
+                                                setup, teardown),
+                cmocka_unit_test_setup_teardown(
+                        test_deliver_sendmail_fails_when_sendmail_is_missing, setup, teardown),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
