@@ -2,7 +2,7 @@
 #
 #   make                 build build/noticed and build/noticectl
 #   make check           install what is missing (Debian, as root), build, run every test
-#   make demo            install what is missing, build, show the Twente case
+#   make demo            install what is missing, build, run the daemon on the Twente case
 #   make SANITIZE=1 ...  the same with AddressSanitizer and UndefinedBehaviorSanitizer
 #   make CC=clang ...    any C11 compiler; warnings are errors with gcc and clang
 
@@ -117,10 +117,10 @@ check-run: $(NOTICED) $(NOTICECTL) $(UNIT_TESTS)
 demo: deps
 	@$(MAKE) --no-print-directory demo-run
 
-demo-run: $(NOTICECTL)
+# The Twente case run by the real daemon, its dates moved to today (see scripts/demo.py).
+demo-run: $(NOTICED) $(NOTICECTL)
 	$(NOTICECTL) -c etc/noticed/noticed.conf check
-	$(NOTICECTL) -c etc/noticed/noticed.conf list --from 2017-11-01 --to 2021-12-31
-	$(NOTICECTL) -c etc/noticed/noticed.conf simulate --from 2017-11-01 --to 2021-12-31
+	NOTICED=$(NOTICED) NOTICECTL=$(NOTICECTL) /usr/bin/python3 scripts/demo.py
 
 bench: deps
 	@$(MAKE) --no-print-directory $(NOTICECTL)
