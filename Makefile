@@ -123,8 +123,9 @@ demo-run: $(NOTICED) $(NOTICECTL)
 	NOTICED=$(NOTICED) NOTICECTL=$(NOTICECTL) /usr/bin/python3 scripts/demo.py
 
 bench: deps
-	@$(MAKE) --no-print-directory $(NOTICECTL)
+	@$(MAKE) --no-print-directory $(NOTICED) $(NOTICECTL)
 	NOTICECTL=$(NOTICECTL) bash tests/bench/plan
+	NOTICED=$(NOTICED) /usr/bin/python3 tests/bench/idle
 
 # make install [PREFIX=/usr/local] [DESTDIR=...]: binaries, man pages and the unit, whose
 # ExecStart is rewritten to where noticed went.  Then: systemctl daemon-reload.
