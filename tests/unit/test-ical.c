@@ -8,6 +8,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "fixture.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,32 +36,14 @@ static const char *const twente =
         "genoeg is om te vouwen\"; } ); }";
 
 static Model *load(const char *globals, const char *commitment) {
-        char path[] = "/tmp/noticed-test-ical-XXXXXX", *text;
-        int fd = mkstemp(path);
-        ConfigErrors errors;
-        Model *m = NULL;
-        int r;
+        char *text;
+        Model *m;
 
-        assert_true(fd >= 0);
         assert_true(asprintf(&text, "%s%s\ncommitments = ( %s );\n", base_config, globals,
                              commitment) > 0);
-        assert_int_equal(write(fd, text, strlen(text)), (ssize_t) strlen(text));
-        close(fd);
-        r = config_load(path, &m, &errors);
-        for (size_t i = 0; i < errors.n; i++)
-                fprintf(stderr, "%s:%u: %s\n", errors.items[i].file, errors.items[i].line,
-                        errors.items[i].message);
-        config_errors_done(&errors);
-        unlink(path);
+        m = fixture_load(text);
         free(text);
-        assert_int_equal(r, 0);
         return m;
-}
-
-static Date D(const char *s) {
-        Date d;
-        assert_int_equal(date_parse(s, &d), 0);
-        return d;
 }
 
 /* The calendar of the milestones from..to, rendered at 2020-01-01T12:00:00Z. */

@@ -11,6 +11,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "fixture.h"
+
 #include <errno.h>
 #include <openssl/evp.h>
 #include <stdio.h>
@@ -24,99 +26,6 @@
 #include "noticed/text.h"
 
 #define CHECK_MAIL "tests/integration/check-mail.py"
-
-static const char *const config_text =
-        "transports = {\n"
-        "  relay = { url = \"maildir:/tmp/noticed-test-mail\";\n"
-        "            from = \"Burgernet Twente <burgernet@twente.example>\"; };\n"
-        "  hook = { url = \"https://hooks.example.org/x\"; };\n"
-        "};\n"
-        "mail_via = \"relay\";\n"
-        "recipients = (\n"
-        "  { id = \"enschede\"; name = \"Gemeente Enschede\"; population = 158261;\n"
-        "    mail = [\"burgernet@enschede.example\", \"griffie@enschede.example\"]; },\n"
-        "  { id = \"swf\"; name = \"Gemeente Súdwest-Fryslân\"; language = \"en\";\n"
-        "    population = 90000; mail = [\"info@swf.example\"]; },\n"
-        "  { id = \"hof\"; name = \"Gemeente Hof van Twente (OV)\"; mail = "
-        "[\"hof@twente.example\"]; },\n"
-        "  { id = \"klankbordgroep\"; name = \"Klankbordgroep Burgernet Twente\";\n"
-        "    mail = [\"klankbord@twente.example\"]; },\n"
-        "  { id = \"hookonly\"; name = \"Hook\"; webhooks = [\"hook\"]; }\n"
-        ");\n"
-        "commitments = ( {\n"
-        "  id = \"burgernet-twente\"; title = \"Deelname Burgernet\";\n"
-        "  counterparty = \"Stuurgroep Burgernet Oost-Nederland\";\n"
-        "  reference = \"DVO Twente, 4 december 2017, besluit A=1\";\n"
-        "  start = \"2019-01-01\"; term = \"2y\"; renewal = \"tacit\"; renewal_term = \"1y\";\n"
-        "  notice = \"6m\"; decision_lead = \"6w\"; review_every = \"6m\";\n"
-        "  participants = [\"enschede\", \"swf\", \"hof\", \"hookonly\"];\n"
-        "  reviewers = [\"klankbordgroep\"]; escalate_to = [\"klankbordgroep\"];\n"
-        "  cost = { per_inhabitant = [0.08, 0.10]; currency = \"EUR\"; };\n"
-        "  deadlines = ( { id = \"standpunt\"; date = \"2017-11-30\";\n"
-        "                  title = \"Standpunt doorgeven vóór 1 december\"; } );\n"
-        "} );\n";
-
-static char *write_temp(const char *text) {
-        char *path = strdup("/tmp/noticed-test-mail-XXXXXX");
-        int fd;
-
-        assert_non_null(path);
-        fd = mkstemp(path);
-        assert_true(fd >= 0);
-        assert_int_equal(write(fd, text, strlen(text)), (ssize_t) strlen(text));
-        close(fd);
-        return path;
-}
-
-static Model *load(const char *text) {
-        char *path = write_temp(text);
-        ConfigErrors errors;
-        Model *m = NULL;
-        int r = config_load(path, &m, &errors);
-
-        for (size_t i = 0; i < errors.n; i++)
-                fprintf(stderr, "%s:%u: %s\n", errors.items[i].file, errors.items[i].line,
-                        errors.items[i].message);
-        config_errors_done(&errors);
-        unlink(path);
-        free(path);
-        assert_int_equal(r, 0);
-        return m;
-}
-
-/* text with the first `old` replaced by `new`. */
-static Date D(const char *s) {
-        Date d;
-        assert_int_equal(date_parse(s, &d), 0);
-        return d;
-}
-
-/* A reminder as plan_reminders() makes it, sent at 09:00 local time on `date`. */
-static Reminder reminder(const Model *m, const char *recipient, MilestoneKind kind, uint32_t cycle,
-                         const char *milestone, const char *date, bool overdue) {
-        Reminder r = {
-                .date = D(date),
-                .overdue = overdue,
-                .milestone = {.date = D(milestone),
-                              .commitment = 0,
-                              .kind = kind,
-                              .cycle = cycle,
-                              .deadline = kind == MILESTONE_DEADLINE ? 0 : -1},
-        };
-        bool found = false;
-
-        for (size_t i = 0; i < m->n_recipients; i++)
-                if (strcmp(m->recipients[i].id, recipient) == 0) {
-                        r.recipient = (uint32_t) i;
-                        found = true;
-                }
-        assert_true(found);
-        r.offset =
-                (Duration){.count = overdue ? r.date - r.milestone.date : r.milestone.date - r.date,
-                           .unit = DURATION_DAYS};
-        tz_local_to_unix(m->tz, r.date, 9 * 3600, &r.at, &r.utc_offset);
-        return r;
-}
 
 static MailMessage render(const Model *m, const Reminder *r) {
         MailMessage msg = {0};
@@ -228,32 +137,16 @@ static char *decode_encoded_words(const char *s) {
         return out;
 }
 
-static char *text_body(const Model *m, const Reminder *r, char **ret_subject) {
-        char *subject, *body;
-
-        assert_int_equal(text_render(m, r, &subject, &body), 0);
-        if (ret_subject)
-                *ret_subject = subject;
-        else
-                free(subject);
-        return body;
-}
-
-#define assert_contains(haystack, needle)                                                          \
-        do {                                                                                       \
-                if (!strstr((haystack), (needle)))                                                 \
-                        fail_msg("\"%s\" not found in:\n%s", (needle), (haystack));                \
-        } while (0)
-
 /* ---- identity and headers ---- */
 
 static void test_mail_render_message_id_is_stable_and_differs_per_identity(void **state) {
-        Model *m = load(config_text);
-        Reminder a =
-                reminder(m, "enschede", MILESTONE_DECISION, 1, "2020-05-19", "2020-04-17", false);
-        Reminder b = reminder(m, "hof", MILESTONE_DECISION, 1, "2020-05-19", "2020-04-17", false);
-        Reminder c =
-                reminder(m, "enschede", MILESTONE_DECISION, 1, "2020-05-19", "2020-05-12", false);
+        Model *m = fixture_load(fixture_twente);
+        Reminder a = fixture_reminder(m, "enschede", MILESTONE_DECISION, 1, "2020-05-19",
+                                      "2020-04-17", false);
+        Reminder b = fixture_reminder(m, "hof", MILESTONE_DECISION, 1, "2020-05-19", "2020-04-17",
+                                      false);
+        Reminder c = fixture_reminder(m, "enschede", MILESTONE_DECISION, 1, "2020-05-19",
+                                      "2020-05-12", false);
         MailMessage first = render(m, &a), again = {0}, other = render(m, &b),
                     later = render(m, &c);
         char *h;
@@ -283,11 +176,11 @@ static void test_mail_render_message_id_is_stable_and_differs_per_identity(void 
 }
 
 static void test_mail_render_headers_are_rfc5322(void **state) {
-        Model *m = load(config_text);
-        Reminder spring =
-                reminder(m, "enschede", MILESTONE_DECISION, 1, "2020-05-19", "2020-04-17", false);
-        Reminder winter =
-                reminder(m, "enschede", MILESTONE_TERM_END, 1, "2020-12-31", "2020-12-17", false);
+        Model *m = fixture_load(fixture_twente);
+        Reminder spring = fixture_reminder(m, "enschede", MILESTONE_DECISION, 1, "2020-05-19",
+                                           "2020-04-17", false);
+        Reminder winter = fixture_reminder(m, "enschede", MILESTONE_TERM_END, 1, "2020-12-31",
+                                           "2020-12-17", false);
         MailMessage s = render(m, &spring), w = render(m, &winter);
         static const char *const expected[][2] = {
                 {"From", "Burgernet Twente <burgernet@twente.example>"},
@@ -315,11 +208,13 @@ static void test_mail_render_headers_are_rfc5322(void **state) {
 }
 
 static void test_mail_render_to_quotes_specials_and_encodes_non_ascii(void **state) {
-        Model *m = load(config_text);
-        Reminder e =
-                reminder(m, "enschede", MILESTONE_NOTICE, 1, "2020-06-30", "2020-06-23", false);
-        Reminder h = reminder(m, "hof", MILESTONE_NOTICE, 1, "2020-06-30", "2020-06-23", false);
-        Reminder s = reminder(m, "swf", MILESTONE_NOTICE, 1, "2020-06-30", "2020-06-23", false);
+        Model *m = fixture_load(fixture_twente);
+        Reminder e = fixture_reminder(m, "enschede", MILESTONE_NOTICE, 1, "2020-06-30",
+                                      "2020-06-23", false);
+        Reminder h =
+                fixture_reminder(m, "hof", MILESTONE_NOTICE, 1, "2020-06-30", "2020-06-23", false);
+        Reminder s =
+                fixture_reminder(m, "swf", MILESTONE_NOTICE, 1, "2020-06-30", "2020-06-23", false);
         MailMessage me = render(m, &e), mh = render(m, &h), ms = render(m, &s);
         char *to, *end, *name;
         (void) state;
@@ -343,14 +238,14 @@ static void test_mail_render_to_quotes_specials_and_encodes_non_ascii(void **sta
 }
 
 static void test_mail_render_subject_is_rfc2047_encoded_and_decodes(void **state) {
-        Model *m = load(config_text);
-        Reminder r =
-                reminder(m, "enschede", MILESTONE_DEADLINE, 0, "2017-11-30", "2017-11-16", false);
+        Model *m = fixture_load(fixture_twente);
+        Reminder r = fixture_reminder(m, "enschede", MILESTONE_DEADLINE, 0, "2017-11-30",
+                                      "2017-11-16", false);
         MailMessage msg = render(m, &r);
         char *subject, *raw = header(&msg, "Subject"), *decoded;
         (void) state;
 
-        free(text_body(m, &r, &subject));
+        free(fixture_text_body(m, &r, &subject));
         assert_string_equal(subject, "Herinnering: Standpunt doorgeven vóór 1 december, "
                                      "donderdag 30 november 2017 (nog 14 dagen)");
         assert_string_equal(msg.subject, subject);
@@ -366,9 +261,9 @@ static void test_mail_render_subject_is_rfc2047_encoded_and_decodes(void **state
 }
 
 static void test_mail_render_ascii_subject_stays_readable_and_folds(void **state) {
-        Model *m = load(config_text);
-        Reminder r =
-                reminder(m, "enschede", MILESTONE_DECISION, 1, "2020-05-19", "2020-04-17", false);
+        Model *m = fixture_load(fixture_twente);
+        Reminder r = fixture_reminder(m, "enschede", MILESTONE_DECISION, 1, "2020-05-19",
+                                      "2020-04-17", false);
         MailMessage msg = render(m, &r);
         (void) state;
 
@@ -400,7 +295,7 @@ static void assert_message_lines(const MailMessage *msg) {
 }
 
 static void test_mail_render_lines_end_in_crlf_and_stay_short(void **state) {
-        Model *m = load(config_text);
+        Model *m = fixture_load(fixture_twente);
         Reminder *rs;
         size_t n;
         (void) state;
@@ -424,12 +319,12 @@ static void test_mail_render_lines_end_in_crlf_and_stay_short(void **state) {
 }
 
 static void test_mail_render_text_part_is_quoted_printable_of_the_text(void **state) {
-        Model *m = load(config_text);
-        Reminder r =
-                reminder(m, "enschede", MILESTONE_NOTICE, 1, "2020-06-30", "2020-05-29", false);
+        Model *m = fixture_load(fixture_twente);
+        Reminder r = fixture_reminder(m, "enschede", MILESTONE_NOTICE, 1, "2020-06-30",
+                                      "2020-05-29", false);
         MailMessage msg = render(m, &r);
         char *raw = part(&msg, "Content-Type: text/plain"), *decoded,
-             *body = text_body(m, &r, NULL);
+             *body = fixture_text_body(m, &r, NULL);
         (void) state;
 
         assert_contains(raw, "besluit A=3D1");       /* '=' escaped */
@@ -446,9 +341,9 @@ static void test_mail_render_text_part_is_quoted_printable_of_the_text(void **st
 }
 
 static void test_mail_render_calendar_part_has_publish_vevent_and_valarm(void **state) {
-        Model *m = load(config_text);
-        Reminder r =
-                reminder(m, "enschede", MILESTONE_DECISION, 1, "2020-05-19", "2020-04-17", false);
+        Model *m = fixture_load(fixture_twente);
+        Reminder r = fixture_reminder(m, "enschede", MILESTONE_DECISION, 1, "2020-05-19",
+                                      "2020-04-17", false);
         MailMessage msg = render(m, &r);
         char *raw = part(&msg, "Content-Type: text/calendar; charset=utf-8; method=PUBLISH");
         char *ics = decode_quoted_printable(raw);
@@ -469,9 +364,9 @@ static void test_mail_render_calendar_part_has_publish_vevent_and_valarm(void **
 }
 
 static void test_mail_render_without_mail_address_is_einval(void **state) {
-        Model *m = load(config_text);
-        Reminder r =
-                reminder(m, "hookonly", MILESTONE_DECISION, 1, "2020-05-19", "2020-04-17", false);
+        Model *m = fixture_load(fixture_twente);
+        Reminder r = fixture_reminder(m, "hookonly", MILESTONE_DECISION, 1, "2020-05-19",
+                                      "2020-04-17", false);
         MailMessage msg = {0};
         (void) state;
 
@@ -483,25 +378,26 @@ static void test_mail_render_without_mail_address_is_einval(void **state) {
 /* ---- templates ---- */
 
 static void test_mail_render_subject_and_text_part_come_from_the_template(void **state) {
-        char *tpl = write_temp("Subject: Let op: ${title} vóór ${deadline}\n"
-                               "\n"
-                               "Beste ${recipient},\n"
-                               "\n"
-                               "nog ${days_left} dagen (${kind}); kosten $$: ${cost}\n"
-                               "Kenmerk: ${reference}\n"
-                               "Ontbreekt: ${undecided}\n"
-                               "\n"
-                               "Groet\n");
+        char *tpl = fixture_write_temp("Subject: Let op: ${title} vóór ${deadline}\n"
+                                       "\n"
+                                       "Beste ${recipient},\n"
+                                       "\n"
+                                       "nog ${days_left} dagen (${kind}); kosten $$: ${cost}\n"
+                                       "Kenmerk: ${reference}\n"
+                                       "Ontbreekt: ${undecided}\n"
+                                       "\n"
+                                       "Groet\n");
         char *text, *subject, *body, *raw, *decoded;
         Model *m;
         Reminder r;
         MailMessage msg;
         (void) state;
 
-        assert_true(asprintf(&text, "%stemplates = { nl = \"%s\"; };\n", config_text, tpl) > 0);
-        m = load(text);
-        r = reminder(m, "enschede", MILESTONE_DECISION, 1, "2020-05-19", "2020-04-17", false);
-        body = text_body(m, &r, &subject);
+        assert_true(asprintf(&text, "%stemplates = { nl = \"%s\"; };\n", fixture_twente, tpl) > 0);
+        m = fixture_load(text);
+        r = fixture_reminder(m, "enschede", MILESTONE_DECISION, 1, "2020-05-19", "2020-04-17",
+                             false);
+        body = fixture_text_body(m, &r, &subject);
         msg = render(m, &r);
         assert_string_equal(msg.subject, "Let op: Deelname Burgernet vóór dinsdag 19 mei 2020");
         assert_string_equal(msg.subject, subject);
@@ -545,10 +441,10 @@ static void test_mail_render_passes_check_mail_py(void **state) {
         if (access("/usr/bin/python3", X_OK) != 0 || access(CHECK_MAIL, R_OK) != 0)
                 skip(); /* run from the top of the source tree, as make check does */
         assert_non_null(mkdtemp(dir));
-        m = load(config_text);
+        m = fixture_load(fixture_twente);
         for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-                Reminder r = reminder(m, cases[i].recipient, cases[i].kind, cases[i].cycle,
-                                      cases[i].milestone, cases[i].date, cases[i].overdue);
+                Reminder r = fixture_reminder(m, cases[i].recipient, cases[i].kind, cases[i].cycle,
+                                              cases[i].milestone, cases[i].date, cases[i].overdue);
                 MailMessage msg = render(m, &r);
                 char *path;
                 FILE *f;

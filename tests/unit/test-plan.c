@@ -10,6 +10,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "fixture.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,26 +33,6 @@ static const char *const base_config =
         "  { id = \"boss\"; name = \"Boss\"; mail = [\"boss@x.example\"]; }\n"
         ");\n";
 
-static Model *load_config_text(const char *text) {
-        char path[] = "/tmp/noticed-test-plan-XXXXXX";
-        int fd = mkstemp(path);
-        ConfigErrors errors;
-        Model *m = NULL;
-        int r;
-
-        assert_true(fd >= 0);
-        assert_int_equal(write(fd, text, strlen(text)), (ssize_t) strlen(text));
-        close(fd);
-        r = config_load(path, &m, &errors);
-        for (size_t i = 0; i < errors.n; i++)
-                fprintf(stderr, "%s:%u: %s\n", errors.items[i].file, errors.items[i].line,
-                        errors.items[i].message);
-        config_errors_done(&errors);
-        unlink(path);
-        assert_int_equal(r, 0);
-        return m;
-}
-
 /* A model with the base recipients, `globals` at top level and these commitments' fields. */
 static Model *load_model(const char *globals, const char *commitments) {
         char *text;
@@ -58,7 +40,7 @@ static Model *load_model(const char *globals, const char *commitments) {
 
         assert_true(asprintf(&text, "%s%s\ncommitments = (\n%s\n);\n", base_config, globals,
                              commitments) > 0);
-        m = load_config_text(text);
+        m = fixture_load(text);
         free(text);
         return m;
 }
@@ -72,12 +54,6 @@ static Model *load_one(const char *fields) {
         m = load_model("", c);
         free(c);
         return m;
-}
-
-static Date D(const char *s) {
-        Date d;
-        assert_int_equal(date_parse(s, &d), 0);
-        return d;
 }
 
 /* "2020-06-30 notice 1 c\n" per milestone. */

@@ -10,6 +10,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "fixture.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,125 +22,6 @@
 #include "noticed/plan.h"
 #include "noticed/text.h"
 
-static const char *const config_text =
-        "transports = {\n"
-        "  relay = { url = \"maildir:/tmp/noticed-test-text\";\n"
-        "            from = \"Burgernet Twente <burgernet@twente.example>\"; };\n"
-        "  hook = { url = \"https://hooks.example.org/x\"; };\n"
-        "};\n"
-        "mail_via = \"relay\";\n"
-        "recipients = (\n"
-        "  { id = \"enschede\"; name = \"Gemeente Enschede\"; population = 158261;\n"
-        "    mail = [\"burgernet@enschede.example\", \"griffie@enschede.example\"]; },\n"
-        "  { id = \"swf\"; name = \"Gemeente Súdwest-Fryslân\"; language = \"en\";\n"
-        "    population = 90000; mail = [\"info@swf.example\"]; },\n"
-        "  { id = \"hof\"; name = \"Gemeente Hof van Twente (OV)\"; mail = "
-        "[\"hof@twente.example\"]; },\n"
-        "  { id = \"klankbordgroep\"; name = \"Klankbordgroep Burgernet Twente\";\n"
-        "    mail = [\"klankbord@twente.example\"]; },\n"
-        "  { id = \"hookonly\"; name = \"Hook\"; webhooks = [\"hook\"]; }\n"
-        ");\n"
-        "commitments = ( {\n"
-        "  id = \"burgernet-twente\"; title = \"Deelname Burgernet\";\n"
-        "  counterparty = \"Stuurgroep Burgernet Oost-Nederland\";\n"
-        "  reference = \"DVO Twente, 4 december 2017, besluit A=1\";\n"
-        "  start = \"2019-01-01\"; term = \"2y\"; renewal = \"tacit\"; renewal_term = \"1y\";\n"
-        "  notice = \"6m\"; decision_lead = \"6w\"; review_every = \"6m\";\n"
-        "  participants = [\"enschede\", \"swf\", \"hof\", \"hookonly\"];\n"
-        "  reviewers = [\"klankbordgroep\"]; escalate_to = [\"klankbordgroep\"];\n"
-        "  cost = { per_inhabitant = [0.08, 0.10]; currency = \"EUR\"; };\n"
-        "  deadlines = ( { id = \"standpunt\"; date = \"2017-11-30\";\n"
-        "                  title = \"Standpunt doorgeven vóór 1 december\"; } );\n"
-        "} );\n";
-
-static char *write_temp(const char *text) {
-        char *path = strdup("/tmp/noticed-test-text-XXXXXX");
-        int fd;
-
-        assert_non_null(path);
-        fd = mkstemp(path);
-        assert_true(fd >= 0);
-        assert_int_equal(write(fd, text, strlen(text)), (ssize_t) strlen(text));
-        close(fd);
-        return path;
-}
-
-static Model *load(const char *text) {
-        char *path = write_temp(text);
-        ConfigErrors errors;
-        Model *m = NULL;
-        int r = config_load(path, &m, &errors);
-
-        for (size_t i = 0; i < errors.n; i++)
-                fprintf(stderr, "%s:%u: %s\n", errors.items[i].file, errors.items[i].line,
-                        errors.items[i].message);
-        config_errors_done(&errors);
-        unlink(path);
-        free(path);
-        assert_int_equal(r, 0);
-        return m;
-}
-
-/* text with the first `old` replaced by `new`. */
-static char *replace(const char *text, const char *old, const char *new) {
-        const char *at = strstr(text, old);
-        char *out;
-
-        assert_non_null(at);
-        assert_true(asprintf(&out, "%.*s%s%s", (int) (at - text), text, new, at + strlen(old)) > 0);
-        return out;
-}
-
-static Date D(const char *s) {
-        Date d;
-        assert_int_equal(date_parse(s, &d), 0);
-        return d;
-}
-
-/* A reminder as plan_reminders() makes it, sent at 09:00 local time on `date`. */
-static Reminder reminder(const Model *m, const char *recipient, MilestoneKind kind, uint32_t cycle,
-                         const char *milestone, const char *date, bool overdue) {
-        Reminder r = {
-                .date = D(date),
-                .overdue = overdue,
-                .milestone = {.date = D(milestone),
-                              .commitment = 0,
-                              .kind = kind,
-                              .cycle = cycle,
-                              .deadline = kind == MILESTONE_DEADLINE ? 0 : -1},
-        };
-        bool found = false;
-
-        for (size_t i = 0; i < m->n_recipients; i++)
-                if (strcmp(m->recipients[i].id, recipient) == 0) {
-                        r.recipient = (uint32_t) i;
-                        found = true;
-                }
-        assert_true(found);
-        r.offset =
-                (Duration){.count = overdue ? r.date - r.milestone.date : r.milestone.date - r.date,
-                           .unit = DURATION_DAYS};
-        tz_local_to_unix(m->tz, r.date, 9 * 3600, &r.at, &r.utc_offset);
-        return r;
-}
-
-static char *text_body(const Model *m, const Reminder *r, char **ret_subject) {
-        char *subject, *body;
-
-        assert_int_equal(text_render(m, r, &subject, &body), 0);
-        if (ret_subject)
-                *ret_subject = subject;
-        else
-                free(subject);
-        return body;
-}
-
-#define assert_contains(haystack, needle)                                                          \
-        do {                                                                                       \
-                if (!strstr((haystack), (needle)))                                                 \
-                        fail_msg("\"%s\" not found in:\n%s", (needle), (haystack));                \
-        } while (0)
-
 #define assert_not_contains(haystack, needle)                                                      \
         do {                                                                                       \
                 if (strstr((haystack), (needle)))                                                  \
@@ -148,10 +31,10 @@ static char *text_body(const Model *m, const Reminder *r, char **ret_subject) {
 /* ---- the words ---- */
 
 static void test_text_render_dutch_says_when_what_and_what_it_costs(void **state) {
-        Model *m = load(config_text);
-        Reminder r =
-                reminder(m, "enschede", MILESTONE_DECISION, 1, "2020-05-19", "2020-04-17", false);
-        char *subject, *body = text_body(m, &r, &subject);
+        Model *m = fixture_load(fixture_twente);
+        Reminder r = fixture_reminder(m, "enschede", MILESTONE_DECISION, 1, "2020-05-19",
+                                      "2020-04-17", false);
+        char *subject, *body = fixture_text_body(m, &r, &subject);
         (void) state;
 
         assert_string_equal(subject, "Herinnering: besluit over Deelname Burgernet, "
@@ -179,9 +62,10 @@ static void test_text_render_dutch_says_when_what_and_what_it_costs(void **state
 }
 
 static void test_text_render_english_says_when_what_and_what_it_costs(void **state) {
-        Model *m = load(config_text);
-        Reminder r = reminder(m, "swf", MILESTONE_NOTICE, 1, "2020-06-30", "2020-06-23", false);
-        char *subject, *body = text_body(m, &r, &subject);
+        Model *m = fixture_load(fixture_twente);
+        Reminder r =
+                fixture_reminder(m, "swf", MILESTONE_NOTICE, 1, "2020-06-30", "2020-06-23", false);
+        char *subject, *body = fixture_text_body(m, &r, &subject);
         (void) state;
 
         assert_string_equal(subject, "Reminder: notice of termination of Deelname Burgernet, "
@@ -199,15 +83,16 @@ static void test_text_render_english_says_when_what_and_what_it_costs(void **sta
 }
 
 static void test_text_render_today_and_one_day(void **state) {
-        Model *m = load(config_text);
-        Reminder today =
-                reminder(m, "enschede", MILESTONE_NOTICE, 1, "2020-06-30", "2020-06-30", false);
-        Reminder one = reminder(m, "swf", MILESTONE_NOTICE, 1, "2020-06-30", "2020-06-29", false);
+        Model *m = fixture_load(fixture_twente);
+        Reminder today = fixture_reminder(m, "enschede", MILESTONE_NOTICE, 1, "2020-06-30",
+                                          "2020-06-30", false);
+        Reminder one =
+                fixture_reminder(m, "swf", MILESTONE_NOTICE, 1, "2020-06-30", "2020-06-29", false);
         char *s1, *s2;
         (void) state;
 
-        free(text_body(m, &today, &s1));
-        free(text_body(m, &one, &s2));
+        free(fixture_text_body(m, &today, &s1));
+        free(fixture_text_body(m, &one, &s2));
         assert_string_equal(s1, "Herinnering: opzegging van Deelname Burgernet, dinsdag 30 juni "
                                 "2020 (vandaag)");
         assert_string_equal(s2, "Reminder: notice of termination of Deelname Burgernet, Tuesday "
@@ -218,10 +103,10 @@ static void test_text_render_today_and_one_day(void **state) {
 }
 
 static void test_text_render_overdue_names_the_late_participant(void **state) {
-        Model *m = load(config_text);
-        Reminder r =
-                reminder(m, "enschede", MILESTONE_DECISION, 1, "2020-05-19", "2020-05-20", true);
-        char *subject, *body = text_body(m, &r, &subject);
+        Model *m = fixture_load(fixture_twente);
+        Reminder r = fixture_reminder(m, "enschede", MILESTONE_DECISION, 1, "2020-05-19",
+                                      "2020-05-20", true);
+        char *subject, *body = fixture_text_body(m, &r, &subject);
         (void) state;
 
         assert_string_equal(subject, "Termijn verstreken: besluit over Deelname Burgernet, "
@@ -237,10 +122,10 @@ static void test_text_render_overdue_names_the_late_participant(void **state) {
 }
 
 static void test_text_render_overdue_to_escalation_names_no_one(void **state) {
-        Model *m = load(config_text);
-        Reminder r = reminder(m, "klankbordgroep", MILESTONE_NOTICE, 1, "2020-06-30", "2020-07-01",
-                              true);
-        char *subject, *body = text_body(m, &r, &subject);
+        Model *m = fixture_load(fixture_twente);
+        Reminder r = fixture_reminder(m, "klankbordgroep", MILESTONE_NOTICE, 1, "2020-06-30",
+                                      "2020-07-01", true);
+        char *subject, *body = fixture_text_body(m, &r, &subject);
         (void) state;
 
         assert_contains(body, "De uiterste datum voor opzegging van Deelname Burgernet is op "
@@ -254,12 +139,12 @@ static void test_text_render_overdue_to_escalation_names_no_one(void **state) {
 }
 
 static void test_text_render_term_end_and_review(void **state) {
-        Model *m = load(config_text);
-        Reminder t =
-                reminder(m, "enschede", MILESTONE_TERM_END, 1, "2020-12-31", "2020-12-17", false);
-        Reminder v = reminder(m, "klankbordgroep", MILESTONE_REVIEW, 0, "2020-07-01", "2020-06-24",
-                              false);
-        char *s1, *b1 = text_body(m, &t, &s1), *s2, *b2 = text_body(m, &v, &s2);
+        Model *m = fixture_load(fixture_twente);
+        Reminder t = fixture_reminder(m, "enschede", MILESTONE_TERM_END, 1, "2020-12-31",
+                                      "2020-12-17", false);
+        Reminder v = fixture_reminder(m, "klankbordgroep", MILESTONE_REVIEW, 0, "2020-07-01",
+                                      "2020-06-24", false);
+        char *s1, *b1 = fixture_text_body(m, &t, &s1), *s2, *b2 = fixture_text_body(m, &v, &s2);
         (void) state;
 
         assert_contains(b1, "De looptijd van Deelname Burgernet eindigt op donderdag 31 december "
@@ -286,10 +171,12 @@ static void test_text_render_term_end_after_notice_served(void **state) {
         (void) state;
 
         /* Notice served on 2020-06-15, before the notice deadline: cycle 1 is the last. */
-        text = replace(config_text, "review_every = \"6m\";", "terminated = \"2020-06-15\";");
-        m = load(text);
-        r = reminder(m, "enschede", MILESTONE_TERM_END, 1, "2020-12-31", "2020-12-17", false);
-        body = text_body(m, &r, &subject);
+        text = fixture_replace(fixture_twente, "review_every = \"6m\";",
+                               "terminated = \"2020-06-15\";");
+        m = fixture_load(text);
+        r = fixture_reminder(m, "enschede", MILESTONE_TERM_END, 1, "2020-12-31", "2020-12-17",
+                             false);
+        body = fixture_text_body(m, &r, &subject);
         assert_contains(body, "De opzegging is gedaan op maandag 15 juni 2020.\n");
         assert_not_contains(body, "stilzwijgend");
         free(subject);
@@ -299,10 +186,10 @@ static void test_text_render_term_end_after_notice_served(void **state) {
 }
 
 static void test_text_render_needs_no_mail_address(void **state) {
-        Model *m = load(config_text);
-        Reminder r =
-                reminder(m, "hookonly", MILESTONE_DECISION, 1, "2020-05-19", "2020-04-17", false);
-        char *subject, *body = text_body(m, &r, &subject);
+        Model *m = fixture_load(fixture_twente);
+        Reminder r = fixture_reminder(m, "hookonly", MILESTONE_DECISION, 1, "2020-05-19",
+                                      "2020-04-17", false);
+        char *subject, *body = fixture_text_body(m, &r, &subject);
         (void) state;
 
         /* A webhook-only recipient still gets its words. */
@@ -315,7 +202,7 @@ static void test_text_render_needs_no_mail_address(void **state) {
 /* ---- a milestone's words, for calendars ---- */
 
 static void test_text_milestone_capitalises_the_summary_and_lists_the_facts(void **state) {
-        Model *m = load(config_text);
+        Model *m = fixture_load(fixture_twente);
         Milestone ms = {.date = D("2020-05-19"),
                         .commitment = 0,
                         .kind = MILESTONE_DECISION,
@@ -347,26 +234,27 @@ static void test_text_milestone_capitalises_the_summary_and_lists_the_facts(void
 /* ---- templates ---- */
 
 static void test_text_render_template_overrides_the_built_in_text(void **state) {
-        char *tpl = write_temp("Subject: Let op: ${title} vóór ${deadline}\n"
-                               "\n"
-                               "Beste ${recipient},\n"
-                               "\n"
-                               "nog ${days_left} dagen (${kind}); kosten $$: ${cost}\n"
-                               "Kenmerk: ${reference}\n"
-                               "Ontbreekt: ${undecided}\n"
-                               "\n"
-                               "Groet\n");
+        char *tpl = fixture_write_temp("Subject: Let op: ${title} vóór ${deadline}\n"
+                                       "\n"
+                                       "Beste ${recipient},\n"
+                                       "\n"
+                                       "nog ${days_left} dagen (${kind}); kosten $$: ${cost}\n"
+                                       "Kenmerk: ${reference}\n"
+                                       "Ontbreekt: ${undecided}\n"
+                                       "\n"
+                                       "Groet\n");
         char *text, *subject, *body;
         Model *m;
         Reminder r, en;
         (void) state;
 
-        assert_true(asprintf(&text, "%stemplates = { nl = \"%s\"; };\n", config_text, tpl) > 0);
-        m = load(text);
+        assert_true(asprintf(&text, "%stemplates = { nl = \"%s\"; };\n", fixture_twente, tpl) > 0);
+        m = fixture_load(text);
         assert_non_null(m->templates[LANGUAGE_NL][MESSAGE_REMINDER]);
         assert_null(m->templates[LANGUAGE_EN][MESSAGE_REMINDER]);
-        r = reminder(m, "enschede", MILESTONE_DECISION, 1, "2020-05-19", "2020-04-17", false);
-        body = text_body(m, &r, &subject);
+        r = fixture_reminder(m, "enschede", MILESTONE_DECISION, 1, "2020-05-19", "2020-04-17",
+                             false);
+        body = fixture_text_body(m, &r, &subject);
         assert_string_equal(subject, "Let op: Deelname Burgernet vóór dinsdag 19 mei 2020");
         assert_string_equal(body, "Beste Gemeente Enschede,\n"
                                   "\n"
@@ -376,10 +264,10 @@ static void test_text_render_template_overrides_the_built_in_text(void **state) 
                                   "\n"
                                   "Groet\n");
         /* English recipients keep the built-in text. */
-        en = reminder(m, "swf", MILESTONE_DECISION, 1, "2020-05-19", "2020-04-17", false);
+        en = fixture_reminder(m, "swf", MILESTONE_DECISION, 1, "2020-05-19", "2020-04-17", false);
         free(subject);
         free(body);
-        body = text_body(m, &en, &subject);
+        body = fixture_text_body(m, &en, &subject);
         assert_int_equal(strncmp(subject, "Reminder: ", 10), 0);
         free(subject);
         free(body);
