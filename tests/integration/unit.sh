@@ -30,7 +30,7 @@ else
         fail unit_exposure_is_at_most_2_0 "$(echo "$out" | tail -1)"
 fi
 
-grep -q '^Type=notify$' systemd/noticed.service && grep -q '^ExecReload=/bin/kill -HUP \$MAINPID$' \
+grep -q '^Type=notify$' systemd/noticed.service && grep -qF "ExecReload=/bin/sh -c 'kill -HUP \$\$MAINPID'" \
         systemd/noticed.service && grep -q '^StateDirectory=noticed$' systemd/noticed.service &&
         ok unit_is_notify_with_reload_and_state_directory ||
         fail unit_is_notify_with_reload_and_state_directory "Type/ExecReload/StateDirectory"
