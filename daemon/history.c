@@ -9,15 +9,20 @@
 #include <unistd.h>
 
 #include "noticed/history.h"
+#include "noticed/plan.h"
 #include "noticed/tz.h"
 
 int history_check_decision(const Model *m, const char *commitment, uint32_t cycle,
                            const char *participant, const char **ret_error) {
         const Commitment *c = NULL;
+        PlanCycle previous;
+        size_t index = 0;
 
         for (size_t i = 0; i < m->n_commitments && !c; i++)
-                if (strcmp(m->commitments[i].id, commitment) == 0)
+                if (strcmp(m->commitments[i].id, commitment) == 0) {
                         c = &m->commitments[i];
+                        index = i;
+                }
         if (!c) {
                 *ret_error = "no such commitment in the config";
                 return -EINVAL;
@@ -30,6 +35,12 @@ int history_check_decision(const Model *m, const char *commitment, uint32_t cycl
                 *ret_error = c->renewal == RENEWAL_TACIT
                                      ? "the cycle must be 1 or more"
                                      : "the commitment does not renew: its only cycle is 1";
+                return -EINVAL;
+        }
+        /* A cycle exists when the one before it renews tacitly: `terminated` ends the chain. */
+        if (cycle > 1 &&
+            (plan_cycle(m, index, cycle - 1, &previous) < 0 || !previous.tacitly_renewed)) {
+                *ret_error = "the commitment has no such cycle (it ends before it)";
                 return -EINVAL;
         }
         for (size_t i = 0; i < c->n_participants; i++)
@@ -70,16 +81,16 @@ int history_invoking_user(char **ret) {
 }
 
 /* RFC 3339 local time of a CLOCK_REALTIME µs value. */
-static char *format_usec(const Model *m, int64_t usec, char buf[static TZ_TIMESTAMP_MAX]) {
+static char *format_usec(const Tz *tz, int64_t usec, char buf[static TZ_TIMESTAMP_MAX]) {
         int64_t unix_time = usec / 1000000;
         int32_t seconds, offset;
         Date d;
 
-        tz_unix_to_local(m->tz, unix_time, &d, &seconds, &offset);
+        tz_unix_to_local(tz, unix_time, &d, &seconds, &offset);
         return tz_format_rfc3339(unix_time, offset, buf);
 }
 
-static json_t *decision_json(const Model *m, const LedgerDecision *d) {
+static json_t *decision_json(const Tz *m, const LedgerDecision *d) {
         char at[TZ_TIMESTAMP_MAX];
 
         return json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:s*, s:s}", "type", "decision", "at",
@@ -88,7 +99,7 @@ static json_t *decision_json(const Model *m, const LedgerDecision *d) {
                          decision_to_string(d->decision), "note", d->note, "user", d->user);
 }
 
-static json_t *entry_json(const Model *m, const LedgerEntry *e) {
+static json_t *entry_json(const Tz *m, const LedgerEntry *e) {
         char at[TZ_TIMESTAMP_MAX], due[TZ_TIMESTAMP_MAX];
 
         return json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:s, s:I, s:s, "
@@ -102,7 +113,7 @@ static json_t *entry_json(const Model *m, const LedgerEntry *e) {
                          e->message_id);
 }
 
-static void print_decision_row(FILE *out, const Model *m, const LedgerDecision *d) {
+static void print_decision_row(FILE *out, const Tz *m, const LedgerDecision *d) {
         char at[TZ_TIMESTAMP_MAX];
 
         fprintf(out, "%-25s  %-8s  %-22s %-9s %-5" PRIu32 " %-16s %s by %s%s%s\n",
@@ -111,7 +122,7 @@ static void print_decision_row(FILE *out, const Model *m, const LedgerDecision *
                 d->note ? d->note : "");
 }
 
-static void print_entry_row(FILE *out, const Model *m, const LedgerEntry *e) {
+static void print_entry_row(FILE *out, const Tz *m, const LedgerEntry *e) {
         char at[TZ_TIMESTAMP_MAX];
 
         fprintf(out, "%-25s  %-8s  %-22s %-9s %-5" PRIu32 " %-16s %s %s %s (%u attempt%s)%s%s\n",
@@ -146,7 +157,7 @@ static int compare_updated(const void *a, const void *b) {
         return strcmp(x->id, y->id) != 0 ? strcmp(x->id, y->id) : strcmp(x->channel, y->channel);
 }
 
-int history_print(FILE *out, Ledger *l, const Model *m, const char *commitment, bool json) {
+int history_print(FILE *out, Ledger *l, const Tz *m, const char *commitment, bool json) {
         LedgerDecision *d = NULL;
         LedgerEntry *e = NULL;
         size_t n_d = 0, n_e = 0, i = 0, j = 0, shown_d = 0;

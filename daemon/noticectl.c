@@ -460,6 +460,7 @@ static int cmd_history(Context *ctx, int argc, char **argv) {
         const char *commitment = NULL;
         bool json = false;
         Ledger *ledger = NULL;
+        Tz *utc = NULL;
         int c, r;
 
         optind = 0; /* glibc: start a fresh scan of the command's own arguments */
@@ -479,13 +480,28 @@ static int cmd_history(Context *ctx, int argc, char **argv) {
                 }
         if (optind < argc)
                 return usage_error("history: unexpected argument '%s'", argv[optind]);
-        if ((r = load_model(ctx)) || (r = open_ledger(true, &ledger)))
+        /* The audit trail matters most when something is wrong: a broken config only costs
+         * the local time zone. */
+        r = load_model(ctx);
+        if (r == EX_CONFIG) {
+                fprintf(stderr, "noticectl: the config has errors; showing times in UTC\n");
+                if (tz_load("UTC", &utc) < 0) {
+                        fprintf(stderr, "noticectl: cannot load the UTC zone\n");
+                        return EX_UNAVAILABLE;
+                }
+        } else if (r)
                 return r;
+        if ((r = open_ledger(true, &ledger))) {
+                tz_free(utc);
+                return r;
+        }
         if (!ledger) {
+                tz_free(utc);
                 fputs(json ? "[]\n" : "0 reminder rows, 0 decisions\n", stdout);
                 return finish_output();
         }
-        r = history_print(stdout, ledger, ctx->model, commitment, json);
+        r = history_print(stdout, ledger, utc ? utc : ctx->model->tz, commitment, json);
+        tz_free(utc);
         if (r < 0)
                 fprintf(stderr, "noticectl: cannot read the ledger: %s\n",
                         r == -ENOMEM ? strerror(-r) : ledger_error(ledger));
@@ -519,9 +535,9 @@ static void journal_decision(const char *commitment, uint32_t cycle, const char 
         f.cycle = cycle;
         f.recipient = participant;
         log_open_journal();
-        (void) log_full(LOG_NOTICE, 0, &f, "%s recorded that %s decides to %s %s (cycle %" PRIu32
-                                           ")%s%s",
-                        user, participant, decision_to_string(decision), commitment, cycle,
+        (void) log_full(LOG_NOTICE, 0, &f,
+                        "%s recorded that %s decides to %s %s (cycle %" PRIu32 ")%s%s", user,
+                        participant, decision_to_string(decision), commitment, cycle,
                         note ? ": " : "", note ? note : "");
 }
 

@@ -11,10 +11,11 @@
 
 #include "noticed/ledger.h"
 #include "noticed/model.h"
+#include "noticed/tz.h"
 
 /* Is this a decision the config can have: a known commitment, a cycle it has (only 1 unless
- * the renewal is tacit), one of its participants?  0, or -EINVAL with *ret_error set to a
- * static message. */
+ * the renewal is tacit, none after the one `terminated` ends), one of its participants?  0, or
+ * -EINVAL with *ret_error set to a static message. */
 int history_check_decision(const Model *m, const char *commitment, uint32_t cycle,
                            const char *participant, const char **ret_error);
 
@@ -23,5 +24,6 @@ int history_check_decision(const Model *m, const char *commitment, uint32_t cycl
 int history_invoking_user(char **ret);
 
 /* Prints decisions and reminder rows (of one commitment, or all when NULL) in the order they
- * happened, local times in the config's zone.  0, or -errno (reading the ledger, -ENOMEM). */
-int history_print(FILE *out, Ledger *l, const Model *m, const char *commitment, bool json);
+ * happened, local times in zone tz (the config's; it needs nothing else of the config, so that
+ * the trail can be read when the config is broken).  0, or -errno (the ledger, -ENOMEM). */
+int history_print(FILE *out, Ledger *l, const Tz *tz, const char *commitment, bool json);

@@ -124,6 +124,10 @@ run "decide refuses a word other than continue or terminate" 64 "$noticectl" -c 
 run "decide refuses a note with a line break" 65 "$noticectl" -c "$conf" decide burgernet-twente 1 enschede continue --note $'a\nb'
 if [ ! -e "$STATE_DIRECTORY/ledger.sqlite" ]; then ok "refused decisions leave no ledger behind"
 else not_ok "refused decisions leave no ledger behind"; fi
+sed 's|# terminated = "2020-06-15";|terminated = "2020-06-15";|' "$conf" >"$tmp/terminated.conf"
+run "decide refuses a cycle after the one notice ended" 65 env STATE_DIRECTORY="$tmp/state-terminated" "$noticectl" -c "$tmp/terminated.conf" decide burgernet-twente 2 enschede continue
+contains "decide says the cycle does not exist" "$err" "the commitment has no such cycle"
+run "decide takes the last cycle of a terminated commitment" 0 env STATE_DIRECTORY="$tmp/state-terminated" "$noticectl" -c "$tmp/terminated.conf" decide burgernet-twente 1 hengelo terminate
 run "decide records a decision" 0 "$noticectl" -c "$conf" decide burgernet-twente 2 enschede terminate --note "B&W 12 mei"
 contains "decide says what it recorded and by whom" "$out" "Recorded: enschede decides to terminate burgernet-twente (cycle 2), by $(id -un)"
 mode=$(stat -c %a "$STATE_DIRECTORY/ledger.sqlite")
@@ -143,6 +147,10 @@ contains "history's table shows the decision with its note" "$out" "terminate by
 contains "history's table ends with a count" "$out" "0 reminder rows, 2 decisions"
 run "history --commitment filters" 0 "$noticectl" -c "$conf" history --commitment other --json
 if [ "$out" = "[]" ]; then ok "history --commitment of another commitment is empty"; else not_ok "history --commitment of another commitment is empty" "$out"; fi
+{ cat "$conf"; echo "broken = ;"; } >"$tmp/broken.conf"
+run "history reads the ledger even when the config is broken" 0 "$noticectl" -c "$tmp/broken.conf" history --json
+contains "history says why it shows UTC" "$err" "the config has errors; showing times in UTC"
+contains "history shows the decisions with UTC times" "$out" '+00:00","commitment":"burgernet-twente","cycle":2,"participant":"enschede"'
 unset STATE_DIRECTORY
 
 # --- export-ics ---
