@@ -14,6 +14,8 @@ const char *catch_up_action_to_string(CatchUpAction a) {
                 return "superseded by a later reminder for the same milestone";
         case CATCH_UP_SKIP_PASSED:
                 return "missed, and its milestone has passed";
+        case CATCH_UP_SETTLED:
+                return "settled";
         }
         return "?";
 }
@@ -58,6 +60,36 @@ static bool still_worth_sending(const Reminder *r, Date today) {
         return r->milestone.date >= today;
 }
 
+/* Decides one group, due[order[from..to)], sorted by instant. */
+static void decide_group(const DueReminder *due, const size_t *order, size_t from, size_t to,
+                         Date today, CatchUpAction *actions) {
+        const DueReminder *latest = NULL, *latest_settled = NULL;
+
+        for (size_t k = from; k < to; k++) {
+                const DueReminder *d = &due[order[k]];
+                if (d->settled)
+                        latest_settled = d;
+                else
+                        latest = d;
+        }
+        for (size_t k = from; k < to; k++) {
+                const DueReminder *d = &due[order[k]];
+                CatchUpAction *a = &actions[order[k]];
+
+                if (d->settled)
+                        *a = CATCH_UP_SETTLED;
+                else if (d != latest)
+                        *a = CATCH_UP_SKIP_SUPERSEDED;
+                else if (latest_settled && (latest_settled->reminder.at >= d->reminder.at ||
+                                            latest_settled->reminder.date == d->reminder.date))
+                        *a = CATCH_UP_SKIP_SUPERSEDED;
+                else if (!still_worth_sending(&d->reminder, today))
+                        *a = CATCH_UP_SKIP_PASSED;
+                else
+                        *a = CATCH_UP_SEND;
+        }
+}
+
 int catch_up_decide(const DueReminder *due, size_t n, Date today, CatchUpAction *actions) {
         size_t *order;
 
@@ -69,16 +101,11 @@ int catch_up_decide(const DueReminder *due, size_t n, Date today, CatchUpAction 
         for (size_t i = 0; i < n; i++)
                 order[i] = i;
         qsort_r(order, n, sizeof(*order), compare_indices, (void *) due);
-        for (size_t k = 0; k < n; k++) {
-                size_t i = order[k];
-                bool last_of_group = k + 1 == n || compare_group(&due[i], &due[order[k + 1]]) != 0;
-
-                if (!last_of_group)
-                        actions[i] = CATCH_UP_SKIP_SUPERSEDED;
-                else if (!still_worth_sending(&due[i].reminder, today))
-                        actions[i] = CATCH_UP_SKIP_PASSED;
-                else
-                        actions[i] = CATCH_UP_SEND;
+        for (size_t from = 0, to; from < n; from = to) {
+                for (to = from + 1;
+                     to < n && compare_group(&due[order[from]], &due[order[to]]) == 0; to++)
+                        ;
+                decide_group(due, order, from, to, today, actions);
         }
         free(order);
         return 0;

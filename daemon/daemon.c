@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <systemd/sd-daemon.h>
@@ -35,8 +37,11 @@ struct Manager {
         sd_event_source *timer;       /* the next reminder, CLOCK_REALTIME, absolute */
         sd_event_source *time_change; /* the clock was set */
         int time_change_fd;
+        int lock_fd; /* flock()ed: one daemon per state directory */
         Dispatcher *dispatcher;
         uint64_t passes;
+        bool watchdog;      /* WATCHDOG_USEC was set for us */
+        uint64_t last_ping; /* CLOCK_MONOTONIC µs of keep_watchdog_fed()'s last WATCHDOG=1 */
         char *reload_error; /* the last failed reload, for STATUS; NULL after a good one */
         char *unsupported;  /* transports this build cannot drive, for STATUS; or NULL */
 };
@@ -92,6 +97,8 @@ Manager *manager_free(Manager *m) {
         (void) sd_event_source_disable_unref(m->time_change);
         if (m->time_change_fd >= 0)
                 (void) close(m->time_change_fd);
+        if (m->lock_fd >= 0)
+                (void) close(m->lock_fd);
         (void) sd_event_unref(m->event);
         (void) dispatcher_free(m->dispatcher);
         (void) ledger_close(m->ledger);
@@ -129,8 +136,9 @@ static void check_transports(Manager *m) {
                           "will catch up)",
                           t->id, t->url);
         }
-        if (list && asprintf(&m->unsupported, "warning: transport%s %s not supported by this "
-                                              "build, not sending through %s",
+        if (list && asprintf(&m->unsupported,
+                             "warning: transport%s %s not supported by this "
+                             "build, not sending through %s",
                              n == 1 ? "" : "s", list, n == 1 ? "it" : "them") < 0)
                 m->unsupported = NULL;
         free(list);
@@ -144,7 +152,7 @@ int manager_new(const char *config_path, Manager **ret) {
         m = calloc(1, sizeof(*m));
         if (!m)
                 return log_error_errno(-ENOMEM, "Out of memory");
-        m->time_change_fd = -1;
+        m->time_change_fd = m->lock_fd = -1;
         m->config_path = strdup(config_path);
         if (!m->config_path) {
                 manager_free(m);
@@ -163,6 +171,29 @@ int manager_new(const char *config_path, Manager **ret) {
         return 0;
 }
 
+/* One daemon per state directory: two would both see a reminder as unsettled and both send
+ * it.  An flock() on a file beside the ledger, held for the life of the process and released by
+ * the kernel however it ends; noticectl does not take it. */
+static int lock_state_directory(Manager *m, const char *state_dir) {
+        char path[PATH_MAX];
+
+        if ((size_t) snprintf(path, sizeof(path), "%s/noticed.lock", state_dir) >= sizeof(path))
+                return log_error_errno(-ENAMETOOLONG, "State directory path too long: %s",
+                                       state_dir);
+        m->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (m->lock_fd < 0)
+                return log_error_errno(-errno, "Failed to open %s: %m", path);
+        if (flock(m->lock_fd, LOCK_EX | LOCK_NB) < 0) {
+                if (errno == EWOULDBLOCK)
+                        return log_error_errno(-EBUSY,
+                                               "Another noticed is running with the state "
+                                               "directory %s; not starting a second one",
+                                               state_dir);
+                return log_error_errno(-errno, "Failed to lock %s: %m", path);
+        }
+        return 0;
+}
+
 int manager_open_ledger(Manager *m, const char *state_dir) {
         char *ledger_path;
         int r;
@@ -170,6 +201,9 @@ int manager_open_ledger(Manager *m, const char *state_dir) {
         if (mkdir(state_dir, 0700) < 0 && errno != EEXIST)
                 return log_error_errno(-errno, "Failed to create state directory %s: %m",
                                        state_dir);
+        r = lock_state_directory(m, state_dir);
+        if (r < 0)
+                return r;
         ledger_path = manager_ledger_path(state_dir);
         if (!ledger_path)
                 return log_error_errno(-ENOMEM, "Out of memory");
@@ -186,6 +220,18 @@ int manager_open_ledger(Manager *m, const char *state_dir) {
         if (r < 0)
                 return log_error_errno(r, "Out of memory");
         return 0;
+}
+
+/* Between deliveries of one pass: WATCHDOG=1 at most once a second, when systemd asked for
+ * it (the loop, which pings otherwise, is not running meanwhile). */
+static void keep_watchdog_fed(void *userdata) {
+        Manager *m = userdata;
+        uint64_t now = now_usec(CLOCK_MONOTONIC);
+
+        if (!m->watchdog || now - m->last_ping < 1000000u)
+                return;
+        (void) sd_notify(0, "WATCHDOG=1");
+        m->last_ping = now;
 }
 
 static int on_timer(sd_event_source *s, uint64_t usec, void *userdata);
@@ -233,13 +279,13 @@ static int manager_pass(Manager *m) {
 
         m->passes++;
         tz_unix_to_local(m->model->tz, (int64_t) (now / 1000000u), &today, &seconds, &offset);
+        /* Without the decisions, reminders people stopped would go out: no pass without them. */
         r = dispatcher_load_decisions(m->dispatcher, m->model);
         if (r < 0)
-                (void) log_warning_errno(r,
-                                         "Failed to read decisions from the ledger (%s), "
-                                         "planning as if none were recorded",
-                                         ledger_error(m->ledger));
-        r = dispatcher_deliver_due(m->dispatcher, m->model, now, today);
+                (void) log_error_errno(r, "Failed to read decisions from the ledger: %s",
+                                       r == -ENOMEM ? "out of memory" : ledger_error(m->ledger));
+        else
+                r = dispatcher_deliver_due(m->dispatcher, m->model, now, today);
         if (r >= 0)
                 r = dispatcher_find_next(m->dispatcher, m->model, now, today, &next_usec, &next);
         if (r > 0) {
@@ -424,9 +470,12 @@ int manager_run(Manager *m) {
         r = sd_event_set_watchdog(m->event, true);
         if (r < 0)
                 (void) log_warning_errno(r, "Failed to enable the watchdog, ignoring: %m");
+        m->watchdog = r > 0;
+        dispatcher_set_progress(m->dispatcher, keep_watchdog_fed, m);
 
         /* The start-up pass (catch-up included) runs before READY=1: a unit that is "active"
          * has already sent what it owed. */
+        (void) dispatcher_report_interrupted(m->dispatcher);
         (void) manager_pass(m);
         (void) sd_notify(0, "READY=1");
         log_info("Started with %zu commitment(s) and %zu recipient(s) from %s",

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <sysexits.h>
@@ -181,15 +182,31 @@ static char *crlf_to_lf(const char *data, size_t size, size_t *ret_size) {
         return out;
 }
 
+static int64_t monotonic_ms(void) {
+        struct timespec ts;
+
+        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /* Feeds the message to the child while collecting what it says on stderr, so that neither side
- * can block the other on a full pipe.  Returns 0, -ETIMEDOUT or -errno. */
-static int converse(int in, int err, const char *data, size_t size, char *said, size_t said_size) {
-        struct pollfd p[2] = {{.fd = in, .events = POLLOUT}, {.fd = err, .events = POLLIN}};
+ * can block the other on a full pipe, until the child has exited (its pidfd is readable) or the
+ * one deadline for the whole exchange passes.  The child's exit ends it, not the end of its
+ * stderr: a grandchild may keep that open.  Returns 0, -ETIMEDOUT or -errno. */
+static int converse(int in, int err, int pidfd, const char *data, size_t size, char *said,
+                    size_t said_size) {
+        struct pollfd p[3] = {{.fd = in, .events = POLLOUT},
+                              {.fd = err, .events = POLLIN},
+                              {.fd = pidfd, .events = POLLIN}};
+        int64_t deadline = monotonic_ms() + SENDMAIL_TIMEOUT_MS;
         size_t written = 0, heard = 0;
+        bool exited = false;
         int r = 0;
 
-        while (p[0].fd >= 0 || p[1].fd >= 0) {
-                int n = poll(p, 2, SENDMAIL_TIMEOUT_MS);
+        while (!exited && (p[0].fd >= 0 || p[1].fd >= 0 || p[2].fd >= 0)) {
+                int64_t left = deadline - monotonic_ms();
+                int n = left > 0 ? poll(p, 3, (int) left) : 0;
+
                 if (n < 0 && errno == EINTR)
                         continue;
                 if (n <= 0) {
@@ -208,19 +225,23 @@ static int converse(int in, int err, const char *data, size_t size, char *said, 
                                 p[0].fd = -1;
                         }
                 }
-                if (p[1].fd >= 0 && p[1].revents) {
+                /* Read what it said before looking at whether it exited: it says it, then goes. */
+                while (p[1].fd >= 0 && (p[1].revents || exited || p[2].revents)) {
                         char buf[512];
                         ssize_t got = read(err, buf, sizeof(buf));
                         if (got < 0 && errno == EINTR)
                                 continue;
                         if (got <= 0) {
-                                p[1].fd = -1;
-                                continue;
+                                if (got == 0 || errno != EAGAIN)
+                                        p[1].fd = -1;
+                                break;
                         }
                         for (ssize_t i = 0; i < got && heard + 1 < said_size; i++)
                                 said[heard++] = buf[i];
                         said[heard] = '\0';
                 }
+                if (p[2].fd >= 0 && p[2].revents)
+                        exited = true;
         }
         if (p[0].fd >= 0)
                 (void) close(in);
@@ -234,7 +255,7 @@ static const char *first_line(char *s) {
 
 int deliver_sendmail(const char *data, size_t size, char **ret_reply) {
         const char *program = getenv("NOTICED_SENDMAIL") ?: DELIVER_SENDMAIL;
-        int in[2] = {-1, -1}, err[2] = {-1, -1}, status, r;
+        int in[2] = {-1, -1}, err[2] = {-1, -1}, pidfd, status, r;
         char said[512] = "";
         size_t lf_size;
         char *lf;
@@ -259,8 +280,13 @@ int deliver_sendmail(const char *data, size_t size, char **ret_reply) {
         (void) close(err[1]);
         in[0] = err[1] = -1;
         (void) fcntl(in[1], F_SETFL, O_NONBLOCK);
-        r = converse(in[1], err[0], lf, lf_size, said, sizeof(said));
-        in[1] = -1; /* converse closed it, or it is closed below */
+        (void) fcntl(err[0], F_SETFL, O_NONBLOCK);
+        /* Without a pidfd (a kernel before 5.3) the end of its stderr has to do. */
+        pidfd = (int) syscall(SYS_pidfd_open, pid, 0);
+        r = converse(in[1], err[0], pidfd, lf, lf_size, said, sizeof(said));
+        in[1] = -1; /* converse closed it */
+        if (pidfd >= 0)
+                (void) close(pidfd);
         if (r == -ETIMEDOUT)
                 (void) kill(pid, SIGKILL);
         while (waitpid(pid, &status, 0) < 0)

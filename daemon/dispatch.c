@@ -1,8 +1,8 @@
 /* Dispatch: what is due, delivered or skipped, and what comes next (see dispatch.h).
  *
- * Deliveries here are local and synchronous (Maildir, sendmail); a transport this build cannot
- * drive yet (SMTP, webhooks) is recorded as failed, so that the gap shows in history instead of
- * reminders silently waiting. */
+ * Deliveries here are local and synchronous (Maildir, sendmail).  A channel whose transport this
+ * build cannot drive yet (SMTP, webhooks) is left alone: neither sent nor recorded, so that a
+ * build that can will catch up; daemon.c reports such transports in the log and STATUS=. */
 
 #include <errno.h>
 #include <inttypes.h>
@@ -26,12 +26,24 @@ typedef struct DecidedKey {
         uint32_t commitment, cycle, participant;
 } DecidedKey;
 
+/* An outcome the ledger could not take (it was busy or the disk full): kept until it can.  Each
+ * pass records these first and goes no further while the ledger still refuses, so a delivered
+ * reminder is never delivered again because its record failed. */
+typedef struct Unrecorded {
+        char *id, *channel, *reply, *message_id;
+        bool sent; /* else failed */
+} Unrecorded;
+
 struct Dispatcher {
+        Unrecorded *unrecorded;
+        size_t n_unrecorded;
         Ledger *ledger;      /* borrowed */
         const Model *model;  /* of the call in progress */
         DecidedKey *decided; /* sorted */
         size_t n_decided;
         DispatchCounts counts;
+        DispatchProgressFn progress;
+        void *progress_userdata;
 };
 
 static uint64_t now_usec(void) {
@@ -51,12 +63,27 @@ int dispatcher_new(Ledger *ledger, Dispatcher **ret) {
         return 0;
 }
 
+static void unrecorded_done(Unrecorded *u) {
+        free(u->id);
+        free(u->channel);
+        free(u->reply);
+        free(u->message_id);
+}
+
 Dispatcher *dispatcher_free(Dispatcher *d) {
         if (!d)
                 return NULL;
+        for (size_t i = 0; i < d->n_unrecorded; i++)
+                unrecorded_done(&d->unrecorded[i]);
+        free(d->unrecorded);
         free(d->decided);
         free(d);
         return NULL;
+}
+
+void dispatcher_set_progress(Dispatcher *d, DispatchProgressFn fn, void *userdata) {
+        d->progress = fn;
+        d->progress_userdata = userdata;
 }
 
 const DispatchCounts *dispatcher_counts(const Dispatcher *d) {
@@ -94,17 +121,19 @@ static bool recipient_index(const Model *model, const char *id, size_t *ret) {
 /* The decisions in the ledger, as indices into the current model; decisions about ids the
  * config no longer has are left out. */
 int dispatcher_load_decisions(Dispatcher *dp, const Model *model) {
-        dp->model = model;
         LedgerDecision *d = NULL;
         size_t n = 0, k = 0;
         int r;
 
+        /* Indices into the model of the last call mean nothing for this one: start empty. */
+        dp->model = model;
+        free(dp->decided);
+        dp->decided = NULL;
+        dp->n_decided = 0;
         r = ledger_decisions(dp->ledger, &d, &n);
         if (r < 0)
                 return r;
-        free(dp->decided);
         dp->decided = n > 0 ? calloc(n, sizeof(*dp->decided)) : NULL;
-        dp->n_decided = 0;
         if (n > 0 && !dp->decided) {
                 ledger_decisions_free(d, n);
                 return -ENOMEM;
@@ -216,8 +245,9 @@ static int transmit(const Dispatcher *dp, const Reminder *r, uint32_t channel, i
         int r2;
 
         *ret_reply = *ret_message_id = NULL;
-        t = channel == 0 ? &model->transports[model->mail_via]
-                         : &model->transports[model->recipients[r->recipient].webhooks[channel - 1]];
+        t = channel == 0
+                    ? &model->transports[model->mail_via]
+                    : &model->transports[model->recipients[r->recipient].webhooks[channel - 1]];
         if (channel > 0 || !dispatch_transport_supported(t->kind)) { /* channel_exists() said no */
                 if (asprintf(ret_reply, "transport %s (%s): not supported by this build", t->id,
                              t->url) < 0)
@@ -249,6 +279,46 @@ static int transmit(const Dispatcher *dp, const Reminder *r, uint32_t channel, i
 
 static const char *what(const Reminder *r) {
         return r->overdue ? "overdue message" : "reminder";
+}
+
+/* Keeps an outcome the ledger refused; takes *reply and *message_id.  0 or -ENOMEM. */
+static int remember_unrecorded(Dispatcher *dp, const Identity *x, bool sent, char **reply,
+                               char **message_id) {
+        Unrecorded u = {.id = strdup(x->id), .channel = strdup(x->channel), .sent = sent};
+        Unrecorded *more;
+
+        more = reallocarray(dp->unrecorded, dp->n_unrecorded + 1, sizeof(*more));
+        if (!u.id || !u.channel || !more) {
+                unrecorded_done(&u);
+                if (more)
+                        dp->unrecorded = more;
+                return -ENOMEM;
+        }
+        dp->unrecorded = more;
+        u.reply = *reply;
+        u.message_id = *message_id;
+        *reply = *message_id = NULL;
+        dp->unrecorded[dp->n_unrecorded++] = u;
+        return 0;
+}
+
+/* Hands the kept outcomes to the ledger again; stops at the first it still refuses. */
+static int record_unrecorded(Dispatcher *dp) {
+        while (dp->n_unrecorded > 0) {
+                Unrecorded *u = &dp->unrecorded[dp->n_unrecorded - 1];
+                int64_t now = (int64_t) now_usec();
+                int r = u->sent ? ledger_mark_sent(dp->ledger, u->id, u->channel, now, u->reply,
+                                                   u->message_id)
+                                : ledger_mark_failed(dp->ledger, u->id, u->channel, now, u->reply);
+
+                if (r < 0 && r != -EALREADY)
+                        return log_error_errno(r, "%s: still cannot record the outcome: %s", u->id,
+                                               ledger_error(dp->ledger));
+                log_info("%s: recorded as %s, late", u->id, u->sent ? "sent" : "failed");
+                unrecorded_done(u);
+                dp->n_unrecorded--;
+        }
+        return 0;
 }
 
 static int deliver_one(Dispatcher *dp, const Reminder *r, uint32_t channel, uint64_t now) {
@@ -286,17 +356,25 @@ static int deliver_one(Dispatcher *dp, const Reminder *r, uint32_t channel, uint
                                 reply ? reply : strerror(-sent));
                 dp->counts.failed++;
         }
-        if (r2 < 0)
-                (void) log_full(LOG_ERR, r2, &x.log, "%s: failed to record the outcome: %s", x.id,
-                                ledger_error(dp->ledger));
+        if (r2 < 0) {
+                (void) log_full(LOG_ERR, r2, &x.log,
+                                "%s: failed to record the outcome: %s; will record it later, "
+                                "not send it again",
+                                x.id, ledger_error(dp->ledger));
+                if (remember_unrecorded(dp, &x, sent >= 0, &reply, &message_id) < 0)
+                        (void) log_full(LOG_ERR, -ENOMEM, &x.log,
+                                        "%s: out of memory: the ledger still says pending, so it "
+                                        "may be sent again",
+                                        x.id);
+        }
         free(reply);
         free(message_id);
         identity_done(&x);
-        return r2 < 0 ? r2 : 0; /* the row stays pending: the retried pass sends it again */
+        return r2 < 0 ? r2 : 0; /* the pass fails and is tried again soon */
 }
 
 static int skip_one(Dispatcher *dp, const Reminder *r, uint32_t channel, CatchUpAction why,
-                     uint64_t now) {
+                    uint64_t now) {
         Identity x;
         int r2;
 
@@ -341,13 +419,16 @@ static int unsettled(Dispatcher *dp, const Reminder *r, uint32_t channel) {
 /* Delivers, or records as skipped, every reminder whose instant has passed and that the ledger
  * has not settled, by the catch-up rules. */
 int dispatcher_deliver_due(Dispatcher *dp, const Model *model, uint64_t now, Date today) {
-        dp->model = model;
         Reminder *rs = NULL;
         DueReminder *due = NULL;
         CatchUpAction *actions = NULL;
         size_t n_rs = 0, n_due = 0, allocated = 0;
         int r;
 
+        dp->model = model;
+        r = record_unrecorded(dp);
+        if (r < 0)
+                return r;
         r = plan_reminders(model, today - catch_up_lookback_days(model, today), today,
                            dispatcher_has_decided, dp, &rs, &n_rs);
         if (r < 0)
@@ -363,8 +444,7 @@ int dispatcher_deliver_due(Dispatcher *dp, const Model *model, uint64_t now, Dat
                                                        ledger_error(dp->ledger));
                                 goto finish;
                         }
-                        if (r == 0)
-                                continue;
+                        /* Settled ones too: catch-up needs to see what was already sent. */
                         if (n_due == allocated) {
                                 size_t more = allocated ? 2 * allocated : 64;
                                 DueReminder *d = reallocarray(due, more, sizeof(*due));
@@ -375,7 +455,8 @@ int dispatcher_deliver_due(Dispatcher *dp, const Model *model, uint64_t now, Dat
                                 due = d;
                                 allocated = more;
                         }
-                        due[n_due++] = (DueReminder){.reminder = rs[i], .channel = ch};
+                        due[n_due++] =
+                                (DueReminder){.reminder = rs[i], .channel = ch, .settled = r == 0};
                 }
         }
         r = 0;
@@ -389,10 +470,14 @@ int dispatcher_deliver_due(Dispatcher *dp, const Model *model, uint64_t now, Dat
         /* A failed delivery is recorded and counted; a ledger that cannot record stops the
          * pass, so that the daemon tries again soon instead of at the next reminder. */
         for (size_t i = 0; i < n_due && r >= 0; i++) {
+                if (actions[i] == CATCH_UP_SETTLED)
+                        continue;
                 if (actions[i] == CATCH_UP_SEND)
                         r = deliver_one(dp, &due[i].reminder, due[i].channel, now_usec());
                 else
                         r = skip_one(dp, &due[i].reminder, due[i].channel, actions[i], now);
+                if (dp->progress)
+                        dp->progress(dp->progress_userdata);
         }
 finish:
         free(actions);
@@ -463,5 +548,31 @@ int dispatcher_find_next(Dispatcher *dp, const Model *model, uint64_t now, Date 
                 }
                 free(rs);
         }
+        return 0;
+}
+
+int dispatcher_report_interrupted(Dispatcher *dp) {
+        LedgerEntry *e = NULL;
+        size_t n = 0;
+        int r;
+
+        r = ledger_pending(dp->ledger, &e, &n);
+        if (r < 0)
+                return log_error_errno(r, "Failed to read pending reminders from the ledger: %s",
+                                       r == -ENOMEM ? "out of memory" : ledger_error(dp->ledger));
+        for (size_t i = 0; i < n; i++) {
+                LogFields f = {.commitment = e[i].commitment,
+                               .milestone = e[i].milestone,
+                               .cycle = e[i].cycle,
+                               .recipient = e[i].recipient,
+                               .channel = e[i].channel,
+                               .reminder_id = e[i].id};
+                (void) log_full(LOG_WARNING, 0, &f,
+                                "%s: was being delivered by %s when noticed last stopped, and may "
+                                "have gone out; catch-up decides on it again, so it may arrive "
+                                "twice",
+                                e[i].id, e[i].channel);
+        }
+        ledger_entries_free(e, n);
         return 0;
 }

@@ -97,11 +97,17 @@ json_t *render_reminder_json(const Model *m, const Reminder *r) {
 }
 
 char *render_identity_offset(const Reminder *r, char buf[static DURATION_STRING_MAX]) {
+        Duration d = r->offset;
+
         if (r->overdue) {
                 (void) snprintf(buf, DURATION_STRING_MAX, "overdue");
                 return buf;
         }
-        return duration_format(r->offset, buf);
+        /* "1w" and "7d" are one offset: a config edited from one to the other must not make
+         * the same reminder new again. */
+        if (d.unit == DURATION_WEEKS)
+                d = (Duration){.count = d.count * 7, .unit = DURATION_DAYS};
+        return duration_format(d, buf);
 }
 
 char *render_reminder_id(const Model *m, const Reminder *r) {

@@ -22,6 +22,11 @@ typedef struct DispatchCounts {
 } DispatchCounts;
 
 int dispatcher_new(Ledger *ledger, Dispatcher **ret); /* 0 or -ENOMEM */
+
+/* Called after each delivery or skip: a long pass (catch-up after weeks down, a slow sendmail)
+ * runs outside the event loop, and the daemon uses this to keep the watchdog fed. */
+typedef void (*DispatchProgressFn)(void *userdata);
+void dispatcher_set_progress(Dispatcher *d, DispatchProgressFn fn, void *userdata);
 Dispatcher *dispatcher_free(Dispatcher *d);
 
 /* Reads the decisions from the ledger (as indices into model): the plan leaves out reminders
@@ -41,6 +46,10 @@ int dispatcher_find_next(Dispatcher *d, const Model *model, uint64_t now, Date t
                          uint64_t *ret_usec, char **ret_description);
 
 const DispatchCounts *dispatcher_counts(const Dispatcher *d);
+
+/* Logs, once at start, each reminder the ledger still has pending: an attempt began and the
+ * process ended before it was settled (a crash, a kill -9, a power cut).  0 or -errno. */
+int dispatcher_report_interrupted(Dispatcher *d);
 
 /* Can this build deliver through a transport of this kind?  Maildir and sendmail: yes.
  * Reminders on a channel whose transport it cannot drive are neither sent nor recorded. */

@@ -32,7 +32,7 @@ json_t *render_channels_json(const Model *m, const Recipient *r);
  * "overdue" (not its day count, which moves with the calendar); a one-off deadline's kind is
  * "deadline:ID" so two deadlines on one day stay apart.  Malloc'd; NULL when out of memory. */
 char *render_reminder_id(const Model *m, const Reminder *r);
-/* The offset as the identity spells it: "30d", or "overdue". */
+/* The offset as the identity spells it: "30d" (weeks in days: "1w" is "7d"), or "overdue". */
 char *render_identity_offset(const Reminder *r, char buf[static DURATION_STRING_MAX]);
 
 /* The contract's objects (DESIGN.md, noticectl): NULL only when out of memory. */

@@ -696,6 +696,27 @@ def test_unsupported_transport_is_reported_and_nothing_recorded():
         expect_equal(d.mails(), [], "mails")
 
 
+def test_reload_with_other_offsets_sends_nothing_twice():
+    today = today_in("UTC")
+    with Noticed("offsets") as d:
+        deadline = {"soon": today + days(5)}
+        d.config(deadlines_commitment(today, deadline), offsets=("7d",))
+        d.start()
+        expect_equal(len(d.mails()), 2, "mails after the start (the 7d reminder, caught up)")
+        passes = 1
+        # "1w" is "7d"; an 8d reminder now would be older than the 7d one already sent.
+        for offsets in (("1w",), ("8d", "1w")):
+            d.config(deadlines_commitment(today, deadline), offsets=offsets)
+            d.signal(signal.SIGHUP)
+            passes += 1
+            status = d.wait_pass(passes)["STATUS"]
+            d.wait_for("READY", "1")
+            expect(status.endswith("sent 2, failed 0, skipped 0" if passes == 2 else
+                                   "sent 2, failed 0, skipped 2"),
+                   f"after reloading with offsets {offsets}: {status!r}")
+            expect_equal(len(d.mails()), 2, f"mails after reloading with offsets {offsets}")
+
+
 def set_clock_to_itself():
     """clock_settime(CLOCK_REALTIME, now): a clock *set* event for every CANCEL_ON_SET timerfd,
     while the time moves by microseconds only, so the machine's clock is left as it was."""
@@ -737,6 +758,7 @@ TESTS = [
     test_bad_config_exits_78_before_ready,
     test_clock_set_replans_without_sending_twice,
     test_unsupported_transport_is_reported_and_nothing_recorded,
+    test_reload_with_other_offsets_sends_nothing_twice,
 ]
 
 

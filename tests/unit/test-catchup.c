@@ -100,6 +100,47 @@ static void test_catch_up_decide_keeps_overdue_apart_from_reminders(void **state
         assert_int_equal(a[1], CATCH_UP_SEND);
 }
 
+static void test_catch_up_decide_never_sends_an_older_reminder_after_a_newer_one(void **state) {
+        /* A reload added an 8d offset after the 7d reminder had gone out. */
+        DueReminder d[] = {due("2026-11-23", "2026-12-01", 0, 0, 8),
+                           due("2026-11-24", "2026-12-01", 0, 0, 7)};
+        CatchUpAction a[2];
+
+        (void) state;
+        d[1].settled = true;
+        assert_int_equal(catch_up_decide(d, 2, D("2026-11-28"), a), 0);
+        assert_int_equal(a[0], CATCH_UP_SKIP_SUPERSEDED);
+        assert_int_equal(a[1], CATCH_UP_SETTLED);
+}
+
+static void test_catch_up_decide_never_sends_two_on_one_day(void **state) {
+        /* The same day as a reminder already sent, a little later (send_time was changed). */
+        DueReminder d[] = {due("2026-11-24", "2026-12-01", 0, 0, 7),
+                           due("2026-11-24", "2026-12-01", 0, 0, 7)};
+        CatchUpAction a[2];
+
+        (void) state;
+        d[0].settled = true;
+        d[1].reminder.at += 3600;
+        d[1].reminder.offset = (Duration){1, DURATION_WEEKS};
+        assert_int_equal(catch_up_decide(d, 2, D("2026-11-28"), a), 0);
+        assert_int_equal(a[0], CATCH_UP_SETTLED);
+        assert_int_equal(a[1], CATCH_UP_SKIP_SUPERSEDED);
+}
+
+static void test_catch_up_decide_sends_after_an_older_settled_reminder(void **state) {
+        /* The normal case: the 30d reminder went out; now the 7d one is due. */
+        DueReminder d[] = {due("2026-10-31", "2026-12-01", 0, 0, 30),
+                           due("2026-11-24", "2026-12-01", 0, 0, 7)};
+        CatchUpAction a[2];
+
+        (void) state;
+        d[0].settled = true;
+        assert_int_equal(catch_up_decide(d, 2, D("2026-11-24"), a), 0);
+        assert_int_equal(a[0], CATCH_UP_SETTLED);
+        assert_int_equal(a[1], CATCH_UP_SEND);
+}
+
 static void test_catch_up_decide_accepts_nothing(void **state) {
         (void) state;
         assert_int_equal(catch_up_decide(NULL, 0, D("2026-11-28"), NULL), 0);
@@ -112,6 +153,10 @@ int main(void) {
                 cmocka_unit_test(test_catch_up_decide_skips_when_the_milestone_has_passed),
                 cmocka_unit_test(test_catch_up_decide_sends_overdue_within_grace_only),
                 cmocka_unit_test(test_catch_up_decide_keeps_overdue_apart_from_reminders),
+                cmocka_unit_test(
+                        test_catch_up_decide_never_sends_an_older_reminder_after_a_newer_one),
+                cmocka_unit_test(test_catch_up_decide_never_sends_two_on_one_day),
+                cmocka_unit_test(test_catch_up_decide_sends_after_an_older_settled_reminder),
                 cmocka_unit_test(test_catch_up_decide_accepts_nothing),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -8,6 +8,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -188,6 +189,35 @@ static void test_deliver_sendmail_fails_when_sendmail_is_missing(void **state) {
         free(reply);
 }
 
+static void
+test_deliver_sendmail_ends_when_sendmail_exits_not_when_its_stderr_closes(void **state) {
+        const char *dir = *state;
+        char path[512], pid[64] = "", *reply = NULL;
+        FILE *f;
+
+        /* It takes the message, leaves a child behind on its stderr (as a queue runner might)
+         * and exits 0: that is success, not a timeout 30 seconds later. */
+        snprintf(path, sizeof(path), "%s/sendmail", dir);
+        f = fopen(path, "w");
+        assert_non_null(f);
+        fprintf(f, "#!/bin/sh\ncat > /dev/null\nsleep 40 >&2 &\necho $! > '%s/lingering'\nexit 0\n",
+                dir);
+        fclose(f);
+        assert_int_equal(chmod(path, 0700), 0);
+        assert_int_equal(setenv("NOTICED_SENDMAIL", path, 1), 0);
+
+        assert_int_equal(deliver_sendmail(message, strlen(message), &reply), 0);
+        assert_string_equal(reply, "sendmail: exit 0");
+        free(reply);
+
+        snprintf(path, sizeof(path), "%s/lingering", dir);
+        f = fopen(path, "r");
+        assert_non_null(f);
+        if (fgets(pid, sizeof(pid), f))
+                (void) kill((pid_t) atoi(pid), SIGKILL);
+        fclose(f);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_deliver_maildir_writes_the_message_into_new,
@@ -203,6 +233,9 @@ int main(void) {
                                                 setup, teardown),
                 cmocka_unit_test_setup_teardown(
                         test_deliver_sendmail_fails_when_sendmail_is_missing, setup, teardown),
+                cmocka_unit_test_setup_teardown(
+                        test_deliver_sendmail_ends_when_sendmail_exits_not_when_its_stderr_closes,
+                        setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
