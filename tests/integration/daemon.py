@@ -717,6 +717,21 @@ def test_reload_with_other_offsets_sends_nothing_twice():
             expect_equal(len(d.mails()), 2, f"mails after reloading with offsets {offsets}")
 
 
+def test_second_daemon_on_the_same_state_directory_refuses_to_start():
+    today = today_in("UTC")
+    with Noticed("lock") as d:
+        catch_up_scenario(d, today)
+        d.start()
+        second = subprocess.run([NOTICED, "-c", d.conf, "--foreground"], env=d.env(),
+                                stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                                timeout=TIMEOUT)
+        expect_equal(second.returncode, 73, "exit status of a second daemon")
+        expect(f"Another noticed is running with the state directory {d.state}" in second.stderr,
+               f"the second daemon does not say why: {second.stderr!r}")
+        expect(d.running(), "the first daemon stopped")
+        expect_equal(len(d.mails()), 2, "mails (the second daemon must send nothing)")
+
+
 def set_clock_to_itself():
     """clock_settime(CLOCK_REALTIME, now): a clock *set* event for every CANCEL_ON_SET timerfd,
     while the time moves by microseconds only, so the machine's clock is left as it was."""
@@ -759,6 +774,7 @@ TESTS = [
     test_clock_set_replans_without_sending_twice,
     test_unsupported_transport_is_reported_and_nothing_recorded,
     test_reload_with_other_offsets_sends_nothing_twice,
+    test_second_daemon_on_the_same_state_directory_refuses_to_start,
 ]
 
 
