@@ -5,6 +5,7 @@
  * rename within one file system is atomic), then new/ itself is fsynced so the rename survives
  * a power cut.  sendmail's guarantee is its exit status: 0 means it took the message. */
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -70,7 +71,7 @@ static int maildir_prepare(const char *dir) {
 
 /* "time.MusecPpidQn.host" as the Maildir convention names files; '/' and ':' in the host name
  * would break the name, so they are written as the convention's octal escapes. */
-static int maildir_name(char *buf, size_t size) {
+static int maildir_name(const char *key, char *buf, size_t size) {
         static unsigned long counter;
         char host[256], safe[256 * 4 + 1];
         struct timeval tv;
@@ -89,8 +90,9 @@ static int maildir_name(char *buf, size_t size) {
         }
         safe[j] = '\0';
         (void) gettimeofday(&tv, NULL);
-        if ((size_t) snprintf(buf, size, "%lld.M%ldP%ldQ%lu.%s", (long long) tv.tv_sec,
-                              (long) tv.tv_usec, (long) getpid(), ++counter, safe) >= size)
+        if ((size_t) snprintf(buf, size, "%lld.M%ldP%ldQ%lu%s%s.%s", (long long) tv.tv_sec,
+                              (long) tv.tv_usec, (long) getpid(), ++counter, key ? "R" : "",
+                              key ? key : "", safe) >= size)
                 return -ENAMETOOLONG;
         return 0;
 }
@@ -121,14 +123,17 @@ static int fsync_path(const char *path) {
         return r;
 }
 
-int deliver_maildir(const char *dir, const char *data, size_t size, char **ret_reply) {
+int deliver_maildir(const char *dir, const char *data, size_t size, const char *key,
+                    char **ret_reply) {
         char name[512], tmp[PATH_MAX], new[PATH_MAX], newdir[PATH_MAX];
         int fd, r;
 
         *ret_reply = NULL;
         if ((r = maildir_prepare(dir)) < 0)
                 return reply(ret_reply, r, "maildir: cannot create %s: %s", dir, strerror(-r));
-        if ((r = maildir_name(name, sizeof(name))) < 0 ||
+        if (key && (strlen(key) > 64 || strspn(key, "0123456789abcdef") != strlen(key)))
+                return reply(ret_reply, -EINVAL, "maildir: key '%s' is not hex digits", key);
+        if ((r = maildir_name(key, name, sizeof(name))) < 0 ||
             (size_t) snprintf(tmp, sizeof(tmp), "%s/tmp/%s", dir, name) >= sizeof(tmp) ||
             (size_t) snprintf(new, sizeof(new), "%s/new/%s", dir, name) >= sizeof(new) ||
             (size_t) snprintf(newdir, sizeof(newdir), "%s/new", dir) >= sizeof(newdir))
@@ -151,6 +156,36 @@ int deliver_maildir(const char *dir, const char *data, size_t size, char **ret_r
         if ((r = fsync_path(newdir)) < 0)
                 return reply(ret_reply, r, "maildir: cannot sync %s: %s", newdir, strerror(-r));
         return reply(ret_reply, 0, "maildir: new/%s", name);
+}
+
+int deliver_maildir_find(const char *dir, const char *key, char **ret_where) {
+        static const char *const subdirs[] = {"new", "cur"};
+        char path[PATH_MAX], needle[64];
+
+        *ret_where = NULL;
+        if ((size_t) snprintf(needle, sizeof(needle), "R%s.", key) >= sizeof(needle))
+                return -EINVAL;
+        for (size_t i = 0; i < 2; i++) {
+                struct dirent *e;
+                DIR *d;
+
+                if ((size_t) snprintf(path, sizeof(path), "%s/%s", dir, subdirs[i]) >= sizeof(path))
+                        return -ENAMETOOLONG;
+                d = opendir(path);
+                if (!d) {
+                        if (errno == ENOENT)
+                                continue;
+                        return -errno;
+                }
+                while ((e = readdir(d)))
+                        if (strstr(e->d_name, needle)) {
+                                int r = asprintf(ret_where, "%s/%s", subdirs[i], e->d_name);
+                                (void) closedir(d);
+                                return r < 0 ? -ENOMEM : 1;
+                        }
+                (void) closedir(d);
+        }
+        return 0;
 }
 
 /* The child: a clean signal state (the daemon blocks the signals sd-event handles, and a

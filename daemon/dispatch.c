@@ -236,9 +236,26 @@ static int identity_init(Identity *x, const Model *model, const Reminder *r, uin
         return 0;
 }
 
+/* A Maildir can say whether an attempt that was interrupted (a crash between the rename into
+ * new/ and the ledger's record) had delivered after all: the file name carries the message's
+ * key.  Then it is not written a second time. */
+static int transmit_maildir(const char *dir, const MailMessage *msg, bool interrupted,
+                            char **ret_reply) {
+        char *where = NULL;
+        int r;
+
+        if (interrupted && (r = deliver_maildir_find(dir, msg->key, &where)) > 0) {
+                r = asprintf(ret_reply, "maildir: %s (delivered by the interrupted attempt)",
+                             where);
+                free(where);
+                return r < 0 ? -ENOMEM : 0;
+        }
+        return deliver_maildir(dir, msg->data, msg->size, msg->key, ret_reply);
+}
+
 /* Hands one reminder to its transport.  Returns 0 and a reply, or -errno and a reply. */
-static int transmit(const Dispatcher *dp, const Reminder *r, uint32_t channel, int64_t now,
-                    char **ret_reply, char **ret_message_id) {
+static int transmit(const Dispatcher *dp, const Reminder *r, uint32_t channel, bool interrupted,
+                    int64_t now, char **ret_reply, char **ret_message_id) {
         const Model *model = dp->model;
         const Transport *t;
         MailMessage msg = {0};
@@ -266,7 +283,7 @@ static int transmit(const Dispatcher *dp, const Reminder *r, uint32_t channel, i
                 return r2;
         }
         if (t->kind == TRANSPORT_MAILDIR)
-                r2 = deliver_maildir(t->url + strlen("maildir:"), msg.data, msg.size, ret_reply);
+                r2 = transmit_maildir(t->url + strlen("maildir:"), &msg, interrupted, ret_reply);
         else
                 r2 = deliver_sendmail(msg.data, msg.size, ret_reply);
         if (r2 >= 0) {
@@ -323,11 +340,15 @@ static int record_unrecorded(Dispatcher *dp) {
 
 static int deliver_one(Dispatcher *dp, const Reminder *r, uint32_t channel, uint64_t now) {
         char *reply = NULL, *message_id = NULL;
+        LedgerState before;
+        bool interrupted;
         Identity x;
         int r2, sent;
 
         if ((r2 = identity_init(&x, dp->model, r, channel)) < 0)
                 return log_error_errno(r2, "Out of memory");
+        interrupted = ledger_get_state(dp->ledger, x.id, x.channel, &before) > 0 &&
+                      before == LEDGER_PENDING;
         r2 = ledger_begin_attempt(dp->ledger, &x.ledger, (int64_t) now);
         if (r2 == -EALREADY) { /* settled since we looked: by another process, or a twin */
                 identity_done(&x);
@@ -340,7 +361,8 @@ static int deliver_one(Dispatcher *dp, const Reminder *r, uint32_t channel, uint
                 identity_done(&x);
                 return r2;
         }
-        sent = transmit(dp, r, channel, (int64_t) (now / 1000000), &reply, &message_id);
+        sent = transmit(dp, r, channel, interrupted, (int64_t) (now / 1000000), &reply,
+                        &message_id);
         if (sent >= 0) {
                 x.log.message_id = r->overdue ? LOG_MESSAGE_OVERDUE : LOG_MESSAGE_SENT;
                 r2 = ledger_mark_sent(dp->ledger, x.id, x.channel, (int64_t) now_usec(), reply,

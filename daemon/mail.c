@@ -342,6 +342,8 @@ int mail_render(const Model *m, const Reminder *r, int64_t now, MailMessage *ret
         buffer_printf(&b, "\r\n--=_noticed_%s--\r\n", boundary_hex);
 
         *ret = (MailMessage){.message_id = message_id, .subject = subject};
+        memcpy(ret->key, id_hex, sizeof(ret->key) - 1);
+        ret->key[sizeof(ret->key) - 1] = '\0';
         ret->data = buffer_take(&b, &ret->size);
         if (!ret->data) {
                 *ret = (MailMessage){0};

@@ -79,7 +79,7 @@ static void test_deliver_maildir_writes_the_message_into_new(void **state) {
         size_t size;
 
         snprintf(maildir, sizeof(maildir), "%s/outbox", (char *) *state);
-        assert_int_equal(deliver_maildir(maildir, message, strlen(message), &reply), 0);
+        assert_int_equal(deliver_maildir(maildir, message, strlen(message), NULL, &reply), 0);
         snprintf(path, sizeof(path), "%s/new", maildir);
         assert_int_equal(count_files(path, name, sizeof(name)), 1);
         snprintf(path, sizeof(path), "%s/tmp", maildir);
@@ -106,7 +106,8 @@ static void test_deliver_maildir_gives_each_message_its_own_name(void **state) {
 
         snprintf(maildir, sizeof(maildir), "%s/outbox", (char *) *state);
         for (int i = 0; i < 3; i++) {
-                assert_int_equal(deliver_maildir(maildir, message, strlen(message), &reply), 0);
+                assert_int_equal(deliver_maildir(maildir, message, strlen(message), NULL, &reply),
+                                 0);
                 free(reply);
         }
         snprintf(path, sizeof(path), "%s/new", maildir);
@@ -123,9 +124,36 @@ static void test_deliver_maildir_reports_an_unwritable_directory(void **state) {
         assert_non_null(f);
         fclose(f);
         snprintf(maildir, sizeof(maildir), "%s/outbox", blocker);
-        assert_int_equal(deliver_maildir(maildir, message, strlen(message), &reply), -ENOTDIR);
+        assert_int_equal(deliver_maildir(maildir, message, strlen(message), NULL, &reply),
+                         -ENOTDIR);
         assert_non_null(reply);
         assert_non_null(strstr(reply, maildir));
+        free(reply);
+}
+
+static void test_deliver_maildir_find_knows_a_message_by_its_key(void **state) {
+        char maildir[512], from[1024], to[1024], *reply = NULL, *where = NULL;
+        const char *key = "4bef4dbbc4f1f58dfaada501ad7a504f";
+
+        snprintf(maildir, sizeof(maildir), "%s/outbox", (char *) *state);
+        assert_int_equal(deliver_maildir_find(maildir, key, &where), 0); /* no Maildir yet */
+        assert_int_equal(deliver_maildir(maildir, message, strlen(message), key, &reply), 0);
+        assert_non_null(strstr(reply, "R4bef4dbbc4f1f58dfaada501ad7a504f."));
+        assert_int_equal(deliver_maildir_find(maildir, key, &where), 1);
+        assert_string_equal(where, reply + strlen("maildir: "));
+        free(where);
+        assert_int_equal(deliver_maildir_find(maildir, "4bef4dbbc4f1f58d", &where), 0);
+
+        /* A reader moves it to cur/ and adds flags: still found. */
+        snprintf(from, sizeof(from), "%s/%s", maildir, reply + strlen("maildir: "));
+        snprintf(to, sizeof(to), "%s/cur/%s:2,S", maildir, reply + strlen("maildir: new/"));
+        assert_int_equal(rename(from, to), 0);
+        assert_int_equal(deliver_maildir_find(maildir, key, &where), 1);
+        assert_true(strncmp(where, "cur/", 4) == 0);
+        free(where);
+        free(reply);
+        assert_int_equal(deliver_maildir(maildir, message, strlen(message), "../x", &reply),
+                         -EINVAL);
         free(reply);
 }
 
@@ -226,6 +254,8 @@ int main(void) {
                         test_deliver_maildir_gives_each_message_its_own_name, setup, teardown),
                 cmocka_unit_test_setup_teardown(
                         test_deliver_maildir_reports_an_unwritable_directory, setup, teardown),
+                cmocka_unit_test_setup_teardown(
+                        test_deliver_maildir_find_knows_a_message_by_its_key, setup, teardown),
                 cmocka_unit_test_setup_teardown(
                         test_deliver_sendmail_pipes_the_message_with_local_newlines, setup,
                         teardown),

@@ -1,6 +1,7 @@
 /* Dispatch against a real ledger file and a real Maildir, with one edge wrapped: the ledger's
- * "sent" record (-Wl,--wrap=ledger_mark_sent) can be made to fail once, as a busy or full
- * database would, to show that a delivered reminder is then recorded late, not sent again. */
+ * "sent" record (-Wl,--wrap=ledger_mark_sent) can be made to fail, as a busy or full database
+ * would, to show that a delivered reminder is then recorded late, not sent again; and, with the
+ * Dispatcher thrown away as a crash would, that the Maildir remembers what the ledger missed. */
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -161,6 +162,30 @@ static void test_dispatcher_deliver_due_keeps_failing_while_the_ledger_refuses(v
         assert_int_equal(state_of(f), LEDGER_SENT);
 }
 
+static void test_dispatcher_deliver_due_finds_the_mail_of_an_interrupted_attempt(void **state) {
+        Fixture *f = *state;
+        LedgerEntry *e = NULL;
+        size_t n = 0;
+
+        /* Delivered, then the record failed and the process died: the row stays pending. */
+        mark_sent_failures = 1;
+        assert_int_equal(dispatcher_deliver_due(f->dispatcher, f->model, NOW_USEC, D("2020-04-24")),
+                         -EBUSY);
+        f->dispatcher = dispatcher_free(f->dispatcher);
+        assert_int_equal(dispatcher_new(f->ledger, &f->dispatcher), 0);
+        assert_int_equal(state_of(f), LEDGER_PENDING);
+
+        /* The restarted daemon finds the mail in the Maildir instead of writing it again. */
+        assert_int_equal(dispatcher_deliver_due(f->dispatcher, f->model, NOW_USEC, D("2020-04-24")),
+                         0);
+        assert_int_equal(count_mails(f), 1);
+        assert_int_equal(state_of(f), LEDGER_SENT);
+        assert_int_equal(ledger_history(f->ledger, NULL, &e, &n), 0);
+        assert_int_equal(n, 1);
+        assert_non_null(strstr(e[0].reply, "(delivered by the interrupted attempt)"));
+        ledger_entries_free(e, n);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_dispatcher_deliver_due_sends_and_records,
@@ -170,6 +195,9 @@ int main(void) {
                         teardown),
                 cmocka_unit_test_setup_teardown(
                         test_dispatcher_deliver_due_keeps_failing_while_the_ledger_refuses, setup,
+                        teardown),
+                cmocka_unit_test_setup_teardown(
+                        test_dispatcher_deliver_due_finds_the_mail_of_an_interrupted_attempt, setup,
                         teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
