@@ -112,7 +112,9 @@ def main():
 
     print("\n== Starting %s --foreground (STATE_DIRECTORY=demo/state)" % NOTICED)
     notify = Notifications(env["NOTIFY_SOCKET"])
-    daemon = subprocess.Popen([NOTICED, "--foreground", "-c", config], env=env)
+    # Warnings and errors only: what it did is shown below from the ledger.
+    daemon = subprocess.Popen([NOTICED, "--foreground", "--log-level", "warning", "-c", config],
+                              env=env)
     try:
         notify.wait_for("READY")
         print("== READY=1; STATUS=%s" % notify.status)
