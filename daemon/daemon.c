@@ -41,7 +41,8 @@ struct Manager {
         Dispatcher *dispatcher;
         uint64_t passes;
         bool watchdog;      /* WATCHDOG_USEC was set for us */
-        uint64_t last_ping; /* CLOCK_MONOTONIC µs of keep_watchdog_fed()'s last WATCHDOG=1 */
+        bool ready;         /* READY=1 was sent */
+        uint64_t last_ping; /* CLOCK_MONOTONIC µs of keep_systemd_informed()'s last message */
         char *reload_error; /* the last failed reload, for STATUS; NULL after a good one */
         char *unsupported;  /* transports this build cannot drive, for STATUS; or NULL */
 };
@@ -222,15 +223,22 @@ int manager_open_ledger(Manager *m, const char *state_dir) {
         return 0;
 }
 
-/* Between deliveries of one pass: WATCHDOG=1 at most once a second, when systemd asked for
- * it (the loop, which pings otherwise, is not running meanwhile). */
-static void keep_watchdog_fed(void *userdata) {
+/* Between deliveries of one pass, at most once a second: the loop, which pings the watchdog
+ * otherwise, is not running meanwhile, so WATCHDOG=1 when systemd asked for it; and before
+ * READY=1, EXTEND_TIMEOUT_USEC= so that a long first catch-up (weeks down, thousands of
+ * reminders) is not taken for a start that hangs. */
+#define START_EXTENSION_USEC (30u * 1000000u)
+
+static void keep_systemd_informed(void *userdata) {
         Manager *m = userdata;
         uint64_t now = now_usec(CLOCK_MONOTONIC);
 
-        if (!m->watchdog || now - m->last_ping < 1000000u)
+        if (now - m->last_ping < 1000000u)
                 return;
-        (void) sd_notify(0, "WATCHDOG=1");
+        if (!m->ready)
+                (void) sd_notifyf(0, "EXTEND_TIMEOUT_USEC=%u", START_EXTENSION_USEC);
+        if (m->watchdog)
+                (void) sd_notify(0, "WATCHDOG=1");
         m->last_ping = now;
 }
 
@@ -471,13 +479,14 @@ int manager_run(Manager *m) {
         if (r < 0)
                 (void) log_warning_errno(r, "Failed to enable the watchdog, ignoring: %m");
         m->watchdog = r > 0;
-        dispatcher_set_progress(m->dispatcher, keep_watchdog_fed, m);
+        dispatcher_set_progress(m->dispatcher, keep_systemd_informed, m);
 
         /* The start-up pass (catch-up included) runs before READY=1: a unit that is "active"
          * has already sent what it owed. */
         (void) dispatcher_report_interrupted(m->dispatcher);
         (void) manager_pass(m);
         (void) sd_notify(0, "READY=1");
+        m->ready = true;
         log_info("Started with %zu commitment(s) and %zu recipient(s) from %s",
                  m->model->n_commitments, m->model->n_recipients, m->config_path);
 

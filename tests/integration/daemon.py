@@ -220,6 +220,7 @@ class Noticed:
             shutil.rmtree(self.dir, ignore_errors=True)
             raise
         self.proc = None
+        self.extra_env = {}  # added to the daemon's environment by start()
         self.messages = []  # this process's datagrams as dicts, with "_at": arrival time
         self.cursor = 0     # the first message no wait_for() has consumed
         self.failed = False
@@ -264,6 +265,7 @@ class Noticed:
         self.drain()
         self.messages, self.cursor = [], 0
         env = self.env()
+        env.update(self.extra_env)
         env["NOTIFY_SOCKET"] = self.socket_path
         with open(self.log, "ab") as log:
             self.proc = subprocess.Popen([NOTICED, "-c", self.conf, "--foreground"], env=env,
@@ -732,6 +734,50 @@ def test_second_daemon_on_the_same_state_directory_refuses_to_start():
         expect_equal(len(d.mails()), 2, "mails (the second daemon must send nothing)")
 
 
+def test_sendmail_delivers_and_a_long_start_keeps_systemd_informed():
+    today = today_in("UTC")
+    with Noticed("sendmail") as d:
+        # A sendmail that takes 0.7 s a message (a slow peer, not a synchronisation): with a
+        # reminder for each of the three recipients the start-up pass takes over 2 s, and
+        # systemd must hear EXTEND_TIMEOUT_USEC and WATCHDOG=1 before READY=1.
+        inbox = os.path.join(d.dir, "sendmail-inbox")
+        os.mkdir(inbox)
+        fake = os.path.join(d.dir, "sendmail")
+        with open(fake, "w") as f:
+            f.write("#!/bin/sh\n"
+                    f'[ "$*" = "-t -oi" ] || exit 64\n'
+                    f'cat > "{inbox}/$$.eml"\n'
+                    "sleep 0.7\n")
+        os.chmod(fake, 0o755)
+        text = config_text(d.maildir, deadlines_commitment(today, {"soon": today + days(5)},
+                                                           participants=RECIPIENTS),
+                           offsets=("10d",))
+        d.write_config(text.replace(f'url = "maildir:{d.maildir}"', 'url = "sendmail:"'))
+        d.extra_env = {"NOTICED_SENDMAIL": fake, "WATCHDOG_USEC": "60000000"}
+        d.start()
+        before_ready = d.messages[:next(i for i, m in enumerate(d.messages) if "READY" in m)]
+        expect(any(m.get("EXTEND_TIMEOUT_USEC") == "30000000" for m in before_ready),
+               f"no EXTEND_TIMEOUT_USEC before READY=1: {before_ready}")
+        expect(any(m.get("WATCHDOG") == "1" for m in before_ready),
+               f"no WATCHDOG=1 during the long start-up pass: {before_ready}")
+        mails = sorted(os.listdir(inbox))
+        expect_equal(len(mails), len(RECIPIENTS), "messages sendmail received")
+        wire = []
+        for m in mails:
+            with open(os.path.join(inbox, m), "rb") as f:
+                local = f.read()
+            expect(b"\r" not in local, f"{m}: sendmail must get local LF line ends, not CRLF")
+            # What an MTA puts on the wire: CRLF again, then the strict checks.
+            wire.append(os.path.join(inbox, m + ".wire"))
+            with open(wire[-1], "wb") as f:
+                f.write(local.replace(b"\n", b"\r\n"))
+        check_mail_tool(wire)
+        rows, _ = d.history()
+        expect(all(r["state"] == "sent" and r["reply"] == "sendmail: exit 0"
+                   for r in rows if r["type"] == "reminder" and r["offset"] == "10d"),
+               f"history: {rows}")
+
+
 def set_clock_to_itself():
     """clock_settime(CLOCK_REALTIME, now): a clock *set* event for every CANCEL_ON_SET timerfd,
     while the time moves by microseconds only, so the machine's clock is left as it was."""
@@ -775,6 +821,7 @@ TESTS = [
     test_unsupported_transport_is_reported_and_nothing_recorded,
     test_reload_with_other_offsets_sends_nothing_twice,
     test_second_daemon_on_the_same_state_directory_refuses_to_start,
+    test_sendmail_delivers_and_a_long_start_keeps_systemd_informed,
 ]
 
 
