@@ -143,3 +143,20 @@ static FIXTURE_UNUSED char *fixture_text_body(const Model *m, const Reminder *r,
                 if (!strstr((haystack), (needle)))                                                 \
                         fail_msg("\"%s\" not found in:\n%s", (needle), (haystack));                \
         } while (0)
+
+#define FIXTURE_CHECK_MAIL "tests/integration/check-mail.py"
+
+/* Runs tests/integration/check-mail.py (Python's email.policy.strict and python3-icalendar) on
+ * the files the shell pattern names; skips the test when not run from the top of the tree, as
+ * make check runs it. */
+static FIXTURE_UNUSED void fixture_check_mail(const char *pattern) {
+        char *command;
+        int status;
+
+        if (access("/usr/bin/python3", X_OK) != 0 || access(FIXTURE_CHECK_MAIL, R_OK) != 0)
+                skip();
+        assert_true(asprintf(&command, "/usr/bin/python3 " FIXTURE_CHECK_MAIL " %s", pattern) > 0);
+        status = system(command);
+        free(command);
+        assert_int_equal(status, 0);
+}

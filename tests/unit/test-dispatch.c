@@ -119,12 +119,15 @@ static LedgerState state_of(const Fixture *f) {
 
 static void test_dispatcher_deliver_due_sends_and_records(void **state) {
         Fixture *f = *state;
+        char pattern[128];
 
         assert_int_equal(dispatcher_deliver_due(f->dispatcher, f->model, NOW_USEC, D("2020-04-24")),
                          0);
         assert_int_equal(count_mails(f), 1);
         assert_int_equal(state_of(f), LEDGER_SENT);
         assert_int_equal(dispatcher_counts(f->dispatcher)->sent, 1);
+        snprintf(pattern, sizeof(pattern), "'%s'/maildir/new/*", f->dir);
+        fixture_check_mail(pattern);
         /* A second pass at the same instant: settled, nothing more. */
         assert_int_equal(dispatcher_deliver_due(f->dispatcher, f->model, NOW_USEC, D("2020-04-24")),
                          0);
