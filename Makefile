@@ -70,10 +70,11 @@ $(BUILD)/tests/%.o: tests/unit/%.c $(FLAGS_STAMP)
 	$(CC) $(ALL_CFLAGS) $(shell pkg-config --cflags $(TEST_PKGS)) -c -o $@ $<
 
 $(BUILD)/tests/test-%: $(BUILD)/tests/test-%.o $(BUILD)/libnoticed.a
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) $(TEST_LIBS)
+	$(CC) $(ALL_LDFLAGS) $(TEST_WRAP) -o $@ $^ $(LIBS) $(TEST_LIBS)
 
-# test-dispatch makes the ledger's "sent" record fail on purpose: the one wrapped edge.
-$(BUILD)/tests/test-dispatch: LDFLAGS += -Wl,--wrap=ledger_mark_sent
+# test-dispatch makes the ledger's "sent" record fail on purpose: the one wrapped edge.  A
+# variable of its own, so that `make LDFLAGS=...` cannot drop it.
+$(BUILD)/tests/test-dispatch: TEST_WRAP := -Wl,--wrap=ledger_mark_sent
 
 # Installs what is missing on Debian when run as root; elsewhere prints the command and stops.
 deps:

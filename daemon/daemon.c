@@ -229,17 +229,23 @@ int manager_open_ledger(Manager *m, const char *state_dir) {
  * reminders) is not taken for a start that hangs. */
 #define START_EXTENSION_USEC (30u * 1000000u)
 
-static void keep_systemd_informed(void *userdata) {
+static bool keep_systemd_informed(void *userdata) {
         Manager *m = userdata;
         uint64_t now = now_usec(CLOCK_MONOTONIC);
+        sigset_t pending;
 
+        /* SIGTERM waits in the signalfd until the loop runs again: end the pass instead. */
+        if (sigpending(&pending) == 0 &&
+            (sigismember(&pending, SIGTERM) == 1 || sigismember(&pending, SIGINT) == 1))
+                return false;
         if (now - m->last_ping < 1000000u)
-                return;
+                return true;
         if (!m->ready)
                 (void) sd_notifyf(0, "EXTEND_TIMEOUT_USEC=%u", START_EXTENSION_USEC);
         if (m->watchdog)
                 (void) sd_notify(0, "WATCHDOG=1");
         m->last_ping = now;
+        return true;
 }
 
 static int on_timer(sd_event_source *s, uint64_t usec, void *userdata);
@@ -491,6 +497,7 @@ int manager_run(Manager *m) {
                  m->model->n_commitments, m->model->n_recipients, m->config_path);
 
         r = sd_event_loop(m->event);
+        (void) dispatcher_flush(m->dispatcher);
         if (r < 0)
                 return log_error_errno(r, "Event loop failed: %m");
         return 0;

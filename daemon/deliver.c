@@ -158,13 +158,11 @@ int deliver_maildir(const char *dir, const char *data, size_t size, const char *
         return reply(ret_reply, 0, "maildir: new/%s", name);
 }
 
-int deliver_maildir_find(const char *dir, const char *key, char **ret_where) {
+/* One look through DIR/new and DIR/cur. */
+static int maildir_scan(const char *dir, const char *needle, char **ret_where) {
         static const char *const subdirs[] = {"new", "cur"};
-        char path[PATH_MAX], needle[64];
+        char path[PATH_MAX];
 
-        *ret_where = NULL;
-        if ((size_t) snprintf(needle, sizeof(needle), "R%s.", key) >= sizeof(needle))
-                return -EINVAL;
         for (size_t i = 0; i < 2; i++) {
                 struct dirent *e;
                 DIR *d;
@@ -186,6 +184,44 @@ int deliver_maildir_find(const char *dir, const char *key, char **ret_where) {
                 (void) closedir(d);
         }
         return 0;
+}
+
+/* When new/ and cur/ were last changed, to tell whether a scan raced with a reader. */
+static void maildir_stamp(const char *dir, struct timespec stamp[2]) {
+        char path[PATH_MAX];
+        struct stat st;
+
+        for (int i = 0; i < 2; i++) {
+                stamp[i] = (struct timespec){0};
+                if ((size_t) snprintf(path, sizeof(path), "%s/%s", dir, i ? "cur" : "new") <
+                            sizeof(path) &&
+                    stat(path, &st) == 0)
+                        stamp[i] = st.st_mtim;
+        }
+}
+
+int deliver_maildir_find(const char *dir, const char *key, char **ret_where) {
+        char needle[64];
+        int r = 0;
+
+        *ret_where = NULL;
+        if ((size_t) snprintf(needle, sizeof(needle), "R%s.", key) >= sizeof(needle))
+                return -EINVAL;
+        /* readdir() may miss a file a mail reader renames meanwhile (new/ to cur/, or a change
+         * of flags): look again while the directories keep changing under the scan. */
+        for (int attempt = 0; attempt < 5; attempt++) {
+                struct timespec before[2], after[2];
+
+                maildir_stamp(dir, before);
+                r = maildir_scan(dir, needle, ret_where);
+                if (r != 0)
+                        return r;
+                maildir_stamp(dir, after);
+                if (before[0].tv_sec == after[0].tv_sec && before[0].tv_nsec == after[0].tv_nsec &&
+                    before[1].tv_sec == after[1].tv_sec && before[1].tv_nsec == after[1].tv_nsec)
+                        return 0;
+        }
+        return r;
 }
 
 /* The child: a clean signal state (the daemon blocks the signals sd-event handles, and a
@@ -332,6 +368,9 @@ int deliver_sendmail(const char *data, size_t size, char **ret_reply) {
         if (r == -ETIMEDOUT)
                 r = reply(ret_reply, r, "sendmail: %s timed out after %d s, killed", program,
                           SENDMAIL_TIMEOUT_MS / 1000);
+        else if (r < 0) /* it did not read the whole message: whatever its status, not sent */
+                r = reply(ret_reply, -EIO, "sendmail: %s did not take the whole message: %s",
+                          program, strerror(-r));
         else if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
                 r = reply(ret_reply, 0, "sendmail: exit 0");
         else if (WIFEXITED(status))

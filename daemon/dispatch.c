@@ -319,6 +319,12 @@ static int remember_unrecorded(Dispatcher *dp, const Identity *x, bool sent, cha
         return 0;
 }
 
+/* A busy, full or failing disk clears; a row that is gone or a database that is damaged does
+ * not, and waiting for it would stop every later reminder. */
+static bool ledger_refusal_may_pass(int r) {
+        return r == -EBUSY || r == -ENOSPC || r == -EIO || r == -ENOMEM || r == -EROFS;
+}
+
 /* Hands the kept outcomes to the ledger again; stops at the first it still refuses. */
 static int record_unrecorded(Dispatcher *dp) {
         while (dp->n_unrecorded > 0) {
@@ -328,10 +334,16 @@ static int record_unrecorded(Dispatcher *dp) {
                                                    u->message_id)
                                 : ledger_mark_failed(dp->ledger, u->id, u->channel, now, u->reply);
 
-                if (r < 0 && r != -EALREADY)
+                if (r < 0 && ledger_refusal_may_pass(r))
                         return log_error_errno(r, "%s: still cannot record the outcome: %s", u->id,
                                                ledger_error(dp->ledger));
-                log_info("%s: recorded as %s, late", u->id, u->sent ? "sent" : "failed");
+                if (r < 0 && r != -EALREADY)
+                        (void) log_error_errno(r,
+                                               "%s: the ledger will not take its outcome (%s), "
+                                               "giving up: it stays pending there",
+                                               u->id, ledger_error(dp->ledger));
+                else
+                        log_info("%s: recorded as %s, late", u->id, u->sent ? "sent" : "failed");
                 unrecorded_done(u);
                 dp->n_unrecorded--;
         }
@@ -436,6 +448,55 @@ static int unsettled(Dispatcher *dp, const Reminder *r, uint32_t channel) {
         return r2 == 0 || state == LEDGER_PENDING;
 }
 
+/* The latest settled reminder of r's group (same milestone, recipient and channel, overdue or
+ * not) as the ledger has it, whatever offsets the config has now: 1 and *ret (r, moved to that
+ * instant and its local date), 0 when there is none, or -errno. */
+static int settled_sibling(Dispatcher *dp, const Reminder *r, uint32_t channel, Reminder *ret) {
+        char *prefix = NULL, *slash;
+        int64_t due_usec = 0;
+        int32_t seconds, offset;
+        Identity x;
+        int r2, k = 0;
+
+        if ((r2 = identity_init(&x, dp->model, r, channel)) < 0)
+                return r2;
+        /* "commitment/kind/cycle/milestone/offset/recipient": all but the offset. */
+        slash = x.id;
+        while (slash && k < 4) {
+                slash = strchr(slash, '/');
+                if (slash) {
+                        slash++;
+                        k++;
+                }
+        }
+        if (slash && (prefix = strndup(x.id, (size_t) (slash - x.id))))
+                r2 = ledger_latest_settled(dp->ledger, prefix, strrchr(x.id, '/'), x.channel,
+                                           r->overdue, &due_usec);
+        else
+                r2 = -ENOMEM;
+        free(prefix);
+        identity_done(&x);
+        if (r2 <= 0)
+                return r2;
+        *ret = *r;
+        ret->at = due_usec / 1000000;
+        tz_unix_to_local(dp->model->tz, ret->at, &ret->date, &seconds, &offset);
+        return 1;
+}
+
+static int push_due(DueReminder **due, size_t *n, size_t *allocated, DueReminder d) {
+        if (*n == *allocated) {
+                size_t more = *allocated ? 2 * *allocated : 64;
+                DueReminder *bigger = reallocarray(*due, more, sizeof(**due));
+                if (!bigger)
+                        return -ENOMEM;
+                *due = bigger;
+                *allocated = more;
+        }
+        (*due)[(*n)++] = d;
+        return 0;
+}
+
 /* --- a pass ------------------------------------------------------------------------------- */
 
 /* Delivers, or records as skipped, every reminder whose instant has passed and that the ledger
@@ -458,27 +519,27 @@ int dispatcher_deliver_due(Dispatcher *dp, const Model *model, uint64_t now, Dat
         for (size_t i = 0; i < n_rs && (uint64_t) rs[i].at * 1000000u <= now; i++) {
                 const Recipient *rc = &model->recipients[rs[i].recipient];
                 for (uint32_t ch = 0; ch < channel_count(rc); ch++) {
+                        Reminder sibling;
+
                         if (!channel_exists(model, rc, ch))
                                 continue;
                         r = unsettled(dp, &rs[i], ch);
+                        if (r > 0) {
+                                r = push_due(&due, &n_due, &allocated,
+                                             (DueReminder){.reminder = rs[i], .channel = ch});
+                                /* What was sent counts, even for an offset since removed. */
+                                if (r >= 0 && (r = settled_sibling(dp, &rs[i], ch, &sibling)) > 0)
+                                        r = push_due(&due, &n_due, &allocated,
+                                                     (DueReminder){.reminder = sibling,
+                                                                   .channel = ch,
+                                                                   .settled = true});
+                        }
                         if (r < 0) {
                                 (void) log_error_errno(r, "Failed to read the ledger: %s",
-                                                       ledger_error(dp->ledger));
+                                                       r == -ENOMEM ? "out of memory"
+                                                                    : ledger_error(dp->ledger));
                                 goto finish;
                         }
-                        /* Settled ones too: catch-up needs to see what was already sent. */
-                        if (n_due == allocated) {
-                                size_t more = allocated ? 2 * allocated : 64;
-                                DueReminder *d = reallocarray(due, more, sizeof(*due));
-                                if (!d) {
-                                        r = log_error_errno(-ENOMEM, "Out of memory");
-                                        goto finish;
-                                }
-                                due = d;
-                                allocated = more;
-                        }
-                        due[n_due++] =
-                                (DueReminder){.reminder = rs[i], .channel = ch, .settled = r == 0};
                 }
         }
         r = 0;
@@ -494,12 +555,16 @@ int dispatcher_deliver_due(Dispatcher *dp, const Model *model, uint64_t now, Dat
         for (size_t i = 0; i < n_due && r >= 0; i++) {
                 if (actions[i] == CATCH_UP_SETTLED)
                         continue;
+                /* Before each one: it may take a while, and the daemon may have to stop. */
+                if (dp->progress && !dp->progress(dp->progress_userdata)) {
+                        log_info("Stopping in the middle of a pass: the rest waits for the "
+                                 "next start");
+                        break;
+                }
                 if (actions[i] == CATCH_UP_SEND)
                         r = deliver_one(dp, &due[i].reminder, due[i].channel, now_usec());
                 else
                         r = skip_one(dp, &due[i].reminder, due[i].channel, actions[i], now);
-                if (dp->progress)
-                        dp->progress(dp->progress_userdata);
         }
 finish:
         free(actions);
@@ -597,4 +662,14 @@ int dispatcher_report_interrupted(Dispatcher *dp) {
         }
         ledger_entries_free(e, n);
         return 0;
+}
+
+int dispatcher_flush(Dispatcher *dp) {
+        int r = record_unrecorded(dp);
+
+        for (size_t i = 0; r < 0 && i < dp->n_unrecorded; i++)
+                log_error("%s: delivered by %s, but the ledger could not record it: it stays "
+                          "pending there and may be sent again at the next start",
+                          dp->unrecorded[i].id, dp->unrecorded[i].channel);
+        return r;
 }

@@ -62,6 +62,7 @@ typedef enum Statement {
         STMT_HISTORY_ALL,
         STMT_HISTORY_OF,
         STMT_PENDING,
+        STMT_LATEST_SETTLED,
         _STMT_MAX,
 } Statement;
 
@@ -93,6 +94,11 @@ static const char *const statement_sql[_STMT_MAX] = {
         [STMT_HISTORY_ALL] = ENTRY_SELECT ENTRY_ORDER,
         [STMT_HISTORY_OF] = ENTRY_SELECT "WHERE commitment = ?1" ENTRY_ORDER,
         [STMT_PENDING] = ENTRY_SELECT "WHERE state = 'pending'" ENTRY_ORDER,
+        /* A range on the primary key's first column (id), then the suffix: an index scan. */
+        [STMT_LATEST_SETTLED] = "SELECT MAX(due_usec) FROM reminders "
+                                "WHERE id >= ?1 AND id < ?1 || char(0x10FFFF) "
+                                "AND substr(id, -length(?2)) = ?2 AND channel = ?3 "
+                                "AND state != 'pending' AND (offset_ = 'overdue') = ?4",
 };
 
 struct Ledger {
@@ -506,6 +512,34 @@ int ledger_get_state(Ledger *l, const char *id, const char *channel, LedgerState
         if (!l || !id || !channel)
                 return -EINVAL;
         return lookup_state(l, id, channel, ret);
+}
+
+int ledger_latest_settled(Ledger *l, const char *id_prefix, const char *id_suffix,
+                          const char *channel, bool overdue, int64_t *ret_due_usec) {
+        sqlite3_stmt *s;
+        int rc, r = 0;
+
+        if (!l || !id_prefix || !id_suffix || !channel || !ret_due_usec)
+                return -EINVAL;
+        s = l->statements[STMT_LATEST_SETTLED];
+        rc = sqlite3_bind_text(s, 1, id_prefix, -1, SQLITE_STATIC);
+        if (rc == SQLITE_OK)
+                rc = sqlite3_bind_text(s, 2, id_suffix, -1, SQLITE_STATIC);
+        if (rc == SQLITE_OK)
+                rc = sqlite3_bind_text(s, 3, channel, -1, SQLITE_STATIC);
+        if (rc == SQLITE_OK)
+                rc = sqlite3_bind_int(s, 4, overdue);
+        if (rc == SQLITE_OK)
+                rc = sqlite3_step(s);
+        if (rc == SQLITE_ROW) {
+                if (sqlite3_column_type(s, 0) != SQLITE_NULL) {
+                        *ret_due_usec = sqlite3_column_int64(s, 0);
+                        r = 1;
+                }
+        } else
+                r = fail(l, rc);
+        reset(s);
+        return r;
 }
 
 int ledger_begin_attempt(Ledger *l, const LedgerReminder *reminder, int64_t now_usec) {

@@ -23,5 +23,6 @@ int deliver_maildir(const char *dir, const char *data, size_t size, const char *
 int deliver_maildir_find(const char *dir, const char *key, char **ret_where);
 
 /* Pipes the message (CRLF turned into the local LF) to `sendmail -t -oi`; a non-zero exit
- * status is a failure (-EIO), with the status and sendmail's first line of stderr in the reply. */
+ * status, or a sendmail that did not read the whole message, is a failure (-EIO), with the
+ * status and sendmail's first line of stderr in the reply.  The caller ignores SIGPIPE. */
 int deliver_sendmail(const char *data, size_t size, char **ret_reply);

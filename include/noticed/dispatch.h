@@ -23,9 +23,10 @@ typedef struct DispatchCounts {
 
 int dispatcher_new(Ledger *ledger, Dispatcher **ret); /* 0 or -ENOMEM */
 
-/* Called after each delivery or skip: a long pass (catch-up after weeks down, a slow sendmail)
- * runs outside the event loop, and the daemon uses this to keep the watchdog fed. */
-typedef void (*DispatchProgressFn)(void *userdata);
+/* Called before each delivery or skip: a long pass (catch-up after weeks down, a slow sendmail)
+ * runs outside the event loop, and the daemon uses this to keep systemd informed and to learn
+ * whether it must stop.  Returning false ends the pass there; what is left stays unsettled. */
+typedef bool (*DispatchProgressFn)(void *userdata);
 void dispatcher_set_progress(Dispatcher *d, DispatchProgressFn fn, void *userdata);
 Dispatcher *dispatcher_free(Dispatcher *d);
 
@@ -46,6 +47,10 @@ int dispatcher_find_next(Dispatcher *d, const Model *model, uint64_t now, Date t
                          uint64_t *ret_usec, char **ret_description);
 
 const DispatchCounts *dispatcher_counts(const Dispatcher *d);
+
+/* Records what the ledger refused earlier, once more, as the daemon stops; logs each outcome
+ * it still cannot record (that reminder may be sent again at the next start).  0 or -errno. */
+int dispatcher_flush(Dispatcher *d);
 
 /* Logs, once at start, each reminder the ledger still has pending: an attempt began and the
  * process ended before it was settled (a crash, a kill -9, a power cut).  0 or -errno. */

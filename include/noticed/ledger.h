@@ -88,6 +88,14 @@ const char *ledger_error(const Ledger *l);
 /* 1 and the state when the reminder is recorded, 0 when it is not.  ret may be NULL. */
 int ledger_get_state(Ledger *l, const char *id, const char *channel, LedgerState *ret);
 
+/* The latest planned instant among the settled rows (sent, failed, skipped) of one group:
+ * reminder ids that start with id_prefix ("commitment/kind/cycle/milestone/") and end with
+ * id_suffix ("/recipient"), on channel, overdue or not.  1 and *ret_due_usec, or 0 when the
+ * group has none.  Catch-up asks this rather than the plan, which forgets an offset the config
+ * no longer has. */
+int ledger_latest_settled(Ledger *l, const char *id_prefix, const char *id_suffix,
+                          const char *channel, bool overdue, int64_t *ret_due_usec);
+
 /* Records that a delivery attempt begins: the row is created (pending) or moves to pending,
  * attempts + 1.  Refuses with -EALREADY when the row is sent, skipped or failed. */
 int ledger_begin_attempt(Ledger *l, const LedgerReminder *r, int64_t now_usec);

@@ -778,6 +778,54 @@ def test_sendmail_delivers_and_a_long_start_keeps_systemd_informed():
                f"history: {rows}")
 
 
+def test_reload_replacing_an_offset_sends_nothing_older():
+    today = today_in("UTC")
+    with Noticed("replace") as d:
+        deadline = {"soon": today + days(5)}
+        d.config(deadlines_commitment(today, deadline), offsets=("7d", "1d"))
+        d.start()
+        expect_equal(len(d.mails()), 2, "mails after the start (the 7d reminder, caught up)")
+        # 7d is gone from the config; 8d would be older than the 7d reminder already sent.
+        d.config(deadlines_commitment(today, deadline), offsets=("8d", "1d"))
+        d.signal(signal.SIGHUP)
+        status = d.wait_pass(2)["STATUS"]
+        d.wait_for("READY", "1")
+        expect(status.endswith("sent 2, failed 0, skipped 2"),
+               f"after replacing 7d by 8d: {status!r}")
+        expect_equal(len(d.mails()), 2, "mails after replacing 7d by 8d")
+
+
+def test_sigterm_in_the_middle_of_a_pass_stops_there_and_loses_nothing():
+    today = today_in("UTC")
+    with Noticed("stop-mid-pass") as d:
+        # The first sendmail run itself sends SIGTERM to noticed (its parent), once: the pass
+        # must end before the next delivery, and a restart must deliver the rest, once each.
+        inbox = os.path.join(d.dir, "sendmail-inbox")
+        os.mkdir(inbox)
+        marker = os.path.join(d.dir, "terminated-once")
+        fake = os.path.join(d.dir, "sendmail")
+        with open(fake, "w") as f:
+            f.write("#!/bin/sh\n"
+                    f'cat > "{inbox}/$$.eml"\n'
+                    f'if [ ! -e "{marker}" ]; then touch "{marker}"; kill -TERM $PPID; fi\n')
+        os.chmod(fake, 0o755)
+        text = config_text(d.maildir, deadlines_commitment(today, {"soon": today + days(5)},
+                                                           participants=RECIPIENTS),
+                           offsets=("10d",))
+        d.write_config(text.replace(f'url = "maildir:{d.maildir}"', 'url = "sendmail:"'))
+        d.extra_env = {"NOTICED_SENDMAIL": fake}
+        d.start(wait_ready=False)
+        d.wait_for("STOPPING", "1")
+        expect_equal(d.wait_exit(), 0, "exit status after SIGTERM during the pass")
+        expect_equal(len(os.listdir(inbox)), 1, "messages before the stop")
+        expect("Stopping in the middle of a pass" in d.stderr_text(), "no log line about it")
+        d.start()
+        expect_equal(len(os.listdir(inbox)), len(RECIPIENTS), "messages after the restart")
+        rows, _ = d.history()
+        sent = sorted(r["recipient"] for r in rows if r["state"] == "sent")
+        expect_equal(sent, sorted(RECIPIENTS), "recipients sent to, once each")
+
+
 def set_clock_to_itself():
     """clock_settime(CLOCK_REALTIME, now): a clock *set* event for every CANCEL_ON_SET timerfd,
     while the time moves by microseconds only, so the machine's clock is left as it was."""
@@ -820,8 +868,10 @@ TESTS = [
     test_clock_set_replans_without_sending_twice,
     test_unsupported_transport_is_reported_and_nothing_recorded,
     test_reload_with_other_offsets_sends_nothing_twice,
+    test_reload_replacing_an_offset_sends_nothing_older,
     test_second_daemon_on_the_same_state_directory_refuses_to_start,
     test_sendmail_delivers_and_a_long_start_keeps_systemd_informed,
+    test_sigterm_in_the_middle_of_a_pass_stops_there_and_loses_nothing,
 ]
 
 

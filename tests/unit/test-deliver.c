@@ -246,7 +246,32 @@ test_deliver_sendmail_ends_when_sendmail_exits_not_when_its_stderr_closes(void *
         fclose(f);
 }
 
+static void
+test_deliver_sendmail_fails_when_sendmail_does_not_take_the_whole_message(void **state) {
+        const char *dir = *state;
+        char path[512], *reply = NULL, *big;
+        size_t size = 1 << 20; /* far more than a pipe holds */
+        FILE *f;
+
+        snprintf(path, sizeof(path), "%s/sendmail", dir);
+        f = fopen(path, "w");
+        assert_non_null(f);
+        fprintf(f, "#!/bin/sh\nexit 0\n"); /* reads nothing, says all is well */
+        fclose(f);
+        assert_int_equal(chmod(path, 0700), 0);
+        assert_int_equal(setenv("NOTICED_SENDMAIL", path, 1), 0);
+        big = malloc(size);
+        assert_non_null(big);
+        memset(big, 'x', size);
+        assert_int_equal(deliver_sendmail(big, size, &reply), -EIO);
+        assert_non_null(strstr(reply, "did not take the whole message"));
+        free(reply);
+        free(big);
+}
+
 int main(void) {
+        /* As noticed does (deliver.h): a sendmail that exits early must not kill the caller. */
+        (void) signal(SIGPIPE, SIG_IGN);
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_deliver_maildir_writes_the_message_into_new,
                                                 setup, teardown),
@@ -265,6 +290,9 @@ int main(void) {
                         test_deliver_sendmail_fails_when_sendmail_is_missing, setup, teardown),
                 cmocka_unit_test_setup_teardown(
                         test_deliver_sendmail_ends_when_sendmail_exits_not_when_its_stderr_closes,
+                        setup, teardown),
+                cmocka_unit_test_setup_teardown(
+                        test_deliver_sendmail_fails_when_sendmail_does_not_take_the_whole_message,
                         setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
