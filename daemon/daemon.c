@@ -125,7 +125,7 @@ static void check_transports(Manager *m) {
                 const Transport *t = &model->transports[i];
                 char *more;
 
-                if (dispatch_transport_supported(t->kind))
+                if (delivery_transport_supported(t->kind))
                         continue;
                 if (asprintf(&more, "%s%s%s", list ? list : "", list ? ", " : "", t->id) < 0)
                         break;
@@ -271,7 +271,7 @@ static int arm_timer(Manager *m, uint64_t usec) {
  * followed by what was done since start.
  * X_NOTICED_PASS= counts passes, for whoever waits for one (the tests). */
 static void notify_status(Manager *m, const char *outlook) {
-        const DispatchCounts *c = dispatcher_counts(m->dispatcher);
+        const DeliveryCounts *c = dispatcher_counts(m->dispatcher);
 
         (void) sd_notifyf(0,
                           "STATUS=%s%s%s%s%s; sent %" PRIu64 ", failed %" PRIu64

@@ -12,14 +12,11 @@
 #include <stdint.h>
 
 #include "noticed/date.h"
+#include "noticed/delivery.h"
 #include "noticed/ledger.h"
 #include "noticed/model.h"
 
 typedef struct Dispatcher Dispatcher;
-
-typedef struct DispatchCounts {
-        uint64_t sent, failed, skipped;
-} DispatchCounts;
 
 int dispatcher_new(Ledger *ledger, Dispatcher **ret); /* 0 or -ENOMEM */
 
@@ -46,7 +43,7 @@ int dispatcher_deliver_due(Dispatcher *d, const Model *model, uint64_t now, Date
 int dispatcher_find_next(Dispatcher *d, const Model *model, uint64_t now, Date today,
                          uint64_t *ret_usec, char **ret_description);
 
-const DispatchCounts *dispatcher_counts(const Dispatcher *d);
+const DeliveryCounts *dispatcher_counts(const Dispatcher *d);
 
 /* Records what the ledger refused earlier, once more, as the daemon stops; logs each outcome
  * it still cannot record (that reminder may be sent again at the next start).  0 or -errno. */
@@ -55,7 +52,3 @@ int dispatcher_flush(Dispatcher *d);
 /* Logs, once at start, each reminder the ledger still has pending: an attempt began and the
  * process ended before it was settled (a crash, a kill -9, a power cut).  0 or -errno. */
 int dispatcher_report_interrupted(Dispatcher *d);
-
-/* Can this build deliver through a transport of this kind?  Maildir and sendmail: yes.
- * Reminders on a channel whose transport it cannot drive are neither sent nor recorded. */
-bool dispatch_transport_supported(TransportKind kind);
