@@ -145,6 +145,42 @@ static int push_due(DueReminder **due, size_t *n, size_t *allocated, DueReminder
         return 0;
 }
 
+/* Records every reminder catch-up skips as one ledger transaction: a first start after a long
+ * time, or with many commitments, skips thousands, and one fsync each took seconds. */
+static int skip_all(Dispatcher *dp, const Model *model, const DueReminder *due, size_t n,
+                    const CatchUpAction *actions, uint64_t now) {
+        bool any = false;
+        int r;
+
+        for (size_t i = 0; i < n && !any; i++)
+                any = actions[i] == CATCH_UP_SKIP_SUPERSEDED || actions[i] == CATCH_UP_SKIP_PASSED;
+        if (!any)
+                return 0;
+        r = ledger_batch_begin(dp->ledger);
+        if (r < 0)
+                return log_error_errno(r, "Failed to begin recording skipped reminders: %s",
+                                       ledger_error(dp->ledger));
+        for (size_t i = 0; i < n && r >= 0; i++) {
+                if (actions[i] != CATCH_UP_SKIP_SUPERSEDED && actions[i] != CATCH_UP_SKIP_PASSED)
+                        continue;
+                if (dp->progress && !dp->progress(dp->progress_userdata))
+                        break; /* the skips so far are committed: they are decided */
+                r = delivery_skip(dp->delivery, model, &due[i].reminder, due[i].channel, actions[i],
+                                  now);
+        }
+        if (r < 0) {
+                (void) ledger_batch_end(dp->ledger, false);
+                return r;
+        }
+        r = ledger_batch_end(dp->ledger, true);
+        if (r < 0)
+                return log_error_errno(r,
+                                       "Failed to record the skipped reminders: %s; they "
+                                       "are decided again in the next pass",
+                                       ledger_error(dp->ledger));
+        return 0;
+}
+
 /* --- a pass ------------------------------------------------------------------------------- */
 
 /* Delivers, or records as skipped, every reminder whose instant has passed and that the ledger
@@ -199,10 +235,11 @@ int dispatcher_deliver_due(Dispatcher *dp, const Model *model, uint64_t now, Dat
                 r = log_error_errno(-ENOMEM, "Out of memory");
                 goto finish;
         }
+        r = skip_all(dp, model, due, n_due, actions, now);
         /* A failed delivery is recorded and counted; a ledger that cannot record stops the
          * pass, so that the daemon tries again soon instead of at the next reminder. */
         for (size_t i = 0; i < n_due && r >= 0; i++) {
-                if (actions[i] == CATCH_UP_SETTLED)
+                if (actions[i] != CATCH_UP_SEND)
                         continue;
                 /* Before each one: it may take a while, and the daemon may have to stop. */
                 if (dp->progress && !dp->progress(dp->progress_userdata)) {
@@ -210,11 +247,7 @@ int dispatcher_deliver_due(Dispatcher *dp, const Model *model, uint64_t now, Dat
                                  "next start");
                         break;
                 }
-                if (actions[i] == CATCH_UP_SEND)
-                        r = delivery_send(dp->delivery, model, &due[i].reminder, due[i].channel);
-                else
-                        r = delivery_skip(dp->delivery, model, &due[i].reminder, due[i].channel,
-                                          actions[i], now);
+                r = delivery_send(dp->delivery, model, &due[i].reminder, due[i].channel);
         }
 finish:
         free(actions);

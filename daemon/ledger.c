@@ -52,6 +52,9 @@ typedef enum Statement {
         STMT_BEGIN,
         STMT_COMMIT,
         STMT_ROLLBACK,
+        STMT_SAVEPOINT,
+        STMT_RELEASE,
+        STMT_ROLLBACK_TO,
         _STMT_NEED_SCHEMA, /* the statements from here on name tables */
         STMT_GET_STATE = _STMT_NEED_SCHEMA,
         STMT_INSERT_REMINDER,
@@ -76,6 +79,10 @@ static const char *const statement_sql[_STMT_MAX] = {
         [STMT_BEGIN] = "BEGIN IMMEDIATE",
         [STMT_COMMIT] = "COMMIT",
         [STMT_ROLLBACK] = "ROLLBACK",
+        /* Inside a batch each change is a savepoint: a refused one leaves the others alone. */
+        [STMT_SAVEPOINT] = "SAVEPOINT one",
+        [STMT_RELEASE] = "RELEASE one",
+        [STMT_ROLLBACK_TO] = "ROLLBACK TO one",
         [STMT_GET_STATE] = "SELECT state FROM reminders WHERE id = ?1 AND channel = ?2",
         [STMT_INSERT_REMINDER] =
                 "INSERT INTO reminders (id, channel, commitment, kind, cycle, milestone, offset_, "
@@ -105,6 +112,7 @@ struct Ledger {
         sqlite3 *db;
         sqlite3_stmt *statements[_STMT_MAX];
         char error[256]; /* a copy: the next call, even a ROLLBACK, replaces sqlite3_errmsg() */
+        bool batch;      /* inside ledger_batch_begin() .. ledger_batch_end() */
 };
 
 static const char *const state_names[_LEDGER_STATE_MAX] = {
@@ -224,7 +232,12 @@ static int execute(Ledger *l, Statement statement, const char *types, ...) {
  * already; a failed COMMIT may have left it open, and the next call must not inherit it. */
 static int transaction_abort(Ledger *l, int r) {
         /* Not execute(): the error message must stay the one of the failure. */
-        if (!sqlite3_get_autocommit(l->db)) {
+        if (l->batch && !sqlite3_get_autocommit(l->db)) {
+                (void) sqlite3_step(l->statements[STMT_ROLLBACK_TO]);
+                reset(l->statements[STMT_ROLLBACK_TO]);
+                (void) sqlite3_step(l->statements[STMT_RELEASE]);
+                reset(l->statements[STMT_RELEASE]);
+        } else if (!sqlite3_get_autocommit(l->db)) {
                 (void) sqlite3_step(l->statements[STMT_ROLLBACK]);
                 reset(l->statements[STMT_ROLLBACK]);
         }
@@ -234,7 +247,7 @@ static int transaction_abort(Ledger *l, int r) {
 /* Commits when r says the work succeeded, else rolls back; returns r or the commit's error. */
 static int transaction_end(Ledger *l, int r) {
         if (r >= 0)
-                r = execute(l, STMT_COMMIT, "");
+                r = execute(l, l->batch ? STMT_RELEASE : STMT_COMMIT, "");
         return r < 0 ? transaction_abort(l, r) : 0;
 }
 
@@ -293,7 +306,7 @@ static int transition(Ledger *l, LedgerState to, const char *id, const char *cha
         LedgerState state = LEDGER_PENDING;
         int r;
 
-        r = execute(l, STMT_BEGIN, "");
+        r = execute(l, l->batch ? STMT_SAVEPOINT : STMT_BEGIN, "");
         if (r < 0)
                 return r;
         r = lookup_state(l, id, channel, &state);
@@ -512,6 +525,30 @@ int ledger_get_state(Ledger *l, const char *id, const char *channel, LedgerState
         if (!l || !id || !channel)
                 return -EINVAL;
         return lookup_state(l, id, channel, ret);
+}
+
+int ledger_batch_begin(Ledger *l) {
+        int r;
+
+        if (!l || l->batch)
+                return -EINVAL;
+        r = execute(l, STMT_BEGIN, "");
+        if (r >= 0)
+                l->batch = true;
+        return r;
+}
+
+int ledger_batch_end(Ledger *l, bool commit) {
+        int r = -ECANCELED;
+
+        if (!l || !l->batch)
+                return -EINVAL;
+        l->batch = false;
+        if (commit)
+                r = execute(l, STMT_COMMIT, "");
+        if (r < 0)
+                (void) transaction_abort(l, r);
+        return commit ? r : 0;
 }
 
 int ledger_latest_settled(Ledger *l, const char *id_prefix, const char *id_suffix,

@@ -110,6 +110,13 @@ int ledger_mark_failed(Ledger *l, const char *id, const char *channel, int64_t n
  * already skipped is left as it is (0, and the first reason stands). */
 int ledger_mark_skipped(Ledger *l, const LedgerReminder *r, int64_t now_usec, const char *reason);
 
+/* Many changes as one transaction (one fsync instead of one each): the transitions between
+ * begin and end are applied, each on its own (a refused one changes nothing), when the batch
+ * is committed, and none of them when it is not or the commit fails.  Batches do not nest.
+ * ledger_batch_end() returns 0 or the commit's -errno (and then has rolled back). */
+int ledger_batch_begin(Ledger *l);
+int ledger_batch_end(Ledger *l, bool commit);
+
 /* Appends a decision.  note may be NULL. */
 int ledger_record_decision(Ledger *l, const char *commitment, uint32_t cycle,
                            const char *participant, Decision decision, const char *note,

@@ -922,6 +922,85 @@ static void test_decision_from_string_parses_contract_spellings(void **state) {
         assert_int_equal(d, DECISION_TERMINATE);
 }
 
+static void test_ledger_batch_end_commits_every_change_and_only_refuses_the_refused(void **state) {
+        const Fixture *f = *state;
+        LedgerReminder sent = enschede();
+        LedgerReminder hengelo =
+                reminder(ID_HENGELO, "mail", "burgernet-twente", "hengelo", DUE_USEC);
+        LedgerReminder teams =
+                reminder(ID_ENSCHEDE, "webhook:teams", "burgernet-twente", "enschede", DUE_USEC);
+        Ledger *l = open_ledger(f);
+        Ledger *other = open_ledger(f);
+
+        assert_int_equal(ledger_begin_attempt(l, &sent, NOW_USEC), 0);
+        assert_int_equal(ledger_mark_sent(l, sent.id, sent.channel, NOW_USEC, NULL, NULL), 0);
+
+        assert_int_equal(ledger_batch_begin(l), 0);
+        assert_int_equal(ledger_batch_begin(l), -EINVAL); /* no nesting */
+        assert_int_equal(ledger_mark_skipped(l, &hengelo, NOW_USEC, "superseded"), 0);
+        assert_int_equal(ledger_mark_skipped(l, &sent, NOW_USEC, "superseded"), -EALREADY);
+        assert_int_equal(ledger_mark_skipped(l, &teams, NOW_USEC, "superseded"), 0);
+        /* Nothing shows to another connection before the commit. */
+        assert_int_equal(ledger_get_state(other, ID_HENGELO, "mail", NULL), 0);
+        assert_int_equal(ledger_batch_end(l, true), 0);
+
+        assert_state(other, ID_HENGELO, "mail", LEDGER_SKIPPED);
+        assert_state(other, ID_ENSCHEDE, "webhook:teams", LEDGER_SKIPPED);
+        assert_state(other, ID_ENSCHEDE, "mail", LEDGER_SENT);
+        assert_null(ledger_close(other));
+        assert_null(ledger_close(l));
+}
+
+static void test_ledger_batch_end_without_commit_changes_nothing(void **state) {
+        const Fixture *f = *state;
+        LedgerReminder hengelo =
+                reminder(ID_HENGELO, "mail", "burgernet-twente", "hengelo", DUE_USEC);
+        Ledger *l = open_ledger(f);
+
+        assert_int_equal(ledger_batch_end(l, true), -EINVAL); /* no batch */
+        assert_int_equal(ledger_batch_begin(l), 0);
+        assert_int_equal(ledger_mark_skipped(l, &hengelo, NOW_USEC, "superseded"), 0);
+        assert_int_equal(ledger_batch_end(l, false), 0);
+        assert_int_equal(ledger_get_state(l, ID_HENGELO, "mail", NULL), 0);
+        /* And the ledger works as before afterwards. */
+        assert_int_equal(ledger_mark_skipped(l, &hengelo, NOW_USEC, "superseded"), 0);
+        assert_state(l, ID_HENGELO, "mail", LEDGER_SKIPPED);
+        assert_null(ledger_close(l));
+}
+
+static void test_ledger_latest_settled_finds_the_group_whatever_the_offset(void **state) {
+        const Fixture *f = *state;
+        LedgerReminder d30 = enschede();
+        LedgerReminder d7 =
+                reminder("burgernet-twente/decision/1/2020-05-19/7d/enschede", "mail",
+                         "burgernet-twente", "enschede", DUE_USEC + 23 * 24 * HOUR_USEC);
+        LedgerReminder other =
+                reminder("burgernet-twente/decision/1/2020-05-19/1d/enschedex", "mail",
+                         "burgernet-twente", "enschedex", DUE_USEC + 30 * 24 * HOUR_USEC);
+        Ledger *l = open_ledger(f);
+        int64_t due = 0;
+
+        assert_int_equal(ledger_latest_settled(l, "burgernet-twente/decision/1/2020-05-19/",
+                                               "/enschede", "mail", false, &due),
+                         0);
+        assert_int_equal(ledger_mark_skipped(l, &d30, NOW_USEC, "x"), 0);
+        assert_int_equal(ledger_begin_attempt(l, &d7, NOW_USEC), 0); /* pending: not settled */
+        assert_int_equal(ledger_mark_skipped(l, &other, NOW_USEC, "x"), 0); /* another recipient */
+        assert_int_equal(ledger_latest_settled(l, "burgernet-twente/decision/1/2020-05-19/",
+                                               "/enschede", "mail", false, &due),
+                         1);
+        assert_int_equal(due, DUE_USEC);
+        assert_int_equal(ledger_mark_sent(l, d7.id, d7.channel, NOW_USEC, NULL, NULL), 0);
+        assert_int_equal(ledger_latest_settled(l, "burgernet-twente/decision/1/2020-05-19/",
+                                               "/enschede", "mail", false, &due),
+                         1);
+        assert_int_equal(due, DUE_USEC + 23 * 24 * HOUR_USEC);
+        assert_int_equal(ledger_latest_settled(l, "burgernet-twente/decision/1/2020-05-19/",
+                                               "/enschede", "mail", true, &due),
+                         0); /* overdue messages are a group of their own */
+        assert_null(ledger_close(l));
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void) {
@@ -961,6 +1040,9 @@ int main(void) {
                 T(test_ledger_history_filters_by_commitment),
                 T(test_ledger_pending_lists_only_pending_rows),
                 T(test_ledger_error_is_empty_after_open),
+                T(test_ledger_batch_end_commits_every_change_and_only_refuses_the_refused),
+                T(test_ledger_batch_end_without_commit_changes_nothing),
+                T(test_ledger_latest_settled_finds_the_group_whatever_the_offset),
                 cmocka_unit_test(test_ledger_close_accepts_null),
                 cmocka_unit_test(test_ledger_state_to_string_names_every_state),
                 cmocka_unit_test(test_decision_from_string_parses_contract_spellings),
