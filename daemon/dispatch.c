@@ -72,24 +72,6 @@ static int compare_decided(const void *a, const void *b) {
         return x->participant < y->participant ? -1 : x->participant > y->participant;
 }
 
-static bool commitment_index(const Model *model, const char *id, size_t *ret) {
-        for (size_t i = 0; i < model->n_commitments; i++)
-                if (strcmp(model->commitments[i].id, id) == 0) {
-                        *ret = i;
-                        return true;
-                }
-        return false;
-}
-
-static bool recipient_index(const Model *model, const char *id, size_t *ret) {
-        for (size_t i = 0; i < model->n_recipients; i++)
-                if (strcmp(model->recipients[i].id, id) == 0) {
-                        *ret = i;
-                        return true;
-                }
-        return false;
-}
-
 /* The decisions in the ledger, as indices into the current model; decisions about ids the
  * config no longer has are left out. */
 int dispatcher_load_decisions(Dispatcher *dp, const Model *model) {
@@ -111,8 +93,8 @@ int dispatcher_load_decisions(Dispatcher *dp, const Model *model) {
         }
         for (size_t i = 0; i < n; i++) {
                 size_t c, p;
-                if (!commitment_index(model, d[i].commitment, &c) ||
-                    !recipient_index(model, d[i].participant, &p))
+                if (model_find_commitment(model, d[i].commitment, &c) < 0 ||
+                    model_find_recipient(model, d[i].participant, &p) < 0)
                         continue;
                 dp->decided[k++] = (DecidedKey){(uint32_t) c, d[i].cycle, (uint32_t) p};
         }

@@ -14,19 +14,15 @@
 
 int history_check_decision(const Model *m, const char *commitment, uint32_t cycle,
                            const char *participant, const char **ret_error) {
-        const Commitment *c = NULL;
+        const Commitment *c;
         PlanCycle previous;
-        size_t index = 0;
+        size_t index;
 
-        for (size_t i = 0; i < m->n_commitments && !c; i++)
-                if (strcmp(m->commitments[i].id, commitment) == 0) {
-                        c = &m->commitments[i];
-                        index = i;
-                }
-        if (!c) {
+        if (model_find_commitment(m, commitment, &index) < 0) {
                 *ret_error = "no such commitment in the config";
                 return -EINVAL;
         }
+        c = &m->commitments[index];
         if (!c->has_notice) {
                 *ret_error = "the commitment has no notice period, so there is nothing to decide";
                 return -EINVAL;

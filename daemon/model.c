@@ -92,3 +92,21 @@ bool model_yearly_cost_cents(const Commitment *c, const Recipient *r, int64_t *r
         *ret_max = micro_to_cents(r->population, c->cost.rate_max_micro);
         return true;
 }
+
+int model_find_commitment(const Model *m, const char *id, size_t *ret) {
+        for (size_t i = 0; i < m->n_commitments; i++)
+                if (strcmp(m->commitments[i].id, id) == 0) {
+                        *ret = i;
+                        return 0;
+                }
+        return -ENOENT;
+}
+
+int model_find_recipient(const Model *m, const char *id, size_t *ret) {
+        for (size_t i = 0; i < m->n_recipients; i++)
+                if (strcmp(m->recipients[i].id, id) == 0) {
+                        *ret = i;
+                        return 0;
+                }
+        return -ENOENT;
+}

@@ -651,17 +651,16 @@ static int cmd_export_ics(Context *ctx, int argc, char **argv) {
                 return EX_UNAVAILABLE;
         }
         if (only) {
-                bool known = false;
-                for (size_t i = 0; i < ctx->model->n_commitments; i++)
-                        known = known || strcmp(ctx->model->commitments[i].id, only) == 0;
-                if (!known) {
+                size_t index;
+
+                if (model_find_commitment(ctx->model, only, &index) < 0) {
                         free(ms);
                         fprintf(stderr, "noticectl: no commitment '%s' in %s\n", only,
                                 ctx->config_path);
                         return EX_DATAERR;
                 }
                 for (size_t i = 0; i < n; i++)
-                        if (strcmp(ctx->model->commitments[ms[i].commitment].id, only) == 0)
+                        if (ms[i].commitment == index)
                                 ms[k++] = ms[i];
                 n = k;
         }
