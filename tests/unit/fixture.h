@@ -49,6 +49,19 @@ static const char *const fixture_twente FIXTURE_UNUSED =
         "                  title = \"Standpunt doorgeven vóór 1 december\"; } );\n"
         "} );\n";
 
+/* A Dutch reminder template using placeholders of every sort, "$$" and a line that drops out
+ * when its placeholder is empty (${undecided} of a reminder that is not overdue). */
+static const char *const fixture_template_nl FIXTURE_UNUSED =
+        "Subject: Let op: ${title} vóór ${deadline}\n"
+        "\n"
+        "Beste ${recipient},\n"
+        "\n"
+        "nog ${days_left} dagen (${kind}); kosten $$: ${cost}\n"
+        "Kenmerk: ${reference}\n"
+        "Ontbreekt: ${undecided}\n"
+        "\n"
+        "Groet\n";
+
 /* text in a new temporary file; the path is malloc'd, the caller unlinks and frees it. */
 static FIXTURE_UNUSED char *fixture_write_temp(const char *text) {
         char *path = strdup("/tmp/noticed-test-XXXXXX");

@@ -376,15 +376,7 @@ static void test_mail_render_without_mail_address_is_einval(void **state) {
 /* ---- templates ---- */
 
 static void test_mail_render_subject_and_text_part_come_from_the_template(void **state) {
-        char *tpl = fixture_write_temp("Subject: Let op: ${title} vóór ${deadline}\n"
-                                       "\n"
-                                       "Beste ${recipient},\n"
-                                       "\n"
-                                       "nog ${days_left} dagen (${kind}); kosten $$: ${cost}\n"
-                                       "Kenmerk: ${reference}\n"
-                                       "Ontbreekt: ${undecided}\n"
-                                       "\n"
-                                       "Groet\n");
+        char *tpl = fixture_write_temp(fixture_template_nl);
         char *text, *subject, *body, *raw, *decoded;
         Model *m;
         Reminder r;

@@ -234,15 +234,7 @@ static void test_text_milestone_capitalises_the_summary_and_lists_the_facts(void
 /* ---- templates ---- */
 
 static void test_text_render_template_overrides_the_built_in_text(void **state) {
-        char *tpl = fixture_write_temp("Subject: Let op: ${title} vóór ${deadline}\n"
-                                       "\n"
-                                       "Beste ${recipient},\n"
-                                       "\n"
-                                       "nog ${days_left} dagen (${kind}); kosten $$: ${cost}\n"
-                                       "Kenmerk: ${reference}\n"
-                                       "Ontbreekt: ${undecided}\n"
-                                       "\n"
-                                       "Groet\n");
+        char *tpl = fixture_write_temp(fixture_template_nl);
         char *text, *subject, *body;
         Model *m;
         Reminder r, en;
