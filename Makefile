@@ -30,7 +30,7 @@ ALL_LDFLAGS = $(SANITIZE_FLAGS) $(LDFLAGS)
 LIBS = $(shell pkg-config --libs $(PKGS)) -lm
 TEST_LIBS = $(shell pkg-config --libs $(TEST_PKGS))
 
-LIB_MODULES := date calendar tz validate model config plan render ledger buffer text mail ical \
+LIB_MODULES := date calendar tz validate model config plan render output ledger buffer text mail ical \
 	catchup log deliver delivery dispatch history daemon
 LIB_OBJS := $(LIB_MODULES:%=$(BUILD)/daemon/%.o)
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test-*.c))

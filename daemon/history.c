@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "noticed/history.h"
+#include "noticed/output.h"
 #include "noticed/plan.h"
 #include "noticed/tz.h"
 
@@ -128,21 +129,6 @@ static void print_entry_row(FILE *out, const Tz *m, const LedgerEntry *e) {
                 e->reply ? e->reply : "");
 }
 
-static int print_json(FILE *out, json_t *o, bool *first) {
-        char *s;
-
-        if (!o)
-                return -ENOMEM;
-        s = json_dumps(o, JSON_COMPACT);
-        json_decref(o);
-        if (!s)
-                return -ENOMEM;
-        fprintf(out, "%s%s", *first ? "[\n" : ",\n", s);
-        *first = false;
-        free(s);
-        return 0;
-}
-
 static int compare_updated(const void *a, const void *b) {
         const LedgerEntry *x = a, *y = b;
 
@@ -180,7 +166,7 @@ int history_print(FILE *out, Ledger *l, const Tz *m, const char *commitment, boo
                 }
                 take_decision = i < n_d && (j >= n_e || d[i].at_usec <= e[j].updated_usec);
                 if (json)
-                        r = print_json(
+                        r = output_json_element(
                                 out, take_decision ? decision_json(m, &d[i]) : entry_json(m, &e[j]),
                                 &first);
                 else if (take_decision)
@@ -196,7 +182,7 @@ int history_print(FILE *out, Ledger *l, const Tz *m, const char *commitment, boo
                         j++;
         }
         if (json)
-                fputs(first ? "[]\n" : "\n]\n", out);
+                output_json_end(out, first);
         else
                 fprintf(out, "%zu reminder row%s, %zu decision%s\n", n_e, n_e == 1 ? "" : "s",
                         shown_d, shown_d == 1 ? "" : "s");

@@ -23,6 +23,7 @@
 #include "noticed/ical.h"
 #include "noticed/ledger.h"
 #include "noticed/log.h"
+#include "noticed/output.h"
 #include "noticed/plan.h"
 #include "noticed/render.h"
 #include "noticed/validate.h"
@@ -121,40 +122,6 @@ static int finish_output(void) {
         return 0;
 }
 
-/* One element of a JSON array per line, so that line tools work on the output too.  The
- * element is serialised into a buffer and written once: json_dumpf() writes token by token,
- * which made stdio's locked fwrite() a quarter of the run time of a large simulate. */
-static int print_json_element(json_t *o, bool *first) {
-        char buf[1024], *big = NULL;
-        size_t n;
-
-        if (!o)
-                return -ENOMEM;
-        n = json_dumpb(o, buf, sizeof(buf), JSON_COMPACT);
-        if (n > sizeof(buf)) {
-                big = malloc(n);
-                if (!big) {
-                        json_decref(o);
-                        return -ENOMEM;
-                }
-                n = json_dumpb(o, big, n, JSON_COMPACT);
-        }
-        json_decref(o);
-        if (n == 0) {
-                free(big);
-                return -ENOMEM;
-        }
-        fputs(*first ? "[\n" : ",\n", stdout);
-        *first = false;
-        (void) fwrite(big ? big : buf, 1, n, stdout); /* errors surface in finish_output() */
-        free(big);
-        return 0;
-}
-
-static void print_json_end(bool first) {
-        fputs(first ? "[]\n" : "\n]\n", stdout);
-}
-
 /* The last line of a table: how many rows, over which dates. */
 static void print_total(size_t total, const char *noun, Date from, Date to) {
         char f[DATE_STRING_MAX], t[DATE_STRING_MAX];
@@ -251,7 +218,8 @@ static ssize_t print_milestone_window(const Context *ctx, Date from, Date to, bo
                 return -ENOMEM;
         for (size_t i = 0; i < n && r == 0; i++) {
                 if (json)
-                        r = print_json_element(render_milestone_json(ctx->model, &ms[i]), first);
+                        r = output_json_element(stdout, render_milestone_json(ctx->model, &ms[i]),
+                                                first);
                 else
                         print_milestone_row(ctx, &ms[i]);
         }
@@ -280,7 +248,7 @@ static int walk_windows(const Context *ctx, Date from, Date to, int32_t window_d
                         break;
         }
         if (json)
-                print_json_end(first);
+                output_json_end(stdout, first);
         else
                 print_total(total, noun, from, to);
         return finish_output();
@@ -382,7 +350,8 @@ static ssize_t print_reminder_window(const Context *ctx, Date from, Date to, boo
                 return -ENOMEM;
         for (size_t i = 0; i < n && r == 0; i++) {
                 if (json)
-                        r = print_json_element(render_reminder_json(ctx->model, &rs[i]), first);
+                        r = output_json_element(stdout, render_reminder_json(ctx->model, &rs[i]),
+                                                first);
                 else
                         print_reminder_row(ctx, &rs[i]);
         }
