@@ -10,8 +10,9 @@ VERSION := 0.1.0
 
 # Debian packages the build and the tests need; `make deps` installs the missing ones.
 DEB_PACKAGES := make gcc libc6-dev pkg-config libconfig-dev libjansson-dev libsystemd-dev systemd \
-	libsqlite3-dev libical-dev libssl-dev libcmocka-dev tzdata time python3 python3-icalendar
-PKGS := libconfig jansson libsystemd sqlite3 libical libcrypto
+	libsqlite3-dev libical-dev libssl-dev libcmocka-dev libcurl4-openssl-dev tzdata time python3 \
+	python3-icalendar python3-aiosmtpd openssl
+PKGS := libconfig jansson libsystemd sqlite3 libical libcrypto libcurl
 TEST_PKGS := cmocka
 
 ifeq ($(SANITIZE),1)
@@ -30,8 +31,8 @@ ALL_LDFLAGS = $(SANITIZE_FLAGS) $(LDFLAGS)
 LIBS = $(shell pkg-config --libs $(PKGS)) -lm
 TEST_LIBS = $(shell pkg-config --libs $(TEST_PKGS))
 
-LIB_MODULES := date calendar tz validate model config plan render output ledger buffer text mail ical \
-	catchup log deliver delivery dispatch history daemon
+# Every daemon/*.c but the two main()s is a library module.
+LIB_MODULES := $(filter-out noticed noticectl,$(patsubst daemon/%.c,%,$(wildcard daemon/*.c)))
 LIB_OBJS := $(LIB_MODULES:%=$(BUILD)/daemon/%.o)
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test-*.c))
 NOTICECTL := $(BUILD)/noticectl

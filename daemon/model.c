@@ -10,9 +10,13 @@ static void transport_done(Transport *t) {
         free(t->id);
         free(t->url);
         free(t->from);
+        free(t->envelope_from);
         free(t->username);
         free(t->password_credential);
+        free(t->password_file);
         free(t->secret_credential);
+        free(t->secret_file);
+        free(t->ca_file);
 }
 
 static void recipient_done(Recipient *r) {

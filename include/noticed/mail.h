@@ -26,5 +26,13 @@ typedef struct MailMessage {
  * `from`.  now (Unix seconds) is the Date header and the iCalendar DTSTAMP.  Returns 0, -ENOMEM,
  * -EINVAL (the recipient has no mail address or there is no mail_via/from). */
 int mail_render(const Model *m, const Reminder *r, int64_t now, MailMessage *ret);
+/* A plain message (text/plain only, no calendar) to recipient rc's mail addresses, From the
+ * mail_via transport's `from`: an escalation or a test message (message.h).  identity names it
+ * as a reminder id names a reminder: it goes into X-Noticed-Reminder and, hashed, into the
+ * Message-ID and key, so the same identity is the same message on every attempt.  The body has
+ * LF line endings (text.h); it is sent quoted-printable, Content-Language rc's language.
+ * Returns 0, -ENOMEM, -EINVAL (no addresses, no mail_via or from). */
+int mail_render_plain(const Model *m, const Recipient *rc, const char *identity,
+                      const char *subject, const char *body, int64_t now, MailMessage *ret);
 /* Frees the members and zeroes the struct; safe on a zeroed struct. */
 void mail_message_done(MailMessage *msg);

@@ -58,15 +58,30 @@ typedef struct Policy {
         bool working_days_only;
 } Policy;
 
+typedef enum WebhookFormat {
+        WEBHOOK_FORMAT_JSON,  /* noticed's own JSON body (noticed(8) "WEBHOOKS") */
+        WEBHOOK_FORMAT_SLACK, /* {"text": ...} for Slack/Mattermost-style incoming webhooks */
+} WebhookFormat;
+
+#define TRANSPORT_MAX_CONNECTIONS_DEFAULT 4
+#define TRANSPORT_MAX_CONNECTIONS_MAX     64
+
 typedef struct Transport {
         char *id;
         TransportKind kind;
         char *url;
         char *from;                /* NULL unless set; required on the mail_via transport */
+        char *envelope_from;       /* the SMTP envelope sender (MAIL FROM), a bare address;
+                                    * NULL: the address in `from` */
         char *username;            /* NULL unless set */
-        char *password_credential; /* NULL unless set */
-        char *secret_credential;   /* NULL unless set */
+        char *password_credential; /* NULL unless set; at most one of these two */
+        char *password_file;       /* NULL unless set; an absolute path */
+        char *secret_credential;   /* NULL unless set; at most one of these two */
+        char *secret_file;         /* NULL unless set; an absolute path */
+        char *ca_file;             /* NULL: the system's trust store; else an absolute path */
         TlsMode tls;
+        WebhookFormat format;     /* webhooks only */
+        uint32_t max_connections; /* 1..TRANSPORT_MAX_CONNECTIONS_MAX, default 4 */
 } Transport;
 
 typedef struct Recipient {
@@ -142,7 +157,17 @@ typedef struct Model {
          * (unlike every other string here they have lines: LF and TAB are allowed); NULL where
          * the built-in text applies.  Indexed by Language and MessageKind. */
         char *templates[LANGUAGE_COUNT][MESSAGE_KIND_COUNT];
+        /* Delivery over the network (noticed.conf(5)): the first retry waits retry_base, each
+         * next one twice as long, up to retry_max; a stopping daemon waits stop_timeout for
+         * transfers in flight.  In microseconds. */
+        uint64_t retry_base_usec;   /* default 60 s */
+        uint64_t retry_max_usec;    /* default 3600 s; >= retry_base_usec */
+        uint64_t stop_timeout_usec; /* default 10 s */
 } Model;
+
+#define MODEL_RETRY_BASE_DEFAULT_USEC   (UINT64_C(60) * 1000000)
+#define MODEL_RETRY_MAX_DEFAULT_USEC    (UINT64_C(3600) * 1000000)
+#define MODEL_STOP_TIMEOUT_DEFAULT_USEC (UINT64_C(10) * 1000000)
 
 Model *model_free(Model *m);
 

@@ -1,0 +1,47 @@
+#pragma once
+/* Messages that are not reminders: the escalation of a delivery that failed, and the test
+ * message of `noticectl test-send`.
+ *
+ * An escalation tells an escalate_to recipient that a reminder (or overdue message) could not be
+ * delivered: to whom, by which channel, about which milestone, how often it was tried and what
+ * the server said last.  It describes the failed reminder by the ledger's record of it rather
+ * than by the plan, so that it can be written after a reload that removed the commitment.  The
+ * words are Dutch or English, the recipient's language.  Pure: values in, UTF-8 text with LF
+ * line endings out; returns 0 or -errno and never logs. */
+
+#include <stdint.h>
+
+#include "noticed/model.h"
+
+/* The failed reminder, as the ledger knows it.  Every string is required but reply. */
+typedef struct Escalation {
+        const char *reminder_id; /* the failed reminder's identity */
+        const char *channel;     /* "mail" or "webhook:NAME" */
+        const char *commitment;  /* its id */
+        const char *kind;        /* the milestone's kind: "decision", "deadline:ID", ... */
+        uint32_t cycle;
+        const char *milestone; /* YYYY-MM-DD */
+        const char *offset;    /* "30d" or "overdue" */
+        const char *recipient; /* the id of the recipient who did not get it */
+        const char *reply;     /* the last reply or error; NULL when none */
+        unsigned attempts;
+} Escalation;
+
+/* The escalation's own identity, its ledger key (and, hashed, its Message-ID):
+ * "COMMITMENT/escalation/CYCLE/MILESTONE/KIND:OFFSET:RECIPIENT:CHANNEL/TO", e.g.
+ * "burgernet-twente/escalation/1/2020-05-19/decision:30d:enschede:mail/klankbordgroep".
+ * Malloc'd; NULL when out of memory. */
+char *message_escalation_id(const Escalation *e, const char *to);
+
+/* Subject and body of an escalation for a recipient who reads language.  The commitment's title
+ * and the failed recipient's name come from the model when it still has them (ids otherwise).
+ * The subject starts with "Niet afgeleverd:" / "Not delivered:". */
+int message_escalation_text(const Model *m, const Escalation *e, Language language,
+                            char **ret_subject, char **ret_body);
+
+/* Subject and body of the test message for recipient rc, sent by channel ("mail",
+ * "webhook:NAME") at now (Unix seconds; the text shows it in the model's zone).  The subject
+ * starts with "[noticed] Testbericht" / "[noticed] Test message" and the body says plainly that
+ * nothing needs to be done. */
+int message_test_text(const Model *m, const Recipient *rc, const char *channel, int64_t now,
+                      char **ret_subject, char **ret_body);
