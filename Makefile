@@ -76,6 +76,8 @@ $(BUILD)/tests/test-%: $(BUILD)/tests/test-%.o $(BUILD)/libnoticed.a
 # test-dispatch makes the ledger's "sent" record fail on purpose: the one wrapped edge.  A
 # variable of its own, so that `make LDFLAGS=...` cannot drop it.
 $(BUILD)/tests/test-dispatch: TEST_WRAP := -Wl,--wrap=ledger_mark_sent
+# test-secret looks at a secret's bytes as secret_done() frees them: free() passes through.
+$(BUILD)/tests/test-secret: TEST_WRAP := -Wl,--wrap=free
 
 # Installs what is missing on Debian when run as root; elsewhere prints the command and stops.
 deps:

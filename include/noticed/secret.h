@@ -20,17 +20,21 @@ typedef struct Secret {
 /* $CREDENTIALS_DIRECTORY/name (systemd LoadCredential=/SetCredential=).  -ENXIO when
  * CREDENTIALS_DIRECTORY is unset or empty (not started by systemd with credentials), -EINVAL
  * for a name that is not a plain file name, -ENOENT when the credential is missing, -EFBIG when
- * too big, -ENODATA when empty. */
+ * too big, -ENODATA when empty, -EBADFD when it is not a regular file (a FIFO would block), or
+ * open(2)'s error.  Its mode is not checked: systemd sets it.  A symbolic link is followed. */
 int secret_read_credential(const char *name, Secret *ret);
 
 /* An absolute path to a file only its owner can read: -EPERM when group or others have any
  * permission on it (the mode is checked on the open file, so a swap between check and read
  * cannot slip through), -EINVAL for a relative path, -EBADFD for a file that is not a regular
- * file, -EFBIG, -ENODATA, or open(2)'s error. */
+ * file, -EFBIG, -ENODATA, or open(2)'s error.  A symbolic link is followed and the file it leads
+ * to is the one checked. */
 int secret_read_file(const char *path, Secret *ret);
 
 /* Checks a password_file or secret_file as config_load() does, without reading it: exists, a
- * regular file, no group/other permissions.  Same errors as secret_read_file(). */
+ * regular file, no group/other permissions.  Same errors as secret_read_file() for those three
+ * checks; it needs no read permission (O_PATH), so neither readability nor the size (-EFBIG,
+ * -ENODATA) is checked: those surface when the secret is read. */
 int secret_check_file(const char *path);
 
 /* Wipes (explicit_bzero) and frees; safe on a zeroed struct; leaves it zeroed. */

@@ -1,0 +1,152 @@
+/* Secrets from systemd credentials and owner-only files (see secret.h).
+ *
+ * Every check is made on the open file, never on the path before opening it, so a file swapped
+ * between the check and the read cannot slip through.  Symbolic links are followed on purpose:
+ * systemd's credentials may be links, and a secret_file that is a link to a file elsewhere (a
+ * mounted secrets volume) is checked as the file it leads to, which is the one whose mode
+ * matters.  Opening uses O_NONBLOCK so that a FIFO put where a secret should be is refused
+ * instead of blocking the daemon until something writes to it.  The bytes pass through one
+ * stack buffer, wiped before returning. */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "noticed/secret.h"
+
+/* A name that names a file in one directory and nothing else. */
+static bool is_plain_file_name(const char *name) {
+        size_t n = strlen(name);
+
+        return n > 0 && n <= NAME_MAX && !strchr(name, '/') && strcmp(name, ".") != 0 &&
+               strcmp(name, "..") != 0;
+}
+
+/* Opens path without reading it (O_PATH: no read permission needed, nothing blocks) or for
+ * reading, and checks what it opened: a regular file, and with owner_only no permission bits
+ * for group or others.  The fd, or -errno. */
+static int open_checked(const char *path, bool for_reading, bool owner_only) {
+        struct stat st;
+        int fd = open(path, (for_reading ? O_RDONLY | O_NONBLOCK | O_NOCTTY : O_PATH) | O_CLOEXEC);
+
+        if (fd < 0)
+                return -errno;
+        if (fstat(fd, &st) < 0) {
+                int r = -errno;
+                (void) close(fd);
+                return r;
+        }
+        if (!S_ISREG(st.st_mode)) {
+                (void) close(fd);
+                return -EBADFD;
+        }
+        if (owner_only && (st.st_mode & (S_IRWXG | S_IRWXO))) {
+                (void) close(fd);
+                return -EPERM;
+        }
+        return fd;
+}
+
+/* Reads the whole file (at most one byte more than a secret with its newline may have, so that
+ * a bigger one is recognised), strips one trailing newline, and copies what is left into a
+ * buffer of its own size. */
+static int read_secret(int fd, Secret *ret) {
+        char buf[SECRET_SIZE_MAX + 2];
+        size_t size = 0;
+        char *data;
+        int r = 0;
+
+        while (size < sizeof(buf)) {
+                ssize_t n = read(fd, buf + size, sizeof(buf) - size);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0) {
+                        r = -errno;
+                        goto finish;
+                }
+                if (n == 0)
+                        break;
+                size += (size_t) n;
+        }
+        if (size > 0 && buf[size - 1] == '\n')
+                size--;
+        if (size > SECRET_SIZE_MAX) {
+                r = -EFBIG;
+                goto finish;
+        }
+        if (size == 0) {
+                r = -ENODATA;
+                goto finish;
+        }
+        data = malloc(size + 1);
+        if (!data) {
+                r = -ENOMEM;
+                goto finish;
+        }
+        memcpy(data, buf, size);
+        data[size] = '\0';
+        *ret = (Secret){.data = data, .size = size};
+finish:
+        explicit_bzero(buf, sizeof(buf));
+        return r;
+}
+
+int secret_read_credential(const char *name, Secret *ret) {
+        const char *directory = getenv("CREDENTIALS_DIRECTORY");
+        char path[PATH_MAX];
+        int fd, r;
+
+        if (!directory || !directory[0])
+                return -ENXIO;
+        if (!is_plain_file_name(name))
+                return -EINVAL;
+        if ((size_t) snprintf(path, sizeof(path), "%s/%s", directory, name) >= sizeof(path))
+                return -ENAMETOOLONG;
+        /* systemd makes credentials readable by the service alone; their mode is not ours to
+         * judge (an ImportCredential= or a container manager may choose another). */
+        fd = open_checked(path, true, false);
+        if (fd < 0)
+                return fd;
+        r = read_secret(fd, ret);
+        (void) close(fd);
+        return r;
+}
+
+int secret_read_file(const char *path, Secret *ret) {
+        int fd, r;
+
+        if (path[0] != '/')
+                return -EINVAL;
+        fd = open_checked(path, true, true);
+        if (fd < 0)
+                return fd;
+        r = read_secret(fd, ret);
+        (void) close(fd);
+        return r;
+}
+
+int secret_check_file(const char *path) {
+        int fd;
+
+        if (path[0] != '/')
+                return -EINVAL;
+        fd = open_checked(path, false, true);
+        if (fd < 0)
+                return fd;
+        (void) close(fd);
+        return 0;
+}
+
+void secret_done(Secret *s) {
+        if (s->data) {
+                explicit_bzero(s->data, s->size);
+                free(s->data);
+        }
+        *s = (Secret){0};
+}
