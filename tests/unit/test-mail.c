@@ -405,33 +405,113 @@ static void test_mail_render_subject_and_text_part_come_from_the_template(void *
         model_free(m);
 }
 
+/* ---- whole messages ---- */
+
+/* Reminders of every kind to every sort of recipient: Dutch, English, a name that is encoded
+ * and one that is quoted, a one-off deadline, an overdue message. */
+static const struct {
+        const char *recipient;
+        MilestoneKind kind;
+        uint32_t cycle;
+        const char *milestone, *date;
+        bool overdue;
+} whole_messages[] = {
+        {"enschede", MILESTONE_DECISION, 1, "2020-05-19", "2020-04-17", false},
+        {"swf", MILESTONE_NOTICE, 1, "2020-06-30", "2020-06-23", false},
+        {"hof", MILESTONE_DEADLINE, 0, "2017-11-30", "2017-11-16", false},
+        {"enschede", MILESTONE_DEADLINE, 0, "2017-11-30", "2017-11-29", false},
+        {"enschede", MILESTONE_DECISION, 1, "2020-05-19", "2020-05-20", true},
+        {"klankbordgroep", MILESTONE_REVIEW, 0, "2020-07-01", "2020-06-24", false},
+        {"swf", MILESTONE_TERM_END, 1, "2020-12-31", "2020-12-31", false},
+};
+
+#define GOLDEN_MAIL "tests/golden/mail"
+
+static char *read_file(const char *path, size_t *ret_size) {
+        char *data = NULL;
+        size_t size = 0;
+        FILE *f = fopen(path, "re"), *out = open_memstream(&data, &size);
+        char buf[4096];
+        size_t n;
+
+        assert_non_null(out);
+        if (!f) {
+                fclose(out);
+                free(data);
+                return NULL;
+        }
+        while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+                assert_int_equal(fwrite(buf, 1, n, out), n);
+        fclose(f);
+        assert_int_equal(fclose(out), 0);
+        *ret_size = size;
+        return data;
+}
+
+/* The bytes of every message are reviewed once, in tests/golden/mail/, and then must not
+ * change by accident: a refactoring of mail.c has to leave them as they are.  They change on
+ * purpose with the words, the version (the calendar's PRODID) or libical's folding; then
+ * NOTICED_UPDATE_GOLDEN=1 build/tests/test-mail rewrites them: review the diff line by line. */
+static void test_mail_render_matches_the_golden_messages(void **state) {
+        bool update = getenv("NOTICED_UPDATE_GOLDEN") != NULL;
+        Model *m;
+        (void) state;
+
+        if (access(GOLDEN_MAIL, F_OK) != 0)
+                skip(); /* not run from the top of the tree */
+        m = fixture_load(fixture_twente);
+        for (size_t i = 0; i < sizeof(whole_messages) / sizeof(whole_messages[0]); i++) {
+                Reminder r =
+                        fixture_reminder(m, whole_messages[i].recipient, whole_messages[i].kind,
+                                         whole_messages[i].cycle, whole_messages[i].milestone,
+                                         whole_messages[i].date, whole_messages[i].overdue);
+                MailMessage msg = render(m, &r);
+                char *path, *golden;
+                size_t size;
+
+                assert_true(asprintf(&path, GOLDEN_MAIL "/%zu-%s-%s-%s.eml", i + 1,
+                                     whole_messages[i].recipient,
+                                     milestone_kind_to_string(whole_messages[i].kind),
+                                     whole_messages[i].overdue ? "overdue" : "reminder") > 0);
+                if (update) {
+                        FILE *f = fopen(path, "we");
+                        assert_non_null(f);
+                        assert_int_equal(fwrite(msg.data, 1, msg.size, f), msg.size);
+                        assert_int_equal(fclose(f), 0);
+                }
+                golden = read_file(path, &size);
+                if (!golden)
+                        fail_msg("%s is missing", path);
+                if (size != msg.size || memcmp(golden, msg.data, size) != 0) {
+                        FILE *f = fopen("/tmp/noticed-test-mail-golden.eml", "we");
+                        assert_non_null(f);
+                        (void) fwrite(msg.data, 1, msg.size, f);
+                        (void) fclose(f);
+                        fail_msg("the message differs from %s; see diff -u %s "
+                                 "/tmp/noticed-test-mail-golden.eml",
+                                 path, path);
+                }
+                free(golden);
+                free(path);
+                mail_message_done(&msg);
+        }
+        model_free(m);
+}
+
 /* ---- a strict reader ---- */
 
 static void test_mail_render_passes_check_mail_py(void **state) {
-        static const struct {
-                const char *recipient;
-                MilestoneKind kind;
-                uint32_t cycle;
-                const char *milestone, *date;
-                bool overdue;
-        } cases[] = {
-                {"enschede", MILESTONE_DECISION, 1, "2020-05-19", "2020-04-17", false},
-                {"swf", MILESTONE_NOTICE, 1, "2020-06-30", "2020-06-23", false},
-                {"hof", MILESTONE_DEADLINE, 0, "2017-11-30", "2017-11-16", false},
-                {"enschede", MILESTONE_DEADLINE, 0, "2017-11-30", "2017-11-29", false},
-                {"enschede", MILESTONE_DECISION, 1, "2020-05-19", "2020-05-20", true},
-                {"klankbordgroep", MILESTONE_REVIEW, 0, "2020-07-01", "2020-06-24", false},
-                {"swf", MILESTONE_TERM_END, 1, "2020-12-31", "2020-12-31", false},
-        };
         char dir[] = "/tmp/noticed-test-mail-dir-XXXXXX", *pattern;
         Model *m;
         (void) state;
 
         assert_non_null(mkdtemp(dir));
         m = fixture_load(fixture_twente);
-        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-                Reminder r = fixture_reminder(m, cases[i].recipient, cases[i].kind, cases[i].cycle,
-                                              cases[i].milestone, cases[i].date, cases[i].overdue);
+        for (size_t i = 0; i < sizeof(whole_messages) / sizeof(whole_messages[0]); i++) {
+                Reminder r =
+                        fixture_reminder(m, whole_messages[i].recipient, whole_messages[i].kind,
+                                         whole_messages[i].cycle, whole_messages[i].milestone,
+                                         whole_messages[i].date, whole_messages[i].overdue);
                 MailMessage msg = render(m, &r);
                 char *path;
                 FILE *f;
@@ -465,6 +545,7 @@ int main(void) {
                 cmocka_unit_test(test_mail_render_calendar_part_has_publish_vevent_and_valarm),
                 cmocka_unit_test(test_mail_render_without_mail_address_is_einval),
                 cmocka_unit_test(test_mail_render_subject_and_text_part_come_from_the_template),
+                cmocka_unit_test(test_mail_render_matches_the_golden_messages),
                 cmocka_unit_test(test_mail_render_passes_check_mail_py),
         };
 
