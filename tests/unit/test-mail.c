@@ -23,6 +23,7 @@
 
 #include "noticed/config.h"
 #include "noticed/mail.h"
+#include "noticed/message.h"
 #include "noticed/plan.h"
 #include "noticed/text.h"
 
@@ -757,9 +758,36 @@ static void test_mail_render_plain_without_mail_address_is_einval(void **state) 
         model_free(m);
 }
 
-/* Plain messages to a Dutch and an English recipient, as a strict reader sees them. */
+static void write_message(const MailMessage *msg, const char *dir, const char *name, size_t i) {
+        char *path;
+        FILE *f;
+
+        assert_true(asprintf(&path, "%s/%s-%zu.eml", dir, name, i) > 0);
+        f = fopen(path, "we");
+        assert_non_null(f);
+        assert_int_equal(fwrite(msg->data, 1, msg->size, f), msg->size);
+        assert_int_equal(fclose(f), 0);
+        free(path);
+}
+
+/* Escalations, test messages and a body that is hard to encode, to Dutch and English
+ * recipients, as a strict reader sees them. */
 static void test_mail_render_plain_passes_check_mail_py(void **state) {
         static const char *const recipients[] = {"klankbordgroep", "swf", "hof"};
+        const Escalation failed = {
+                .reminder_id = "burgernet-twente/decision/1/2020-05-19/30d/swf",
+                .channel = "mail",
+                .commitment = "burgernet-twente",
+                .kind = "decision",
+                .cycle = 1,
+                .milestone = "2020-05-19",
+                .offset = "30d",
+                .recipient = "swf",
+                .reply = "550-5.1.1 The email account that you tried to reach does not exist.\r\n"
+                         "550 5.1.1 Please try double-checking the recipient's email address "
+                         "for typos or unnecessary spaces. \xe2\x82",
+                .attempts = 7,
+        };
         char dir[] = "/tmp/noticed-test-mail-dir-XXXXXX", *pattern;
         Model *m;
         (void) state;
@@ -767,19 +795,34 @@ static void test_mail_render_plain_passes_check_mail_py(void **state) {
         assert_non_null(mkdtemp(dir));
         m = fixture_load(fixture_twente);
         for (size_t i = 0; i < sizeof(recipients) / sizeof(recipients[0]); i++) {
+                size_t index;
+                const Recipient *rc;
+                char *id, *subject, *body;
                 MailMessage msg =
                         render_plain(m, recipients[i], "burgernet-twente/escalation/x",
                                      "Niet afgeleverd: Súdwest-Fryslân", plain_body, 1587106800);
-                char *path;
-                FILE *f;
 
-                assert_true(asprintf(&path, "%s/%zu.eml", dir, i) > 0);
-                f = fopen(path, "we");
-                assert_non_null(f);
-                assert_int_equal(fwrite(msg.data, 1, msg.size, f), msg.size);
-                assert_int_equal(fclose(f), 0);
-                free(path);
+                write_message(&msg, dir, "body", i);
                 mail_message_done(&msg);
+
+                assert_int_equal(model_find_recipient(m, recipients[i], &index), 0);
+                rc = &m->recipients[index];
+                id = message_escalation_id(&failed, rc->id);
+                assert_int_equal(message_escalation_text(m, &failed, rc->language, &subject, &body),
+                                 0);
+                msg = render_plain(m, recipients[i], id, subject, body, 1587106800);
+                write_message(&msg, dir, "escalation", i);
+                mail_message_done(&msg);
+                free(id);
+                free(subject);
+                free(body);
+
+                assert_int_equal(message_test_text(m, rc, "mail", 1587106800, &subject, &body), 0);
+                msg = render_plain(m, recipients[i], "test/x", subject, body, 1587106800);
+                write_message(&msg, dir, "test", i);
+                mail_message_done(&msg);
+                free(subject);
+                free(body);
         }
         assert_true(asprintf(&pattern, "--plain %s/*.eml", dir) > 0);
         fixture_check_mail(pattern);
