@@ -1,4 +1,5 @@
-/* Reminder mail: the words of text.h encoded into one RFC 5322 message.
+/* Mail: a reminder (the words of text.h and its calendar) or a plain message (message.h) encoded
+ * into one RFC 5322 message; both share the header writer and the naming by identity.
  *
  * The MIME encodings are written by hand in mime_encode(), the one function that encodes text
  * for a header or a body: none of the libraries we link writes RFC 2047 words or
@@ -17,6 +18,7 @@
 #include "noticed/mail.h"
 #include "noticed/render.h"
 #include "noticed/text.h"
+#include "noticed/validate.h"
 
 #define HEADER_WIDTH     78 /* RFC 5322 2.1.1: "SHOULD be no more than 78 characters" */
 #define ENCODED_WORD_MAX 75 /* RFC 2047 2 */
@@ -252,74 +254,148 @@ static void hex(const unsigned char *p, size_t n, char *out) {
                 (void) snprintf(out + 2 * i, 3, "%02x", p[i]);
 }
 
-int mail_render(const Model *m, const Reminder *r, int64_t now, MailMessage *ret) {
-        const Recipient *rcpt;
-        const char *from, *lt, *address, *at;
-        size_t address_len;
-        unsigned char digest[EVP_MAX_MD_SIZE];
-        unsigned digest_len = 0;
-        char id_hex[33], boundary_hex[17], date[DATE_STRING_MAX];
-        char *id = NULL, *subject = NULL, *body = NULL, *ics = NULL, *message_id = NULL;
-        Buffer b = {0};
-        HeaderLine h;
-        int k;
+/* ---- the headers every message has ---- */
 
-        if (r->recipient >= m->n_recipients || !m->has_mail_via || !m->transports[m->mail_via].from)
-                return -EINVAL;
-        rcpt = &m->recipients[r->recipient];
-        if (rcpt->n_mail == 0)
+/* The mail_via transport's `from`, split for the From header and the Message-ID's domain. */
+typedef struct Sender {
+        const char *from;    /* as written: "Name <addr>" or "addr" */
+        size_t name_len;     /* of "Name " before '<'; 0 without one */
+        const char *address; /* the addr-spec, address_len long */
+        size_t address_len;
+        const char *domain; /* after the address's last '@', domain_len long */
+        size_t domain_len;
+} Sender;
+
+/* -EINVAL when there is no mail_via or from, or the recipient has no address. */
+static int mail_sender(const Model *m, const Recipient *rcpt, Sender *ret) {
+        const char *from, *lt, *at;
+        Sender s;
+
+        if (!m->has_mail_via || !m->transports[m->mail_via].from || rcpt->n_mail == 0)
                 return -EINVAL;
         from = m->transports[m->mail_via].from;
         lt = strchr(from, '<');
-        address = lt ? lt + 1 : from;
-        address_len = lt ? strlen(address) - 1 : strlen(address); /* validate_mailbox(): '>' */
-        at = memrchr(address, '@', address_len);
+        s = (Sender){.from = from, .name_len = lt ? (size_t) (lt - from) : 0};
+        s.address = lt ? lt + 1 : from;
+        s.address_len = lt ? strlen(s.address) - 1 : strlen(s.address); /* validate_mailbox() */
+        at = memrchr(s.address, '@', s.address_len);
         if (!at)
                 return -EINVAL;
+        s.domain = at + 1;
+        s.domain_len = (size_t) (s.address + s.address_len - s.domain);
+        *ret = s;
+        return 0;
+}
+
+/* A message's names, all from the SHA-256 of its identity: the Message-ID
+ * "<noticed.KEY@domain>", its key (32 hex digits) and, unless ret_boundary is NULL, a MIME
+ * boundary (16 more).  Returns 0 or -ENOMEM. */
+static int mail_names(const Sender *s, const char *identity, char **ret_message_id,
+                      char ret_key[static 33], char *ret_boundary) {
+        unsigned char digest[EVP_MAX_MD_SIZE];
+        unsigned digest_len = 0;
+
+        if (EVP_Digest(identity, strlen(identity), digest, &digest_len, EVP_sha256(), NULL) != 1 ||
+            digest_len < 24)
+                return -ENOMEM;
+        hex(digest, 16, ret_key);
+        if (ret_boundary)
+                hex(digest + 16, 8, ret_boundary);
+        if (asprintf(ret_message_id, "<noticed.%s@%.*s>", ret_key, (int) s->domain_len, s->domain) <
+            0) {
+                *ret_message_id = NULL;
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+/* From, To, Subject, Date, Message-ID and MIME-Version; then the content headers (CRLF-ended
+ * lines), Auto-Submitted, X-Noticed-Reminder and the empty line that ends the header. */
+static void mail_headers(Buffer *b, const Model *m, const Sender *s, const Recipient *rcpt,
+                         const char *subject, int64_t now, const char *message_id,
+                         const char *content_headers, const char *identity) {
+        HeaderLine h;
+
+        h = header_begin(b, "From");
+        header_mailbox(&h, s->from, s->name_len, s->address, s->address_len);
+        buffer_append(b, "\r\n", 2);
+        h = header_begin(b, "To");
+        for (size_t i = 0; i < rcpt->n_mail; i++) {
+                if (i > 0) {
+                        buffer_append(b, ",", 1);
+                        h.column++;
+                }
+                header_mailbox(&h, rcpt->name, strlen(rcpt->name), rcpt->mail[i],
+                               strlen(rcpt->mail[i]));
+        }
+        buffer_append(b, "\r\n", 2);
+        h = header_begin(b, "Subject");
+        mime_encode(b, &h, MIME_UNSTRUCTURED, subject, strlen(subject));
+        buffer_append(b, "\r\n", 2);
+        header_date(b, m, now);
+        buffer_printf(b,
+                      "Message-ID: %s\r\n"
+                      "MIME-Version: 1.0\r\n"
+                      "%s"
+                      "Auto-Submitted: auto-generated\r\n"
+                      "X-Noticed-Reminder: %s\r\n"
+                      "\r\n",
+                      message_id, content_headers, identity);
+}
+
+/* Hands the message over to ret, taking message_id and subject; -ENOMEM when b failed (then
+ * nothing is taken). */
+static int mail_message_take(Buffer *b, char **message_id, char **subject, const char *key,
+                             MailMessage *ret) {
+        MailMessage msg = {.message_id = *message_id, .subject = *subject};
+
+        memcpy(msg.key, key, sizeof(msg.key) - 1);
+        msg.key[sizeof(msg.key) - 1] = '\0';
+        msg.data = buffer_take(b, &msg.size);
+        if (!msg.data)
+                return -ENOMEM;
+        *message_id = *subject = NULL;
+        *ret = msg;
+        return 0;
+}
+
+/* ---- messages ---- */
+
+int mail_render(const Model *m, const Reminder *r, int64_t now, MailMessage *ret) {
+        const Recipient *rcpt;
+        Sender sender;
+        char key[33], boundary_hex[17], date[DATE_STRING_MAX];
+        char content[96];
+        char *id = NULL, *subject = NULL, *body = NULL, *ics = NULL, *message_id = NULL;
+        Buffer b = {0};
+        int k;
+
+        if (r->recipient >= m->n_recipients)
+                return -EINVAL;
+        rcpt = &m->recipients[r->recipient];
+        k = mail_sender(m, rcpt, &sender);
+        if (k < 0)
+                return k;
 
         k = text_render(m, r, &subject, &body);
         if (k < 0)
                 return k;
         k = -ENOMEM;
         id = render_reminder_id(m, r);
-        if (!id || EVP_Digest(id, strlen(id), digest, &digest_len, EVP_sha256(), NULL) != 1 ||
-            digest_len < 24)
+        if (!id)
                 goto finish;
-        hex(digest, 16, id_hex);
-        hex(digest + 16, 8, boundary_hex);
-        if (asprintf(&message_id, "<noticed.%s@%.*s>", id_hex,
-                     (int) (address + address_len - at - 1), at + 1) < 0) {
-                message_id = NULL;
+        k = mail_names(&sender, id, &message_id, key, boundary_hex);
+        if (k < 0)
                 goto finish;
-        }
         k = ical_render_milestones_language(m, rcpt->language, &r->milestone, 1, now, &ics);
         if (k < 0)
                 goto finish;
 
-        h = header_begin(&b, "From");
-        header_mailbox(&h, from, lt ? (size_t) (lt - from) : 0, address, address_len);
-        buffer_append(&b, "\r\n", 2);
-        h = header_begin(&b, "To");
-        for (size_t i = 0; i < rcpt->n_mail; i++) {
-                if (i > 0) {
-                        buffer_append(&b, ",", 1);
-                        h.column++;
-                }
-                header_mailbox(&h, rcpt->name, strlen(rcpt->name), rcpt->mail[i],
-                               strlen(rcpt->mail[i]));
-        }
-        buffer_append(&b, "\r\n", 2);
-        h = header_begin(&b, "Subject");
-        mime_encode(&b, &h, MIME_UNSTRUCTURED, subject, strlen(subject));
-        buffer_append(&b, "\r\n", 2);
-        header_date(&b, m, now);
+        (void) snprintf(content, sizeof(content),
+                        "Content-Type: multipart/mixed; boundary=\"=_noticed_%s\"\r\n",
+                        boundary_hex);
+        mail_headers(&b, m, &sender, rcpt, subject, now, message_id, content, id);
         buffer_printf(&b,
-                      "Message-ID: %s\r\n"
-                      "MIME-Version: 1.0\r\n"
-                      "Content-Type: multipart/mixed; boundary=\"=_noticed_%s\"\r\n"
-                      "Auto-Submitted: auto-generated\r\n"
-                      "X-Noticed-Reminder: %s\r\n"
-                      "\r\n"
                       "This is a message in MIME format.\r\n"
                       "\r\n"
                       "--=_noticed_%s\r\n"
@@ -327,8 +403,7 @@ int mail_render(const Model *m, const Reminder *r, int64_t now, MailMessage *ret
                       "Content-Transfer-Encoding: quoted-printable\r\n"
                       "Content-Language: %s\r\n"
                       "\r\n",
-                      message_id, boundary_hex, id, boundary_hex,
-                      rcpt->language == LANGUAGE_EN ? "en" : "nl");
+                      boundary_hex, rcpt->language == LANGUAGE_EN ? "en" : "nl");
         mime_encode(&b, NULL, MIME_BODY, body, strlen(body));
         buffer_printf(&b,
                       "\r\n--=_noticed_%s\r\n"
@@ -340,18 +415,7 @@ int mail_render(const Model *m, const Reminder *r, int64_t now, MailMessage *ret
                       milestone_kind_to_string(r->milestone.kind));
         mime_encode(&b, NULL, MIME_BODY, ics, strlen(ics));
         buffer_printf(&b, "\r\n--=_noticed_%s--\r\n", boundary_hex);
-
-        *ret = (MailMessage){.message_id = message_id, .subject = subject};
-        memcpy(ret->key, id_hex, sizeof(ret->key) - 1);
-        ret->key[sizeof(ret->key) - 1] = '\0';
-        ret->data = buffer_take(&b, &ret->size);
-        if (!ret->data) {
-                *ret = (MailMessage){0};
-                k = -ENOMEM;
-                goto finish;
-        }
-        message_id = subject = NULL;
-        k = 0;
+        k = mail_message_take(&b, &message_id, &subject, key, ret);
 finish:
         free(b.data);
         free(id);
@@ -359,6 +423,50 @@ finish:
         free(body);
         free(ics);
         free(message_id);
+        return k;
+}
+
+int mail_render_plain(const Model *m, const Recipient *rc, const char *identity,
+                      const char *subject, const char *body, int64_t now, MailMessage *ret) {
+        Sender sender;
+        char key[33], content[160];
+        char *message_id = NULL, *subject_copy = NULL;
+        Buffer b = {0};
+        int k;
+
+        /* Both go into the header; the identity as a field's whole value, never folded, so it
+         * must fit one line of at most 998 octets (RFC 5322 2.1.1). */
+        if (!rc || !subject || !body || !identity || !identity[0] ||
+            !validate_header_text(identity) || !validate_header_text(subject) ||
+            strlen("X-Noticed-Reminder: ") + strlen(identity) > 998)
+                return -EINVAL;
+        k = mail_sender(m, rc, &sender);
+        if (k < 0)
+                return k;
+        k = mail_names(&sender, identity, &message_id, key, NULL);
+        if (k < 0)
+                return k;
+        subject_copy = strdup(subject);
+        if (!subject_copy) {
+                free(message_id);
+                return -ENOMEM;
+        }
+
+        (void) snprintf(content, sizeof(content),
+                        "Content-Type: text/plain; charset=utf-8\r\n"
+                        "Content-Transfer-Encoding: quoted-printable\r\n"
+                        "Content-Language: %s\r\n",
+                        rc->language == LANGUAGE_EN ? "en" : "nl");
+        mail_headers(&b, m, &sender, rc, subject, now, message_id, content, identity);
+        mime_encode(&b, NULL, MIME_BODY, body, strlen(body));
+        /* A body without a last line end still ends in CRLF: a soft line break, which adds
+         * nothing to the text. */
+        if (b.size > 0 && b.data[b.size - 1] != '\n')
+                buffer_append(&b, "=\r\n", 3);
+        k = mail_message_take(&b, &message_id, &subject_copy, key, ret);
+        free(b.data);
+        free(message_id);
+        free(subject_copy);
         return k;
 }
 

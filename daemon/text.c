@@ -476,13 +476,20 @@ __attribute__((format(printf, 3, 4))) static void set(Values *values, Var var, c
         values->v[var] = s;
 }
 
-/* "dinsdag 30 juni 2020", "Tuesday 30 June 2020". */
-static void set_date(Values *values, Var var, const Words *w, Date d) {
+char *text_date(Language language, Date d, char buf[static TEXT_DATE_MAX]) {
+        const Words *w = words_of(language);
         int year, month, day;
 
         date_to_ymd(d, &year, &month, &day);
-        set(values, var, "%s %d %s %d", w->weekdays[date_weekday(d) - 1], day, w->months[month - 1],
-            year);
+        (void) snprintf(buf, TEXT_DATE_MAX, "%s %d %s %d", w->weekdays[date_weekday(d) - 1], day,
+                        w->months[month - 1], year);
+        return buf;
+}
+
+static void set_date(Values *values, Var var, Language language, Date d) {
+        char buf[TEXT_DATE_MAX];
+
+        set(values, var, "%s", text_date(language, d, buf));
 }
 
 static const char *unit_word(const Words *w, DurationUnit unit, int32_t count) {
@@ -535,7 +542,7 @@ static void values_fill(Values *val, const Model *m, Language language, const Mi
         set(val, VAR_COMMITMENT, "%s", c->title);
         set(val, VAR_TITLE, "%s", render_milestone_title(m, ms));
         set(val, VAR_KIND, "%s", w->kinds[ms->kind]);
-        set_date(val, VAR_DEADLINE, w, ms->date);
+        set_date(val, VAR_DEADLINE, language, ms->date);
         set(val, VAR_DATE, "%s", date_format(ms->date, buf));
         if (r) {
                 int32_t days = ms->date - r->date, n = days < 0 ? -days : days;
@@ -551,18 +558,18 @@ static void values_fill(Values *val, const Model *m, Language language, const Mi
                 set(val, VAR_NOTICE, "%d %s", (int) c->notice.count,
                     unit_word(w, c->notice.unit, c->notice.count));
         if (has_cycle && cycle.has_notice)
-                set_date(val, VAR_NOTICE_BY, w, cycle.notice);
+                set_date(val, VAR_NOTICE_BY, language, cycle.notice);
         if (ms->kind == MILESTONE_TERM_END || has_cycle)
-                set_date(val, VAR_TERM_END, w,
+                set_date(val, VAR_TERM_END, language,
                          ms->kind == MILESTONE_TERM_END ? ms->date : cycle.term_end);
         /* Before a deadline the renewal is what happens without notice; at the term_end, what
          * does happen. */
         if (has_cycle && c->renewal == RENEWAL_TACIT &&
             (ms->kind != MILESTONE_TERM_END || cycle.tacitly_renewed) &&
             plan_cycle(m, ms->commitment, ms->cycle + 1, &next) == 0)
-                set_date(val, VAR_RENEWAL_END, w, next.term_end);
+                set_date(val, VAR_RENEWAL_END, language, next.term_end);
         if (c->has_terminated)
-                set_date(val, VAR_TERMINATED, w, c->terminated);
+                set_date(val, VAR_TERMINATED, language, c->terminated);
         if (rcpt && model_yearly_cost_cents(c, rcpt, &min, &max)) {
                 (void) render_money(language, c->cost.currency, min, low);
                 (void) render_money(language, c->cost.currency, max, high);

@@ -1,5 +1,5 @@
 #pragma once
-/* Mail: one reminder as a complete RFC 5322 message.
+/* Mail: one reminder, or one plain message (mail_render_plain()), as a complete RFC 5322 message.
  *
  * The words come from text.h, in the recipient's language; the message is UTF-8 with an
  * RFC 2047 subject, a quoted-printable text/plain part and a text/calendar part (ical.h), with a
@@ -31,7 +31,8 @@ int mail_render(const Model *m, const Reminder *r, int64_t now, MailMessage *ret
  * as a reminder id names a reminder: it goes into X-Noticed-Reminder and, hashed, into the
  * Message-ID and key, so the same identity is the same message on every attempt.  The body has
  * LF line endings (text.h); it is sent quoted-printable, Content-Language rc's language.
- * Returns 0, -ENOMEM, -EINVAL (no addresses, no mail_via or from). */
+ * Returns 0, -ENOMEM, -EINVAL (no addresses, no mail_via or from; an identity or subject that
+ * validate_header_text() refuses, an empty identity, or one too long for one header line). */
 int mail_render_plain(const Model *m, const Recipient *rc, const char *identity,
                       const char *subject, const char *body, int64_t now, MailMessage *ret);
 /* Frees the members and zeroes the struct; safe on a zeroed struct. */

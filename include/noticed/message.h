@@ -23,25 +23,28 @@ typedef struct Escalation {
         const char *milestone; /* YYYY-MM-DD */
         const char *offset;    /* "30d" or "overdue" */
         const char *recipient; /* the id of the recipient who did not get it */
-        const char *reply;     /* the last reply or error; NULL when none */
+        const char *reply;     /* the last reply or error; NULL (or "") when none */
         unsigned attempts;
 } Escalation;
 
 /* The escalation's own identity, its ledger key (and, hashed, its Message-ID):
  * "COMMITMENT/escalation/CYCLE/MILESTONE/KIND:OFFSET:RECIPIENT:CHANNEL/TO", e.g.
  * "burgernet-twente/escalation/1/2020-05-19/decision:30d:enschede:mail/klankbordgroep".
- * Malloc'd; NULL when out of memory. */
+ * Malloc'd; NULL when out of memory or when one of those strings is NULL. */
 char *message_escalation_id(const Escalation *e, const char *to);
 
 /* Subject and body of an escalation for a recipient who reads language.  The commitment's title
  * and the failed recipient's name come from the model when it still has them (ids otherwise).
- * The subject starts with "Niet afgeleverd:" / "Not delivered:". */
+ * The subject starts with "Niet afgeleverd:" / "Not delivered:" and passes
+ * validate_header_text(); the reply is quoted on one line, control characters as spaces, cut
+ * after 500 bytes.  Returns 0, -ENOMEM, or -EINVAL when a required string is NULL. */
 int message_escalation_text(const Model *m, const Escalation *e, Language language,
                             char **ret_subject, char **ret_body);
 
 /* Subject and body of the test message for recipient rc, sent by channel ("mail",
- * "webhook:NAME") at now (Unix seconds; the text shows it in the model's zone).  The subject
- * starts with "[noticed] Testbericht" / "[noticed] Test message" and the body says plainly that
- * nothing needs to be done. */
+ * "webhook:NAME") at now (Unix seconds; the text shows it in the model's zone), in rc's
+ * language.  The subject starts with "[noticed] Testbericht" / "[noticed] Test message" and the
+ * body says plainly that nothing needs to be done.  Returns 0, -ENOMEM, -EINVAL (rc or channel
+ * NULL). */
 int message_test_text(const Model *m, const Recipient *rc, const char *channel, int64_t now,
                       char **ret_subject, char **ret_body);

@@ -28,5 +28,10 @@ int text_milestone(const Model *m, Language language, const Milestone *ms, char 
  * ${placeholders}.  Returns 0; -EINVAL with the 1-based line and a message (malloc'd) naming the
  * problem; -ENOMEM. */
 int text_template_check(const char *text, size_t size, unsigned *ret_line, char **ret_message);
+#define TEXT_DATE_MAX 48 /* "donderdag 30 september 2020" and room for any year of a Date */
+/* A date in words as every text writes it: "dinsdag 19 mei 2020", "Tuesday 19 May 2020".
+ * Returns buf. */
+char *text_date(Language language, Date d, char buf[static TEXT_DATE_MAX]);
+
 /* The built-in template (for tests and documentation). */
 const char *text_builtin_template(Language language, MessageKind kind);

@@ -1,13 +1,17 @@
 #!/usr/bin/python3
 """Check reminder mails the way a strict receiver reads them.
 
-    /usr/bin/python3 tests/integration/check-mail.py [--show] FILE...
+    /usr/bin/python3 tests/integration/check-mail.py [--show] [--plain] FILE...
 
 Each FILE is one message as noticed writes it (a maildir file, an SMTP sink's capture).  It must
 have CRLF line ends and no line over 998 octets; parse with email.policy.strict without defects,
 in the message, in any part or in any header noticed writes; be multipart/mixed with a text/plain
 part (charset utf-8, quoted-printable) and a text/calendar part that icalendar parses, with
 METHOD PUBLISH and one VEVENT that has DTSTART, UID, SUMMARY and a VALARM.
+
+With --plain each FILE is a plain message instead (an escalation, a test message): the same
+checks of lines and headers, but one text/plain part (charset utf-8, quoted-printable, with a
+Content-Language) and no calendar.
 
 Prints "FILE: reason" for every problem and exits 1 if there was any, 0 otherwise.  With --show
 it also prints each message's decoded subject and text, as a reader would see them.
@@ -105,7 +109,30 @@ def calendar_problems(part):
     return problems
 
 
-def check(path, show):
+def text_problems(text):
+    problems = []
+    if text.get_content_charset() != "utf-8":
+        problems.append(f"text/plain charset is {text.get_content_charset()}, not utf-8")
+    if text.get("content-transfer-encoding", "").lower() != "quoted-printable":
+        problems.append("text/plain is not quoted-printable")
+    return problems
+
+
+def plain_problems(msg):
+    """A message that is one text/plain part, as mail_render_plain() writes it."""
+    if msg.get_content_type() != "text/plain" or msg.is_multipart():
+        return [f"content type {msg.get_content_type()}, not a single text/plain part"]
+    problems = quoted_printable_problems(msg) + text_problems(msg)
+    for name in ("content-transfer-encoding", "content-language"):
+        if msg[name] is not None and msg[name].defects:
+            problems.append(f"{name} header: {msg[name].defects}")
+    if str(msg.get("content-language", "")) not in ("nl", "en"):
+        problems.append(f"Content-Language {msg.get('content-language')!r} is not nl or en")
+    msg.get_content()  # decodes: raises on bad UTF-8
+    return problems
+
+
+def check(path, show, plain):
     with open(path, "rb") as f:
         data = f.read()
     problems = raw_problems(data)
@@ -114,6 +141,11 @@ def check(path, show):
         problems += header_problems(msg)
         if msg.defects:
             problems.append(f"message defects: {msg.defects}")
+        if plain:
+            problems += plain_problems(msg)
+            if show and not problems:
+                print(f"==> {path}\nSubject: {msg['subject']}\n\n{msg.get_content()}")
+            return problems
         if msg.get_content_type() != "multipart/mixed":
             return problems + [f"content type {msg.get_content_type()}, not multipart/mixed"]
         text = calendar = None
@@ -132,10 +164,7 @@ def check(path, show):
         if text is None:
             problems.append("no text/plain part")
         else:
-            if text.get_content_charset() != "utf-8":
-                problems.append(f"text/plain charset is {text.get_content_charset()}, not utf-8")
-            if text.get("content-transfer-encoding", "").lower() != "quoted-printable":
-                problems.append("text/plain is not quoted-printable")
+            problems += text_problems(text)
             body = text.get_content()
         if calendar is None:
             problems.append("no text/calendar part")
@@ -150,14 +179,15 @@ def check(path, show):
 
 def main(argv):
     show = "--show" in argv
-    files = [a for a in argv if a != "--show"]
+    plain = "--plain" in argv
+    files = [a for a in argv if a not in ("--show", "--plain")]
     if not files or any(a.startswith("-") for a in files):
         print(__doc__.strip().splitlines()[2].strip(), file=sys.stderr)
         return 2
     failed = False
     for path in files:
         try:
-            problems = check(path, show)
+            problems = check(path, show, plain)
         except OSError as e:
             problems = [e.strerror]
         for p in problems:

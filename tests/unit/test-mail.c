@@ -3,7 +3,8 @@
  * The model comes from config text through config_load(), the Twente case with one English,
  * one non-ASCII and one awkwardly named participant.  Encodings are checked by decoding them
  * here (quoted-printable, RFC 2047) and comparing with the plain text, and the whole message by
- * tests/integration/check-mail.py, which parses it as Python's strict policy does. */
+ * tests/integration/check-mail.py, which parses it as Python's strict policy does.  Plain
+ * messages (mail_render_plain(): escalations, test messages) get the same checks. */
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -22,6 +23,7 @@
 
 #include "noticed/config.h"
 #include "noticed/mail.h"
+#include "noticed/message.h"
 #include "noticed/plan.h"
 #include "noticed/text.h"
 
@@ -405,33 +407,113 @@ static void test_mail_render_subject_and_text_part_come_from_the_template(void *
         model_free(m);
 }
 
+/* ---- whole messages ---- */
+
+/* Reminders of every kind to every sort of recipient: Dutch, English, a name that is encoded
+ * and one that is quoted, a one-off deadline, an overdue message. */
+static const struct {
+        const char *recipient;
+        MilestoneKind kind;
+        uint32_t cycle;
+        const char *milestone, *date;
+        bool overdue;
+} whole_messages[] = {
+        {"enschede", MILESTONE_DECISION, 1, "2020-05-19", "2020-04-17", false},
+        {"swf", MILESTONE_NOTICE, 1, "2020-06-30", "2020-06-23", false},
+        {"hof", MILESTONE_DEADLINE, 0, "2017-11-30", "2017-11-16", false},
+        {"enschede", MILESTONE_DEADLINE, 0, "2017-11-30", "2017-11-29", false},
+        {"enschede", MILESTONE_DECISION, 1, "2020-05-19", "2020-05-20", true},
+        {"klankbordgroep", MILESTONE_REVIEW, 0, "2020-07-01", "2020-06-24", false},
+        {"swf", MILESTONE_TERM_END, 1, "2020-12-31", "2020-12-31", false},
+};
+
+#define GOLDEN_MAIL "tests/golden/mail"
+
+static char *read_file(const char *path, size_t *ret_size) {
+        char *data = NULL;
+        size_t size = 0;
+        FILE *f = fopen(path, "re"), *out = open_memstream(&data, &size);
+        char buf[4096];
+        size_t n;
+
+        assert_non_null(out);
+        if (!f) {
+                fclose(out);
+                free(data);
+                return NULL;
+        }
+        while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+                assert_int_equal(fwrite(buf, 1, n, out), n);
+        fclose(f);
+        assert_int_equal(fclose(out), 0);
+        *ret_size = size;
+        return data;
+}
+
+/* The bytes of every message are reviewed once, in tests/golden/mail/, and then must not
+ * change by accident: a refactoring of mail.c has to leave them as they are.  They change on
+ * purpose with the words, the version (the calendar's PRODID) or libical's folding; then
+ * NOTICED_UPDATE_GOLDEN=1 build/tests/test-mail rewrites them: review the diff line by line. */
+static void test_mail_render_matches_the_golden_messages(void **state) {
+        bool update = getenv("NOTICED_UPDATE_GOLDEN") != NULL;
+        Model *m;
+        (void) state;
+
+        if (access(GOLDEN_MAIL, F_OK) != 0)
+                skip(); /* not run from the top of the tree */
+        m = fixture_load(fixture_twente);
+        for (size_t i = 0; i < sizeof(whole_messages) / sizeof(whole_messages[0]); i++) {
+                Reminder r =
+                        fixture_reminder(m, whole_messages[i].recipient, whole_messages[i].kind,
+                                         whole_messages[i].cycle, whole_messages[i].milestone,
+                                         whole_messages[i].date, whole_messages[i].overdue);
+                MailMessage msg = render(m, &r);
+                char *path, *golden;
+                size_t size;
+
+                assert_true(asprintf(&path, GOLDEN_MAIL "/%zu-%s-%s-%s.eml", i + 1,
+                                     whole_messages[i].recipient,
+                                     milestone_kind_to_string(whole_messages[i].kind),
+                                     whole_messages[i].overdue ? "overdue" : "reminder") > 0);
+                if (update) {
+                        FILE *f = fopen(path, "we");
+                        assert_non_null(f);
+                        assert_int_equal(fwrite(msg.data, 1, msg.size, f), msg.size);
+                        assert_int_equal(fclose(f), 0);
+                }
+                golden = read_file(path, &size);
+                if (!golden)
+                        fail_msg("%s is missing", path);
+                if (size != msg.size || memcmp(golden, msg.data, size) != 0) {
+                        FILE *f = fopen("/tmp/noticed-test-mail-golden.eml", "we");
+                        assert_non_null(f);
+                        (void) fwrite(msg.data, 1, msg.size, f);
+                        (void) fclose(f);
+                        fail_msg("the message differs from %s; see diff -u %s "
+                                 "/tmp/noticed-test-mail-golden.eml",
+                                 path, path);
+                }
+                free(golden);
+                free(path);
+                mail_message_done(&msg);
+        }
+        model_free(m);
+}
+
 /* ---- a strict reader ---- */
 
 static void test_mail_render_passes_check_mail_py(void **state) {
-        static const struct {
-                const char *recipient;
-                MilestoneKind kind;
-                uint32_t cycle;
-                const char *milestone, *date;
-                bool overdue;
-        } cases[] = {
-                {"enschede", MILESTONE_DECISION, 1, "2020-05-19", "2020-04-17", false},
-                {"swf", MILESTONE_NOTICE, 1, "2020-06-30", "2020-06-23", false},
-                {"hof", MILESTONE_DEADLINE, 0, "2017-11-30", "2017-11-16", false},
-                {"enschede", MILESTONE_DEADLINE, 0, "2017-11-30", "2017-11-29", false},
-                {"enschede", MILESTONE_DECISION, 1, "2020-05-19", "2020-05-20", true},
-                {"klankbordgroep", MILESTONE_REVIEW, 0, "2020-07-01", "2020-06-24", false},
-                {"swf", MILESTONE_TERM_END, 1, "2020-12-31", "2020-12-31", false},
-        };
         char dir[] = "/tmp/noticed-test-mail-dir-XXXXXX", *pattern;
         Model *m;
         (void) state;
 
         assert_non_null(mkdtemp(dir));
         m = fixture_load(fixture_twente);
-        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-                Reminder r = fixture_reminder(m, cases[i].recipient, cases[i].kind, cases[i].cycle,
-                                              cases[i].milestone, cases[i].date, cases[i].overdue);
+        for (size_t i = 0; i < sizeof(whole_messages) / sizeof(whole_messages[0]); i++) {
+                Reminder r =
+                        fixture_reminder(m, whole_messages[i].recipient, whole_messages[i].kind,
+                                         whole_messages[i].cycle, whole_messages[i].milestone,
+                                         whole_messages[i].date, whole_messages[i].overdue);
                 MailMessage msg = render(m, &r);
                 char *path;
                 FILE *f;
@@ -453,6 +535,304 @@ static void test_mail_render_passes_check_mail_py(void **state) {
         model_free(m);
 }
 
+/* ---- plain messages ---- */
+
+/* A body that exercises quoted-printable: non-ASCII, '=', a long line, whitespace at a line's
+ * end, and lines starting with "." and "From ". */
+static const char *const plain_body =
+        "Aan: Klankbordgroep Burgernet Twente\n"
+        "\n"
+        "De herinnering over het besluit over Deelname Burgernet, uiterlijk dinsdag 19 mei 2020, "
+        "is niet afgeleverd aan Gemeente Súdwest-Fryslân (€ 0,08 per inwoner, besluit A=1). \n"
+        ".\n"
+        "From here on\n"
+        "\ttab\n";
+
+static MailMessage render_plain(const Model *m, const char *recipient, const char *identity,
+                                const char *subject, const char *body, int64_t now) {
+        MailMessage msg = {0};
+        size_t i;
+
+        assert_int_equal(model_find_recipient(m, recipient, &i), 0);
+        assert_int_equal(
+                mail_render_plain(m, &m->recipients[i], identity, subject, body, now, &msg), 0);
+        assert_int_equal(strlen(msg.data), msg.size);
+        return msg;
+}
+
+static void test_mail_render_plain_headers_are_rfc5322(void **state) {
+        Model *m = fixture_load(fixture_twente);
+        MailMessage nl = render_plain(m, "klankbordgroep", "burgernet-twente/escalation/x",
+                                      "Niet afgeleverd: herinnering", plain_body, 1587106800);
+        MailMessage en = render_plain(m, "swf", "test/swf/mail", "[noticed] Test message", "Hi.\n",
+                                      1608192000);
+        static const char *const expected[][2] = {
+                {"From", "Burgernet Twente <burgernet@twente.example>"},
+                {"To", "Klankbordgroep Burgernet Twente <klankbord@twente.example>"},
+                {"Subject", "Niet afgeleverd: herinnering"},
+                {"Date", "Fri, 17 Apr 2020 09:00:00 +0200"},
+                {"MIME-Version", "1.0"},
+                {"Content-Type", "text/plain; charset=utf-8"},
+                {"Content-Transfer-Encoding", "quoted-printable"},
+                {"Content-Language", "nl"},
+                {"Auto-Submitted", "auto-generated"},
+                {"X-Noticed-Reminder", "burgernet-twente/escalation/x"},
+        };
+        char *h, *decoded;
+        (void) state;
+
+        for (size_t i = 0; i < sizeof(expected) / sizeof(expected[0]); i++) {
+                h = header(&nl, expected[i][0]);
+                assert_string_equal(h, expected[i][1]);
+                free(h);
+        }
+        h = header(&nl, "Message-ID");
+        assert_string_equal(h, nl.message_id);
+        free(h);
+        assert_string_equal(nl.subject, "Niet afgeleverd: herinnering");
+        assert_null(strstr(nl.data, "multipart"));
+        assert_null(strstr(nl.data, "text/calendar"));
+        assert_message_lines(&nl);
+
+        h = header(&en, "Content-Language");
+        assert_string_equal(h, "en");
+        free(h);
+        h = header(&en, "Date");
+        assert_string_equal(h, "Thu, 17 Dec 2020 09:00:00 +0100");
+        free(h);
+        h = header(&en, "To");
+        assert_true(strstr(h, " <info@swf.example>") != NULL);
+        *strstr(h, " <info@swf.example>") = '\0';
+        decoded = decode_encoded_words(h);
+        assert_string_equal(decoded, "Gemeente Súdwest-Fryslân");
+        free(decoded);
+        free(h);
+        mail_message_done(&nl);
+        mail_message_done(&en);
+        model_free(m);
+}
+
+static void test_mail_render_plain_subject_is_rfc2047_encoded_and_decodes(void **state) {
+        Model *m = fixture_load(fixture_twente);
+        const char *subject = "Niet afgeleverd: herinnering aan Gemeente Súdwest-Fryslân over "
+                              "Deelname Burgernet, dinsdag 19 mei 2020";
+        MailMessage msg = render_plain(m, "enschede", "id", subject, "x\n", 1587106800);
+        char *raw = header(&msg, "Subject"), *decoded = decode_encoded_words(raw);
+        (void) state;
+
+        assert_string_equal(decoded, subject);
+        assert_string_equal(msg.subject, subject);
+        assert_message_lines(&msg);
+        free(decoded);
+        free(raw);
+        mail_message_done(&msg);
+        model_free(m);
+}
+
+static void test_mail_render_plain_body_round_trips_quoted_printable(void **state) {
+        Model *m = fixture_load(fixture_twente);
+        static const char *const bodies[] = {
+                NULL, /* plain_body */
+                "",
+                "no line end at the end",
+                "a line of exactly seventy-five characters, to see where the soft break goes!!",
+        };
+        (void) state;
+
+        for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
+                const char *body = bodies[i] ? bodies[i] : plain_body;
+                MailMessage msg = render_plain(m, "swf", "id", "s", body, 1587106800);
+                const char *raw = strstr(msg.data, "\r\n\r\n") + 4;
+                char *decoded = decode_quoted_printable(raw);
+
+                if (i == 0) {
+                        assert_contains(raw, "A=3D1");          /* '=' escaped */
+                        assert_contains(raw, "S=C3=BAdwest");   /* UTF-8 as octets */
+                        assert_contains(raw, "A=3D1).=20\r\n"); /* a space at the end */
+                        assert_contains(raw, "\r\n=2E\r\n=46rom here on\r\n");
+                        assert_contains(raw, "=\r\n"); /* a soft line break */
+                }
+                assert_string_equal(decoded, body);
+                assert_message_lines(&msg);
+                free(decoded);
+                mail_message_done(&msg);
+        }
+        model_free(m);
+}
+
+/* The same identity is the same message on every attempt, named as mail_render() names the
+ * reminder of that identity. */
+static void test_mail_render_plain_message_id_is_stable_per_identity(void **state) {
+        Model *m = fixture_load(fixture_twente);
+        const char *id = "burgernet-twente/escalation/1/2020-05-19/decision:30d:enschede:mail/"
+                         "klankbordgroep";
+        MailMessage first = render_plain(m, "klankbordgroep", id, "a", "b\n", 1587106800);
+        MailMessage retry = render_plain(m, "klankbordgroep", id, "a", "b\n", 1587106800 + 3600);
+        MailMessage other = render_plain(m, "klankbordgroep", "other", "a", "b\n", 1587106800);
+        Reminder r = fixture_reminder(m, "enschede", MILESTONE_DECISION, 1, "2020-05-19",
+                                      "2020-04-17", false);
+        MailMessage reminder = render(m, &r), same = {0};
+        unsigned char digest[EVP_MAX_MD_SIZE];
+        unsigned digest_len = 0;
+        char key[33];
+        (void) state;
+
+        assert_string_equal(first.message_id, retry.message_id);
+        assert_string_equal(first.key, retry.key);
+        assert_string_not_equal(first.message_id, other.message_id);
+        assert_int_equal(EVP_Digest(id, strlen(id), digest, &digest_len, EVP_sha256(), NULL), 1);
+        for (size_t i = 0; i < 16; i++)
+                (void) snprintf(key + 2 * i, 3, "%02x", digest[i]);
+        assert_string_equal(first.key, key);
+        assert_int_equal(strncmp(first.message_id, "<noticed.", 9), 0);
+        assert_int_equal(strncmp(first.message_id + 9, key, 32), 0);
+        assert_string_equal(first.message_id + 9 + 32, "@twente.example>");
+
+        assert_int_equal(mail_render_plain(m, &m->recipients[r.recipient],
+                                           "burgernet-twente/decision/1/2020-05-19/32d/enschede",
+                                           "a", "b\n", r.at, &same),
+                         0);
+        assert_string_equal(same.message_id, reminder.message_id);
+        assert_string_equal(same.key, reminder.key);
+        mail_message_done(&first);
+        mail_message_done(&retry);
+        mail_message_done(&other);
+        mail_message_done(&reminder);
+        mail_message_done(&same);
+        model_free(m);
+}
+
+static void test_mail_render_plain_identity_with_crlf_is_einval(void **state) {
+        Model *m = fixture_load(fixture_twente);
+        const Recipient *rc = &m->recipients[0];
+        static const char *const identities[] = {
+                "id\r\nBcc: victim@example.org",
+                "id\nX: y",
+                "id\rX: y",
+                "tab\tid",
+                "",
+                "\x7f",
+                "not UTF-8 \xc3",
+        };
+        char *long_id = malloc(1000);
+        MailMessage msg = {0};
+        (void) state;
+
+        for (size_t i = 0; i < sizeof(identities) / sizeof(identities[0]); i++)
+                assert_int_equal(mail_render_plain(m, rc, identities[i], "s", "b\n", 0, &msg),
+                                 -EINVAL);
+        /* A subject reaches the header too. */
+        assert_int_equal(
+                mail_render_plain(m, rc, "id", "s\r\nBcc: victim@example.org", "b\n", 0, &msg),
+                -EINVAL);
+        /* Longer than one header line can carry. */
+        assert_non_null(long_id);
+        memset(long_id, 'a', 999);
+        long_id[999] = '\0';
+        assert_int_equal(mail_render_plain(m, rc, long_id, "s", "b\n", 0, &msg), -EINVAL);
+        long_id[998 - strlen("X-Noticed-Reminder: ")] = '\0';
+        assert_int_equal(mail_render_plain(m, rc, long_id, "s", "b\n", 0, &msg), 0);
+        assert_message_lines(&msg);
+        mail_message_done(&msg);
+        assert_null(msg.data);
+        free(long_id);
+        model_free(m);
+}
+
+static void test_mail_render_plain_without_mail_address_is_einval(void **state) {
+        Model *m = fixture_load(fixture_twente);
+        MailMessage msg = {0};
+        size_t i;
+        (void) state;
+
+        assert_int_equal(model_find_recipient(m, "hookonly", &i), 0);
+        assert_int_equal(mail_render_plain(m, &m->recipients[i], "id", "s", "b\n", 0, &msg),
+                         -EINVAL);
+        assert_null(msg.data);
+        /* Nor without a transport that carries mail. */
+        assert_int_equal(model_find_recipient(m, "enschede", &i), 0);
+        m->has_mail_via = false;
+        assert_int_equal(mail_render_plain(m, &m->recipients[i], "id", "s", "b\n", 0, &msg),
+                         -EINVAL);
+        assert_null(msg.data);
+        model_free(m);
+}
+
+static void write_message(const MailMessage *msg, const char *dir, const char *name, size_t i) {
+        char *path;
+        FILE *f;
+
+        assert_true(asprintf(&path, "%s/%s-%zu.eml", dir, name, i) > 0);
+        f = fopen(path, "we");
+        assert_non_null(f);
+        assert_int_equal(fwrite(msg->data, 1, msg->size, f), msg->size);
+        assert_int_equal(fclose(f), 0);
+        free(path);
+}
+
+/* Escalations, test messages and a body that is hard to encode, to Dutch and English
+ * recipients, as a strict reader sees them. */
+static void test_mail_render_plain_passes_check_mail_py(void **state) {
+        static const char *const recipients[] = {"klankbordgroep", "swf", "hof"};
+        const Escalation failed = {
+                .reminder_id = "burgernet-twente/decision/1/2020-05-19/30d/swf",
+                .channel = "mail",
+                .commitment = "burgernet-twente",
+                .kind = "decision",
+                .cycle = 1,
+                .milestone = "2020-05-19",
+                .offset = "30d",
+                .recipient = "swf",
+                .reply = "550-5.1.1 The email account that you tried to reach does not exist.\r\n"
+                         "550 5.1.1 Please try double-checking the recipient's email address "
+                         "for typos or unnecessary spaces. \xe2\x82",
+                .attempts = 7,
+        };
+        char dir[] = "/tmp/noticed-test-mail-dir-XXXXXX", *pattern;
+        Model *m;
+        (void) state;
+
+        assert_non_null(mkdtemp(dir));
+        m = fixture_load(fixture_twente);
+        for (size_t i = 0; i < sizeof(recipients) / sizeof(recipients[0]); i++) {
+                size_t index;
+                const Recipient *rc;
+                char *id, *subject, *body;
+                MailMessage msg =
+                        render_plain(m, recipients[i], "burgernet-twente/escalation/x",
+                                     "Niet afgeleverd: Súdwest-Fryslân", plain_body, 1587106800);
+
+                write_message(&msg, dir, "body", i);
+                mail_message_done(&msg);
+
+                assert_int_equal(model_find_recipient(m, recipients[i], &index), 0);
+                rc = &m->recipients[index];
+                id = message_escalation_id(&failed, rc->id);
+                assert_int_equal(message_escalation_text(m, &failed, rc->language, &subject, &body),
+                                 0);
+                msg = render_plain(m, recipients[i], id, subject, body, 1587106800);
+                write_message(&msg, dir, "escalation", i);
+                mail_message_done(&msg);
+                free(id);
+                free(subject);
+                free(body);
+
+                assert_int_equal(message_test_text(m, rc, "mail", 1587106800, &subject, &body), 0);
+                msg = render_plain(m, recipients[i], "test/x", subject, body, 1587106800);
+                write_message(&msg, dir, "test", i);
+                mail_message_done(&msg);
+                free(subject);
+                free(body);
+        }
+        assert_true(asprintf(&pattern, "--plain %s/*.eml", dir) > 0);
+        fixture_check_mail(pattern);
+        free(pattern);
+        assert_true(asprintf(&pattern, "rm -rf '%s'", dir) > 0);
+        (void) system(pattern);
+        free(pattern);
+        model_free(m);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_mail_render_message_id_is_stable_and_differs_per_identity),
@@ -465,7 +845,15 @@ int main(void) {
                 cmocka_unit_test(test_mail_render_calendar_part_has_publish_vevent_and_valarm),
                 cmocka_unit_test(test_mail_render_without_mail_address_is_einval),
                 cmocka_unit_test(test_mail_render_subject_and_text_part_come_from_the_template),
+                cmocka_unit_test(test_mail_render_matches_the_golden_messages),
                 cmocka_unit_test(test_mail_render_passes_check_mail_py),
+                cmocka_unit_test(test_mail_render_plain_headers_are_rfc5322),
+                cmocka_unit_test(test_mail_render_plain_subject_is_rfc2047_encoded_and_decodes),
+                cmocka_unit_test(test_mail_render_plain_body_round_trips_quoted_printable),
+                cmocka_unit_test(test_mail_render_plain_message_id_is_stable_per_identity),
+                cmocka_unit_test(test_mail_render_plain_identity_with_crlf_is_einval),
+                cmocka_unit_test(test_mail_render_plain_without_mail_address_is_einval),
+                cmocka_unit_test(test_mail_render_plain_passes_check_mail_py),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

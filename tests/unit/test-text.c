@@ -330,6 +330,20 @@ static void test_text_template_check_accepts_tabs_dollars_and_no_body(void **sta
         assert_null(message);
 }
 
+static void test_text_date_spells_weekday_day_month_year(void **state) {
+        char buf[TEXT_DATE_MAX];
+        (void) state;
+
+        assert_string_equal(text_date(LANGUAGE_NL, D("2020-05-19"), buf), "dinsdag 19 mei 2020");
+        assert_string_equal(text_date(LANGUAGE_EN, D("2020-05-19"), buf), "Tuesday 19 May 2020");
+        assert_string_equal(text_date(LANGUAGE_NL, D("2017-11-30"), buf),
+                            "donderdag 30 november 2017");
+        assert_string_equal(text_date(LANGUAGE_EN, D("9999-09-29"), buf),
+                            "Wednesday 29 September 9999");
+        assert_string_equal(text_date(LANGUAGE_NL, DATE_ARITHMETIC_MIN, buf),
+                            "donderdag 1 januari -32768"); /* the widest year */
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_text_render_dutch_says_when_what_and_what_it_costs),
@@ -345,6 +359,7 @@ int main(void) {
                 cmocka_unit_test(test_text_template_check_accepts_the_built_in_templates),
                 cmocka_unit_test(test_text_template_check_reports_problem_and_line),
                 cmocka_unit_test(test_text_template_check_accepts_tabs_dollars_and_no_body),
+                cmocka_unit_test(test_text_date_spells_weekday_day_month_year),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
