@@ -1089,6 +1089,78 @@ static void load_templates(Loader *ld, const config_setting_t *root) {
         }
 }
 
+/* ---- delivery timing ---- */
+
+typedef enum SpanSetting {
+        SPAN_ABSENT,
+        SPAN_SET,
+        SPAN_BAD, /* reported */
+} SpanSetting;
+
+/* The top-level time span `key`, between min and max inclusive (written as time spans so that
+ * messages show the bounds the way the file does).  *ret keeps its default unless SPAN_SET. */
+static SpanSetting load_time_span(Loader *ld, const config_setting_t *root, const char *key,
+                                  const char *min, const char *max, uint64_t *ret) {
+        const config_setting_t *s = config_setting_get_member(root, key);
+        uint64_t usec, min_usec = 0, max_usec = 0;
+        const char *v;
+        int r;
+
+        if (!s)
+                return SPAN_ABSENT;
+        if (!member(ld, root, key, VALUE_STRING, false, "the config"))
+                return SPAN_BAD;
+        v = config_setting_get_string(s);
+        r = validate_time_span(v, &usec);
+        if (r == -EINVAL) {
+                fail(ld, s,
+                     "%s \"%s\": a time span is a number and s, m (minutes), h or d, e.g. "
+                     "\"30s\", \"1m\"",
+                     key, v);
+                return SPAN_BAD;
+        }
+        (void) validate_time_span(min, &min_usec);
+        (void) validate_time_span(max, &max_usec);
+        if (r < 0 || usec < min_usec || usec > max_usec) {
+                fail(ld, s, "%s \"%s\" must be between %s and %s", key, v, min, max);
+                return SPAN_BAD;
+        }
+        *ret = usec;
+        return SPAN_SET;
+}
+
+/* How long retries wait and how long a stopping daemon waits: durations of the process, not of
+ * the calendar, so they have units of their own (m is minutes here). */
+static void load_delivery_timing(Loader *ld, const config_setting_t *root) {
+        const config_setting_t *base_setting = config_setting_get_member(root, "retry_base");
+        const config_setting_t *max_setting = config_setting_get_member(root, "retry_max");
+        Model *m = ld->model;
+        SpanSetting base, max;
+
+        m->retry_base_usec = MODEL_RETRY_BASE_DEFAULT_USEC;
+        m->retry_max_usec = MODEL_RETRY_MAX_DEFAULT_USEC;
+        m->stop_timeout_usec = MODEL_STOP_TIMEOUT_DEFAULT_USEC;
+        base = load_time_span(ld, root, "retry_base", "1s", "1d", &m->retry_base_usec);
+        max = load_time_span(ld, root, "retry_max", "1s", "7d", &m->retry_max_usec);
+        (void) load_time_span(ld, root, "stop_timeout", "0s", "5m", &m->stop_timeout_usec);
+        if (base == SPAN_BAD || max == SPAN_BAD || m->retry_max_usec >= m->retry_base_usec)
+                return;
+        /* On the line of retry_max when it is written, else on retry_base's; a default is named
+         * as one, so that the fix is plain. */
+        if (max == SPAN_SET && base == SPAN_SET)
+                fail(ld, max_setting, "retry_max \"%s\" is shorter than retry_base \"%s\"",
+                     config_setting_get_string(max_setting),
+                     config_setting_get_string(base_setting));
+        else if (max == SPAN_SET)
+                fail(ld, max_setting,
+                     "retry_max \"%s\" is shorter than retry_base, 1m when not set",
+                     config_setting_get_string(max_setting));
+        else
+                fail(ld, base_setting,
+                     "retry_base \"%s\" is longer than retry_max, 1h when not set",
+                     config_setting_get_string(base_setting));
+}
+
 /* ---- the whole file ---- */
 
 /* Stable (insertion) sort by file and line: errors on one line keep the order they were found
@@ -1111,8 +1183,9 @@ static void sort_errors(ConfigErrors *errors) {
 
 static void load_root(Loader *ld, const config_setting_t *root) {
         static const char *const keys[] = {
-                "timezone", "language",   "deadline_shift", "holidays",  "policy", "transports",
-                "mail_via", "recipients", "commitments",    "templates", NULL};
+                "timezone",   "language",  "deadline_shift", "holidays",    "policy",
+                "transports", "mail_via",  "recipients",     "commitments", "templates",
+                "retry_base", "retry_max", "stop_timeout",   NULL};
         PolicySettings global = {
                 .policy = {.send_time = 9 * 3600, .working_days_only = true},
         };
@@ -1137,6 +1210,7 @@ static void load_root(Loader *ld, const config_setting_t *root) {
         load_recipients(ld, root);
         load_commitments(ld, root, &global, shift);
         load_templates(ld, root);
+        load_delivery_timing(ld, root);
         free(global.policy.offsets);
 }
 

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "noticed/config.h"
+#include "fixture.h"
 
 static const char *const good_transport =
         "transports = { out = { url = \"maildir:/tmp/noticed-test\"; from = \"n@x.example\"; }; "
@@ -664,6 +665,126 @@ static void test_config_load_template_larger_than_64_kib_is_refused(void **state
         free(big);
 }
 
+/* ---- delivery: time spans ---- */
+
+/* The model of the good config with `transports` (NULL: the good one) and `extra` appended. */
+static Model *model_with(const char *transports, const char *extra) {
+        char *text;
+        Model *m;
+
+        assert_true(asprintf(&text, "%s%s%s%s", transports ? transports : good_transport,
+                             good_recipients, good_commitments, extra ? extra : "") > 0);
+        m = fixture_load(text);
+        free(text);
+        return m;
+}
+
+#define SECONDS(n) (UINT64_C(n) * 1000000)
+
+static void test_config_load_time_spans_default(void **state) {
+        Model *m = model_with(NULL, NULL);
+        (void) state;
+
+        assert_int_equal(m->retry_base_usec, SECONDS(60));
+        assert_int_equal(m->retry_max_usec, SECONDS(3600));
+        assert_int_equal(m->stop_timeout_usec, SECONDS(10));
+        model_free(m);
+}
+
+static void test_config_load_time_span_m_means_minutes(void **state) {
+        Model *m = model_with(NULL, "retry_base = \"1m\";\nretry_max = \"90m\";\n"
+                                    "stop_timeout = \"2m\";\n");
+        (void) state;
+
+        assert_int_equal(m->retry_base_usec, SECONDS(60));
+        assert_int_equal(m->retry_max_usec, SECONDS(90 * 60));
+        assert_int_equal(m->stop_timeout_usec, SECONDS(120));
+        model_free(m);
+}
+
+static void test_config_load_time_spans_in_every_unit_and_at_the_bounds(void **state) {
+        Model *m = model_with(NULL, "retry_base = \"90s\";\nretry_max = \"7d\";\n"
+                                    "stop_timeout = \"0s\";\n");
+        (void) state;
+
+        assert_int_equal(m->retry_base_usec, SECONDS(90));
+        assert_int_equal(m->retry_max_usec, SECONDS(7 * 86400));
+        assert_int_equal(m->stop_timeout_usec, 0); /* do not wait */
+        model_free(m);
+        m = model_with(NULL, "retry_base = \"1d\";\nretry_max = \"24h\";\n"
+                             "stop_timeout = \"5m\";\n");
+        assert_int_equal(m->retry_base_usec, SECONDS(86400));
+        assert_int_equal(m->retry_max_usec, SECONDS(86400));
+        assert_int_equal(m->stop_timeout_usec, SECONDS(300));
+        model_free(m);
+        m = model_with(NULL, "retry_base = \"1s\";\nretry_max = \"1s\";\n");
+        assert_int_equal(m->retry_base_usec, SECONDS(1));
+        assert_int_equal(m->retry_max_usec, SECONDS(1));
+        model_free(m);
+}
+
+#define NOT_A_SPAN ": a time span is a number and s, m (minutes), h or d, e.g. \"30s\", \"1m\"\n"
+
+static void test_config_load_time_spans_that_are_not(void **state) {
+        (void) state;
+        assert_errors(
+                errors_with(NULL, NULL, NULL,
+                            "retry_base = \"5x\";\nretry_max = \"\";\nstop_timeout = \"1\";\n"),
+                "6: retry_base \"5x\"" NOT_A_SPAN "7: retry_max \"\"" NOT_A_SPAN
+                "8: stop_timeout \"1\"" NOT_A_SPAN);
+        assert_errors(errors_with(NULL, NULL, NULL,
+                                  "retry_base = \"1.5m\";\nretry_max = \"1 h\";\n"
+                                  "stop_timeout = \" 5s\";\n"),
+                      "6: retry_base \"1.5m\"" NOT_A_SPAN "7: retry_max \"1 h\"" NOT_A_SPAN
+                      "8: stop_timeout \" 5s\"" NOT_A_SPAN);
+        assert_errors(errors_with(NULL, NULL, NULL,
+                                  "retry_base = \"-1m\";\nretry_max = \"+1h\";\n"
+                                  "stop_timeout = \"05s\";\n"),
+                      "6: retry_base \"-1m\"" NOT_A_SPAN "7: retry_max \"+1h\"" NOT_A_SPAN
+                      "8: stop_timeout \"05s\"" NOT_A_SPAN);
+        /* A calendar duration's units other than d mean nothing here. */
+        assert_errors(errors_with(NULL, NULL, NULL, "retry_max = \"1w\";\nretry_base = \"1ms\";\n"),
+                      "6: retry_max \"1w\"" NOT_A_SPAN "7: retry_base \"1ms\"" NOT_A_SPAN);
+        assert_errors(errors_with(NULL, NULL, NULL, "retry_base = 60;\nstop_timeout = 10.5;\n"),
+                      "6: 'retry_base' must be a string\n"
+                      "7: 'stop_timeout' must be a string\n");
+}
+
+static void test_config_load_time_spans_out_of_bounds(void **state) {
+        (void) state;
+        assert_errors(errors_with(NULL, NULL, NULL,
+                                  "retry_base = \"0s\";\nretry_max = \"0m\";\n"
+                                  "stop_timeout = \"301s\";\n"),
+                      "6: retry_base \"0s\" must be between 1s and 1d\n"
+                      "7: retry_max \"0m\" must be between 1s and 7d\n"
+                      "8: stop_timeout \"301s\" must be between 0s and 5m\n");
+        assert_errors(errors_with(NULL, NULL, NULL,
+                                  "retry_base = \"25h\";\nretry_max = \"8d\";\n"
+                                  "stop_timeout = \"1h\";\n"),
+                      "6: retry_base \"25h\" must be between 1s and 1d\n"
+                      "7: retry_max \"8d\" must be between 1s and 7d\n"
+                      "8: stop_timeout \"1h\" must be between 0s and 5m\n");
+        /* More microseconds than 64 bits hold, in the count and in the product. */
+        assert_errors(errors_with(NULL, NULL, NULL,
+                                  "retry_max = \"99999999999999999999s\";\n"
+                                  "stop_timeout = \"999999999999999d\";\n"),
+                      "6: retry_max \"99999999999999999999s\" must be between 1s and 7d\n"
+                      "7: stop_timeout \"999999999999999d\" must be between 0s and 5m\n");
+}
+
+static void test_config_load_retry_max_below_retry_base(void **state) {
+        (void) state;
+        assert_errors(errors_with(NULL, NULL, NULL, "retry_base = \"2m\";\nretry_max = \"90s\";\n"),
+                      "7: retry_max \"90s\" is shorter than retry_base \"2m\"\n");
+        assert_errors(errors_with(NULL, NULL, NULL, "retry_max = \"30s\";\n"),
+                      "6: retry_max \"30s\" is shorter than retry_base, 1m when not set\n");
+        assert_errors(errors_with(NULL, NULL, NULL, "retry_base = \"2h\";\n"),
+                      "6: retry_base \"2h\" is longer than retry_max, 1h when not set\n");
+        /* A bad retry_base is reported once, not compared with. */
+        assert_errors(errors_with(NULL, NULL, NULL, "retry_base = \"2y\";\nretry_max = \"1s\";\n"),
+                      "6: retry_base \"2y\"" NOT_A_SPAN);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_config_load_good_file_gets_contract_defaults),
@@ -695,6 +816,12 @@ int main(void) {
                 cmocka_unit_test(test_config_load_template_errors_name_the_template_and_its_line),
                 cmocka_unit_test(test_config_load_template_files_that_cannot_be_used),
                 cmocka_unit_test(test_config_load_template_larger_than_64_kib_is_refused),
+                cmocka_unit_test(test_config_load_time_spans_default),
+                cmocka_unit_test(test_config_load_time_span_m_means_minutes),
+                cmocka_unit_test(test_config_load_time_spans_in_every_unit_and_at_the_bounds),
+                cmocka_unit_test(test_config_load_time_spans_that_are_not),
+                cmocka_unit_test(test_config_load_time_spans_out_of_bounds),
+                cmocka_unit_test(test_config_load_retry_max_below_retry_base),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
