@@ -463,20 +463,22 @@ static void merge_policy(Loader *ld, const PolicySettings *global, PolicySetting
 
 /* ---- transports ---- */
 
-static void load_transport_url(Loader *ld, const config_setting_t *group, Transport *t) {
+/* Sets the kind from the scheme; false when the URL is missing or its scheme unknown (reported),
+ * so that no key is then said not to apply to a kind the transport may not have. */
+static bool load_transport_url(Loader *ld, const config_setting_t *group, Transport *t) {
         const config_setting_t *s = member(ld, group, "url", VALUE_STRING, true, "transport");
         char host[256];
         const char *url;
 
         if (!s)
-                return;
+                return false;
         url = config_setting_get_string(s);
         t->url = copy_string(ld, url);
         if (strncmp(url, "maildir:", 8) == 0) {
                 t->kind = TRANSPORT_MAILDIR;
                 if (url[8] != '/')
                         fail(ld, s, "maildir path in '%s' must be absolute (maildir:/path)", url);
-                return;
+                return true;
         }
         if (strncmp(url, "sendmail:", 9) == 0) {
                 t->kind = TRANSPORT_SENDMAIL;
@@ -485,7 +487,7 @@ static void load_transport_url(Loader *ld, const config_setting_t *group, Transp
                              "'%s': write just \"sendmail:\" (it pipes to "
                              "/usr/sbin/sendmail -t -oi)",
                              url);
-                return;
+                return true;
         }
         if (strncmp(url, "smtp://", 7) == 0)
                 t->kind = TRANSPORT_SMTP;
@@ -500,7 +502,7 @@ static void load_transport_url(Loader *ld, const config_setting_t *group, Transp
                      "unsupported transport URL '%s' (smtp://, smtps://, maildir:PATH, "
                      "sendmail:, http:// or https://)",
                      url);
-                return;
+                return false;
         }
         if (!validate_url_host(url, host, sizeof(host)))
                 fail(ld, s, "malformed URL '%s' (scheme://host[:port][/path], no user info)", url);
@@ -510,14 +512,182 @@ static void load_transport_url(Loader *ld, const config_setting_t *group, Transp
                      "plaintext smtp:// to '%s' is refused: tls = \"none\" is only for a "
                      "loopback host; use STARTTLS (drop tls) or smtps://",
                      host);
+        return true;
 }
 
-static void load_transport(Loader *ld, const config_setting_t *group, Transport *t) {
-        static const char *const keys[] = {
-                "url", "from", "username", "password_credential", "secret_credential", "tls", NULL};
+#define KIND(k)       (1u << (k))
+#define KINDS_SMTP    (KIND(TRANSPORT_SMTP) | KIND(TRANSPORT_SMTPS))
+#define KINDS_WEBHOOK (KIND(TRANSPORT_HTTP) | KIND(TRANSPORT_HTTPS))
+
+/* The transport's member `key` of type `type` when it applies to the transport's kind, one of
+ * `kinds` (named by `which` in the message); NULL when absent, of another type or not for this
+ * kind (both reported).  With the kind unknown the member is taken as it is. */
+static const config_setting_t *transport_member(Loader *ld, const config_setting_t *group,
+                                                const Transport *t, bool kind_known,
+                                                const char *key, ValueType type, unsigned kinds,
+                                                const char *which) {
+        const config_setting_t *s = member(ld, group, key, type, false, "transport");
+
+        if (s && kind_known && !(kinds & KIND(t->kind))) {
+                fail(ld, s, "'%s' applies only to %s", key, which);
+                return NULL;
+        }
+        return s;
+}
+
+/* A password_file or secret_file, checked as secret_check_file() (secret.h) checks it but with
+ * stat() here, so that loading the config needs nothing from the module that reads secrets: an
+ * absolute path to a regular file without permissions for group or others.  Only its name goes
+ * into the model; the daemon reads the secret when it needs it, and checks again then. */
+static void load_secret_file(Loader *ld, const config_setting_t *s, const char *key, char **ret) {
+        const char *path = config_setting_get_string(s);
+        struct stat st;
+
+        *ret = copy_string(ld, path);
+        if (path[0] != '/')
+                fail(ld, s, "%s '%s' must be an absolute path", key, path);
+        else if (stat(path, &st) < 0)
+                fail(ld, s, "cannot use %s '%s': %s", key, path, strerror(errno));
+        else if (!S_ISREG(st.st_mode))
+                fail(ld, s, "%s '%s' is not a regular file", key, path);
+        else if (st.st_mode & 077)
+                fail(ld, s, "%s '%s' is %s group or others (mode %04o); chmod 600 it", key, path,
+                     st.st_mode & 044 ? "readable by" : "open to", (unsigned) (st.st_mode & 07777));
+}
+
+/* A CA bundle in place of the system's trust store: an absolute path to a regular file this
+ * process can read.  It is opened only once stat() has shown a regular file, so that a device
+ * named by mistake is never opened, and non-blocking, so that a FIFO swapped in cannot hang a
+ * reload.  Its contents are for the TLS library to judge when it connects. */
+static void load_ca_file(Loader *ld, const config_setting_t *s, char **ret) {
+        const char *path = config_setting_get_string(s);
+        struct stat st;
+        int fd;
+
+        *ret = copy_string(ld, path);
+        if (path[0] != '/')
+                fail(ld, s, "ca_file '%s' must be an absolute path", path);
+        else if (stat(path, &st) < 0)
+                fail(ld, s, "cannot read ca_file '%s': %s", path, strerror(errno));
+        else if (!S_ISREG(st.st_mode))
+                fail(ld, s, "ca_file '%s' is not a regular file", path);
+        else if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) < 0)
+                fail(ld, s, "cannot read ca_file '%s': %s", path, strerror(errno));
+        else
+                (void) close(fd);
+}
+
+/* username and the password or webhook secret, each from a credential or a file, never both. */
+static void load_transport_credentials(Loader *ld, const config_setting_t *group, Transport *t,
+                                       bool kind_known) {
         const config_setting_t *s;
         const char *v;
 
+        s = member(ld, group, "username", VALUE_STRING, false, "transport");
+        if (s)
+                t->username = copy_string(ld, config_setting_get_string(s));
+        for (int i = 0; i < 2; i++) {
+                const char *key = i == 0 ? "password_credential" : "secret_credential";
+                char **target = i == 0 ? &t->password_credential : &t->secret_credential;
+                s = member(ld, group, key, VALUE_STRING, false, "transport");
+                if (!s)
+                        continue;
+                v = config_setting_get_string(s);
+                if (!validate_id(v))
+                        fail(ld, s,
+                             "%s '%s' must be a credential name (letters, digits, '.', "
+                             "'_', '-'), not a path",
+                             key, v);
+                *target = copy_string(ld, v);
+        }
+        s = transport_member(ld, group, t, kind_known, "password_file", VALUE_STRING, KINDS_SMTP,
+                             "smtp:// and smtps:// transports");
+        if (s)
+                load_secret_file(ld, s, "password_file", &t->password_file);
+        s = transport_member(ld, group, t, kind_known, "secret_file", VALUE_STRING, KINDS_WEBHOOK,
+                             "webhooks (http://, https://)");
+        if (s)
+                load_secret_file(ld, s, "secret_file", &t->secret_file);
+        if (t->password_credential && t->password_file)
+                fail(ld, group,
+                     "transport '%s': set password_credential or password_file, not both: "
+                     "there is one password",
+                     t->id);
+        if (t->secret_credential && t->secret_file)
+                fail(ld, group,
+                     "transport '%s': set secret_credential or secret_file, not both: there is "
+                     "one secret",
+                     t->id);
+        if (!kind_known)
+                return;
+        if ((t->username || t->password_credential) && !(KINDS_SMTP & KIND(t->kind)))
+                fail(ld, group,
+                     "transport '%s': username and password_credential "
+                     "apply only to smtp:// and smtps://",
+                     t->id);
+        if (t->password_credential && !t->username)
+                fail(ld, group, "transport '%s': password_credential needs a username", t->id);
+        if (t->password_file && !t->username)
+                fail(ld, group, "transport '%s': password_file needs a username", t->id);
+        if (t->secret_credential && !(KINDS_WEBHOOK & KIND(t->kind)))
+                fail(ld, group,
+                     "transport '%s': secret_credential applies only to "
+                     "webhooks (http://, https://)",
+                     t->id);
+}
+
+/* How the network transports connect: trust, parallelism and, for webhooks, the body. */
+static void load_transport_connections(Loader *ld, const config_setting_t *group, Transport *t,
+                                       bool kind_known) {
+        const config_setting_t *s;
+        const char *v;
+
+        s = transport_member(ld, group, t, kind_known, "ca_file", VALUE_STRING,
+                             KINDS_SMTP | KIND(TRANSPORT_HTTPS),
+                             "transports that use TLS: smtp://, smtps:// and https://");
+        if (s)
+                load_ca_file(ld, s, &t->ca_file);
+        s = transport_member(ld, group, t, kind_known, "max_connections", VALUE_INTEGER,
+                             KINDS_SMTP | KINDS_WEBHOOK,
+                             "network transports: smtp://, smtps://, http:// and https://");
+        if (s) {
+                long long n = config_setting_get_int64(s);
+                if (n < 1 || n > TRANSPORT_MAX_CONNECTIONS_MAX)
+                        fail(ld, s, "max_connections %lld must be between 1 and %d", n,
+                             TRANSPORT_MAX_CONNECTIONS_MAX);
+                else
+                        t->max_connections = (uint32_t) n;
+        }
+        s = transport_member(ld, group, t, kind_known, "format", VALUE_STRING, KINDS_WEBHOOK,
+                             "webhooks (http://, https://)");
+        if (s) {
+                v = config_setting_get_string(s);
+                if (strcmp(v, "slack") == 0)
+                        t->format = WEBHOOK_FORMAT_SLACK;
+                else if (strcmp(v, "json") != 0)
+                        fail(ld, s, "format \"%s\" must be \"json\" (the default) or \"slack\"", v);
+        }
+}
+
+static void load_transport(Loader *ld, const config_setting_t *group, Transport *t) {
+        static const char *const keys[] = {"url",
+                                           "from",
+                                           "envelope_from",
+                                           "username",
+                                           "password_credential",
+                                           "password_file",
+                                           "secret_credential",
+                                           "secret_file",
+                                           "ca_file",
+                                           "tls",
+                                           "max_connections",
+                                           "format",
+                                           NULL};
+        const config_setting_t *s;
+        const char *v;
+        bool kind_known;
+
+        t->max_connections = TRANSPORT_MAX_CONNECTIONS_DEFAULT;
         t->id = copy_string(ld, config_setting_name(group));
         if (!validate_id(config_setting_name(group)))
                 fail(ld, group, "transport name '%s' must be 1-64 letters, digits, '.', '_' or '-'",
@@ -536,7 +706,7 @@ static void load_transport(Loader *ld, const config_setting_t *group, Transport 
                 else if (strcmp(v, "starttls") != 0)
                         fail(ld, s, "tls \"%s\" must be \"starttls\" (the default) or \"none\"", v);
         }
-        load_transport_url(ld, group, t);
+        kind_known = load_transport_url(ld, group, t);
         if (s && t->url && t->kind != TRANSPORT_SMTP)
                 fail(ld, s, "'tls' applies only to smtp:// transports");
 
@@ -547,43 +717,21 @@ static void load_transport(Loader *ld, const config_setting_t *group, Transport 
                         fail(ld, s, "from \"%s\" must be \"address\" or \"Name <address>\"", v);
                 t->from = copy_string(ld, v);
         }
-        s = member(ld, group, "username", VALUE_STRING, false, "transport");
-        if (s)
-                t->username = copy_string(ld, config_setting_get_string(s));
-        for (int i = 0; i < 2; i++) {
-                const char *key = i == 0 ? "password_credential" : "secret_credential";
-                char **target = i == 0 ? &t->password_credential : &t->secret_credential;
-                s = member(ld, group, key, VALUE_STRING, false, "transport");
-                if (!s)
-                        continue;
+        s = transport_member(ld, group, t, kind_known, "envelope_from", VALUE_STRING, KINDS_SMTP,
+                             "smtp:// and smtps:// transports");
+        if (s) {
                 v = config_setting_get_string(s);
-                if (!validate_id(v))
+                if (!validate_mail_address(v))
                         fail(ld, s,
-                             "%s '%s' must be a credential name (letters, digits, '.', "
-                             "'_', '-'), not a path",
-                             key, v);
-                *target = copy_string(ld, v);
+                             "envelope_from \"%s\" must be a bare address, local@domain (no "
+                             "name, no <>)",
+                             v);
+                t->envelope_from = copy_string(ld, v);
         }
-        if (t->url) {
-                bool mail = transport_kind_carries_mail(t->kind);
-                bool smtp = t->kind == TRANSPORT_SMTP || t->kind == TRANSPORT_SMTPS;
-                if ((t->username || t->password_credential) && !smtp)
-                        fail(ld, group,
-                             "transport '%s': username and password_credential "
-                             "apply only to smtp:// and smtps://",
-                             t->id);
-                if (t->password_credential && !t->username)
-                        fail(ld, group, "transport '%s': password_credential needs a username",
-                             t->id);
-                if (t->secret_credential && mail)
-                        fail(ld, group,
-                             "transport '%s': secret_credential applies only to "
-                             "webhooks (http://, https://)",
-                             t->id);
-                if (t->from && !mail)
-                        fail(ld, group, "transport '%s': 'from' applies only to mail transports",
-                             t->id);
-        }
+        load_transport_credentials(ld, group, t, kind_known);
+        if (t->from && kind_known && !transport_kind_carries_mail(t->kind))
+                fail(ld, group, "transport '%s': 'from' applies only to mail transports", t->id);
+        load_transport_connections(ld, group, t, kind_known);
 }
 
 static ssize_t find_transport(const Model *m, const char *id) {
@@ -1089,6 +1237,78 @@ static void load_templates(Loader *ld, const config_setting_t *root) {
         }
 }
 
+/* ---- delivery timing ---- */
+
+typedef enum SpanSetting {
+        SPAN_ABSENT,
+        SPAN_SET,
+        SPAN_BAD, /* reported */
+} SpanSetting;
+
+/* The top-level time span `key`, between min and max inclusive (written as time spans so that
+ * messages show the bounds the way the file does).  *ret keeps its default unless SPAN_SET. */
+static SpanSetting load_time_span(Loader *ld, const config_setting_t *root, const char *key,
+                                  const char *min, const char *max, uint64_t *ret) {
+        const config_setting_t *s = config_setting_get_member(root, key);
+        uint64_t usec, min_usec = 0, max_usec = 0;
+        const char *v;
+        int r;
+
+        if (!s)
+                return SPAN_ABSENT;
+        if (!member(ld, root, key, VALUE_STRING, false, "the config"))
+                return SPAN_BAD;
+        v = config_setting_get_string(s);
+        r = validate_time_span(v, &usec);
+        if (r == -EINVAL) {
+                fail(ld, s,
+                     "%s \"%s\": a time span is a number and s, m (minutes), h or d, e.g. "
+                     "\"30s\", \"1m\"",
+                     key, v);
+                return SPAN_BAD;
+        }
+        (void) validate_time_span(min, &min_usec);
+        (void) validate_time_span(max, &max_usec);
+        if (r < 0 || usec < min_usec || usec > max_usec) {
+                fail(ld, s, "%s \"%s\" must be between %s and %s", key, v, min, max);
+                return SPAN_BAD;
+        }
+        *ret = usec;
+        return SPAN_SET;
+}
+
+/* How long retries wait and how long a stopping daemon waits: durations of the process, not of
+ * the calendar, so they have units of their own (m is minutes here). */
+static void load_delivery_timing(Loader *ld, const config_setting_t *root) {
+        const config_setting_t *base_setting = config_setting_get_member(root, "retry_base");
+        const config_setting_t *max_setting = config_setting_get_member(root, "retry_max");
+        Model *m = ld->model;
+        SpanSetting base, max;
+
+        m->retry_base_usec = MODEL_RETRY_BASE_DEFAULT_USEC;
+        m->retry_max_usec = MODEL_RETRY_MAX_DEFAULT_USEC;
+        m->stop_timeout_usec = MODEL_STOP_TIMEOUT_DEFAULT_USEC;
+        base = load_time_span(ld, root, "retry_base", "1s", "1d", &m->retry_base_usec);
+        max = load_time_span(ld, root, "retry_max", "1s", "7d", &m->retry_max_usec);
+        (void) load_time_span(ld, root, "stop_timeout", "0s", "5m", &m->stop_timeout_usec);
+        if (base == SPAN_BAD || max == SPAN_BAD || m->retry_max_usec >= m->retry_base_usec)
+                return;
+        /* On the line of retry_max when it is written, else on retry_base's; a default is named
+         * as one, so that the fix is plain. */
+        if (max == SPAN_SET && base == SPAN_SET)
+                fail(ld, max_setting, "retry_max \"%s\" is shorter than retry_base \"%s\"",
+                     config_setting_get_string(max_setting),
+                     config_setting_get_string(base_setting));
+        else if (max == SPAN_SET)
+                fail(ld, max_setting,
+                     "retry_max \"%s\" is shorter than retry_base, 1m when not set",
+                     config_setting_get_string(max_setting));
+        else
+                fail(ld, base_setting,
+                     "retry_base \"%s\" is longer than retry_max, 1h when not set",
+                     config_setting_get_string(base_setting));
+}
+
 /* ---- the whole file ---- */
 
 /* Stable (insertion) sort by file and line: errors on one line keep the order they were found
@@ -1111,8 +1331,9 @@ static void sort_errors(ConfigErrors *errors) {
 
 static void load_root(Loader *ld, const config_setting_t *root) {
         static const char *const keys[] = {
-                "timezone", "language",   "deadline_shift", "holidays",  "policy", "transports",
-                "mail_via", "recipients", "commitments",    "templates", NULL};
+                "timezone",   "language",  "deadline_shift", "holidays",    "policy",
+                "transports", "mail_via",  "recipients",     "commitments", "templates",
+                "retry_base", "retry_max", "stop_timeout",   NULL};
         PolicySettings global = {
                 .policy = {.send_time = 9 * 3600, .working_days_only = true},
         };
@@ -1137,6 +1358,7 @@ static void load_root(Loader *ld, const config_setting_t *root) {
         load_recipients(ld, root);
         load_commitments(ld, root, &global, shift);
         load_templates(ld, root);
+        load_delivery_timing(ld, root);
         free(global.policy.offsets);
 }
 

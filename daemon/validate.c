@@ -4,6 +4,7 @@
  * this refuses is reported with its config line, which is far cheaper than a relay or a webhook
  * receiver refusing it on a deadline day. */
 
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -189,4 +190,38 @@ bool validate_host_is_loopback(const char *host) {
                 return parts == 4;
         }
         return false;
+}
+
+int validate_time_span(const char *s, uint64_t *ret_usec) {
+        static const struct {
+                char unit;
+                uint64_t usec;
+        } units[] = {
+                {'s', UINT64_C(1000000)},
+                {'m', UINT64_C(60) * 1000000},
+                {'h', UINT64_C(3600) * 1000000},
+                {'d', UINT64_C(86400) * 1000000},
+        };
+        size_t digits = strspn(s, "0123456789");
+        uint64_t count = 0, per_unit = 0;
+
+        if (digits == 0 || s[digits] == '\0' || s[digits + 1] != '\0' ||
+            (digits > 1 && s[0] == '0'))
+                return -EINVAL;
+        for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+                if (s[digits] == units[i].unit)
+                        per_unit = units[i].usec;
+        if (per_unit == 0)
+                return -EINVAL;
+        /* The shape is right; from here on only the size can be wrong. */
+        for (size_t i = 0; i < digits; i++) {
+                unsigned digit = (unsigned) (s[i] - '0');
+                if (count > (UINT64_MAX - digit) / 10)
+                        return -ERANGE;
+                count = count * 10 + digit;
+        }
+        if (count > UINT64_MAX / per_unit)
+                return -ERANGE;
+        *ret_usec = count * per_unit;
+        return 0;
 }

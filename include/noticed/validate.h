@@ -3,10 +3,12 @@
  *
  * Every string from the config passes validate_header_text() before it can reach a mail header,
  * a URL or a JSON body (STYLE rule 8); the others check the shape of one kind of value.  They
- * return true or false and never log: the caller knows the file and line to report.  Pure. */
+ * return true or false (validate_time_span(), which also converts, 0 or -errno) and never log:
+ * the caller knows the file and line to report.  Pure. */
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* Valid UTF-8 without control characters (C0 including CR, LF and TAB, DEL, C1). */
 bool validate_header_text(const char *s);
@@ -27,3 +29,10 @@ bool validate_mailbox(const char *s);
 bool validate_url_host(const char *url, char *host, size_t host_size);
 /* localhost, 127.0.0.0/8 or ::1. */
 bool validate_host_is_loopback(const char *host);
+
+/* A time span such as "30s", "1m", "2h" or "7d": a count without sign, spaces or leading zeros
+ * and one unit, s seconds, m MINUTES, h hours or d days.  Not a calendar duration (date.h),
+ * where m means months.  Returns 0 and the span in microseconds, -EINVAL for anything else
+ * (empty, a fraction, no or an unknown unit), -ERANGE when it does not fit in 64 bits.  The
+ * caller checks the bounds, including whether 0 is allowed. */
+int validate_time_span(const char *s, uint64_t *ret_usec);

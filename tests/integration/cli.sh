@@ -67,6 +67,35 @@ contains "every error is reported: date" "$err" "$tmp/bad.conf:5: '2019-02-30' i
 contains "every error is reported: duration" "$err" "$tmp/bad.conf:5: 'term' = \"2q\" is not a duration"
 contains "every error is reported: unknown recipient" "$err" "$tmp/bad.conf:6: participants: unknown recipient 'b'"
 contains "every error is reported: unknown key" "$err" "$tmp/bad.conf:6: unknown key 'colour' in commitment"
+# The delivery keys name files that are checked as the config is loaded.
+printf 's3cret\n' >"$tmp/pw"
+chmod 640 "$tmp/pw"
+cat >"$tmp/delivery.conf" <<CONF
+transports = {
+  relay = { url = "smtps://smtp.example.org"; from = "n@x.example"; username = "u";
+            password_file = "$tmp/pw"; ca_file = "$tmp/nope.pem"; };
+  local = { url = "maildir:$tmp/outbox"; ca_file = "$tmp/pw"; };
+};
+mail_via = "relay";
+retry_base = "5x";
+stop_timeout = "0s";
+recipients = ( { id = "a"; name = "A"; mail = ["a@x.example"]; } );
+commitments = ( { id = "c"; title = "C"; start = "2019-01-01"; term = "2y"; renewal = "none";
+                  participants = ["a"]; } );
+CONF
+run "check of wrong delivery keys exits 78" 78 "$noticectl" -c "$tmp/delivery.conf" check
+contains "a password_file others can read is refused with its mode" "$err" \
+        "$tmp/delivery.conf:3: password_file '$tmp/pw' is readable by group or others (mode 0640); chmod 600 it"
+contains "a missing ca_file is named with the reason" "$err" \
+        "$tmp/delivery.conf:3: cannot read ca_file '$tmp/nope.pem': No such file or directory"
+contains "a ca_file on a maildir transport is refused" "$err" \
+        "$tmp/delivery.conf:4: 'ca_file' applies only to transports that use TLS: smtp://, smtps:// and https://"
+contains "a bad time span says what a time span is" "$err" \
+        "$tmp/delivery.conf:7: retry_base \"5x\": a time span is a number and s, m (minutes), h or d"
+chmod 600 "$tmp/pw"
+sed -e "s|$tmp/nope.pem|$tmp/pw|" -e "/maildir:/s|ca_file = [^;]*; ||" -e 's|"5x"|"90s"|' \
+        "$tmp/delivery.conf" >"$tmp/delivery-fixed.conf"
+run "check accepts the delivery keys once they are right" 0 "$noticectl" -c "$tmp/delivery-fixed.conf" check
 printf 'recipients = (\n  { id = "a" \n);\n' >"$tmp/syntax.conf"
 run "a syntax error exits 78" 78 "$noticectl" -c "$tmp/syntax.conf" check
 contains "a syntax error names file and line" "$err" "$tmp/syntax.conf:3: syntax error"

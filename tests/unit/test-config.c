@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "noticed/config.h"
+#include "fixture.h"
 
 static const char *const good_transport =
         "transports = { out = { url = \"maildir:/tmp/noticed-test\"; from = \"n@x.example\"; }; "
@@ -664,6 +665,458 @@ static void test_config_load_template_larger_than_64_kib_is_refused(void **state
         free(big);
 }
 
+/* ---- delivery: time spans ---- */
+
+/* The model of the good config with `transports` (NULL: the good one) and `extra` appended. */
+static Model *model_with(const char *transports, const char *extra) {
+        char *text;
+        Model *m;
+
+        assert_true(asprintf(&text, "%s%s%s%s", transports ? transports : good_transport,
+                             good_recipients, good_commitments, extra ? extra : "") > 0);
+        m = fixture_load(text);
+        free(text);
+        return m;
+}
+
+#define SECONDS(n) (UINT64_C(n) * 1000000)
+
+static void test_config_load_time_spans_default(void **state) {
+        Model *m = model_with(NULL, NULL);
+        (void) state;
+
+        assert_int_equal(m->retry_base_usec, SECONDS(60));
+        assert_int_equal(m->retry_max_usec, SECONDS(3600));
+        assert_int_equal(m->stop_timeout_usec, SECONDS(10));
+        model_free(m);
+}
+
+static void test_config_load_time_span_m_means_minutes(void **state) {
+        Model *m = model_with(NULL, "retry_base = \"1m\";\nretry_max = \"90m\";\n"
+                                    "stop_timeout = \"2m\";\n");
+        (void) state;
+
+        assert_int_equal(m->retry_base_usec, SECONDS(60));
+        assert_int_equal(m->retry_max_usec, SECONDS(90 * 60));
+        assert_int_equal(m->stop_timeout_usec, SECONDS(120));
+        model_free(m);
+}
+
+static void test_config_load_time_spans_in_every_unit_and_at_the_bounds(void **state) {
+        Model *m = model_with(NULL, "retry_base = \"90s\";\nretry_max = \"7d\";\n"
+                                    "stop_timeout = \"0s\";\n");
+        (void) state;
+
+        assert_int_equal(m->retry_base_usec, SECONDS(90));
+        assert_int_equal(m->retry_max_usec, SECONDS(7 * 86400));
+        assert_int_equal(m->stop_timeout_usec, 0); /* do not wait */
+        model_free(m);
+        m = model_with(NULL, "retry_base = \"1d\";\nretry_max = \"24h\";\n"
+                             "stop_timeout = \"5m\";\n");
+        assert_int_equal(m->retry_base_usec, SECONDS(86400));
+        assert_int_equal(m->retry_max_usec, SECONDS(86400));
+        assert_int_equal(m->stop_timeout_usec, SECONDS(300));
+        model_free(m);
+        m = model_with(NULL, "retry_base = \"1s\";\nretry_max = \"1s\";\n");
+        assert_int_equal(m->retry_base_usec, SECONDS(1));
+        assert_int_equal(m->retry_max_usec, SECONDS(1));
+        model_free(m);
+}
+
+#define NOT_A_SPAN ": a time span is a number and s, m (minutes), h or d, e.g. \"30s\", \"1m\"\n"
+
+static void test_config_load_time_spans_that_are_not(void **state) {
+        (void) state;
+        assert_errors(
+                errors_with(NULL, NULL, NULL,
+                            "retry_base = \"5x\";\nretry_max = \"\";\nstop_timeout = \"1\";\n"),
+                "6: retry_base \"5x\"" NOT_A_SPAN "7: retry_max \"\"" NOT_A_SPAN
+                "8: stop_timeout \"1\"" NOT_A_SPAN);
+        assert_errors(errors_with(NULL, NULL, NULL,
+                                  "retry_base = \"1.5m\";\nretry_max = \"1 h\";\n"
+                                  "stop_timeout = \" 5s\";\n"),
+                      "6: retry_base \"1.5m\"" NOT_A_SPAN "7: retry_max \"1 h\"" NOT_A_SPAN
+                      "8: stop_timeout \" 5s\"" NOT_A_SPAN);
+        assert_errors(errors_with(NULL, NULL, NULL,
+                                  "retry_base = \"-1m\";\nretry_max = \"+1h\";\n"
+                                  "stop_timeout = \"05s\";\n"),
+                      "6: retry_base \"-1m\"" NOT_A_SPAN "7: retry_max \"+1h\"" NOT_A_SPAN
+                      "8: stop_timeout \"05s\"" NOT_A_SPAN);
+        /* A calendar duration's units other than d mean nothing here. */
+        assert_errors(errors_with(NULL, NULL, NULL, "retry_max = \"1w\";\nretry_base = \"1ms\";\n"),
+                      "6: retry_max \"1w\"" NOT_A_SPAN "7: retry_base \"1ms\"" NOT_A_SPAN);
+        assert_errors(errors_with(NULL, NULL, NULL, "retry_base = 60;\nstop_timeout = 10.5;\n"),
+                      "6: 'retry_base' must be a string\n"
+                      "7: 'stop_timeout' must be a string\n");
+}
+
+static void test_config_load_time_spans_out_of_bounds(void **state) {
+        (void) state;
+        assert_errors(errors_with(NULL, NULL, NULL,
+                                  "retry_base = \"0s\";\nretry_max = \"0m\";\n"
+                                  "stop_timeout = \"301s\";\n"),
+                      "6: retry_base \"0s\" must be between 1s and 1d\n"
+                      "7: retry_max \"0m\" must be between 1s and 7d\n"
+                      "8: stop_timeout \"301s\" must be between 0s and 5m\n");
+        assert_errors(errors_with(NULL, NULL, NULL,
+                                  "retry_base = \"25h\";\nretry_max = \"8d\";\n"
+                                  "stop_timeout = \"1h\";\n"),
+                      "6: retry_base \"25h\" must be between 1s and 1d\n"
+                      "7: retry_max \"8d\" must be between 1s and 7d\n"
+                      "8: stop_timeout \"1h\" must be between 0s and 5m\n");
+        /* More microseconds than 64 bits hold, in the count and in the product. */
+        assert_errors(errors_with(NULL, NULL, NULL,
+                                  "retry_max = \"99999999999999999999s\";\n"
+                                  "stop_timeout = \"999999999999999d\";\n"),
+                      "6: retry_max \"99999999999999999999s\" must be between 1s and 7d\n"
+                      "7: stop_timeout \"999999999999999d\" must be between 0s and 5m\n");
+}
+
+static void test_config_load_retry_max_below_retry_base(void **state) {
+        (void) state;
+        assert_errors(errors_with(NULL, NULL, NULL, "retry_base = \"2m\";\nretry_max = \"90s\";\n"),
+                      "7: retry_max \"90s\" is shorter than retry_base \"2m\"\n");
+        assert_errors(errors_with(NULL, NULL, NULL, "retry_max = \"30s\";\n"),
+                      "6: retry_max \"30s\" is shorter than retry_base, 1m when not set\n");
+        assert_errors(errors_with(NULL, NULL, NULL, "retry_base = \"2h\";\n"),
+                      "6: retry_base \"2h\" is longer than retry_max, 1h when not set\n");
+        /* A bad retry_base is reported once, not compared with. */
+        assert_errors(errors_with(NULL, NULL, NULL, "retry_base = \"2y\";\nretry_max = \"1s\";\n"),
+                      "6: retry_base \"2y\"" NOT_A_SPAN);
+}
+
+/* ---- delivery: transport keys ---- */
+
+/* Files for the keys that name one, in a fresh directory DIR: the secrets DIR/private (mode
+ * 0600), DIR/shared (0640), DIR/others (0604) and DIR/writable (0620), and DIR/ca.pem (0644). */
+typedef struct DeliveryFiles {
+        char dir[40];
+} DeliveryFiles;
+
+static const struct {
+        const char *name;
+        mode_t mode;
+} delivery_files[] = {
+        {"private", 0600}, {"shared", 0640}, {"others", 0604}, {"writable", 0620}, {"ca.pem", 0644},
+};
+
+static int delivery_files_setup(void **state) {
+        DeliveryFiles *files = calloc(1, sizeof(*files));
+
+        assert_non_null(files);
+        strcpy(files->dir, "/tmp/noticed-test-files-XXXXXX");
+        assert_non_null(mkdtemp(files->dir));
+        for (size_t i = 0; i < sizeof(delivery_files) / sizeof(delivery_files[0]); i++) {
+                char *path;
+                FILE *f;
+
+                assert_true(asprintf(&path, "%s/%s", files->dir, delivery_files[i].name) > 0);
+                f = fopen(path, "w");
+                assert_non_null(f);
+                fputs("s3cret\n", f);
+                fclose(f);
+                assert_int_equal(chmod(path, delivery_files[i].mode), 0); /* whatever the umask */
+                free(path);
+        }
+        *state = files;
+        return 0;
+}
+
+static int delivery_files_teardown(void **state) {
+        DeliveryFiles *files = *state;
+
+        for (size_t i = 0; i < sizeof(delivery_files) / sizeof(delivery_files[0]); i++) {
+                char *path;
+                assert_true(asprintf(&path, "%s/%s", files->dir, delivery_files[i].name) > 0);
+                unlink(path);
+                free(path);
+        }
+        rmdir(files->dir);
+        free(files);
+        return 0;
+}
+
+/* text with every `old` replaced by `new`; malloc'd. */
+static char *replace_all(const char *text, const char *old, const char *new) {
+        char *out = NULL;
+        size_t size = 0;
+        FILE *f = open_memstream(&out, &size);
+        const char *at;
+
+        while ((at = strstr(text, old))) {
+                fprintf(f, "%.*s%s", (int) (at - text), text, new);
+                text = at + strlen(old);
+        }
+        fputs(text, f);
+        fclose(f);
+        return out;
+}
+
+/* A transports group of the lines in `body` (line 2 on) and the mail_via transport "out" after
+ * them, with DIR standing for the files' directory, in the config and in its errors. */
+static char *transports_of(const DeliveryFiles *files, const char *body) {
+        char *text, *out;
+
+        assert_true(asprintf(&text,
+                             "transports = {\n%s"
+                             "  out = { url = \"maildir:/tmp/noticed-test\"; from = "
+                             "\"n@x.example\"; };\n};\nmail_via = \"out\";\n",
+                             body) > 0);
+        out = replace_all(text, "DIR", files ? files->dir : "DIR");
+        free(text);
+        return out;
+}
+
+static char *transport_errors(const DeliveryFiles *files, const char *body) {
+        char *transports = transports_of(files, body);
+        char *errors = errors_with(transports, NULL, NULL, NULL);
+        char *out = replace_all(errors, files ? files->dir : "DIR", "DIR");
+
+        free(transports);
+        free(errors);
+        return out;
+}
+
+static void test_config_load_transport_delivery_defaults(void **state) {
+        char *transports =
+                transports_of(NULL, "  relay = { url = \"smtps://mail.example.org\"; };\n"
+                                    "  hook = { url = \"https://hooks.example.org\"; };\n"
+                                    "  sm = { url = \"sendmail:\"; };\n");
+        Model *m = model_with(transports, NULL);
+        (void) state;
+
+        assert_int_equal(m->n_transports, 4);
+        for (size_t i = 0; i < m->n_transports; i++) {
+                const Transport *t = &m->transports[i];
+                assert_int_equal(t->max_connections, TRANSPORT_MAX_CONNECTIONS_DEFAULT);
+                assert_int_equal(t->max_connections, 4);
+                assert_int_equal(t->format, WEBHOOK_FORMAT_JSON);
+                assert_null(t->envelope_from);
+                assert_null(t->password_file);
+                assert_null(t->secret_file);
+                assert_null(t->ca_file);
+        }
+        model_free(m);
+        free(transports);
+}
+
+static void test_config_load_transport_delivery_keys_are_read_into_the_model(void **state) {
+        const DeliveryFiles *files = *state;
+        char *transports = transports_of(
+                files,
+                "  relay = { url = \"smtps://mail.example.org\"; from = \"Noticed "
+                "<n@x.example>\";\n"
+                "    envelope_from = \"bounces+noticed@x.example\"; username = \"u\";\n"
+                "    password_file = \"DIR/private\"; ca_file = \"DIR/ca.pem\"; "
+                "max_connections = 64; };\n"
+                "  hook = { url = \"https://hooks.example.org/x\"; secret_file = \"DIR/private\";\n"
+                "    ca_file = \"DIR/ca.pem\"; format = \"slack\"; max_connections = 1; };\n"
+                "  plain = { url = \"http://127.0.0.1:8080/x\"; format = \"json\";\n"
+                "    max_connections = 8L; };\n"
+                "  starttls = { url = \"smtp://mail.example.org\"; ca_file = \"DIR/ca.pem\";\n"
+                "    envelope_from = \"b@[192.0.2.1]\"; };\n");
+        Model *m = model_with(transports, NULL);
+        char *private_path, *ca_path;
+        const Transport *t;
+
+        assert_true(asprintf(&private_path, "%s/private", files->dir) > 0);
+        assert_true(asprintf(&ca_path, "%s/ca.pem", files->dir) > 0);
+        t = &m->transports[0];
+        assert_string_equal(t->envelope_from, "bounces+noticed@x.example");
+        assert_string_equal(t->password_file, private_path);
+        assert_string_equal(t->ca_file, ca_path);
+        assert_int_equal(t->max_connections, 64);
+        t = &m->transports[1];
+        assert_string_equal(t->secret_file, private_path);
+        assert_string_equal(t->ca_file, ca_path);
+        assert_int_equal(t->format, WEBHOOK_FORMAT_SLACK);
+        assert_int_equal(t->max_connections, 1);
+        t = &m->transports[2];
+        assert_int_equal(t->format, WEBHOOK_FORMAT_JSON);
+        assert_int_equal(t->max_connections, 8);
+        t = &m->transports[3];
+        assert_string_equal(t->ca_file, ca_path);
+        assert_string_equal(t->envelope_from, "b@[192.0.2.1]");
+        assert_int_equal(t->max_connections, 4);
+        model_free(m);
+        free(transports);
+        free(private_path);
+        free(ca_path);
+}
+
+static void test_config_load_password_file_must_be_private(void **state) {
+        const DeliveryFiles *files = *state;
+
+        assert_errors(transport_errors(files,
+                                       "  a = { url = \"smtps://m.example\"; username = \"u\"; "
+                                       "password_file = \"DIR/shared\"; };\n"
+                                       "  b = { url = \"smtps://m.example\"; username = \"u\"; "
+                                       "password_file = \"DIR/others\"; };\n"
+                                       "  c = { url = \"smtp://m.example\"; username = \"u\"; "
+                                       "password_file = \"DIR/writable\"; };\n"
+                                       "  d = { url = \"smtp://m.example\"; username = \"u\"; "
+                                       "password_file = \"DIR/private\"; };\n"),
+                      "2: password_file 'DIR/shared' is readable by group or others (mode 0640); "
+                      "chmod 600 it\n"
+                      "3: password_file 'DIR/others' is readable by group or others (mode 0604); "
+                      "chmod 600 it\n"
+                      "4: password_file 'DIR/writable' is open to group or others (mode 0620); "
+                      "chmod 600 it\n");
+}
+
+static void test_config_load_password_file_that_cannot_be_used(void **state) {
+        const DeliveryFiles *files = *state;
+
+        assert_errors(transport_errors(files,
+                                       "  a = { url = \"smtps://m.example\"; username = \"u\"; "
+                                       "password_file = \"DIR/missing\"; };\n"
+                                       "  b = { url = \"smtps://m.example\"; username = \"u\"; "
+                                       "password_file = \"smtp-password\"; };\n"
+                                       "  c = { url = \"smtps://m.example\"; username = \"u\"; "
+                                       "password_file = \"DIR\"; };\n"
+                                       "  d = { url = \"smtps://m.example\"; username = \"u\"; "
+                                       "password_file = [\"DIR/private\"]; };\n"),
+                      "2: cannot use password_file 'DIR/missing': No such file or directory\n"
+                      "3: password_file 'smtp-password' must be an absolute path\n"
+                      "4: password_file 'DIR' is not a regular file\n"
+                      "5: 'password_file' must be a string\n");
+}
+
+static void test_config_load_password_file_with_what_it_needs(void **state) {
+        const DeliveryFiles *files = *state;
+
+        assert_errors(
+                transport_errors(files,
+                                 "  a = { url = \"smtps://m.example\"; username = \"u\";\n"
+                                 "        password_file = \"DIR/private\"; password_credential = "
+                                 "\"smtp-password\"; };\n"
+                                 "  b = { url = \"smtps://m.example\"; password_file = "
+                                 "\"DIR/private\"; };\n"
+                                 "  c = { url = \"maildir:/tmp/x\"; password_file = "
+                                 "\"DIR/private\"; };\n"
+                                 "  d = { url = \"https://h.example\"; password_file = "
+                                 "\"DIR/private\"; };\n"),
+                "2: transport 'a': set password_credential or password_file, not both: "
+                "there is one password\n"
+                "4: transport 'b': password_file needs a username\n"
+                "5: 'password_file' applies only to smtp:// and smtps:// transports\n"
+                "6: 'password_file' applies only to smtp:// and smtps:// transports\n");
+}
+
+static void test_config_load_secret_file_for_webhooks_only(void **state) {
+        const DeliveryFiles *files = *state;
+
+        assert_errors(
+                transport_errors(
+                        files,
+                        "  a = { url = \"https://h.example\"; secret_file = "
+                        "\"DIR/shared\"; };\n"
+                        "  b = { url = \"http://127.0.0.1/x\"; secret_file = "
+                        "\"DIR/missing\"; };\n"
+                        "  c = { url = \"https://h.example\"; secret_file = \"DIR/private\";\n"
+                        "        secret_credential = \"hook-secret\"; };\n"
+                        "  d = { url = \"smtps://m.example\"; secret_file = "
+                        "\"DIR/private\"; };\n"
+                        "  e = { url = \"https://h.example\"; secret_file = \"secret\"; };\n"),
+                "2: secret_file 'DIR/shared' is readable by group or others (mode 0640); "
+                "chmod 600 it\n"
+                "3: cannot use secret_file 'DIR/missing': No such file or directory\n"
+                "4: transport 'c': set secret_credential or secret_file, not both: there is "
+                "one secret\n"
+                "6: 'secret_file' applies only to webhooks (http://, https://)\n"
+                "7: secret_file 'secret' must be an absolute path\n");
+}
+
+static void test_config_load_ca_file_only_where_tls_is_used(void **state) {
+        const DeliveryFiles *files = *state;
+        static const char *const refused =
+                ": 'ca_file' applies only to transports that use TLS: smtp://, smtps:// and "
+                "https://\n";
+        char *expected;
+
+        assert_true(asprintf(&expected, "2%s3%s4%s", refused, refused, refused) > 0);
+        assert_errors(transport_errors(files,
+                                       "  a = { url = \"maildir:/tmp/x\"; ca_file = "
+                                       "\"DIR/ca.pem\"; };\n"
+                                       "  b = { url = \"sendmail:\"; ca_file = \"DIR/ca.pem\"; };\n"
+                                       "  c = { url = \"http://h.example\"; ca_file = "
+                                       "\"DIR/ca.pem\"; };\n"
+                                       "  d = { url = \"https://h.example\"; ca_file = "
+                                       "\"DIR/ca.pem\"; };\n"),
+                      expected);
+        free(expected);
+        assert_errors(
+                transport_errors(files,
+                                 "  a = { url = \"smtps://m.example\"; ca_file = "
+                                 "\"DIR/none.pem\"; };\n"
+                                 "  b = { url = \"smtp://m.example\"; ca_file = \"ca.pem\"; };\n"
+                                 "  c = { url = \"https://h.example\"; ca_file = \"DIR\"; };\n"
+                                 "  d = { url = \"https://h.example\"; ca_file = 1; };\n"),
+                "2: cannot read ca_file 'DIR/none.pem': No such file or directory\n"
+                "3: ca_file 'ca.pem' must be an absolute path\n"
+                "4: ca_file 'DIR' is not a regular file\n"
+                "5: 'ca_file' must be a string\n");
+}
+
+static void test_config_load_bad_max_connections(void **state) {
+        (void) state;
+        assert_errors(
+                transport_errors(NULL,
+                                 "  a = { url = \"smtps://m.example\"; max_connections = 0; };\n"
+                                 "  b = { url = \"https://h.example\"; max_connections = 65; };\n"
+                                 "  c = { url = \"http://h.example\"; max_connections = \"4\"; };\n"
+                                 "  d = { url = \"smtp://m.example\"; max_connections = -1; };\n"
+                                 "  e = { url = \"maildir:/tmp/x\"; max_connections = 2; };\n"
+                                 "  f = { url = \"sendmail:\"; max_connections = 2; };\n"),
+                "2: max_connections 0 must be between 1 and 64\n"
+                "3: max_connections 65 must be between 1 and 64\n"
+                "4: 'max_connections' must be an integer\n"
+                "5: max_connections -1 must be between 1 and 64\n"
+                "6: 'max_connections' applies only to network transports: smtp://, smtps://, "
+                "http:// and https://\n"
+                "7: 'max_connections' applies only to network transports: smtp://, smtps://, "
+                "http:// and https://\n");
+}
+
+static void test_config_load_bad_webhook_format(void **state) {
+        (void) state;
+        assert_errors(transport_errors(
+                              NULL, "  a = { url = \"https://h.example\"; format = \"xml\"; };\n"
+                                    "  b = { url = \"smtp://m.example\"; format = \"json\"; };\n"
+                                    "  c = { url = \"sendmail:\"; format = \"slack\"; };\n"
+                                    "  d = { url = \"http://h.example\"; format = \"Slack\"; };\n"),
+                      "2: format \"xml\" must be \"json\" (the default) or \"slack\"\n"
+                      "3: 'format' applies only to webhooks (http://, https://)\n"
+                      "4: 'format' applies only to webhooks (http://, https://)\n"
+                      "5: format \"Slack\" must be \"json\" (the default) or \"slack\"\n");
+}
+
+static void test_config_load_bad_envelope_from(void **state) {
+        (void) state;
+        assert_errors(
+                transport_errors(
+                        NULL,
+                        "  a = { url = \"smtps://m.example\"; envelope_from = \"Noticed "
+                        "<n@x.example>\"; };\n"
+                        "  b = { url = \"smtp://m.example\"; envelope_from = \"<n@x.example>\"; "
+                        "};\n"
+                        "  c = { url = \"smtps://m.example\"; envelope_from = \"n@x.example\\r\\n"
+                        "RCPT TO:<x@evil.example>\"; };\n"
+                        "  d = { url = \"maildir:/tmp/x\"; envelope_from = \"n@x.example\"; };\n"
+                        "  e = { url = \"https://h.example\"; envelope_from = \"n@x.example\"; "
+                        "};\n"),
+                "2: envelope_from \"Noticed <n@x.example>\" must be a bare address, local@domain "
+                "(no name, no <>)\n"
+                "3: envelope_from \"<n@x.example>\" must be a bare address, local@domain (no name, "
+                "no <>)\n"
+                "4: string contains a control character (CR, LF, TAB, ...) or invalid UTF-8; it "
+                "could reach a mail header\n"
+                "4: envelope_from \"n@x.example\r\nRCPT TO:<x@evil.example>\" must be a bare "
+                "address, local@domain (no name, no <>)\n"
+                "5: 'envelope_from' applies only to smtp:// and smtps:// transports\n"
+                "6: 'envelope_from' applies only to smtp:// and smtps:// transports\n");
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_config_load_good_file_gets_contract_defaults),
@@ -695,6 +1148,29 @@ int main(void) {
                 cmocka_unit_test(test_config_load_template_errors_name_the_template_and_its_line),
                 cmocka_unit_test(test_config_load_template_files_that_cannot_be_used),
                 cmocka_unit_test(test_config_load_template_larger_than_64_kib_is_refused),
+                cmocka_unit_test(test_config_load_time_spans_default),
+                cmocka_unit_test(test_config_load_time_span_m_means_minutes),
+                cmocka_unit_test(test_config_load_time_spans_in_every_unit_and_at_the_bounds),
+                cmocka_unit_test(test_config_load_time_spans_that_are_not),
+                cmocka_unit_test(test_config_load_time_spans_out_of_bounds),
+                cmocka_unit_test(test_config_load_retry_max_below_retry_base),
+                cmocka_unit_test(test_config_load_transport_delivery_defaults),
+                cmocka_unit_test_setup_teardown(
+                        test_config_load_transport_delivery_keys_are_read_into_the_model,
+                        delivery_files_setup, delivery_files_teardown),
+                cmocka_unit_test_setup_teardown(test_config_load_password_file_must_be_private,
+                                                delivery_files_setup, delivery_files_teardown),
+                cmocka_unit_test_setup_teardown(test_config_load_password_file_that_cannot_be_used,
+                                                delivery_files_setup, delivery_files_teardown),
+                cmocka_unit_test_setup_teardown(test_config_load_password_file_with_what_it_needs,
+                                                delivery_files_setup, delivery_files_teardown),
+                cmocka_unit_test_setup_teardown(test_config_load_secret_file_for_webhooks_only,
+                                                delivery_files_setup, delivery_files_teardown),
+                cmocka_unit_test_setup_teardown(test_config_load_ca_file_only_where_tls_is_used,
+                                                delivery_files_setup, delivery_files_teardown),
+                cmocka_unit_test(test_config_load_bad_max_connections),
+                cmocka_unit_test(test_config_load_bad_webhook_format),
+                cmocka_unit_test(test_config_load_bad_envelope_from),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
