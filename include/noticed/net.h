@@ -29,9 +29,9 @@ typedef struct NetResult {
         long code;   /* the SMTP reply code or HTTP status that decided it; 0 when none */
         char *reply; /* one line for the ledger and the log: the server's last reply line
                       * ("250 2.0.0 Ok: queued as 4F3A1"), the HTTP status line ("HTTP/1.1 410
-                      * Gone"), or curl's error ("Couldn't connect to server: ..."); NUL and
-                      * control characters replaced, at most 512 bytes.  Owned by net; valid
-                      * during the callback only.  Never NULL. */
+                      * Gone"), or curl's error ("Couldn't connect to server: ..."); every byte
+                      * outside printable ASCII replaced by '?', at most 512 bytes with its NUL.
+                      * Owned by net; valid during the callback only.  Never NULL. */
         uint64_t retry_after_usec; /* HTTP Retry-After (seconds or date, as curl parses it), in
                                     * µs from now; 0 when none */
 } NetResult;
@@ -51,13 +51,17 @@ typedef struct NetMail {
         const char *data;               /* the message, CRLF line endings, as mail_render() made
                                          * it; uploaded as it is (curl dot-stuffs) */
         size_t size;
-        uint64_t timeout_usec;          /* the whole transfer, 0: NET_TIMEOUT_DEFAULT_USEC */
+        uint64_t timeout_usec;          /* the whole transfer, 0: NET_TIMEOUT_DEFAULT_USEC.
+                                         * After a failure curl sends QUIT and awaits the reply
+                                         * outside the loop: a server that never answers it
+                                         * stalls the loop for this long, 30 s at most */
 } NetMail;
 
 typedef struct NetPost {
         const char *url;             /* "http://..." or "https://..." */
         const char *ca_file;         /* NULL: the system's trust store */
-        const char *const *headers;  /* "Name: value", each checked by the caller */
+        const char *const *headers;  /* "Name: value", each checked by the caller; without a
+                                      * Content-Type curl sends application/x-www-form-urlencoded */
         size_t n_headers;
         const char *body;            /* sent as it is, Content-Length set */
         size_t size;
@@ -73,12 +77,14 @@ typedef struct NetPost {
 /* Attaches to the event loop (taking a reference).  0, -ENOMEM, or -EIO when curl cannot be
  * initialised. */
 int net_new(sd_event *event, Net **ret);
-/* Aborts the transfers still in flight without calling their callbacks.  NULL-safe. */
+/* Aborts the transfers still in flight without calling their callbacks, and closes every
+ * connection without a QUIT (a mail cut short is not delivered).  May be called from a done
+ * callback: the transfers not yet called back are then aborted too.  NULL-safe. */
 Net *net_free(Net *net);
 
 /* Starts a transfer; done(result, userdata) is called exactly once, later, from the event loop,
- * unless the net is freed first.  Returns 0, or -ENOMEM / -EIO (curl refused an option) and
- * then never calls done. */
+ * unless the net is freed first; it may start transfers and free its userdata.  Returns 0, or
+ * -ENOMEM / -EIO (curl refused an option) and then never calls done. */
 int net_send_mail(Net *net, const NetMail *mail, NetDoneFn done, void *userdata);
 int net_post(Net *net, const NetPost *post, NetDoneFn done, void *userdata);
 

@@ -1,0 +1,650 @@
+/* Net: SMTP submissions and HTTP POSTs through one curl multi handle driven by sd-event.
+ *
+ * curl does the protocols; this file only glues its multi "socket" interface to the event loop
+ * and turns what a transfer ended with into a NetOutcome.  The glue follows systemd's
+ * src/import/curl-util.c: each of curl's sockets is an sd-event IO source (curl keeps the
+ * pointer for us with curl_multi_assign()), curl's one timer is one sd-event timer, and libcurl
+ * is never called from inside its own callbacks.  Transfers finish only in net_dispatch(), run
+ * from those IO and timer handlers, so a done callback never runs inside net_send_mail() or
+ * net_post(); it runs after the transfer is unlinked, removed from the multi handle and freed,
+ * so it may start transfers, free its userdata or even free the net. */
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "noticed/net.h"
+
+/* The reply handed to callbacks: at most 511 bytes and its NUL. */
+#define NET_REPLY_MAX 512
+
+/* Idle connections kept for reuse; curl's default is 4 times the handles in use, which drops
+ * a relay's connection as soon as the last transfer ends. */
+#define NET_MAX_CONNECTS 64L
+
+/* The longest an SMTP server may take to answer one command.  curl closes an SMTP connection
+ * with QUIT and waits for the reply *blocking*, outside the transfer's timeout: after every
+ * failed transfer, and when a full connection cache drops one.  This bounds how long a server
+ * that ignores QUIT can stall the event loop (WatchdogSec=60s); the transfer's own timeout is
+ * used when shorter. */
+#define NET_SMTP_REPLY_TIMEOUT_USEC (UINT64_C(30) * 1000000)
+
+typedef struct Transfer Transfer;
+
+struct Transfer {
+        Net *net;
+        Transfer *prev, *next;
+        CURL *easy;
+        bool smtp;
+        NetDoneFn done;
+        void *userdata;
+        struct curl_slist *list; /* SMTP recipients or HTTP headers */
+        char *data;              /* SMTP: the message, uploaded by on_read() */
+        size_t size, sent;
+        bool quit_sent; /* SMTP: what follows is the reply to QUIT, which decides nothing */
+        char error[CURL_ERROR_SIZE];
+        char line[NET_REPLY_MAX]; /* the server's last reply line, or the HTTP status line */
+};
+
+/* What net knows of a file descriptor that is curl's socket. */
+typedef struct NetSocket {
+        sd_event_source *io; /* while curl waits on it; curl_multi_assign() keeps it too */
+        ino_t inode;         /* of the socket curl last opened with this number, or 0 */
+} NetSocket;
+
+struct Net {
+        sd_event *event;
+        CURLM *multi;
+        sd_event_source *timer;
+        NetSocket *sockets; /* by fd */
+        size_t n_sockets;
+        Transfer *transfers;
+        size_t n_transfers;
+        bool dispatching;    /* done callbacks are running */
+        bool free_requested; /* net_free() was called by one of them */
+        bool curl_initialised;
+};
+
+/* The outcome a server's reply code decides, when it decides one.  SMTP: a transfer curl
+ * completed is accepted (250 after DATA); a 4xx or 5xx reply is what stopped it.  Any other code
+ * on a failed transfer is the last positive reply before something else went wrong (a 250 to
+ * RCPT, then a timeout), so it decides nothing.  HTTP: a status line, once received, is the
+ * server's verdict on the request even when the body after it breaks off: the request was
+ * read and handled, and sending it again would only duplicate it. */
+static bool outcome_from_code(bool smtp, CURLcode result, long code, NetOutcome *ret) {
+        if (smtp) {
+                if (result == CURLE_OK)
+                        *ret = NET_OK;
+                else if (code >= 400 && code < 500)
+                        *ret = NET_TEMPORARY;
+                else if (code >= 500 && code < 600)
+                        *ret = NET_PERMANENT;
+                else
+                        return false;
+                return true;
+        }
+        if (code < 200 || code >= 600)
+                return false;
+        if (code < 300)
+                *ret = NET_OK;
+        else if (code == 408 || code == 429 || code >= 500)
+                *ret = NET_TEMPORARY;
+        else
+                *ret = NET_PERMANENT;
+        return true;
+}
+
+/* The outcome of a transfer that ended without a reply code that decides.  Permanent only when
+ * the request itself cannot work: the URL, the protocol, credentials or access the server
+ * refused.  Everything else, including errors not listed, is temporary: wrongly temporary costs
+ * a retry or two before the attempts run out; wrongly permanent loses a reminder that a later
+ * attempt would have delivered. */
+static NetOutcome outcome_from_curl(CURLcode result) {
+        switch (result) {
+        case CURLE_URL_MALFORMAT:
+        case CURLE_UNSUPPORTED_PROTOCOL:
+        case CURLE_LOGIN_DENIED:
+        case CURLE_REMOTE_ACCESS_DENIED:
+                return NET_PERMANENT;
+        case CURLE_COULDNT_RESOLVE_HOST:
+        case CURLE_COULDNT_CONNECT:
+        case CURLE_OPERATION_TIMEDOUT:
+        case CURLE_SSL_CONNECT_ERROR:
+        case CURLE_PEER_FAILED_VERIFICATION:
+        case CURLE_USE_SSL_FAILED:
+        case CURLE_SEND_ERROR:
+        case CURLE_RECV_ERROR:
+        case CURLE_GOT_NOTHING:
+        case CURLE_PARTIAL_FILE:
+        case CURLE_WEIRD_SERVER_REPLY:
+        default:
+                return NET_TEMPORARY;
+        }
+}
+
+/* Copies at most NET_REPLY_MAX - 1 bytes of src, without its line end, each byte outside
+ * printable ASCII replaced by '?': the reply goes to the journal, the ledger and JSON output,
+ * and a server decides what it contains. */
+static void reply_copy(char dst[static NET_REPLY_MAX], const char *src, size_t size) {
+        while (size > 0 && (src[size - 1] == '\n' || src[size - 1] == '\r'))
+                size--;
+        if (size > NET_REPLY_MAX - 1)
+                size = NET_REPLY_MAX - 1;
+        for (size_t i = 0; i < size; i++)
+                dst[i] = src[i] >= 0x20 && src[i] < 0x7f ? src[i] : '?';
+        dst[size] = '\0';
+}
+
+/* curl's timer: only arms or disarms ours (libcurl must not be called from here).  -1 means
+ * none; otherwise it is due in timeout_ms, rounded up to the next whole millisecond. */
+static int on_curl_timer(CURLM *multi, long timeout_ms, void *userdata) {
+        Net *net = userdata;
+
+        (void) multi;
+        if (timeout_ms < 0)
+                return sd_event_source_set_enabled(net->timer, SD_EVENT_OFF) < 0 ? -1 : 0;
+        if (sd_event_source_set_time_relative(net->timer, (uint64_t) timeout_ms * 1000 + 999) < 0 ||
+            sd_event_source_set_enabled(net->timer, SD_EVENT_ONESHOT) < 0)
+                return -1;
+        return 0;
+}
+
+static void transfer_finish(Net *net, CURL *easy, CURLcode result);
+
+/* Finishes every transfer curl reports done, calling back after each is gone; stops early when
+ * a callback freed the net, and then frees it. */
+static void net_dispatch(Net *net) {
+        CURLMsg *msg;
+        int left;
+
+        net->dispatching = true;
+        while (!net->free_requested && (msg = curl_multi_info_read(net->multi, &left)))
+                if (msg->msg == CURLMSG_DONE)
+                        transfer_finish(net, msg->easy_handle, msg->data.result);
+        net->dispatching = false;
+        if (net->free_requested)
+                (void) net_free(net);
+}
+
+/* A failing curl_multi_socket_action() is not a transfer's failure (those come through
+ * curl_multi_info_read()), and returning an error would make sd-event disable the source for
+ * good; so both handlers return 0. */
+static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        Net *net = userdata;
+        int running;
+
+        (void) s;
+        (void) usec;
+        (void) curl_multi_socket_action(net->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+        net_dispatch(net);
+        return 0;
+}
+
+static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        Net *net = userdata;
+        int mask = 0, running;
+
+        (void) s;
+        if (revents & EPOLLIN)
+                mask |= CURL_CSELECT_IN;
+        if (revents & EPOLLOUT)
+                mask |= CURL_CSELECT_OUT;
+        if (revents & (EPOLLERR | EPOLLHUP))
+                mask |= CURL_CSELECT_ERR;
+        (void) curl_multi_socket_action(net->multi, fd, mask, &running);
+        net_dispatch(net);
+        return 0;
+}
+
+/* The entry for fd, the table grown as needed; NULL when out of memory. */
+static NetSocket *net_socket(Net *net, curl_socket_t fd) {
+        if (fd < 0)
+                return NULL;
+        if ((size_t) fd >= net->n_sockets) {
+                size_t n = (size_t) fd * 2 + 8;
+                NetSocket *sockets = realloc(net->sockets, n * sizeof(*sockets));
+
+                if (!sockets)
+                        return NULL;
+                memset(sockets + net->n_sockets, 0, (n - net->n_sockets) * sizeof(*sockets));
+                net->sockets = sockets;
+                net->n_sockets = n;
+        }
+        return &net->sockets[fd];
+}
+
+/* Every socket curl connects with is opened here (close-on-exec, so sendmail does not inherit
+ * it) and noted with its inode, which tells net_free() whether the descriptor is still that
+ * socket: curl 7.88 closes a socket that never finished connecting without telling anyone.
+ * For the same reason an IO source left for this descriptor number belongs to a socket already
+ * closed, and so no longer in epoll; switched off, it is added again when curl next enables
+ * it. */
+static curl_socket_t on_open_socket(void *userdata, curlsocktype purpose,
+                                    struct curl_sockaddr *address) {
+        Net *net = userdata;
+        struct stat st;
+        NetSocket *s;
+        int fd;
+
+        (void) purpose;
+        fd = socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
+        if (fd < 0)
+                return CURL_SOCKET_BAD;
+        s = net_socket(net, fd);
+        if (!s || fstat(fd, &st) < 0) {
+                (void) close(fd);
+                return CURL_SOCKET_BAD;
+        }
+        if (s->io)
+                (void) sd_event_source_set_enabled(s->io, SD_EVENT_OFF);
+        s->inode = st.st_ino;
+        return fd;
+}
+
+/* Whether fd is still the socket curl opened as inode. */
+static bool socket_is_still(int fd, ino_t inode) {
+        struct stat st;
+
+        return inode != 0 && fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode) && st.st_ino == inode;
+}
+
+/* curl's sockets: one IO source each, created on first use, changed as curl's interest
+ * changes, dropped when curl is done with the socket. */
+static int on_curl_socket(CURL *easy, curl_socket_t fd, int what, void *userdata, void *socketp) {
+        Net *net = userdata;
+        sd_event_source *io = socketp;
+        uint32_t events = 0;
+
+        (void) easy;
+        if (what == CURL_POLL_REMOVE) {
+                if (io) {
+                        (void) sd_event_source_disable_unref(io);
+                        if ((size_t) fd < net->n_sockets && net->sockets[fd].io == io)
+                                net->sockets[fd].io = NULL;
+                }
+                return 0;
+        }
+        if (what & CURL_POLL_IN)
+                events |= EPOLLIN;
+        if (what & CURL_POLL_OUT)
+                events |= EPOLLOUT;
+        if (!io) {
+                NetSocket *s = net_socket(net, fd);
+
+                if (!s)
+                        return -1;
+                if (sd_event_add_io(net->event, &io, fd, events, on_io, net) < 0)
+                        return -1;
+                if (curl_multi_assign(net->multi, fd, io) != CURLM_OK) {
+                        (void) sd_event_source_disable_unref(io);
+                        return -1;
+                }
+                (void) sd_event_source_set_description(io, "net-curl-io");
+                s->io = io;
+        } else if (sd_event_source_set_io_events(io, events) < 0)
+                return -1;
+        return sd_event_source_set_enabled(io, events ? SD_EVENT_ON : SD_EVENT_OFF) < 0 ? -1 : 0;
+}
+
+int net_new(sd_event *event, Net **ret) {
+        Net *net = calloc(1, sizeof(*net));
+        int r;
+
+        if (!net)
+                return -ENOMEM;
+        net->event = sd_event_ref(event);
+        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+                (void) net_free(net);
+                return -EIO;
+        }
+        net->curl_initialised = true;
+        /* Accuracy 1 µs: curl's timer is often "now" (a transfer just added), and sd-event's
+         * default accuracy would hold every new transfer back by up to 250 ms.  MONOTONIC, not
+         * BOOTTIME: curl measures its timeouts on CLOCK_MONOTONIC. */
+        r = sd_event_add_time_relative(event, &net->timer, CLOCK_MONOTONIC, 0, 1, on_timer, net);
+        if (r < 0 || (r = sd_event_source_set_enabled(net->timer, SD_EVENT_OFF)) < 0) {
+                (void) net_free(net);
+                return r;
+        }
+        (void) sd_event_source_set_description(net->timer, "net-curl-timer");
+        net->multi = curl_multi_init();
+        if (!net->multi) {
+                (void) net_free(net);
+                return -ENOMEM;
+        }
+        if (curl_multi_setopt(net->multi, CURLMOPT_SOCKETFUNCTION, on_curl_socket) != CURLM_OK ||
+            curl_multi_setopt(net->multi, CURLMOPT_SOCKETDATA, net) != CURLM_OK ||
+            curl_multi_setopt(net->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer) != CURLM_OK ||
+            curl_multi_setopt(net->multi, CURLMOPT_TIMERDATA, net) != CURLM_OK ||
+            curl_multi_setopt(net->multi, CURLMOPT_MAXCONNECTS, NET_MAX_CONNECTS) != CURLM_OK) {
+                (void) net_free(net);
+                return -EIO;
+        }
+        *ret = net;
+        return 0;
+}
+
+/* Unlinks the transfer and frees it with its easy handle; curl may call on_curl_socket() and
+ * on_curl_timer() meanwhile. */
+static void transfer_free(Transfer *t) {
+        Net *net = t->net;
+
+        if (t->prev)
+                t->prev->next = t->next;
+        else if (net->transfers == t)
+                net->transfers = t->next;
+        if (t->next)
+                t->next->prev = t->prev;
+        if (t->easy) {
+                (void) curl_multi_remove_handle(net->multi, t->easy);
+                curl_easy_cleanup(t->easy);
+        }
+        curl_slist_free_all(t->list);
+        free(t->data);
+        free(t);
+}
+
+Net *net_free(Net *net) {
+        if (!net)
+                return NULL;
+        if (net->dispatching) {
+                net->free_requested = true; /* net_dispatch() frees it when the callback returns */
+                return NULL;
+        }
+        /* Every connection is cut before curl is told, because curl 7.88 says goodbye and
+         * waits for the answer, blocking: an SMTP transfer removed during its upload is ended
+         * with "." as if it were complete (the server would deliver it cut short) and the reply
+         * awaited for up to the transfer's timeout; an idle SMTP connection gets QUIT and up to
+         * 120 s to answer it (curl_multi_cleanup() uses none of our timeouts), which a relay
+         * that went away would spend in full, holding the daemon's stop.  With the socket shut
+         * both fail at once, and the server sees the connection close without a complete
+         * message. */
+        for (size_t fd = 0; fd < net->n_sockets; fd++)
+                if (socket_is_still((int) fd, net->sockets[fd].inode))
+                        (void) shutdown((int) fd, SHUT_RDWR);
+        while (net->transfers) {
+                net->n_transfers--;
+                transfer_free(net->transfers);
+        }
+        if (net->multi)
+                (void) curl_multi_cleanup(net->multi);
+        for (size_t fd = 0; fd < net->n_sockets; fd++)
+                (void) sd_event_source_disable_unref(net->sockets[fd].io);
+        free(net->sockets);
+        (void) sd_event_source_disable_unref(net->timer);
+        if (net->curl_initialised)
+                curl_global_cleanup();
+        sd_event_unref(net->event);
+        free(net);
+        return NULL;
+}
+
+size_t net_in_flight(const Net *net) {
+        return net->n_transfers;
+}
+
+static size_t on_read(char *buffer, size_t size, size_t n, void *userdata) {
+        Transfer *t = userdata;
+        size_t k = t->size - t->sent;
+
+        if (k > size * n)
+                k = size * n;
+        memcpy(buffer, t->data + t->sent, k);
+        t->sent += k;
+        return k;
+}
+
+static size_t on_write(char *data, size_t size, size_t n, void *userdata) {
+        (void) data;
+        (void) userdata;
+        return size * n; /* response bodies are not needed */
+}
+
+/* SMTP: every reply line the server sends; the last one before QUIT is kept.  curl sends QUIT
+ * on this handle after a failure (and after a success when it drops an idle connection to
+ * make room), and "221 Bye" would hide the reply that decided. */
+static int on_debug(CURL *easy, curl_infotype type, char *data, size_t size, void *userdata) {
+        Transfer *t = userdata;
+
+        (void) easy;
+        if (type == CURLINFO_HEADER_OUT && size >= 4 && strncasecmp(data, "QUIT", 4) == 0)
+                t->quit_sent = true;
+        else if (type == CURLINFO_HEADER_IN && size > 0 && !t->quit_sent)
+                reply_copy(t->line, data, size);
+        return 0;
+}
+
+/* HTTP: the status line (the last one, should a 1xx come first). */
+static size_t on_header(char *data, size_t size, size_t n, void *userdata) {
+        Transfer *t = userdata;
+
+        if (size * n >= 5 && memcmp(data, "HTTP/", 5) == 0)
+                reply_copy(t->line, data, size * n);
+        return size * n;
+}
+
+/* Sets one option unless an earlier one failed; the first failure is kept in c. */
+#define SETOPT(c, easy, option, value)                                                             \
+        ((c) = (c) != CURLE_OK ? (c) : curl_easy_setopt((easy), (option), (value)))
+
+static int errno_from_curl(CURLcode c) {
+        return c == CURLE_OUT_OF_MEMORY ? -ENOMEM : -EIO;
+}
+
+/* What every transfer has: certificates verified, no signals, no redirects, its timeouts. */
+static int transfer_new(Net *net, bool smtp, const char *url, const char *ca_file,
+                        uint64_t timeout_usec, NetDoneFn done, void *userdata, Transfer **ret) {
+        Transfer *t = calloc(1, sizeof(*t));
+        CURLcode c = CURLE_OK;
+
+        if (!t)
+                return -ENOMEM;
+        *t = (Transfer){.net = net, .smtp = smtp, .done = done, .userdata = userdata};
+        t->easy = curl_easy_init();
+        if (!t->easy) {
+                transfer_free(t);
+                return -ENOMEM;
+        }
+        if (timeout_usec == 0)
+                timeout_usec = NET_TIMEOUT_DEFAULT_USEC;
+        SETOPT(c, t->easy, CURLOPT_PRIVATE, t);
+        SETOPT(c, t->easy, CURLOPT_URL, url);
+        SETOPT(c, t->easy, CURLOPT_PROTOCOLS_STR, smtp ? "smtp,smtps" : "http,https");
+        SETOPT(c, t->easy, CURLOPT_NOSIGNAL, 1L);
+        SETOPT(c, t->easy, CURLOPT_FOLLOWLOCATION, 0L);
+        SETOPT(c, t->easy, CURLOPT_CONNECTTIMEOUT_MS, (long) (NET_CONNECT_TIMEOUT_USEC / 1000));
+        SETOPT(c, t->easy, CURLOPT_TIMEOUT_MS, (long) ((timeout_usec + 999) / 1000));
+        SETOPT(c, t->easy, CURLOPT_ERRORBUFFER, t->error);
+        SETOPT(c, t->easy, CURLOPT_SSL_VERIFYPEER, 1L);
+        SETOPT(c, t->easy, CURLOPT_SSL_VERIFYHOST, 2L);
+        if (ca_file)
+                SETOPT(c, t->easy, CURLOPT_CAINFO, ca_file);
+        SETOPT(c, t->easy, CURLOPT_WRITEFUNCTION, on_write);
+        SETOPT(c, t->easy, CURLOPT_OPENSOCKETFUNCTION, on_open_socket);
+        SETOPT(c, t->easy, CURLOPT_OPENSOCKETDATA, net);
+        if (c != CURLE_OK) {
+                transfer_free(t);
+                return errno_from_curl(c);
+        }
+        *ret = t;
+        return 0;
+}
+
+/* Hands the transfer to curl and links it; it first runs from the timer curl arms now. */
+static int transfer_start(Net *net, Transfer *t) {
+        CURLMcode m = curl_multi_add_handle(net->multi, t->easy);
+
+        if (m != CURLM_OK) {
+                transfer_free(t);
+                return m == CURLM_OUT_OF_MEMORY ? -ENOMEM : -EIO;
+        }
+        t->next = net->transfers;
+        if (t->next)
+                t->next->prev = t;
+        net->transfers = t;
+        net->n_transfers++;
+        return 0;
+}
+
+static long smtp_reply_timeout_seconds(const NetMail *mail) {
+        uint64_t usec = mail->timeout_usec > 0 ? mail->timeout_usec : NET_TIMEOUT_DEFAULT_USEC;
+
+        if (usec > NET_SMTP_REPLY_TIMEOUT_USEC)
+                usec = NET_SMTP_REPLY_TIMEOUT_USEC;
+        return (long) ((usec + 999999) / 1000000);
+}
+
+int net_send_mail(Net *net, const NetMail *mail, NetDoneFn done, void *userdata) {
+        CURLcode c = CURLE_OK;
+        Transfer *t;
+        char *from;
+        int r;
+
+        r = transfer_new(net, true, mail->url, mail->ca_file, mail->timeout_usec, done, userdata,
+                         &t);
+        if (r < 0)
+                return r;
+        t->data = malloc(mail->size > 0 ? mail->size : 1);
+        if (!t->data || asprintf(&from, "<%s>", mail->envelope_from) < 0) {
+                transfer_free(t);
+                return -ENOMEM;
+        }
+        memcpy(t->data, mail->data, mail->size);
+        t->size = mail->size;
+        for (size_t i = 0; i < mail->n_recipients; i++) {
+                struct curl_slist *l;
+                char *to;
+
+                if (asprintf(&to, "<%s>", mail->recipients[i]) < 0) {
+                        free(from);
+                        transfer_free(t);
+                        return -ENOMEM;
+                }
+                l = curl_slist_append(t->list, to);
+                free(to);
+                if (!l) {
+                        free(from);
+                        transfer_free(t);
+                        return -ENOMEM;
+                }
+                t->list = l;
+        }
+        SETOPT(c, t->easy, CURLOPT_MAIL_FROM, from);
+        free(from);
+        SETOPT(c, t->easy, CURLOPT_MAIL_RCPT, t->list);
+        SETOPT(c, t->easy, CURLOPT_UPLOAD, 1L);
+        SETOPT(c, t->easy, CURLOPT_READFUNCTION, on_read);
+        SETOPT(c, t->easy, CURLOPT_READDATA, t);
+        SETOPT(c, t->easy, CURLOPT_SERVER_RESPONSE_TIMEOUT, smtp_reply_timeout_seconds(mail));
+        SETOPT(c, t->easy, CURLOPT_USE_SSL,
+               (long) (mail->plaintext ? CURLUSESSL_NONE : CURLUSESSL_ALL));
+        /* curl keeps copies of both; they are freed with the easy handle. */
+        if (mail->username) {
+                SETOPT(c, t->easy, CURLOPT_USERNAME, mail->username);
+                SETOPT(c, t->easy, CURLOPT_PASSWORD, mail->password ? mail->password : "");
+        }
+        /* The server's reply lines reach only the debug function, which needs VERBOSE. */
+        SETOPT(c, t->easy, CURLOPT_DEBUGFUNCTION, on_debug);
+        SETOPT(c, t->easy, CURLOPT_DEBUGDATA, t);
+        SETOPT(c, t->easy, CURLOPT_VERBOSE, 1L);
+        if (c != CURLE_OK) {
+                transfer_free(t);
+                return errno_from_curl(c);
+        }
+        return transfer_start(net, t);
+}
+
+int net_post(Net *net, const NetPost *post, NetDoneFn done, void *userdata) {
+        CURLcode c = CURLE_OK;
+        Transfer *t;
+        int r;
+
+        r = transfer_new(net, false, post->url, post->ca_file, post->timeout_usec, done, userdata,
+                         &t);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i <= post->n_headers; i++) {
+                /* An empty Expect: keeps curl from waiting for "100 Continue" on larger bodies. */
+                struct curl_slist *l = curl_slist_append(
+                        t->list, i < post->n_headers ? post->headers[i] : "Expect:");
+
+                if (!l) {
+                        transfer_free(t);
+                        return -ENOMEM;
+                }
+                t->list = l;
+        }
+        SETOPT(c, t->easy, CURLOPT_HTTPHEADER, t->list);
+        SETOPT(c, t->easy, CURLOPT_USERAGENT, NET_USER_AGENT);
+        SETOPT(c, t->easy, CURLOPT_POST, 1L);
+        /* The size first: COPYPOSTFIELDS then copies that many bytes, NULs included. */
+        SETOPT(c, t->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) post->size);
+        SETOPT(c, t->easy, CURLOPT_COPYPOSTFIELDS, post->size > 0 ? post->body : "");
+        SETOPT(c, t->easy, CURLOPT_HEADERFUNCTION, on_header);
+        SETOPT(c, t->easy, CURLOPT_HEADERDATA, t);
+        if (c != CURLE_OK) {
+                transfer_free(t);
+                return errno_from_curl(c);
+        }
+        return transfer_start(net, t);
+}
+
+/* Builds the result, frees the transfer, then calls back: the callback sees a net in which the
+ * transfer no longer exists. */
+static void transfer_finish(Net *net, CURL *easy, CURLcode result) {
+        char reply[NET_REPLY_MAX], *p = NULL;
+        NetResult res = {.reply = reply};
+        curl_off_t retry_after = 0;
+        NetDoneFn done;
+        void *userdata;
+        Transfer *t;
+        long code = 0;
+
+        if (curl_easy_getinfo(easy, CURLINFO_PRIVATE, &p) != CURLE_OK || !p)
+                return;
+        t = (Transfer *) p;
+        (void) curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &code);
+        if (!t->smtp && curl_easy_getinfo(easy, CURLINFO_RETRY_AFTER, &retry_after) == CURLE_OK &&
+            retry_after > 0)
+                res.retry_after_usec = (uint64_t) retry_after * 1000000;
+
+        if (outcome_from_code(t->smtp, result, code, &res.outcome)) {
+                res.code = code;
+                if (t->line[0])
+                        memcpy(reply, t->line, sizeof(reply));
+                else {
+                        char s[64];
+
+                        (void) snprintf(s, sizeof(s), "%s %ld", t->smtp ? "SMTP" : "HTTP", code);
+                        reply_copy(reply, s, strlen(s));
+                }
+        } else {
+                char s[sizeof(t->line) + sizeof(t->error) + 64];
+
+                res.outcome = result == CURLE_OK ? NET_TEMPORARY : outcome_from_curl(result);
+                if (result == CURLE_OK) /* HTTP without a final status (2xx to 5xx) */
+                        (void) snprintf(s, sizeof(s), "%s: no usable status (%ld)",
+                                        t->line[0] ? t->line : "HTTP", code);
+                else if (t->error[0])
+                        (void) snprintf(s, sizeof(s), "%s: %s", curl_easy_strerror(result),
+                                        t->error);
+                else
+                        (void) snprintf(s, sizeof(s), "%s", curl_easy_strerror(result));
+                reply_copy(reply, s, strlen(s));
+        }
+
+        done = t->done;
+        userdata = t->userdata;
+        net->n_transfers--;
+        transfer_free(t);
+        done(&res, userdata);
+}
