@@ -1,8 +1,9 @@
 /* The Manager: config, ledger, event sources, and when to run a pass.
  *
  * Shaped after systemd-timesyncd's manager: one object owns every event source, errors are
- * logged once where they are handled.  What a pass does is dispatch.c's business; this file
- * decides when one runs (start, the timer, a clock change, a reload) and tells systemd. */
+ * logged once where they are handled.  What a pass decides is dispatch.c's business, and how
+ * its messages are sent outbox.c's; this file decides when a pass runs (start, the timer, a
+ * clock change, a reload), when the daemon stops, and tells systemd. */
 
 #include <errno.h>
 #include <inttypes.h>
@@ -25,6 +26,7 @@
 #include "noticed/dispatch.h"
 #include "noticed/ledger.h"
 #include "noticed/log.h"
+#include "noticed/outbox.h"
 
 /* A pass that failed (the ledger was busy or the disk full) is tried again this much later. */
 #define PASS_RETRY_USEC (60u * 1000000u)
@@ -39,12 +41,16 @@ struct Manager {
         int time_change_fd;
         int lock_fd; /* flock()ed: one daemon per state directory */
         Dispatcher *dispatcher;
+        Outbox *outbox;
+        Secret *secrets; /* read at start, for the outbox it is handed to */
+        char *outlook;   /* the last pass's "next: ..." for STATUS= */
         uint64_t passes;
         bool watchdog;      /* WATCHDOG_USEC was set for us */
         bool ready;         /* READY=1 was sent */
         uint64_t last_ping; /* CLOCK_MONOTONIC µs of keep_systemd_informed()'s last message */
         char *reload_error; /* the last failed reload, for STATUS; NULL after a good one */
-        char *unsupported;  /* transports this build cannot drive, for STATUS; or NULL */
+        bool stopping;
+        bool in_pass;
 };
 
 static uint64_t now_usec(clockid_t clock) {
@@ -100,49 +106,17 @@ Manager *manager_free(Manager *m) {
                 (void) close(m->time_change_fd);
         if (m->lock_fd >= 0)
                 (void) close(m->lock_fd);
+        (void) outbox_free(m->outbox);
         (void) sd_event_unref(m->event);
         (void) dispatcher_free(m->dispatcher);
+        outbox_secrets_free(m->secrets, m->model ? m->model->n_transports : 0);
+        free(m->outlook);
         (void) ledger_close(m->ledger);
         (void) model_free(m->model);
         free(m->config_path);
         free(m->reload_error);
-        free(m->unsupported);
         free(m);
         return NULL;
-}
-
-/* Logs, once per load, the transports the config names that this build cannot drive: their
- * reminders are neither sent nor recorded (a later build will catch up on them), and STATUS=
- * says so, so that the gap is seen rather than discovered. */
-static void check_transports(Manager *m) {
-        const Model *model = m->model;
-        char *list = NULL;
-        size_t n = 0;
-
-        free(m->unsupported);
-        m->unsupported = NULL;
-        for (size_t i = 0; i < model->n_transports; i++) {
-                const Transport *t = &model->transports[i];
-                char *more;
-
-                if (delivery_transport_supported(t->kind))
-                        continue;
-                if (asprintf(&more, "%s%s%s", list ? list : "", list ? ", " : "", t->id) < 0)
-                        break;
-                free(list);
-                list = more;
-                n++;
-                log_error("Transport %s (%s) is not supported by this build of noticed: reminders "
-                          "through it are not sent (nor recorded, so a build that supports it "
-                          "will catch up)",
-                          t->id, t->url);
-        }
-        if (list && asprintf(&m->unsupported,
-                             "warning: transport%s %s not supported by this "
-                             "build, not sending through %s",
-                             n == 1 ? "" : "s", list, n == 1 ? "it" : "them") < 0)
-                m->unsupported = NULL;
-        free(list);
 }
 
 int manager_new(const char *config_path, Manager **ret) {
@@ -163,11 +137,17 @@ int manager_new(const char *config_path, Manager **ret) {
         if (r < 0)
                 log_config_errors(&errors, NULL);
         config_errors_done(&errors);
+        if (r >= 0) {
+                char *error = NULL;
+                r = outbox_load_secrets(m->model, &m->secrets, &error);
+                if (r < 0)
+                        (void) log_error_errno(r, "%s: %s", config_path, error ? error : "%m");
+                free(error);
+        }
         if (r < 0) {
                 manager_free(m);
                 return r == -ENOMEM ? r : -EINVAL; /* "config error", whatever the cause */
         }
-        check_transports(m);
         *ret = m;
         return 0;
 }
@@ -270,15 +250,28 @@ static int arm_timer(Manager *m, uint64_t usec) {
  * reload while its config is still refused and by transports this build cannot drive, and
  * followed by what was done since start.
  * X_NOTICED_PASS= counts passes, for whoever waits for one (the tests). */
-static void notify_status(Manager *m, const char *outlook) {
+static void notify_status(Manager *m) {
         const DeliveryCounts *c = dispatcher_counts(m->dispatcher);
+        const OutboxCounts *o = outbox_counts(m->outbox);
+        size_t in_flight = outbox_in_flight(m->outbox);
+        char flying[48] = "";
 
+        if (in_flight > 0)
+                (void) snprintf(flying, sizeof(flying), ", in flight %zu", in_flight);
         (void) sd_notifyf(0,
-                          "STATUS=%s%s%s%s%s; sent %" PRIu64 ", failed %" PRIu64
-                          ", skipped %" PRIu64 "\nX_NOTICED_PASS=%" PRIu64,
+                          "STATUS=%s%s%s; sent %" PRIu64 ", failed %" PRIu64 ", skipped %" PRIu64
+                          "%s\nX_NOTICED_PASS=%" PRIu64,
                           m->reload_error ? m->reload_error : "", m->reload_error ? "; " : "",
-                          m->unsupported ? m->unsupported : "", m->unsupported ? "; " : "",
-                          outlook ? outlook : "?", c->sent, c->failed, c->skipped, m->passes);
+                          m->outlook ? m->outlook : "?", o->sent, o->failed, c->skipped, flying,
+                          m->passes);
+}
+
+/* After the outbox settled something: STATUS= counts it (a pass says so itself, at its end). */
+static void on_settled(void *userdata) {
+        Manager *m = userdata;
+
+        if (!m->in_pass)
+                notify_status(m);
 }
 
 /* Reads the clock once; delivers what is due; arms the timer for what comes next: the next
@@ -291,6 +284,8 @@ static int manager_pass(Manager *m) {
         Date today;
         int r, r2;
 
+        if (m->stopping) /* a clock change or a reload while transfers end */
+                return 0;
         m->passes++;
         tz_unix_to_local(m->model->tz, (int64_t) (now / 1000000u), &today, &seconds, &offset);
         /* Without the decisions, reminders people stopped would go out: no pass without them. */
@@ -300,6 +295,11 @@ static int manager_pass(Manager *m) {
                                        r == -ENOMEM ? "out of memory" : ledger_error(m->ledger));
         else
                 r = dispatcher_deliver_due(m->dispatcher, m->model, now, today);
+        /* What the pass queued, and retries that are due: local transports deliver now. */
+        m->in_pass = true;
+        if (r >= 0)
+                r = outbox_run(m->outbox, now);
+        m->in_pass = false;
         if (r >= 0)
                 r = dispatcher_find_next(m->dispatcher, m->model, now, today, &next_usec, &next);
         if (r > 0) {
@@ -319,11 +319,12 @@ static int manager_pass(Manager *m) {
         if (r2 < 0)
                 (void) log_error_errno(r2, "Failed to arm the timer, no more reminders will be "
                                            "sent until a reload: %m");
-        notify_status(m, outlook);
+        free(m->outlook);
+        m->outlook = outlook;
+        notify_status(m);
         if (next)
                 log_debug("Next: %s", next);
         free(next);
-        free(outlook);
         return r < 0 ? r : 0;
 }
 
@@ -408,6 +409,8 @@ static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void
         Manager *m = userdata;
         ConfigErrors errors;
         Model *model = NULL;
+        Secret *secrets = NULL;
+        char *error = NULL;
         int r;
 
         (void) s;
@@ -419,29 +422,59 @@ static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void
                 log_config_errors(&errors, LOG_MESSAGE_RELOAD_FAILED);
                 free(m->reload_error);
                 m->reload_error = describe_reload_failure(&errors);
+        } else if ((r = outbox_load_secrets(model, &secrets, &error)) < 0) {
+                (void) log_full(LOG_ERR, r, &reload_failed, "%s: %s", m->config_path,
+                                error ? error : "out of memory");
+                free(m->reload_error);
+                if (asprintf(&m->reload_error,
+                             "reload failed: %s: %s; still running the previous config",
+                             m->config_path, error ? error : "out of memory") < 0)
+                        m->reload_error = NULL;
+                model = model_free(model);
+        }
+        if (r < 0)
                 (void) log_full(LOG_ERR, 0, &reload_failed,
                                 "Reloading %s failed; still running the previous config",
                                 m->config_path);
-        } else {
+        else {
+                outbox_configure(m->outbox, model, secrets);
                 model_free(m->model);
                 m->model = model;
                 free(m->reload_error);
                 m->reload_error = NULL;
-                check_transports(m);
                 log_info("Reloaded %s", m->config_path);
         }
+        free(error);
         config_errors_done(&errors);
         (void) manager_pass(m);
         (void) sd_notify(0, "READY=1");
         return 0;
 }
 
-/* SIGTERM, SIGINT: deliveries are synchronous, so nothing is in flight between events. */
+static void on_stopped(void *userdata) {
+        Manager *m = userdata;
+
+        (void) sd_event_exit(m->event, 0);
+}
+
+/* SIGTERM, SIGINT: no new pass, no new transfer; the ones in flight get stop_timeout to end. */
 static int on_stop(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
-        (void) userdata;
+        Manager *m = userdata;
+        int r;
+
+        (void) s;
+        if (m->stopping)
+                return 0;
+        m->stopping = true;
         log_info("Received %s, stopping", sigabbrev_np((int) si->ssi_signo));
         (void) sd_notify(0, "STOPPING=1\nSTATUS=Stopping");
-        (void) sd_event_exit(sd_event_source_get_event(s), 0);
+        if (m->timer)
+                (void) sd_event_source_set_enabled(m->timer, SD_EVENT_OFF);
+        r = outbox_stop(m->outbox, m->model->stop_timeout_usec, on_stopped, m);
+        if (r < 0) {
+                (void) log_error_errno(r, "Failed to wait for messages in flight, stopping now: %m");
+                on_stopped(m);
+        }
         return 0;
 }
 
@@ -453,6 +486,9 @@ static int add_signal(Manager *m, int signo, sd_event_signal_handler_t handler, 
         if (r < 0)
                 return r;
         (void) sd_event_source_set_description(s, name);
+        /* Before any other source that is pending at the same time: a stop must be seen before
+         * the outbox starts more work in the same turn. */
+        (void) sd_event_source_set_priority(s, SD_EVENT_PRIORITY_IMPORTANT);
         /* The event loop owns it from here: it lives as long as the loop. */
         (void) sd_event_source_set_floating(s, true);
         (void) sd_event_source_unref(s);
@@ -486,10 +522,17 @@ int manager_run(Manager *m) {
                 (void) log_warning_errno(r, "Failed to enable the watchdog, ignoring: %m");
         m->watchdog = r > 0;
         dispatcher_set_progress(m->dispatcher, keep_systemd_informed, m);
+        r = outbox_new(m->event, m->ledger, &m->outbox);
+        if (r < 0)
+                return log_error_errno(r, "Failed to set up delivery: %m");
+        outbox_configure(m->outbox, m->model, m->secrets);
+        m->secrets = NULL; /* the outbox's now */
+        outbox_set_hooks(m->outbox, keep_systemd_informed, on_settled, m);
 
         /* The start-up pass (catch-up included) runs before READY=1: a unit that is "active"
-         * has already sent what it owed. */
+         * has already sent what it owed, or handed it to its transport. */
         (void) dispatcher_report_interrupted(m->dispatcher);
+        (void) outbox_recover(m->outbox);
         (void) manager_pass(m);
         (void) sd_notify(0, "READY=1");
         m->ready = true;
@@ -497,7 +540,7 @@ int manager_run(Manager *m) {
                  m->model->n_commitments, m->model->n_recipients, m->config_path);
 
         r = sd_event_loop(m->event);
-        (void) dispatcher_flush(m->dispatcher);
+        (void) outbox_flush(m->outbox);
         if (r < 0)
                 return log_error_errno(r, "Event loop failed: %m");
         return 0;

@@ -1,11 +1,9 @@
-/* Delivery: one reminder on one channel, from the ledger's attempt to its recorded outcome.
+/* Delivery: one reminder on one channel, from the plan's decision to the ledger's outbox.
  *
- * The ledger is asked first and told last: an attempt is recorded before the message leaves, its
- * outcome after.  An outcome the ledger refuses (busy, disk full) is kept and recorded later,
- * never sent again; a Maildir remembers, by the key in its file names, what an attempt that
- * was interrupted by a crash had delivered.  Deliveries are local and synchronous (Maildir,
- * sendmail); a channel whose transport this build cannot drive (SMTP, webhooks) does not exist
- * here: neither sent nor recorded, so that a build that can will catch up. */
+ * A reminder to send is rendered here, as mail (mail.h) or as a webhook's JSON body
+ * (webhook.h), and put into the ledger's outbox with everything its transport needs, in one
+ * transaction with its pending record; the outbox (outbox.h) sends it from there.  Rendering
+ * once means every attempt sends the same bytes.  A reminder not to send is recorded skipped. */
 
 #include <errno.h>
 #include <inttypes.h>
@@ -14,34 +12,19 @@
 #include <string.h>
 #include <time.h>
 
-#include "noticed/deliver.h"
 #include "noticed/delivery.h"
 #include "noticed/log.h"
 #include "noticed/mail.h"
 #include "noticed/render.h"
-
-/* An outcome the ledger could not take (it was busy or the disk full): kept until it can.  Each
- * pass records these first and goes no further while the ledger still refuses, so a delivered
- * reminder is never delivered again because its record failed. */
-typedef struct Unrecorded {
-        char *id, *channel, *reply, *message_id;
-        bool sent; /* else failed */
-} Unrecorded;
+#include "noticed/retry.h"
+#include "noticed/text.h"
+#include "noticed/webhook.h"
 
 struct Delivery {
         Ledger *ledger;     /* borrowed */
         const Model *model; /* of the call in progress */
         DeliveryCounts counts;
-        Unrecorded *unrecorded;
-        size_t n_unrecorded;
 };
-
-static uint64_t now_usec(void) {
-        struct timespec ts;
-
-        (void) clock_gettime(CLOCK_REALTIME, &ts);
-        return (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u;
-}
 
 int delivery_new(Ledger *ledger, Delivery **ret) {
         Delivery *dv = calloc(1, sizeof(*dv));
@@ -53,19 +36,7 @@ int delivery_new(Ledger *ledger, Delivery **ret) {
         return 0;
 }
 
-static void unrecorded_done(Unrecorded *u) {
-        free(u->id);
-        free(u->channel);
-        free(u->reply);
-        free(u->message_id);
-}
-
 Delivery *delivery_free(Delivery *dv) {
-        if (!dv)
-                return NULL;
-        for (size_t i = 0; i < dv->n_unrecorded; i++)
-                unrecorded_done(&dv->unrecorded[i]);
-        free(dv->unrecorded);
         free(dv);
         return NULL;
 }
@@ -76,18 +47,10 @@ const DeliveryCounts *delivery_counts(const Delivery *dv) {
 
 /* Channel 0 is mail (when the recipient has addresses and the config a mail_via transport),
  * 1 + i the recipient's webhook i. */
-bool delivery_transport_supported(TransportKind kind) {
-        return kind == TRANSPORT_MAILDIR || kind == TRANSPORT_SENDMAIL;
-}
-
-/* A channel the recipient has and this build can deliver through (see check_transports() in
- * daemon.c for how the others are reported). */
 bool delivery_channel_exists(const Model *model, const Recipient *rc, uint32_t channel) {
         if (channel == 0)
-                return rc->n_mail > 0 && model->has_mail_via &&
-                       delivery_transport_supported(model->transports[model->mail_via].kind);
-        return channel - 1 < rc->n_webhooks &&
-               delivery_transport_supported(model->transports[rc->webhooks[channel - 1]].kind);
+                return rc->n_mail > 0 && model->has_mail_via;
+        return channel - 1 < rc->n_webhooks;
 }
 
 uint32_t delivery_channel_count(const Recipient *rc) {
@@ -147,179 +110,85 @@ static int identity_init(Identity *x, const Model *model, const Reminder *r, uin
         return 0;
 }
 
-/* A Maildir can say whether an attempt that was interrupted (a crash between the rename into
- * new/ and the ledger's record) had delivered after all: the file name carries the message's
- * key.  Then it is not written a second time. */
-static int transmit_maildir(const char *dir, const MailMessage *msg, bool interrupted,
-                            char **ret_reply) {
-        char *where = NULL;
-        int r;
-
-        if (interrupted && (r = deliver_maildir_find(dir, msg->key, &where)) > 0) {
-                r = asprintf(ret_reply, "maildir: %s (delivered by the interrupted attempt)",
-                             where);
-                free(where);
-                return r < 0 ? -ENOMEM : 0;
-        }
-        return deliver_maildir(dir, msg->data, msg->size, msg->key, ret_reply);
-}
-
-/* Hands one reminder to its transport.  Returns 0 and a reply, or -errno and a reply. */
-static int transmit(const Delivery *dv, const Reminder *r, uint32_t channel, bool interrupted,
-                    int64_t now, char **ret_reply, char **ret_message_id) {
-        const Model *model = dv->model;
-        const Transport *t;
-        MailMessage msg = {0};
-        int r2;
-
-        *ret_reply = *ret_message_id = NULL;
-        t = channel == 0
-                    ? &model->transports[model->mail_via]
-                    : &model->transports[model->recipients[r->recipient].webhooks[channel - 1]];
-        if (channel > 0 ||
-            !delivery_transport_supported(t->kind)) { /* delivery_channel_exists() said no */
-                if (asprintf(ret_reply, "transport %s (%s): not supported by this build", t->id,
-                             t->url) < 0)
-                        *ret_reply = NULL;
-                return -EOPNOTSUPP;
-        }
-        /* A reminder sent late (catch-up) counts its days left from today, not from the day it
-         * was planned for. */
-        Reminder late = *r;
-        int32_t seconds, offset;
-        tz_unix_to_local(model->tz, now, &late.date, &seconds, &offset);
-        r2 = mail_render(model, &late, now, &msg);
-        if (r2 < 0) {
-                if (asprintf(ret_reply, "cannot render the message: %s", strerror(-r2)) < 0)
-                        *ret_reply = NULL;
-                return r2;
-        }
-        if (t->kind == TRANSPORT_MAILDIR)
-                r2 = transmit_maildir(t->url + strlen("maildir:"), &msg, interrupted, ret_reply);
-        else
-                r2 = deliver_sendmail(msg.data, msg.size, ret_reply);
-        if (r2 >= 0) {
-                *ret_message_id = msg.message_id;
-                msg.message_id = NULL;
-        }
-        mail_message_done(&msg);
-        return r2;
-}
-
 static const char *what(const Reminder *r) {
         return r->overdue ? "overdue message" : "reminder";
 }
 
-/* Keeps an outcome the ledger refused; takes *reply and *message_id.  0 or -ENOMEM. */
-static int remember_unrecorded(Delivery *dv, const Identity *x, bool sent, char **reply,
-                               char **message_id) {
-        Unrecorded u = {.id = strdup(x->id), .channel = strdup(x->channel), .sent = sent};
-        Unrecorded *more;
+/* "a@x\nb@y": the recipient's addresses as the outbox keeps them.  NULL when out of memory. */
+/* The message for reminder r on channel: mail, or a webhook's body.  A reminder sent late
+ * (catch-up) counts its days left from the day it is sent, not the day it was planned for. */
+static int render(const Model *model, const Reminder *r, uint32_t channel, const char *id,
+                  int64_t now, MailMessage *ret_mail, char **ret_json) {
+        const Recipient *rc = &model->recipients[r->recipient];
+        Reminder late = *r;
+        int32_t seconds, offset;
+        char *subject = NULL, *body = NULL;
+        int k;
 
-        more = reallocarray(dv->unrecorded, dv->n_unrecorded + 1, sizeof(*more));
-        if (!u.id || !u.channel || !more) {
-                unrecorded_done(&u);
-                if (more)
-                        dv->unrecorded = more;
-                return -ENOMEM;
-        }
-        dv->unrecorded = more;
-        u.reply = *reply;
-        u.message_id = *message_id;
-        *reply = *message_id = NULL;
-        dv->unrecorded[dv->n_unrecorded++] = u;
-        return 0;
+        tz_unix_to_local(model->tz, now, &late.date, &seconds, &offset);
+        if (channel == 0)
+                return mail_render(model, &late, now, ret_mail);
+        k = text_render(model, &late, &subject, &body);
+        if (k >= 0)
+                k = webhook_reminder_body(model, &late, id, now,
+                                          model->transports[rc->webhooks[channel - 1]].format,
+                                          subject, body, ret_json);
+        free(subject);
+        free(body);
+        return k;
 }
 
-/* A busy, full or failing disk clears; a row that is gone or a database that is damaged does
- * not, and waiting for it would stop every later reminder. */
-static bool ledger_refusal_may_pass(int r) {
-        return r == -EBUSY || r == -ENOSPC || r == -EIO || r == -ENOMEM || r == -EROFS;
-}
-
-/* Hands the kept outcomes to the ledger again; stops at the first it still refuses. */
-int delivery_record_unrecorded(Delivery *dv) {
-        while (dv->n_unrecorded > 0) {
-                Unrecorded *u = &dv->unrecorded[dv->n_unrecorded - 1];
-                int64_t now = (int64_t) now_usec();
-                int r = u->sent ? ledger_mark_sent(dv->ledger, u->id, u->channel, now, u->reply,
-                                                   u->message_id)
-                                : ledger_mark_failed(dv->ledger, u->id, u->channel, now, u->reply);
-
-                if (r < 0 && ledger_refusal_may_pass(r))
-                        return log_error_errno(r, "%s: still cannot record the outcome: %s", u->id,
-                                               ledger_error(dv->ledger));
-                if (r < 0 && r != -EALREADY)
-                        (void) log_error_errno(r,
-                                               "%s: the ledger will not take its outcome (%s), "
-                                               "giving up: it stays pending there",
-                                               u->id, ledger_error(dv->ledger));
-                else
-                        log_info("%s: recorded as %s, late", u->id, u->sent ? "sent" : "failed");
-                unrecorded_done(u);
-                dv->n_unrecorded--;
-        }
-        return 0;
-}
-
-int delivery_send(Delivery *dv, const Model *model, const Reminder *r, uint32_t channel) {
-        uint64_t now = now_usec();
-        char *reply = NULL, *message_id = NULL;
-        LedgerState before;
-        bool interrupted;
+int delivery_queue(Delivery *dv, const Model *model, const Reminder *r, uint32_t channel,
+                   uint64_t now) {
+        const Recipient *rc = &model->recipients[r->recipient];
+        const Transport *t = channel == 0 ? &model->transports[model->mail_via]
+                                          : &model->transports[rc->webhooks[channel - 1]];
+        MailMessage msg = {0};
+        char *json = NULL, *recipients = NULL;
+        LedgerMessage lm = {.transport = t->id, .escalate = true};
         Identity x;
-        int r2, sent;
+        int r2;
 
         dv->model = model;
-
         if ((r2 = identity_init(&x, dv->model, r, channel)) < 0)
                 return log_error_errno(r2, "Out of memory");
-        interrupted = ledger_get_state(dv->ledger, x.id, x.channel, &before) > 0 &&
-                      before == LEDGER_PENDING;
-        r2 = ledger_begin_attempt(dv->ledger, &x.ledger, (int64_t) now);
-        if (r2 == -EALREADY) { /* settled since we looked: by another process, or a twin */
-                identity_done(&x);
-                return 0;
+        r2 = render(model, r, channel, x.id, (int64_t) (now / 1000000u), &msg, &json);
+        if (r2 >= 0 && channel == 0) {
+                recipients = recipient_address_lines(rc);
+                lm.recipients = recipients;
+                lm.payload = msg.data;
+                lm.payload_size = msg.size;
+                lm.message_id = msg.message_id;
+                lm.key = msg.key;
+                if (!recipients)
+                        r2 = -ENOMEM;
+        } else if (r2 >= 0) {
+                lm.payload = json;
+                lm.payload_size = strlen(json);
         }
         if (r2 < 0) {
-                (void) log_full(LOG_ERR, r2, &x.log,
-                                "%s: failed to record the attempt: %s, not sending", x.id,
-                                ledger_error(dv->ledger));
-                identity_done(&x);
-                return r2;
+                /* A template that cannot be rendered will not render later either. */
+                (void) log_full(LOG_ERR, r2, &x.log, "%s: cannot render the %s: %m", x.id, what(r));
+                if (r2 != -ENOMEM)
+                        r2 = 0; /* the pass goes on; the next one tries again */
+                goto finish;
         }
-        sent = transmit(dv, r, channel, interrupted, (int64_t) (now / 1000000), &reply,
-                        &message_id);
-        if (sent >= 0) {
-                x.log.message_id = r->overdue ? LOG_MESSAGE_OVERDUE : LOG_MESSAGE_SENT;
-                r2 = ledger_mark_sent(dv->ledger, x.id, x.channel, (int64_t) now_usec(), reply,
-                                      message_id);
-                (void) log_full(LOG_INFO, 0, &x.log, "%s: %s sent to %s by %s (%s)", x.id, what(r),
-                                x.ledger.recipient, x.channel, reply ? reply : "");
-                dv->counts.sent++;
-        } else {
-                x.log.message_id = LOG_MESSAGE_FAILED;
-                r2 = ledger_mark_failed(dv->ledger, x.id, x.channel, (int64_t) now_usec(), reply);
-                (void) log_full(LOG_ERR, sent, &x.log, "%s: %s to %s by %s failed: %s", x.id,
-                                what(r), x.ledger.recipient, x.channel,
-                                reply ? reply : strerror(-sent));
-                dv->counts.failed++;
-        }
-        if (r2 < 0) {
-                (void) log_full(LOG_ERR, r2, &x.log,
-                                "%s: failed to record the outcome: %s; will record it later, "
-                                "not send it again",
-                                x.id, ledger_error(dv->ledger));
-                if (remember_unrecorded(dv, &x, sent >= 0, &reply, &message_id) < 0)
-                        (void) log_full(LOG_ERR, -ENOMEM, &x.log,
-                                        "%s: out of memory: the ledger still says pending, so it "
-                                        "may be sent again",
-                                        x.id);
-        }
-        free(reply);
-        free(message_id);
+        r2 = retry_deadline_usec(model, x.milestone, !r->overdue, (int64_t) now, &lm.deadline_usec);
+        if (r2 >= 0)
+                r2 = ledger_enqueue(dv->ledger, &x.ledger, &lm, (int64_t) now);
+        if (r2 == -EALREADY || r2 == -EEXIST) /* settled or queued since we looked */
+                r2 = 0;
+        else if (r2 < 0)
+                (void) log_full(LOG_ERR, r2, &x.log, "%s: failed to queue the %s: %s", x.id,
+                                what(r), ledger_error(dv->ledger));
+        else
+                dv->counts.queued++;
+finish:
+        mail_message_done(&msg);
+        free(json);
+        free(recipients);
         identity_done(&x);
-        return r2 < 0 ? r2 : 0; /* the pass fails and is tried again soon */
+        return r2;
 }
 
 int delivery_skip(Delivery *dv, const Model *model, const Reminder *r, uint32_t channel,
@@ -364,6 +233,7 @@ int delivery_unsettled(Delivery *dv, const Model *model, const Reminder *r, uint
         identity_done(&x);
         if (r2 < 0)
                 return r2;
+        /* Pending without a message in the outbox: an older noticed's interrupted attempt. */
         return r2 == 0 || state == LEDGER_PENDING;
 }
 
@@ -430,14 +300,4 @@ int delivery_report_interrupted(Delivery *dv) {
         }
         ledger_entries_free(e, n);
         return 0;
-}
-
-int delivery_flush(Delivery *dv) {
-        int r = delivery_record_unrecorded(dv);
-
-        for (size_t i = 0; r < 0 && i < dv->n_unrecorded; i++)
-                log_error("%s: delivered by %s, but the ledger could not record it: it stays "
-                          "pending there and may be sent again at the next start",
-                          dv->unrecorded[i].id, dv->unrecorded[i].channel);
-        return r;
 }

@@ -163,6 +163,39 @@ static int skip_all(Dispatcher *dp, const Model *model, const DueReminder *due, 
         return 0;
 }
 
+/* Queues every reminder catch-up sends, as one ledger transaction (the outbox sends them).  A
+ * ledger that cannot record stops the pass, so that the daemon tries again soon. */
+static int queue_all(Dispatcher *dp, const Model *model, const DueReminder *due, size_t n,
+                     const CatchUpAction *actions, uint64_t now) {
+        int r;
+
+        r = ledger_batch_begin(dp->ledger);
+        if (r < 0)
+                return log_error_errno(r, "Failed to begin queueing reminders: %s",
+                                       ledger_error(dp->ledger));
+        for (size_t i = 0; i < n && r >= 0; i++) {
+                if (actions[i] != CATCH_UP_SEND)
+                        continue;
+                if (dp->progress && !dp->progress(dp->progress_userdata)) {
+                        log_info("Stopping in the middle of a pass: the rest waits for the "
+                                 "next start");
+                        break;
+                }
+                r = delivery_queue(dp->delivery, model, &due[i].reminder, due[i].channel, now);
+        }
+        if (r < 0) {
+                (void) ledger_batch_end(dp->ledger, false);
+                return r;
+        }
+        r = ledger_batch_end(dp->ledger, true);
+        if (r < 0)
+                return log_error_errno(r,
+                                       "Failed to queue the reminders due: %s; they are decided "
+                                       "again in the next pass",
+                                       ledger_error(dp->ledger));
+        return 0;
+}
+
 /* --- a pass ------------------------------------------------------------------------------- */
 
 /* Delivers, or records as skipped, every reminder whose instant has passed and that the ledger
@@ -174,9 +207,6 @@ int dispatcher_deliver_due(Dispatcher *dp, const Model *model, uint64_t now, Dat
         size_t n_rs = 0, n_due = 0, allocated = 0;
         int r;
 
-        r = delivery_record_unrecorded(dp->delivery);
-        if (r < 0)
-                return r;
         r = plan_reminders(model, today - catch_up_lookback_days(model, today), today,
                            dispatcher_has_decided, dp, &rs, &n_rs);
         if (r < 0)
@@ -218,19 +248,8 @@ int dispatcher_deliver_due(Dispatcher *dp, const Model *model, uint64_t now, Dat
                 goto finish;
         }
         r = skip_all(dp, model, due, n_due, actions, now);
-        /* A failed delivery is recorded and counted; a ledger that cannot record stops the
-         * pass, so that the daemon tries again soon instead of at the next reminder. */
-        for (size_t i = 0; i < n_due && r >= 0; i++) {
-                if (actions[i] != CATCH_UP_SEND)
-                        continue;
-                /* Before each one: it may take a while, and the daemon may have to stop. */
-                if (dp->progress && !dp->progress(dp->progress_userdata)) {
-                        log_info("Stopping in the middle of a pass: the rest waits for the "
-                                 "next start");
-                        break;
-                }
-                r = delivery_send(dp->delivery, model, &due[i].reminder, due[i].channel);
-        }
+        if (r >= 0)
+                r = queue_all(dp, model, due, n_due, actions, now);
 finish:
         free(actions);
         free(due);
@@ -300,10 +319,6 @@ int dispatcher_find_next(Dispatcher *dp, const Model *model, uint64_t now, Date 
                 free(rs);
         }
         return 0;
-}
-
-int dispatcher_flush(Dispatcher *dp) {
-        return delivery_flush(dp->delivery);
 }
 
 int dispatcher_report_interrupted(Dispatcher *dp) {

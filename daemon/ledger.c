@@ -45,6 +45,20 @@ static const char *const migrations[] = {
         "  note TEXT, user TEXT NOT NULL, at_usec INTEGER NOT NULL"
         ");"
         "PRAGMA user_version = 1;",
+        /* 2: the outbox.  A reminder handed to a transport waits here, pending in reminders,
+         * with the exact bytes to send (so every attempt sends the same message) until it is
+         * sent or given up. */
+        "CREATE TABLE outbox ("
+        "  id TEXT NOT NULL, channel TEXT NOT NULL,"
+        "  transport TEXT NOT NULL, recipients TEXT, payload BLOB NOT NULL, message_id TEXT,"
+        "  key TEXT, escalate INTEGER NOT NULL CHECK (escalate IN (0, 1)),"
+        "  next_usec INTEGER NOT NULL, deadline_usec INTEGER NOT NULL,"
+        "  inflight INTEGER NOT NULL DEFAULT 0 CHECK (inflight IN (0, 1)),"
+        "  interrupted INTEGER NOT NULL DEFAULT 0 CHECK (interrupted IN (0, 1)),"
+        "  PRIMARY KEY (id, channel)"
+        ") WITHOUT ROWID;"
+        "CREATE INDEX outbox_by_next ON outbox (inflight, transport, next_usec);"
+        "PRAGMA user_version = 2;",
 };
 _Static_assert(ELEMENTSOF(migrations) == LEDGER_SCHEMA_VERSION, "one migration per version");
 
@@ -66,12 +80,31 @@ typedef enum Statement {
         STMT_HISTORY_OF,
         STMT_PENDING,
         STMT_LATEST_SETTLED,
+        STMT_IS_QUEUED,
+        STMT_OUTBOX_INSERT,
+        STMT_OUTBOX_DELETE,
+        STMT_OUTBOX_BEGIN,
+        STMT_OUTBOX_RETRY,
+        STMT_OUTBOX_RETRY_REPLY,
+        STMT_OUTBOX_TRANSPORTS,
+        STMT_OUTBOX_DUE,
+        STMT_OUTBOX_NEXT,
+        STMT_OUTBOX_INFLIGHT,
+        STMT_OUTBOX_RECOVER,
         _STMT_MAX,
 } Statement;
 
+/* A pending row with an outbox row is reported as queued. */
 #define ENTRY_SELECT                                                                               \
-        "SELECT id, channel, commitment, kind, cycle, milestone, offset_, recipient, state, "      \
-        "attempts, due_usec, created_usec, updated_usec, reply, message_id FROM reminders "
+        "SELECT id, channel, commitment, kind, cycle, milestone, offset_, recipient, "             \
+        "CASE WHEN state = 'pending' AND EXISTS (SELECT 1 FROM outbox o WHERE o.id = r.id AND "    \
+        "o.channel = r.channel) THEN 'queued' ELSE state END, "                                    \
+        "attempts, due_usec, created_usec, updated_usec, reply, r.message_id FROM reminders r "
+#define QUEUED_SELECT                                                                              \
+        "SELECT r.id, r.channel, commitment, kind, cycle, milestone, offset_, recipient, "         \
+        "attempts, due_usec, reply, transport, recipients, payload, o.message_id, key, escalate, " \
+        "next_usec, deadline_usec, interrupted FROM outbox o JOIN reminders r "                    \
+        "ON r.id = o.id AND r.channel = o.channel "
 /* id last: one recipient may have two reminders due at one instant; the order stays stable. */
 #define ENTRY_ORDER " ORDER BY due_usec, commitment, recipient, channel, id"
 
@@ -100,12 +133,33 @@ static const char *const statement_sql[_STMT_MAX] = {
                            "FROM decisions ORDER BY id",
         [STMT_HISTORY_ALL] = ENTRY_SELECT ENTRY_ORDER,
         [STMT_HISTORY_OF] = ENTRY_SELECT "WHERE commitment = ?1" ENTRY_ORDER,
-        [STMT_PENDING] = ENTRY_SELECT "WHERE state = 'pending'" ENTRY_ORDER,
+        [STMT_PENDING] = ENTRY_SELECT "WHERE state = 'pending' AND NOT EXISTS (SELECT 1 FROM "
+                                      "outbox o WHERE o.id = r.id AND o.channel = r.channel)"
+                                      ENTRY_ORDER,
         /* A range on the primary key's first column (id), then the suffix: an index scan. */
         [STMT_LATEST_SETTLED] = "SELECT MAX(due_usec) FROM reminders "
                                 "WHERE id >= ?1 AND id < ?1 || char(0x10FFFF) "
                                 "AND substr(id, -length(?2)) = ?2 AND channel = ?3 "
                                 "AND state != 'pending' AND (offset_ = 'overdue') = ?4",
+        [STMT_IS_QUEUED] = "SELECT 1 FROM outbox WHERE id = ?1 AND channel = ?2",
+        [STMT_OUTBOX_INSERT] = "INSERT INTO outbox (id, channel, transport, recipients, payload, "
+                               "message_id, key, escalate, next_usec, deadline_usec, interrupted) "
+                               "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        [STMT_OUTBOX_DELETE] = "DELETE FROM outbox WHERE id = ?1 AND channel = ?2",
+        [STMT_OUTBOX_BEGIN] = "UPDATE outbox SET inflight = 1 "
+                              "WHERE id = ?1 AND channel = ?2 AND inflight = 0",
+        [STMT_OUTBOX_RETRY] = "UPDATE outbox SET inflight = 0, interrupted = 0, next_usec = ?3 "
+                              "WHERE id = ?1 AND channel = ?2",
+        [STMT_OUTBOX_RETRY_REPLY] = "UPDATE reminders SET updated_usec = ?3, reply = ?4 "
+                                    "WHERE id = ?1 AND channel = ?2",
+        [STMT_OUTBOX_TRANSPORTS] = "SELECT DISTINCT transport FROM outbox "
+                                   "WHERE inflight = 0 AND next_usec <= ?1 ORDER BY transport",
+        [STMT_OUTBOX_DUE] = QUEUED_SELECT "WHERE inflight = 0 AND transport = ?1 "
+                                          "AND next_usec <= ?2 ORDER BY next_usec, r.id LIMIT ?3",
+        [STMT_OUTBOX_NEXT] = "SELECT MIN(next_usec) FROM outbox WHERE inflight = 0",
+        [STMT_OUTBOX_INFLIGHT] = QUEUED_SELECT "WHERE inflight = 1 ORDER BY next_usec, r.id",
+        [STMT_OUTBOX_RECOVER] = "UPDATE outbox SET inflight = 0, interrupted = 1 "
+                                "WHERE inflight = 1",
 };
 
 struct Ledger {
@@ -120,6 +174,7 @@ static const char *const state_names[_LEDGER_STATE_MAX] = {
         [LEDGER_SENT] = "sent",
         [LEDGER_FAILED] = "failed",
         [LEDGER_SKIPPED] = "skipped",
+        [LEDGER_QUEUED] = "queued",
 };
 
 static const char *const decision_names[_DECISION_MAX] = {
@@ -326,6 +381,8 @@ static int transition(Ledger *l, LedgerState to, const char *id, const char *cha
         case SETTLE:
                 r = execute(l, STMT_SETTLE, "tttitt", id, channel, state_names[to], now_usec, reply,
                             message_id);
+                if (r >= 0) /* settled: nothing is left to send */
+                        r = execute(l, STMT_OUTBOX_DELETE, "tt", id, channel);
                 break;
         case KEEP:
                 r = 0;
@@ -521,10 +578,38 @@ const char *ledger_error(const Ledger *l) {
         return l ? l->error : "";
 }
 
+/* 1 when the message of (id, channel) is in the outbox, 0 when not. */
+static int is_queued(Ledger *l, const char *id, const char *channel) {
+        sqlite3_stmt *s = l->statements[STMT_IS_QUEUED];
+        int rc, r;
+
+        rc = sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+        if (rc == SQLITE_OK)
+                rc = sqlite3_bind_text(s, 2, channel, -1, SQLITE_STATIC);
+        if (rc == SQLITE_OK)
+                rc = sqlite3_step(s);
+        r = rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : fail(l, rc);
+        reset(s);
+        return r;
+}
+
 int ledger_get_state(Ledger *l, const char *id, const char *channel, LedgerState *ret) {
+        LedgerState state;
+        int r;
+
         if (!l || !id || !channel)
                 return -EINVAL;
-        return lookup_state(l, id, channel, ret);
+        r = lookup_state(l, id, channel, &state);
+        if (r > 0 && state == LEDGER_PENDING) {
+                int q = is_queued(l, id, channel);
+                if (q < 0)
+                        return q;
+                if (q > 0)
+                        state = LEDGER_QUEUED;
+        }
+        if (r > 0 && ret)
+                *ret = state;
+        return r;
 }
 
 int ledger_batch_begin(Ledger *l) {
@@ -789,4 +874,272 @@ void ledger_entries_free(LedgerEntry *e, size_t n) {
                 free(e[i].message_id);
         }
         free(e);
+}
+
+/* --- the outbox ---------------------------------------------------------------------------- */
+
+int ledger_enqueue(Ledger *l, const LedgerReminder *m, const LedgerMessage *msg, int64_t now_usec) {
+        sqlite3_stmt *s;
+        LedgerState state = LEDGER_PENDING;
+        bool exists;
+        int rc, r;
+
+        if (!l || !reminder_is_valid(m) || !msg || !msg->transport || !msg->payload)
+                return -EINVAL;
+        r = execute(l, l->batch ? STMT_SAVEPOINT : STMT_BEGIN, "");
+        if (r < 0)
+                return r;
+        r = lookup_state(l, m->id, m->channel, &state);
+        exists = r > 0;
+        if (r == 0)
+                r = execute(l, STMT_INSERT_REMINDER, "ttttitttitiit", m->id, m->channel,
+                            m->commitment, m->kind, (int64_t) m->cycle, m->milestone, m->offset,
+                            m->recipient, m->due_usec, state_names[LEDGER_PENDING], (int64_t) 0,
+                            now_usec, NULL);
+        else if (r > 0 && state != LEDGER_PENDING) {
+                set_error(l, "the reminder is already sent, failed or skipped");
+                r = -EALREADY;
+        } else if (r > 0 && (r = is_queued(l, m->id, m->channel)) > 0) {
+                set_error(l, "the reminder's message is in the outbox already");
+                r = -EEXIST;
+        }
+        if (r < 0)
+                return transaction_abort(l, r);
+
+        /* Not execute(): the payload is a blob. */
+        s = l->statements[STMT_OUTBOX_INSERT];
+        rc = sqlite3_bind_text(s, 1, m->id, -1, SQLITE_STATIC);
+        if (rc == SQLITE_OK)
+                rc = sqlite3_bind_text(s, 2, m->channel, -1, SQLITE_STATIC);
+        if (rc == SQLITE_OK)
+                rc = sqlite3_bind_text(s, 3, msg->transport, -1, SQLITE_STATIC);
+        if (rc == SQLITE_OK)
+                rc = msg->recipients ? sqlite3_bind_text(s, 4, msg->recipients, -1, SQLITE_STATIC)
+                                     : sqlite3_bind_null(s, 4);
+        if (rc == SQLITE_OK)
+                rc = sqlite3_bind_blob64(s, 5, msg->payload, msg->payload_size, SQLITE_STATIC);
+        if (rc == SQLITE_OK)
+                rc = msg->message_id ? sqlite3_bind_text(s, 6, msg->message_id, -1, SQLITE_STATIC)
+                                     : sqlite3_bind_null(s, 6);
+        if (rc == SQLITE_OK)
+                rc = msg->key ? sqlite3_bind_text(s, 7, msg->key, -1, SQLITE_STATIC)
+                              : sqlite3_bind_null(s, 7);
+        if (rc == SQLITE_OK)
+                rc = sqlite3_bind_int(s, 8, msg->escalate);
+        if (rc == SQLITE_OK)
+                rc = sqlite3_bind_int64(s, 9, now_usec);
+        if (rc == SQLITE_OK)
+                rc = sqlite3_bind_int64(s, 10, msg->deadline_usec);
+        /* A pending row without a message: an attempt of an older noticed that never settled. */
+        if (rc == SQLITE_OK)
+                rc = sqlite3_bind_int(s, 11, exists);
+        if (rc == SQLITE_OK)
+                rc = sqlite3_step(s);
+        reset(s);
+        r = rc == SQLITE_DONE ? 0 : fail(l, rc);
+        return transaction_end(l, r);
+}
+
+static int read_string(sqlite3_stmt *s, void *item) {
+        return column_strdup(s, 0, false, item);
+}
+
+int ledger_queued_transports(Ledger *l, int64_t now_usec, char ***ret, size_t *ret_n) {
+        sqlite3_stmt *s;
+        void *items = NULL;
+        size_t n = 0;
+        int r;
+
+        if (!l || !ret || !ret_n)
+                return -EINVAL;
+        s = l->statements[STMT_OUTBOX_TRANSPORTS];
+        if (sqlite3_bind_int64(s, 1, now_usec) != SQLITE_OK) {
+                reset(s);
+                return -ENOMEM;
+        }
+        r = collect(l, s, sizeof(char *), read_string, &items, &n);
+        if (r < 0) {
+                ledger_strv_free(items, n);
+                return r;
+        }
+        *ret = items;
+        *ret_n = n;
+        return 0;
+}
+
+void ledger_strv_free(char **v, size_t n) {
+        for (size_t i = 0; v && i < n; i++)
+                free(v[i]);
+        free(v);
+}
+
+static int read_queued(sqlite3_stmt *s, void *item) {
+        LedgerQueued *q = item;
+        char **texts[] = {&q->id,         &q->channel, &q->commitment, &q->kind,
+                          NULL,           &q->milestone, &q->offset,   &q->recipient,
+                          NULL,           NULL,        &q->reply,      &q->transport,
+                          &q->recipients, NULL,        &q->message_id, &q->key};
+        int64_t cycle, attempts;
+        const void *blob;
+        int r = 0;
+
+        for (int i = 0; r >= 0 && i < (int) ELEMENTSOF(texts); i++)
+                if (texts[i])
+                        r = column_strdup(s, i, i == 10 || i == 12 || i == 14 || i == 15, texts[i]);
+        if (r < 0)
+                return r;
+        if (column_range(s, 4, UINT32_MAX, &cycle) < 0 ||
+            column_range(s, 8, UINT_MAX, &attempts) < 0)
+                return -EBADMSG;
+        q->cycle = (uint32_t) cycle;
+        q->attempts = (unsigned) attempts;
+        q->due_usec = sqlite3_column_int64(s, 9);
+        blob = sqlite3_column_blob(s, 13);
+        q->payload_size = (size_t) sqlite3_column_bytes(s, 13);
+        /* One byte more, a NUL: payloads are text, and callers may treat them so. */
+        q->payload = malloc(q->payload_size + 1);
+        if (!q->payload)
+                return -ENOMEM;
+        if (q->payload_size > 0)
+                memcpy(q->payload, blob, q->payload_size);
+        ((char *) q->payload)[q->payload_size] = '\0';
+        q->escalate = sqlite3_column_int(s, 16) != 0;
+        q->next_usec = sqlite3_column_int64(s, 17);
+        q->deadline_usec = sqlite3_column_int64(s, 18);
+        q->interrupted = sqlite3_column_int(s, 19) != 0;
+        return 0;
+}
+
+static int queued(Ledger *l, sqlite3_stmt *s, LedgerQueued **ret, size_t *ret_n) {
+        void *items = NULL;
+        size_t n = 0;
+        int r;
+
+        r = collect(l, s, sizeof(LedgerQueued), read_queued, &items, &n);
+        if (r < 0) {
+                ledger_queued_free(items, n);
+                return r;
+        }
+        *ret = items;
+        *ret_n = n;
+        return 0;
+}
+
+int ledger_queued_due(Ledger *l, const char *transport, int64_t now_usec, size_t limit,
+                      LedgerQueued **ret, size_t *ret_n) {
+        sqlite3_stmt *s;
+        int rc;
+
+        if (!l || !transport || !ret || !ret_n)
+                return -EINVAL;
+        s = l->statements[STMT_OUTBOX_DUE];
+        rc = sqlite3_bind_text(s, 1, transport, -1, SQLITE_STATIC);
+        if (rc == SQLITE_OK)
+                rc = sqlite3_bind_int64(s, 2, now_usec);
+        if (rc == SQLITE_OK)
+                rc = sqlite3_bind_int64(s, 3, limit > INT64_MAX ? INT64_MAX : (int64_t) limit);
+        if (rc != SQLITE_OK) {
+                reset(s);
+                return fail(l, rc);
+        }
+        return queued(l, s, ret, ret_n);
+}
+
+int ledger_queued_next(Ledger *l, int64_t *ret_usec) {
+        sqlite3_stmt *s;
+        int rc, r = 0;
+
+        if (!l || !ret_usec)
+                return -EINVAL;
+        s = l->statements[STMT_OUTBOX_NEXT];
+        rc = sqlite3_step(s);
+        if (rc == SQLITE_ROW) {
+                if (sqlite3_column_type(s, 0) != SQLITE_NULL) {
+                        *ret_usec = sqlite3_column_int64(s, 0);
+                        r = 1;
+                }
+        } else
+                r = fail(l, rc);
+        reset(s);
+        return r;
+}
+
+int ledger_queued_begin(Ledger *l, const char *id, const char *channel, int64_t now_usec) {
+        int r;
+
+        if (!l || !id || !channel)
+                return -EINVAL;
+        r = execute(l, l->batch ? STMT_SAVEPOINT : STMT_BEGIN, "");
+        if (r < 0)
+                return r;
+        r = execute(l, STMT_OUTBOX_BEGIN, "tt", id, channel);
+        if (r >= 0 && sqlite3_changes(l->db) != 1) {
+                set_error(l, "the message is in flight already, or not in the outbox");
+                r = -EALREADY;
+        }
+        if (r >= 0)
+                r = execute(l, STMT_RETRY, "tti", id, channel, now_usec);
+        return r < 0 ? transaction_abort(l, r) : transaction_end(l, r);
+}
+
+int ledger_queued_retry(Ledger *l, const char *id, const char *channel, int64_t now_usec,
+                        int64_t next_usec, const char *reply) {
+        int r;
+
+        if (!l || !id || !channel)
+                return -EINVAL;
+        r = execute(l, l->batch ? STMT_SAVEPOINT : STMT_BEGIN, "");
+        if (r < 0)
+                return r;
+        r = execute(l, STMT_OUTBOX_RETRY, "tti", id, channel, next_usec);
+        if (r >= 0 && sqlite3_changes(l->db) != 1) {
+                set_error(l, "the message is not in the outbox");
+                r = -ENOENT;
+        }
+        if (r >= 0)
+                r = execute(l, STMT_OUTBOX_RETRY_REPLY, "ttit", id, channel, now_usec, reply);
+        return r < 0 ? transaction_abort(l, r) : transaction_end(l, r);
+}
+
+int ledger_queued_recover(Ledger *l, LedgerQueued **ret, size_t *ret_n) {
+        int r;
+
+        if (!l || !ret || !ret_n)
+                return -EINVAL;
+        r = execute(l, STMT_BEGIN, "");
+        if (r < 0)
+                return r;
+        r = queued(l, l->statements[STMT_OUTBOX_INFLIGHT], ret, ret_n);
+        if (r >= 0) {
+                r = execute(l, STMT_OUTBOX_RECOVER, "");
+                if (r < 0) {
+                        ledger_queued_free(*ret, *ret_n);
+                        *ret = NULL;
+                        *ret_n = 0;
+                }
+        }
+        return r < 0 ? transaction_abort(l, r) : transaction_end(l, r);
+}
+
+void ledger_queued_done(LedgerQueued *q) {
+        free(q->id);
+        free(q->channel);
+        free(q->commitment);
+        free(q->kind);
+        free(q->milestone);
+        free(q->offset);
+        free(q->recipient);
+        free(q->reply);
+        free(q->transport);
+        free(q->recipients);
+        free(q->message_id);
+        free(q->key);
+        free(q->payload);
+        *q = (LedgerQueued){0};
+}
+
+void ledger_queued_free(LedgerQueued *q, size_t n) {
+        for (size_t i = 0; q && i < n; i++)
+                ledger_queued_done(&q[i]);
+        free(q);
 }

@@ -1,6 +1,7 @@
 /* The model's lifetime and the little arithmetic that belongs to the data itself. */
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -113,4 +114,20 @@ int model_find_recipient(const Model *m, const char *id, size_t *ret) {
                         return 0;
                 }
         return -ENOENT;
+}
+
+char *recipient_address_lines(const Recipient *rc) {
+        char *s = NULL;
+        size_t size = 0;
+        FILE *f = open_memstream(&s, &size);
+
+        if (!f)
+                return NULL;
+        for (size_t i = 0; i < rc->n_mail; i++)
+                (void) fprintf(f, "%s%s", i ? "\n" : "", rc->mail[i]);
+        if (fclose(f) != 0) {
+                free(s);
+                return NULL;
+        }
+        return s;
 }

@@ -26,6 +26,7 @@
 #include "noticed/output.h"
 #include "noticed/plan.h"
 #include "noticed/render.h"
+#include "noticed/testsend.h"
 #include "noticed/validate.h"
 
 #define DEFAULT_CONFIG       "/etc/noticed/noticed.conf"
@@ -56,6 +57,7 @@ static void help(void) {
                "                                   record a participant's decision\n"
                "  export-ics [COMMITMENT] [--from D] [--to D]\n"
                "                                   milestones as an iCalendar file\n"
+               "  test-send RECIPIENT              a test message through each of its channels\n"
                "\n"
                "Options:\n"
                "  -c, --config FILE  config file (default " DEFAULT_CONFIG ")\n"
@@ -644,6 +646,56 @@ static int cmd_export_ics(Context *ctx, int argc, char **argv) {
         return finish_output();
 }
 
+/* --- test-send ------------------------------------------------------------------------------- */
+
+static const char *outcome_name(NetOutcome o) {
+        return o == NET_OK ? "sent" : o == NET_TEMPORARY ? "FAILED (temporary)" : "FAILED";
+}
+
+static int cmd_test_send(Context *ctx, int argc, char **argv) {
+        TestSendResult *results = NULL;
+        size_t n = 0, failed = 0, index;
+        int r;
+
+        if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+                printf("Usage: noticectl test-send RECIPIENT\n"
+                       "Sends one clearly marked test message through each of the recipient's\n"
+                       "channels, now, and says what each server answered.  Nothing is recorded;\n"
+                       "nothing is retried.  Exit status 69 when any channel failed.\n");
+                return EX_OK;
+        }
+        if (argc != 2)
+                return usage_error("test-send takes one RECIPIENT");
+        if (argv[1][0] == '-')
+                return usage_error("test-send: unknown option '%s'", argv[1]);
+        if ((r = load_model(ctx)))
+                return r;
+        if (model_find_recipient(ctx->model, argv[1], &index) < 0) {
+                fprintf(stderr, "noticectl: no recipient '%s' in %s\n", argv[1], ctx->config_path);
+                return EX_DATAERR;
+        }
+        r = testsend_run(ctx->model, &ctx->model->recipients[index], (int64_t) time(NULL), &results,
+                         &n);
+        if (r < 0) {
+                fprintf(stderr, "noticectl: cannot send: %s\n", strerror(-r));
+                return EX_UNAVAILABLE;
+        }
+        if (n == 0) {
+                fprintf(stderr, "noticectl: recipient '%s' has no channel to test\n", argv[1]);
+                return EX_DATAERR;
+        }
+        for (size_t i = 0; i < n; i++) {
+                printf("%s via %s (%s): %s: %s\n", results[i].channel, results[i].transport->id,
+                       results[i].transport->url, outcome_name(results[i].outcome),
+                       results[i].reply);
+                failed += results[i].outcome != NET_OK;
+        }
+        printf("%zu of %zu channel%s failed\n", failed, n, n == 1 ? "" : "s");
+        testsend_results_free(results, n);
+        r = finish_output();
+        return r ? r : failed > 0 ? EX_UNAVAILABLE : EX_OK;
+}
+
 int main(int argc, char **argv) {
         static const struct option options[] = {
                 {"config", required_argument, NULL, 'c'},
@@ -694,6 +746,8 @@ int main(int argc, char **argv) {
                 r = cmd_decide(&ctx, argc, argv);
         else if (strcmp(command, "export-ics") == 0)
                 r = cmd_export_ics(&ctx, argc, argv);
+        else if (strcmp(command, "test-send") == 0)
+                r = cmd_test_send(&ctx, argc, argv);
         else
                 r = usage_error("unknown command '%s'", command);
         model_free(ctx.model);

@@ -45,10 +45,6 @@ int dispatcher_find_next(Dispatcher *d, const Model *model, uint64_t now, Date t
 
 const DeliveryCounts *dispatcher_counts(const Dispatcher *d);
 
-/* Records what the ledger refused earlier, once more, as the daemon stops; logs each outcome
- * it still cannot record (that reminder may be sent again at the next start).  0 or -errno. */
-int dispatcher_flush(Dispatcher *d);
-
 /* Logs, once at start, each reminder the ledger still has pending: an attempt began and the
  * process ended before it was settled (a crash, a kill -9, a power cut).  0 or -errno. */
 int dispatcher_report_interrupted(Dispatcher *d);

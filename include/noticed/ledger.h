@@ -17,13 +17,15 @@
 typedef struct Ledger Ledger;
 
 #define LEDGER_FILE           "ledger.sqlite"
-#define LEDGER_SCHEMA_VERSION 1
+#define LEDGER_SCHEMA_VERSION 2
 
 typedef enum LedgerState {
         LEDGER_PENDING, /* an attempt began and has not been settled */
         LEDGER_SENT,    /* the transport accepted it */
         LEDGER_FAILED,  /* given up */
         LEDGER_SKIPPED, /* missed while the daemon was not running, superseded or moot */
+        LEDGER_QUEUED,  /* pending, and its message waits in the outbox (or is in flight): never
+                         * stored, only reported, by ledger_get_state() and ledger_history() */
         _LEDGER_STATE_MAX,
 } LedgerState;
 
@@ -85,7 +87,8 @@ Ledger *ledger_close(Ledger *l);
 /* SQLite's message about the last failed call, or "" */
 const char *ledger_error(const Ledger *l);
 
-/* 1 and the state when the reminder is recorded, 0 when it is not.  ret may be NULL. */
+/* 1 and the state when the reminder is recorded, 0 when it is not.  ret may be NULL.  A pending
+ * row whose message is in the outbox is LEDGER_QUEUED. */
 int ledger_get_state(Ledger *l, const char *id, const char *channel, LedgerState *ret);
 
 /* The latest planned instant among the settled rows (sent, failed, skipped) of one group:
@@ -130,6 +133,62 @@ void ledger_decisions_free(LedgerDecision *d, size_t n);
 int ledger_history(Ledger *l, const char *commitment, LedgerEntry **ret, size_t *ret_n);
 void ledger_entries_free(LedgerEntry *e, size_t n);
 
-/* Rows left pending (an attempt began and the process died before settling it), in the order of
- * ledger_history(). */
+/* Rows left pending without a message in the outbox (an attempt of an older noticed began and
+ * the process died before settling it), in the order of ledger_history(). */
 int ledger_pending(Ledger *l, LedgerEntry **ret, size_t *ret_n);
+
+/* --- the outbox ----------------------------------------------------------------------------
+ * A message handed to a transport waits in the outbox, its reminder pending, until it is sent
+ * (ledger_mark_sent()) or given up (ledger_mark_failed()), which also take it out.  It keeps
+ * the exact bytes, so that every attempt, after a restart too, sends the same message. */
+
+typedef struct LedgerMessage {
+        const char *transport;  /* the transport's name */
+        const char *recipients; /* mail: the addresses, one per line; NULL for a webhook */
+        const void *payload;    /* the message, or the webhook's JSON body */
+        size_t payload_size;
+        const char *message_id; /* NULL when none */
+        const char *key;        /* the Maildir key (mail.h), NULL when none */
+        bool escalate;          /* escalate when it fails (reminders; not escalations) */
+        int64_t deadline_usec;  /* no attempt after this; then it fails */
+} LedgerMessage;
+
+/* A message in the outbox with its reminder's record.  Strings and payload owned. */
+typedef struct LedgerQueued {
+        char *id, *channel, *commitment, *kind, *milestone, *offset, *recipient;
+        uint32_t cycle;
+        unsigned attempts;
+        int64_t due_usec;
+        char *reply; /* the last attempt's, NULL when none */
+        char *transport, *recipients, *message_id, *key;
+        void *payload;
+        size_t payload_size;
+        bool escalate;
+        bool interrupted; /* an attempt was in flight when the process ended */
+        int64_t next_usec, deadline_usec;
+} LedgerQueued;
+
+/* Creates the reminder (pending, no attempt yet) and puts its message in the outbox, due at
+ * now_usec, as one change.  -EALREADY when the reminder is settled, -EEXIST when its message
+ * is in the outbox already. */
+int ledger_enqueue(Ledger *l, const LedgerReminder *r, const LedgerMessage *m, int64_t now_usec);
+/* The names of the transports that have messages due at now_usec and not in flight. */
+int ledger_queued_transports(Ledger *l, int64_t now_usec, char ***ret, size_t *ret_n);
+/* Up to limit messages of one transport due at now_usec and not in flight, oldest first. */
+int ledger_queued_due(Ledger *l, const char *transport, int64_t now_usec, size_t limit,
+                      LedgerQueued **ret, size_t *ret_n);
+/* The earliest next attempt of a message not in flight: 1 and *ret_usec, or 0 when none. */
+int ledger_queued_next(Ledger *l, int64_t *ret_usec);
+/* An attempt begins: the message is in flight, attempts + 1.  -EALREADY when it is in flight
+ * already or not in the outbox. */
+int ledger_queued_begin(Ledger *l, const char *id, const char *channel, int64_t now_usec);
+/* The attempt failed for now: the message waits until next_usec; reply is recorded. */
+int ledger_queued_retry(Ledger *l, const char *id, const char *channel, int64_t now_usec,
+                        int64_t next_usec, const char *reply);
+/* At start: the messages that were in flight when the process ended, now waiting again and
+ * marked interrupted (returned, for the log). */
+int ledger_queued_recover(Ledger *l, LedgerQueued **ret, size_t *ret_n);
+void ledger_queued_free(LedgerQueued *q, size_t n);
+/* Frees the members of one and zeroes it. */
+void ledger_queued_done(LedgerQueued *q);
+void ledger_strv_free(char **v, size_t n);

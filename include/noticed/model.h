@@ -178,6 +178,9 @@ int language_from_string(const char *s, Language *ret); /* 0 or -EINVAL */
 int model_find_commitment(const Model *m, const char *id, size_t *ret);
 int model_find_recipient(const Model *m, const char *id, size_t *ret);
 bool transport_kind_carries_mail(TransportKind kind);
+/* The recipient's mail addresses, one per line ("a@x\nb@y"), as an SMTP envelope and the
+ * ledger's outbox keep them.  Malloc'd; NULL when out of memory. */
+char *recipient_address_lines(const Recipient *rc);
 
 /* The yearly amount a recipient pays under a cost, in cents, as the range [min, max].
  * Returns false when the commitment has no cost or the recipient no population. */

@@ -679,25 +679,6 @@ def test_bad_config_exits_78_before_ready():
         expect(not os.path.exists(d.maildir), "a bad config delivered mail")
 
 
-def test_unsupported_transport_is_reported_and_nothing_recorded():
-    today = today_in("UTC")
-    with Noticed("unsupported") as d:
-        text = config_text(d.maildir, deadlines_commitment(today, {"ahead": today + days(5)}),
-                           offsets=("20d", "10d", "3d"))
-        d.write_config(text.replace(f'url = "maildir:{d.maildir}"',
-                                    'url = "smtps://smtp.test.example:465"'))
-        d.start()
-        status = d.pass_message(1)["STATUS"]
-        expect(status.startswith("warning: transport outbox not supported by this build, "
-                                 "not sending through it; "), f"STATUS: {status!r}")
-        expect(status.endswith("sent 0, failed 0, skipped 0"), f"STATUS: {status!r}")
-        expect("Transport outbox (smtps://smtp.test.example:465) is not supported"
-               in d.stderr_text(), "no log line about the transport")
-        rows, _ = d.history()
-        expect_equal(rows, [], "ledger rows for an undeliverable channel")
-        expect_equal(d.mails(), [], "mails")
-
-
 def test_reload_with_other_offsets_sends_nothing_twice():
     today = today_in("UTC")
     with Noticed("offsets") as d:
@@ -817,7 +798,7 @@ def test_sigterm_in_the_middle_of_a_pass_stops_there_and_loses_nothing():
         d.start(wait_ready=False)
         d.wait_for("STOPPING", "1")
         expect_equal(d.wait_exit(), 0, "exit status after SIGTERM during the pass")
-        expect_equal(len(os.listdir(inbox)), 1, "messages before the stop")
+        expect_equal(len(os.listdir(inbox)), 1, "messages before the stop\n" + d.stderr_text())
         expect("Stopping in the middle of a pass" in d.stderr_text(), "no log line about it")
         d.start()
         expect_equal(len(os.listdir(inbox)), len(RECIPIENTS), "messages after the restart")
@@ -866,7 +847,6 @@ TESTS = [
     test_overdue_and_escalation_go_out_once,
     test_bad_config_exits_78_before_ready,
     test_clock_set_replans_without_sending_twice,
-    test_unsupported_transport_is_reported_and_nothing_recorded,
     test_reload_with_other_offsets_sends_nothing_twice,
     test_reload_replacing_an_offset_sends_nothing_older,
     test_second_daemon_on_the_same_state_directory_refuses_to_start,

@@ -245,7 +245,7 @@ static void test_ledger_open_migrates_empty_database(void **state) {
         assert_query(f->path, "SELECT count(*) FROM sqlite_schema", "0");
 
         l = open_ledger(f);
-        assert_query(f->path, "PRAGMA user_version", "1");
+        assert_query(f->path, "PRAGMA user_version", "2");
         assert_int_equal(ledger_begin_attempt(l, &r, NOW_USEC), 0);
         assert_int_equal(ledger_record_decision(l, "burgernet-twente", 1, "enschede",
                                                 DECISION_CONTINUE, NULL, "root", NOW_USEC),

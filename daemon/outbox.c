@@ -1,0 +1,836 @@
+/* The outbox: sending what the ledger's outbox holds, retrying, giving up, escalating.
+ *
+ * The ledger is the queue: a message is in flight only after the ledger says so
+ * (ledger_queued_begin()), and it leaves the outbox only with its outcome (ledger_mark_sent(),
+ * ledger_mark_failed()).  A crash in between leaves it in flight there; outbox_recover() makes
+ * it wait again at the next start, so nothing is lost, and something may arrive twice, which
+ * the log says.  Outcomes that arrive in one turn of the event loop are recorded together, one
+ * transaction (one fsync) for all: under load that is what keeps the ledger from being the
+ * bottleneck.  Nothing here knows plans or catch-up: that was decided before a message got
+ * here. */
+
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "noticed/log.h"
+#include "noticed/mail.h"
+#include "noticed/message.h"
+#include "noticed/net.h"
+#include "noticed/outbox.h"
+#include "noticed/retry.h"
+#include "noticed/secret.h"
+#include "noticed/transmit.h"
+#include "noticed/webhook.h"
+
+/* Local transports take this many messages per ledger transaction. */
+#define LOCAL_CHUNK 256
+/* When messages are due and none could be started (the ledger refused), look again then. */
+#define STALLED_RETRY_USEC (UINT64_C(5) * 1000000)
+#define DAY_USEC           (UINT64_C(86400) * 1000000)
+
+/* An outcome waiting for the ledger: settled in this turn, or refused by the ledger before. */
+typedef struct Outcome {
+        LedgerQueued item;
+        NetOutcome outcome;
+        long code;
+        char *reply;
+        uint64_t retry_after_usec;
+} Outcome;
+
+typedef struct Flight {
+        Outbox *outbox;
+        LedgerQueued item;
+} Flight;
+
+/* Transfers in flight per transport name (a reload may rename or drop a transport meanwhile). */
+typedef struct Busy {
+        char *transport;
+        uint32_t n;
+} Busy;
+
+struct Outbox {
+        sd_event *event;
+        Ledger *ledger; /* borrowed */
+        Net *net;
+        const Model *model; /* borrowed */
+        Secret *secrets;    /* one per model transport */
+        size_t n_secrets;
+        Busy *busy;
+        size_t n_busy;
+        size_t in_flight;
+        Outcome *outcomes; /* to record in the next turn (or again, after the ledger refused) */
+        size_t n_outcomes;
+        sd_event_source *soon;  /* a turn of the loop: record outcomes, start more */
+        sd_event_source *timer; /* the next retry */
+        sd_event_source *stop_timer;
+        bool stopping;
+        void (*stopped)(void *);
+        void *stopped_userdata;
+        OutboxProgressFn progress;
+        OutboxSettledFn settled;
+        void *userdata;
+        OutboxCounts counts;
+};
+
+static uint64_t realtime_usec(void) {
+        struct timespec ts;
+
+        (void) clock_gettime(CLOCK_REALTIME, &ts);
+        return (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u;
+}
+
+static void secrets_free(Secret *s, size_t n) {
+        for (size_t i = 0; s && i < n; i++)
+                secret_done(&s[i]);
+        free(s);
+}
+
+static void item_done(LedgerQueued *q) {
+        ledger_queued_done(q);
+}
+
+static int on_soon(sd_event_source *s, void *userdata);
+
+int outbox_new(sd_event *event, Ledger *ledger, Outbox **ret) {
+        Outbox *o = calloc(1, sizeof(*o));
+        int r;
+
+        if (!o)
+                return -ENOMEM;
+        o->event = sd_event_ref(event);
+        o->ledger = ledger;
+        r = net_new(event, &o->net);
+        if (r >= 0)
+                r = sd_event_add_defer(event, &o->soon, on_soon, o);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(o->soon, SD_EVENT_OFF);
+        if (r < 0) {
+                outbox_free(o);
+                return r;
+        }
+        (void) sd_event_source_set_description(o->soon, "outbox-turn");
+        *ret = o;
+        return 0;
+}
+
+Outbox *outbox_free(Outbox *o) {
+        if (!o)
+                return NULL;
+        /* Transfers in flight end here without a callback: their rows stay in flight in the
+         * ledger, and the next start sends them again. */
+        net_free(o->net);
+        for (size_t i = 0; i < o->n_outcomes; i++) {
+                item_done(&o->outcomes[i].item);
+                free(o->outcomes[i].reply);
+        }
+        free(o->outcomes);
+        for (size_t i = 0; i < o->n_busy; i++)
+                free(o->busy[i].transport);
+        free(o->busy);
+        secrets_free(o->secrets, o->n_secrets);
+        (void) sd_event_source_disable_unref(o->soon);
+        (void) sd_event_source_disable_unref(o->timer);
+        (void) sd_event_source_disable_unref(o->stop_timer);
+        sd_event_unref(o->event);
+        free(o);
+        return NULL;
+}
+
+void outbox_set_hooks(Outbox *o, OutboxProgressFn progress, OutboxSettledFn settled,
+                      void *userdata) {
+        o->progress = progress;
+        o->settled = settled;
+        o->userdata = userdata;
+}
+
+size_t outbox_in_flight(const Outbox *o) {
+        return o->in_flight;
+}
+
+const OutboxCounts *outbox_counts(const Outbox *o) {
+        return &o->counts;
+}
+
+/* --- configuration ---------------------------------------------------------------------------- */
+
+int outbox_read_secret(const Transport *t, Secret *ret, char **ret_error) {
+        const char *credential = t->password_credential ? t->password_credential
+                                                        : t->secret_credential;
+        const char *file = t->password_file ? t->password_file : t->secret_file;
+        int r;
+
+        if (credential)
+                r = secret_read_credential(credential, ret);
+        else if (file)
+                r = secret_read_file(file, ret);
+        else
+                return 0;
+        if (r < 0 &&
+            asprintf(ret_error, "transport %s: cannot read the %s %s: %s%s", t->id,
+                     credential ? "credential" : "file", credential ? credential : file,
+                     r == -ENXIO   ? "$CREDENTIALS_DIRECTORY is not set (LoadCredential= in "
+                                     "the unit provides it)"
+                     : r == -EPERM ? "group or others may read it (chmod 600 it)"
+                                   : strerror(-r),
+                     "") < 0)
+                *ret_error = NULL;
+        return r;
+}
+
+int outbox_load_secrets(const Model *model, Secret **ret, char **ret_error) {
+        Secret *secrets = NULL;
+        int r = 0;
+
+        *ret_error = NULL;
+        *ret = NULL;
+        if (model->n_transports == 0)
+                return 0;
+        secrets = calloc(model->n_transports, sizeof(*secrets));
+        if (!secrets)
+                return -ENOMEM;
+        for (size_t i = 0; i < model->n_transports && r >= 0; i++)
+                r = outbox_read_secret(&model->transports[i], &secrets[i], ret_error);
+        if (r < 0) {
+                secrets_free(secrets, model->n_transports);
+                return r;
+        }
+        *ret = secrets;
+        return 0;
+}
+
+void outbox_secrets_free(Secret *secrets, size_t n) {
+        secrets_free(secrets, n);
+}
+
+void outbox_configure(Outbox *o, const Model *model, Secret *secrets) {
+        secrets_free(o->secrets, o->n_secrets);
+        o->secrets = secrets;
+        o->n_secrets = model->n_transports;
+        o->model = model;
+}
+
+static const Transport *find_transport(const Outbox *o, const char *name, const Secret **secret) {
+        for (size_t i = 0; i < o->model->n_transports; i++)
+                if (strcmp(o->model->transports[i].id, name) == 0) {
+                        *secret = o->secrets[i].data ? &o->secrets[i] : NULL;
+                        return &o->model->transports[i];
+                }
+        return NULL;
+}
+
+static Busy *busy_of(Outbox *o, const char *transport) {
+        Busy *more;
+
+        for (size_t i = 0; i < o->n_busy; i++)
+                if (strcmp(o->busy[i].transport, transport) == 0)
+                        return &o->busy[i];
+        more = reallocarray(o->busy, o->n_busy + 1, sizeof(*more));
+        if (!more)
+                return NULL;
+        o->busy = more;
+        more[o->n_busy] = (Busy){.transport = strdup(transport)};
+        if (!more[o->n_busy].transport)
+                return NULL;
+        return &o->busy[o->n_busy++];
+}
+
+/* --- outcomes ----------------------------------------------------------------------------------- */
+
+static LogFields item_log_fields(const LedgerQueued *q) {
+        return (LogFields){.commitment = q->commitment,
+                           .milestone = q->milestone,
+                           .cycle = q->cycle,
+                           .recipient = q->recipient,
+                           .channel = q->channel,
+                           .reminder_id = q->id};
+}
+
+static const char *what(const LedgerQueued *q) {
+        if (strcmp(q->kind, "escalation") == 0)
+                return "escalation";
+        return strcmp(q->offset, "overdue") == 0 ? "overdue message" : "reminder";
+}
+
+static void escalate(Outbox *o, const LedgerQueued *q, const char *reply, bool transport_down,
+                     uint64_t now);
+
+/* Puts one outcome in the list for the next turn; takes item and reply. */
+static void remember(Outbox *o, LedgerQueued *item, NetOutcome outcome, long code, char *reply,
+                     uint64_t retry_after_usec) {
+        Outcome *more = reallocarray(o->outcomes, o->n_outcomes + 1, sizeof(*more));
+
+        if (!more) {
+                LogFields f = item_log_fields(item);
+                (void) log_full(LOG_ERR, -ENOMEM, &f,
+                                "%s: out of memory: its outcome is lost, and it is sent again "
+                                "after the next start",
+                                item->id);
+                item_done(item);
+                free(reply);
+                return;
+        }
+        o->outcomes = more;
+        more[o->n_outcomes++] = (Outcome){.item = *item,
+                                          .outcome = outcome,
+                                          .code = code,
+                                          .reply = reply,
+                                          .retry_after_usec = retry_after_usec};
+        *item = (LedgerQueued){0};
+        (void) sd_event_source_set_enabled(o->soon, SD_EVENT_ONESHOT);
+}
+
+/* A busy, full or failing disk clears; a row that is gone or a database that is damaged does
+ * not, and waiting for it would stop every later outcome. */
+static bool ledger_refusal_may_pass(int r) {
+        return r == -EBUSY || r == -ENOSPC || r == -EIO || r == -ENOMEM || r == -EROFS;
+}
+
+/* Records one outcome: sent; failed for now (waits, unless its deadline has come); failed for
+ * good (escalated).  Returns the ledger's -errno, 0 when recorded (or never recordable). */
+static int record(Outbox *o, Outcome *oc, uint64_t now) {
+        LedgerQueued *q = &oc->item;
+        LogFields f = item_log_fields(q);
+        unsigned attempts = q->attempts + 1; /* ledger_queued_begin() counted this one */
+        bool give_up = oc->outcome == NET_PERMANENT;
+        uint64_t next = 0;
+        char until[64] = "";
+        int r;
+
+        if (oc->outcome == NET_OK) {
+                r = ledger_mark_sent(o->ledger, q->id, q->channel, (int64_t) now, oc->reply,
+                                     q->message_id);
+                if (r >= 0 || !ledger_refusal_may_pass(r)) {
+                        f.message_id = strcmp(q->offset, "overdue") == 0 ? LOG_MESSAGE_OVERDUE
+                                                                         : LOG_MESSAGE_SENT;
+                        (void) log_full(LOG_INFO, 0, &f, "%s: %s sent to %s by %s (%s)", q->id,
+                                        what(q), q->recipient, q->channel, oc->reply);
+                        o->counts.sent++;
+                }
+        } else {
+                if (!give_up) {
+                        uint32_t random = 0;
+                        (void) getrandom(&random, sizeof(random), GRND_NONBLOCK);
+                        next = now + retry_delay_usec(o->model->retry_base_usec,
+                                                      o->model->retry_max_usec, attempts, random,
+                                                      oc->retry_after_usec);
+                        /* One last attempt at the deadline; after it, none. */
+                        if (now >= (uint64_t) q->deadline_usec)
+                                give_up = true;
+                        else if (next > (uint64_t) q->deadline_usec)
+                                next = (uint64_t) q->deadline_usec;
+                }
+                if (!give_up) {
+                        time_t t = (time_t) (next / 1000000u);
+                        struct tm tm;
+                        if (localtime_r(&t, &tm))
+                                (void) strftime(until, sizeof(until), "%Y-%m-%d %H:%M:%S", &tm);
+                        r = ledger_queued_retry(o->ledger, q->id, q->channel, (int64_t) now,
+                                                (int64_t) next, oc->reply);
+                        if (r >= 0 || !ledger_refusal_may_pass(r)) {
+                                (void) log_full(LOG_WARNING, 0, &f,
+                                                "%s: %s to %s by %s failed for now (attempt %u): "
+                                                "%s; trying again at %s",
+                                                q->id, what(q), q->recipient, q->channel, attempts,
+                                                oc->reply, until);
+                                o->counts.retried++;
+                        }
+                } else {
+                        r = ledger_mark_failed(o->ledger, q->id, q->channel, (int64_t) now,
+                                               oc->reply);
+                        if (r >= 0 || !ledger_refusal_may_pass(r)) {
+                                f.message_id = LOG_MESSAGE_FAILED;
+                                (void) log_full(LOG_ERR, 0, &f,
+                                                "%s: %s to %s by %s failed%s after %u attempt%s: "
+                                                "%s",
+                                                q->id, what(q), q->recipient, q->channel,
+                                                oc->outcome == NET_PERMANENT
+                                                        ? ""
+                                                        : " (its time has passed)",
+                                                attempts, attempts == 1 ? "" : "s", oc->reply);
+                                o->counts.failed++;
+                                if (r >= 0 && q->escalate)
+                                        escalate(o, q, oc->reply, oc->outcome != NET_PERMANENT,
+                                                 now);
+                        }
+                }
+        }
+        if (r < 0 && ledger_refusal_may_pass(r))
+                return log_full(LOG_ERR, r, &f,
+                                "%s: failed to record the outcome: %s; will record it later, not "
+                                "send it again",
+                                q->id, ledger_error(o->ledger));
+        if (r < 0 && r != -EALREADY && r != -ENOENT)
+                (void) log_full(LOG_ERR, r, &f,
+                                "%s: the ledger will not take its outcome (%s), giving up: it "
+                                "stays in flight there and is sent again after the next start",
+                                q->id, ledger_error(o->ledger));
+        return 0;
+}
+
+/* Records every outcome waiting, as one transaction; those the ledger refuses (busy, full) wait
+ * for the next turn, and all of them when the transaction fails.  -errno while it refuses. */
+static int record_outcomes(Outbox *o) {
+        uint64_t now = realtime_usec();
+        size_t done = 0, kept = 0;
+        bool batch;
+        int r = 0;
+
+        if (o->n_outcomes == 0)
+                return 0;
+        batch = ledger_batch_begin(o->ledger) >= 0;
+        /* The recorded ones first, in order; the refused ones after them. */
+        for (; done < o->n_outcomes && r >= 0; done++)
+                r = record(o, &o->outcomes[done], now);
+        if (r < 0)
+                done--;
+        if (batch && ledger_batch_end(o->ledger, true) < 0) {
+                (void) log_error("Failed to record %zu outcome(s): %s; trying again", done,
+                                 ledger_error(o->ledger));
+                return -EIO;
+        }
+        for (size_t i = 0; i < done; i++) {
+                item_done(&o->outcomes[i].item);
+                free(o->outcomes[i].reply);
+        }
+        for (size_t i = done; i < o->n_outcomes; i++)
+                o->outcomes[kept++] = o->outcomes[i];
+        o->n_outcomes = kept;
+        if (done > 0 && o->settled)
+                o->settled(o->userdata);
+        return r;
+}
+
+/* --- escalation --------------------------------------------------------------------------------- */
+
+/* Queues one message of an escalation (or anything that is not a reminder) on one channel. */
+static int enqueue_plain(Outbox *o, const LedgerReminder *lr, const Transport *t,
+                         const Recipient *rc, const char *subject, const char *body,
+                         uint64_t now) {
+        MailMessage msg = {0};
+        char *json = NULL, *recipients = NULL;
+        LedgerMessage lm = {.transport = t->id, .deadline_usec = (int64_t) (now + DAY_USEC)};
+        int r;
+
+        if (transport_kind_carries_mail(t->kind)) {
+                r = mail_render_plain(o->model, rc, lr->id, subject, body,
+                                      (int64_t) (now / 1000000u), &msg);
+                if (r < 0)
+                        return r;
+                recipients = recipient_address_lines(rc);
+                if (!recipients) {
+                        mail_message_done(&msg);
+                        return -ENOMEM;
+                }
+                lm.recipients = recipients;
+                lm.payload = msg.data;
+                lm.payload_size = msg.size;
+                lm.message_id = msg.message_id;
+                lm.key = msg.key;
+        } else {
+                r = webhook_plain_body(t->format, "escalation", lr->id, subject, body, &json);
+                if (r < 0)
+                        return r;
+                lm.payload = json;
+                lm.payload_size = strlen(json);
+        }
+        r = ledger_enqueue(o->ledger, lr, &lm, (int64_t) now);
+        mail_message_done(&msg);
+        free(recipients);
+        free(json);
+        return r == -EALREADY || r == -EEXIST ? 0 : r;
+}
+
+/* Tells each escalate_to recipient of the commitment, by each of its channels that still work:
+ * not the one that failed, nor (when the failure looked like the transport being down) any
+ * other channel through that transport. */
+static void escalate(Outbox *o, const LedgerQueued *q, const char *reply, bool transport_down,
+                     uint64_t now) {
+        const Model *m = o->model;
+        Escalation e = {.reminder_id = q->id,
+                        .channel = q->channel,
+                        .commitment = q->commitment,
+                        .kind = q->kind,
+                        .cycle = q->cycle,
+                        .milestone = q->milestone,
+                        .offset = q->offset,
+                        .recipient = q->recipient,
+                        .reply = reply,
+                        .attempts = q->attempts + 1};
+        LogFields f = item_log_fields(q);
+        size_t ci;
+
+        if (model_find_commitment(m, q->commitment, &ci) < 0 ||
+            m->commitments[ci].n_escalate_to == 0) {
+                (void) log_full(LOG_WARNING, 0, &f,
+                                "%s: nobody to escalate to (the commitment has no escalate_to)",
+                                q->id);
+                return;
+        }
+        for (size_t k = 0; k < m->commitments[ci].n_escalate_to; k++) {
+                const Recipient *rc = &m->recipients[m->commitments[ci].escalate_to[k]];
+                char *id = message_escalation_id(&e, rc->id), *subject = NULL, *body = NULL;
+                size_t queued = 0;
+                int r;
+
+                r = id ? message_escalation_text(m, &e, rc->language, &subject, &body) : -ENOMEM;
+                for (uint32_t ch = 0; r >= 0 && ch < 1 + rc->n_webhooks; ch++) {
+                        const Transport *t;
+                        char channel[128];
+
+                        if (ch == 0 && (rc->n_mail == 0 || !m->has_mail_via))
+                                continue;
+                        t = ch == 0 ? &m->transports[m->mail_via]
+                                    : &m->transports[rc->webhooks[ch - 1]];
+                        if (ch == 0)
+                                (void) snprintf(channel, sizeof(channel), "mail");
+                        else
+                                (void) snprintf(channel, sizeof(channel), "webhook:%s", t->id);
+                        if (strcmp(rc->id, q->recipient) == 0 && strcmp(channel, q->channel) == 0)
+                                continue;
+                        if (transport_down && strcmp(t->id, q->transport) == 0)
+                                continue;
+                        LedgerReminder lr = {.id = id,
+                                             .channel = channel,
+                                             .commitment = q->commitment,
+                                             .kind = "escalation",
+                                             .cycle = q->cycle,
+                                             .milestone = q->milestone,
+                                             .offset = q->offset,
+                                             .recipient = rc->id,
+                                             .due_usec = (int64_t) now};
+                        r = enqueue_plain(o, &lr, t, rc, subject, body, now);
+                        queued += r >= 0;
+                }
+                if (r < 0)
+                        (void) log_full(LOG_ERR, r, &f, "%s: failed to escalate to %s: %m", q->id,
+                                        rc->id);
+                else if (queued == 0)
+                        (void) log_full(LOG_ERR, 0, &f,
+                                        "%s: cannot escalate to %s: none of its channels works",
+                                        q->id, rc->id);
+                else {
+                        (void) log_full(LOG_NOTICE, 0, &f, "%s: escalated to %s", q->id, rc->id);
+                        o->counts.escalated++;
+                }
+                free(id);
+                free(subject);
+                free(body);
+        }
+        (void) sd_event_source_set_enabled(o->soon, SD_EVENT_ONESHOT);
+}
+
+/* --- starting ----------------------------------------------------------------------------------- */
+
+static void on_net_done(const NetResult *result, void *userdata) {
+        Flight *fl = userdata;
+        Outbox *o = fl->outbox;
+        Busy *b = busy_of(o, fl->item.transport);
+        char *reply = strdup(result->reply);
+
+        if (b && b->n > 0)
+                b->n--;
+        o->in_flight--;
+        remember(o, &fl->item, result->outcome, result->code, reply ? reply : NULL,
+                 result->retry_after_usec);
+        free(fl);
+}
+
+/* Hands one message (in flight in the ledger) to its transport.  A local transport finishes
+ * here; its outcome is recorded in the next turn like any other. */
+static void start(Outbox *o, LedgerQueued *q, const Transport *t, const Secret *secret,
+                  uint64_t now) {
+        TransmitRequest req = {.transport = t,
+                               .secret = secret,
+                               .recipients = q->recipients,
+                               .data = q->payload,
+                               .size = q->payload_size,
+                               .idempotency_key = q->id,
+                               .key = q->key,
+                               .interrupted = q->interrupted,
+                               .now = (int64_t) (now / 1000000u)};
+        TransmitLocal local = {0};
+        Flight *fl = calloc(1, sizeof(*fl));
+        char *reply;
+        int r;
+
+        if (!fl) {
+                remember(o, q, NET_TEMPORARY, 0, strdup("out of memory"), 0);
+                return;
+        }
+        fl->outbox = o;
+        r = transmit(o->net, &req, on_net_done, fl, &local);
+        if (r == 0) {
+                Busy *b = busy_of(o, t->id);
+                if (b)
+                        b->n++;
+                o->in_flight++;
+                fl->item = *q;
+                *q = (LedgerQueued){0};
+                return;
+        }
+        free(fl);
+        if (r == 1) {
+                remember(o, q, local.outcome, 0, local.reply, 0);
+                return;
+        }
+        if (asprintf(&reply, "cannot send through transport %s: %s", t->id, strerror(-r)) < 0)
+                reply = NULL;
+        /* -EINVAL: a message this transport cannot carry will not get better. */
+        remember(o, q, r == -EINVAL ? NET_PERMANENT : NET_TEMPORARY, 0, reply, 0);
+}
+
+/* Fails the messages of a transport the config no longer has. */
+static void fail_orphans(Outbox *o, const char *transport, uint64_t now) {
+        LedgerQueued *items = NULL;
+        size_t n = 0;
+        char *reply;
+
+        if (ledger_queued_due(o->ledger, transport, (int64_t) now, LOCAL_CHUNK, &items, &n) < 0)
+                return;
+        for (size_t i = 0; i < n; i++) {
+                if (ledger_queued_begin(o->ledger, items[i].id, items[i].channel, (int64_t) now) <
+                    0)
+                        continue;
+                if (asprintf(&reply, "transport %s is no longer in the config", transport) < 0)
+                        reply = NULL;
+                remember(o, &items[i], NET_PERMANENT, 0, reply, 0);
+        }
+        ledger_queued_free(items, n);
+}
+
+static bool is_local(const Transport *t) {
+        return t->kind == TRANSPORT_MAILDIR || t->kind == TRANSPORT_SENDMAIL;
+}
+
+/* Starts up to `slots` due messages of one transport: 1 when it started any, 0, or -errno.
+ * A message is in flight in the ledger before it goes out.  Network transfers are marked in
+ * one transaction and started together; local deliveries, which take their time (sendmail),
+ * one by one, each marked as it begins, so that a stop between them leaves the rest waiting
+ * rather than "interrupted". */
+static int start_transport(Outbox *o, const Transport *t, const Secret *secret, size_t slots,
+                           uint64_t now) {
+        LedgerQueued *items = NULL;
+        size_t n = 0, begun = 0;
+        bool local = is_local(t);
+        int r;
+
+        r = ledger_queued_due(o->ledger, t->id, (int64_t) now, slots, &items, &n);
+        if (r < 0)
+                return log_error_errno(r, "Failed to read the outbox: %s", ledger_error(o->ledger));
+        r = local ? 0 : ledger_batch_begin(o->ledger);
+        for (size_t i = 0; r >= 0 && i < n; i++) {
+                int k;
+
+                if (local && o->progress && !o->progress(o->userdata)) {
+                        log_info("Stopping in the middle of a pass: %zu message(s) wait in the "
+                                 "outbox for the next start",
+                                 n - i);
+                        break;
+                }
+                k = ledger_queued_begin(o->ledger, items[i].id, items[i].channel, (int64_t) now);
+                if (k == -EALREADY) { /* not ours (another process took it): leave it */
+                        items[i].attempts = UINT_MAX;
+                        continue;
+                }
+                if (k < 0) {
+                        r = k;
+                        break;
+                }
+                begun++;
+                if (local)
+                        start(o, &items[i], t, secret, now);
+        }
+        if (!local) {
+                if (r >= 0)
+                        r = ledger_batch_end(o->ledger, true);
+                else
+                        (void) ledger_batch_end(o->ledger, false);
+                for (size_t i = 0; r >= 0 && i < n; i++)
+                        if (items[i].attempts != UINT_MAX)
+                                start(o, &items[i], t, secret, now);
+        }
+        ledger_queued_free(items, n);
+        if (r < 0)
+                return log_error_errno(r, "Failed to record the start of an attempt through %s: %s",
+                                       t->id, ledger_error(o->ledger));
+        return begun > 0;
+}
+
+static int on_timer(sd_event_source *s, uint64_t usec, void *userdata);
+
+/* The next retry, as a relative CLOCK_BOOTTIME timer: a wait is a duration (STYLE rule 5). */
+static int arm_timer(Outbox *o, uint64_t now) {
+        int64_t next;
+        uint64_t wait;
+        int r;
+
+        r = ledger_queued_next(o->ledger, &next);
+        if (r < 0)
+                return log_error_errno(r, "Failed to read the outbox: %s", ledger_error(o->ledger));
+        if (r == 0) {
+                if (o->timer)
+                        (void) sd_event_source_set_enabled(o->timer, SD_EVENT_OFF);
+                return 0;
+        }
+        if ((uint64_t) next > now)
+                wait = (uint64_t) next - now;
+        else if (o->in_flight > 0)
+                return 0; /* due, and waiting for a slot: a transfer that ends starts it */
+        else
+                wait = STALLED_RETRY_USEC;
+        if (!o->timer) {
+                r = sd_event_add_time_relative(o->event, &o->timer, CLOCK_BOOTTIME, wait, 0,
+                                               on_timer, o);
+                if (r >= 0)
+                        (void) sd_event_source_set_description(o->timer, "outbox-retry");
+        } else {
+                r = sd_event_source_set_time_relative(o->timer, wait);
+                if (r >= 0)
+                        r = sd_event_source_set_enabled(o->timer, SD_EVENT_ONESHOT);
+        }
+        if (r < 0)
+                return log_error_errno(r, "Failed to arm the retry timer: %m");
+        return 0;
+}
+
+int outbox_run(Outbox *o, uint64_t now) {
+        char **names = NULL;
+        size_t n = 0;
+        int r;
+
+        if (record_outcomes(o) < 0 || o->stopping)
+                return 0;
+        r = ledger_queued_transports(o->ledger, (int64_t) now, &names, &n);
+        if (r < 0)
+                return log_error_errno(r, "Failed to read the outbox: %s", ledger_error(o->ledger));
+        for (size_t i = 0; i < n; i++) {
+                const Secret *secret = NULL;
+                const Transport *t = find_transport(o, names[i], &secret);
+                Busy *b;
+
+                if (!t) {
+                        fail_orphans(o, names[i], now);
+                        continue;
+                }
+                if (is_local(t)) {
+                        /* Local: all that is due, a chunk per transaction. */
+                        while ((r = start_transport(o, t, secret, LOCAL_CHUNK, now)) > 0 &&
+                               (!o->progress || o->progress(o->userdata)))
+                                if (record_outcomes(o) < 0)
+                                        break;
+                        continue;
+                }
+                b = busy_of(o, t->id);
+                if (b && b->n < t->max_connections)
+                        (void) start_transport(o, t, secret, t->max_connections - b->n, now);
+        }
+        ledger_strv_free(names, n);
+        /* Local outcomes are recorded now, not a turn later: a pass ends with them settled. */
+        (void) record_outcomes(o);
+        return arm_timer(o, now);
+}
+
+static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        (void) s;
+        (void) usec;
+        (void) outbox_run(userdata, realtime_usec());
+        return 0;
+}
+
+static void maybe_stopped(Outbox *o) {
+        void (*done)(void *) = o->stopped;
+
+        if (!o->stopping || o->in_flight > 0 || !done)
+                return;
+        (void) record_outcomes(o);
+        o->stopped = NULL;
+        done(o->stopped_userdata);
+}
+
+static int on_soon(sd_event_source *s, void *userdata) {
+        Outbox *o = userdata;
+
+        (void) s;
+        if (o->stopping) {
+                (void) record_outcomes(o);
+                maybe_stopped(o);
+                return 0;
+        }
+        (void) outbox_run(o, realtime_usec());
+        return 0;
+}
+
+/* --- start and stop ----------------------------------------------------------------------------- */
+
+int outbox_recover(Outbox *o) {
+        LedgerQueued *items = NULL;
+        size_t n = 0;
+        int r;
+
+        r = ledger_queued_recover(o->ledger, &items, &n);
+        if (r < 0)
+                return log_error_errno(r, "Failed to read the outbox: %s", ledger_error(o->ledger));
+        for (size_t i = 0; i < n; i++) {
+                LogFields f = item_log_fields(&items[i]);
+                (void) log_full(LOG_WARNING, 0, &f,
+                                "%s: was being sent by %s when noticed last stopped, and may have "
+                                "gone out; sending it again, so it may arrive twice",
+                                items[i].id, items[i].channel);
+        }
+        ledger_queued_free(items, n);
+        return 0;
+}
+
+static int on_stop_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
+        Outbox *o = userdata;
+        void (*done)(void *) = o->stopped;
+
+        (void) s;
+        (void) usec;
+        log_warning("%zu message(s) still in flight after the stop timeout; they stay in the "
+                    "outbox and are sent again after the next start",
+                    o->in_flight);
+        (void) record_outcomes(o);
+        o->stopped = NULL;
+        if (done)
+                done(o->stopped_userdata);
+        return 0;
+}
+
+int outbox_stop(Outbox *o, uint64_t timeout_usec, void (*done)(void *), void *userdata) {
+        int r;
+
+        o->stopping = true;
+        o->stopped = done;
+        o->stopped_userdata = userdata;
+        if (o->timer)
+                (void) sd_event_source_set_enabled(o->timer, SD_EVENT_OFF);
+        if (o->in_flight > 0) {
+                log_info("Waiting up to %" PRIu64 " ms for %zu message(s) in flight",
+                         timeout_usec / 1000u, o->in_flight);
+                r = sd_event_add_time_relative(o->event, &o->stop_timer, CLOCK_MONOTONIC,
+                                               timeout_usec, 0, on_stop_timeout, o);
+                if (r < 0)
+                        return r;
+                (void) sd_event_source_set_description(o->stop_timer, "outbox-stop");
+                return 0;
+        }
+        (void) sd_event_source_set_enabled(o->soon, SD_EVENT_ONESHOT);
+        return 0;
+}
+
+int outbox_flush(Outbox *o) {
+        int r = record_outcomes(o);
+
+        for (size_t i = 0; r < 0 && i < o->n_outcomes; i++)
+                log_error("%s: its outcome could not be recorded: it stays in the outbox and may "
+                          "be sent again at the next start",
+                          o->outcomes[i].item.id);
+        return r;
+}

@@ -1,0 +1,166 @@
+/* Transmit: one message through one transport (see transmit.h). */
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "noticed/deliver.h"
+#include "noticed/transmit.h"
+#include "noticed/validate.h"
+#include "noticed/webhook.h"
+
+/* The address inside "Name <address>", or the whole string. */
+static char *address_of(const char *mailbox) {
+        const char *lt = strchr(mailbox, '<');
+        const char *gt = lt ? strchr(lt, '>') : NULL;
+
+        if (!lt)
+                return strdup(mailbox);
+        if (!gt)
+                return NULL;
+        return strndup(lt + 1, (size_t) (gt - lt - 1));
+}
+
+/* "a@x\nb@y" -> a NULL-terminated array pointing into the copy *ret_buf. */
+static int split_lines(const char *text, char **ret_buf, const char ***ret_v, size_t *ret_n) {
+        char *buf = strdup(text), *save = NULL;
+        const char **v;
+        size_t n = 1;
+
+        if (!buf)
+                return -ENOMEM;
+        for (const char *p = buf; *p; p++)
+                n += *p == '\n';
+        v = calloc(n + 1, sizeof(*v));
+        if (!v) {
+                free(buf);
+                return -ENOMEM;
+        }
+        n = 0;
+        for (char *t = strtok_r(buf, "\n", &save); t; t = strtok_r(NULL, "\n", &save))
+                v[n++] = t;
+        *ret_buf = buf;
+        *ret_v = v;
+        *ret_n = n;
+        return 0;
+}
+
+static int transmit_mail(Net *net, const TransmitRequest *req, NetDoneFn done, void *userdata) {
+        const Transport *t = req->transport;
+        const char **rcpt = NULL;
+        char *rcpt_buf = NULL, *from = NULL;
+        size_t n = 0;
+        int r;
+
+        if (!req->recipients || !t->from)
+                return -EINVAL;
+        r = split_lines(req->recipients, &rcpt_buf, &rcpt, &n);
+        if (r < 0)
+                return r;
+        from = t->envelope_from ? strdup(t->envelope_from) : address_of(t->from);
+        if (!from)
+                r = -ENOMEM;
+        else if (n == 0)
+                r = -EINVAL;
+        else
+                r = net_send_mail(net,
+                                  &(NetMail){.url = t->url,
+                                             .plaintext = t->tls == TLS_NONE,
+                                             .ca_file = t->ca_file,
+                                             .username = t->username,
+                                             .password = req->secret ? req->secret->data : NULL,
+                                             .envelope_from = from,
+                                             .recipients = rcpt,
+                                             .n_recipients = n,
+                                             .data = req->data,
+                                             .size = req->size},
+                                  done, userdata);
+        free(from);
+        free(rcpt);
+        free(rcpt_buf);
+        return r;
+}
+
+/* Content-Type, Idempotency-Key and, with a key, the timestamp and signature of this attempt.
+ * The Idempotency-Key is a reminder identity: it has passed the header validator (ids are
+ * checked at config load), and is checked again here, since it goes into a header. */
+static int transmit_webhook(Net *net, const TransmitRequest *req, NetDoneFn done,
+                            void *userdata) {
+        char idempotency[512], timestamp[64], signature[WEBHOOK_SIGNATURE_MAX + 32];
+        char sig[WEBHOOK_SIGNATURE_MAX];
+        const char *headers[4] = {"Content-Type: application/json", idempotency};
+        size_t n = 2;
+        int r;
+
+        if (!req->idempotency_key || !validate_header_text(req->idempotency_key) ||
+            (size_t) snprintf(idempotency, sizeof(idempotency), "Idempotency-Key: %s",
+                              req->idempotency_key) >= sizeof(idempotency))
+                return -EINVAL;
+        if (req->secret) {
+                r = webhook_sign(req->secret->data, req->secret->size, req->now, req->data,
+                                 req->size, sig);
+                if (r < 0)
+                        return r;
+                (void) snprintf(timestamp, sizeof(timestamp), "X-Noticed-Timestamp: %" PRId64,
+                                req->now);
+                (void) snprintf(signature, sizeof(signature), "X-Noticed-Signature: %s", sig);
+                headers[n++] = timestamp;
+                headers[n++] = signature;
+        }
+        return net_post(net,
+                        &(NetPost){.url = req->transport->url,
+                                   .ca_file = req->transport->ca_file,
+                                   .headers = headers,
+                                   .n_headers = n,
+                                   .body = req->data,
+                                   .size = req->size},
+                        done, userdata);
+}
+
+/* A Maildir can say whether an attempt that was interrupted (a crash between the rename into
+ * new/ and the ledger's record) had delivered after all: the file name carries the message's
+ * key.  Then it is not written a second time. */
+static int transmit_maildir(const TransmitRequest *req, char **ret_reply) {
+        const char *dir = req->transport->url + strlen("maildir:");
+        char *where = NULL;
+        int r;
+
+        if (req->interrupted && req->key && (r = deliver_maildir_find(dir, req->key, &where)) > 0) {
+                r = asprintf(ret_reply, "maildir: %s (delivered by the interrupted attempt)",
+                             where);
+                free(where);
+                return r < 0 ? -ENOMEM : 0;
+        }
+        return deliver_maildir(dir, req->data, req->size, req->key, ret_reply);
+}
+
+int transmit(Net *net, const TransmitRequest *req, NetDoneFn done, void *userdata,
+             TransmitLocal *local) {
+        char *reply = NULL;
+        int r;
+
+        switch (req->transport->kind) {
+        case TRANSPORT_SMTP:
+        case TRANSPORT_SMTPS:
+                return transmit_mail(net, req, done, userdata);
+        case TRANSPORT_HTTP:
+        case TRANSPORT_HTTPS:
+                return transmit_webhook(net, req, done, userdata);
+        case TRANSPORT_MAILDIR:
+                r = transmit_maildir(req, &reply);
+                break;
+        case TRANSPORT_SENDMAIL:
+                r = deliver_sendmail(req->data, req->size, &reply);
+                break;
+        default:
+                return -EINVAL;
+        }
+        /* A full disk clears, a sendmail that failed may work next time: both are tried again
+         * until the message's deadline. */
+        *local = (TransmitLocal){.outcome = r >= 0 ? NET_OK : NET_TEMPORARY, .reply = reply};
+        if (!reply && asprintf(&local->reply, "%s", strerror(r < 0 ? -r : 0)) < 0)
+                local->reply = NULL;
+        return 1;
+}
