@@ -43,9 +43,11 @@ typedef struct Outcome {
         uint64_t retry_after_usec;
 } Outcome;
 
+/* One transfer on net, in the outbox's list until net calls back (or the outbox is freed). */
 typedef struct Flight {
         Outbox *outbox;
         LedgerQueued item;
+        struct Flight *prev, *next;
 } Flight;
 
 /* Transfers in flight per transport name (a reload may rename or drop a transport meanwhile). */
@@ -64,6 +66,8 @@ struct Outbox {
         Busy *busy;
         size_t n_busy;
         size_t in_flight;
+        Flight *flights; /* the transfers in flight, for outbox_free() */
+        uint64_t last_settled_usec; /* CLOCK_MONOTONIC: when the settled hook last ran */
         Outcome *outcomes; /* to record in the next turn (or again, after the ledger refused) */
         size_t n_outcomes;
         sd_event_source *soon;  /* a turn of the loop: record outcomes, start more */
@@ -125,6 +129,12 @@ Outbox *outbox_free(Outbox *o) {
         /* Transfers in flight end here without a callback: their rows stay in flight in the
          * ledger, and the next start sends them again. */
         net_free(o->net);
+        while (o->flights) {
+                Flight *fl = o->flights;
+                o->flights = fl->next;
+                item_done(&fl->item);
+                free(fl);
+        }
         for (size_t i = 0; i < o->n_outcomes; i++) {
                 item_done(&o->outcomes[i].item);
                 free(o->outcomes[i].reply);
@@ -373,6 +383,22 @@ static int record(Outbox *o, Outcome *oc, uint64_t now) {
         return 0;
 }
 
+/* Tells the settled hook, at most once a second while transfers are in flight (a burst settles
+ * thousands, and each STATUS= is a datagram to systemd), and always when none is. */
+static void settled(Outbox *o) {
+        struct timespec ts;
+        uint64_t now;
+
+        if (!o->settled)
+                return;
+        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
+        now = (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u;
+        if (o->in_flight > 0 && now - o->last_settled_usec < 1000000u)
+                return;
+        o->last_settled_usec = now;
+        o->settled(o->userdata);
+}
+
 /* Records every outcome waiting, as one transaction; those the ledger refuses (busy, full) wait
  * for the next turn, and all of them when the transaction fails.  -errno while it refuses. */
 static int record_outcomes(Outbox *o) {
@@ -401,8 +427,8 @@ static int record_outcomes(Outbox *o) {
         for (size_t i = done; i < o->n_outcomes; i++)
                 o->outcomes[kept++] = o->outcomes[i];
         o->n_outcomes = kept;
-        if (done > 0 && o->settled)
-                o->settled(o->userdata);
+        if (done > 0)
+                settled(o);
         return r;
 }
 
@@ -446,6 +472,15 @@ static int enqueue_plain(Outbox *o, const LedgerReminder *lr, const Transport *t
         return r == -EALREADY || r == -EEXIST ? 0 : r;
 }
 
+/* The kind as a reminder id spells it ("decision", "deadline:ID"): its second part. */
+static char *reminder_id_kind(const char *id) {
+        const char *start = strchr(id, '/'), *end = start ? strchr(start + 1, '/') : NULL;
+
+        if (!end)
+                return strdup(id); /* not a reminder id: the escalation names it whole */
+        return strndup(start + 1, (size_t) (end - start - 1));
+}
+
 /* Tells each escalate_to recipient of the commitment, by each of its channels that still work:
  * not the one that failed, nor (when the failure looked like the transport being down) any
  * other channel through that transport. */
@@ -463,13 +498,21 @@ static void escalate(Outbox *o, const LedgerQueued *q, const char *reply, bool t
                         .reply = reply,
                         .attempts = q->attempts + 1};
         LogFields f = item_log_fields(q);
+        char *kind = reminder_id_kind(q->id);
         size_t ci;
 
+        /* "deadline:ID", not the ledger's "deadline": two deadlines on one day are two. */
+        if (!kind) {
+                (void) log_full(LOG_ERR, -ENOMEM, &f, "%s: out of memory, not escalated", q->id);
+                return;
+        }
+        e.kind = kind;
         if (model_find_commitment(m, q->commitment, &ci) < 0 ||
             m->commitments[ci].n_escalate_to == 0) {
                 (void) log_full(LOG_WARNING, 0, &f,
                                 "%s: nobody to escalate to (the commitment has no escalate_to)",
                                 q->id);
+                free(kind);
                 return;
         }
         for (size_t k = 0; k < m->commitments[ci].n_escalate_to; k++) {
@@ -522,6 +565,7 @@ static void escalate(Outbox *o, const LedgerQueued *q, const char *reply, bool t
                 free(subject);
                 free(body);
         }
+        free(kind);
         (void) sd_event_source_set_enabled(o->soon, SD_EVENT_ONESHOT);
 }
 
@@ -536,6 +580,12 @@ static void on_net_done(const NetResult *result, void *userdata) {
         if (b && b->n > 0)
                 b->n--;
         o->in_flight--;
+        if (fl->prev)
+                fl->prev->next = fl->next;
+        else
+                o->flights = fl->next;
+        if (fl->next)
+                fl->next->prev = fl->prev;
         remember(o, &fl->item, result->outcome, result->code, reply ? reply : NULL,
                  result->retry_after_usec);
         free(fl);
@@ -572,6 +622,10 @@ static void start(Outbox *o, LedgerQueued *q, const Transport *t, const Secret *
                 o->in_flight++;
                 fl->item = *q;
                 *q = (LedgerQueued){0};
+                fl->next = o->flights;
+                if (o->flights)
+                        o->flights->prev = fl;
+                o->flights = fl;
                 return;
         }
         free(fl);
