@@ -116,6 +116,9 @@ check-run: $(NOTICED) $(NOTICECTL) $(UNIT_TESTS)
 	echo "== tests/integration/daemon.py"; \
 	NOTICED=$(NOTICED) NOTICECTL=$(NOTICECTL) /usr/bin/python3 tests/integration/daemon.py || \
 		failed=$$((failed + 1)); \
+	echo "== tests/integration/delivery.py"; \
+	NOTICED=$(NOTICED) NOTICECTL=$(NOTICECTL) /usr/bin/python3 tests/integration/delivery.py || \
+		failed=$$((failed + 1)); \
 	echo "== tests/integration/journal.py"; \
 	NOTICED=$(NOTICED) /usr/bin/python3 tests/integration/journal.py || failed=$$((failed + 1)); \
 	if [ $$failed -ne 0 ]; then echo "make check: $$failed test program(s) failed"; exit 1; fi; \
