@@ -247,8 +247,8 @@ static int arm_timer(Manager *m, uint64_t usec) {
 }
 
 /* STATUS= says what comes next ("next: ...", "idle: ...", "error: ..."), preceded by a failed
- * reload while its config is still refused and by transports this build cannot drive, and
- * followed by what was done since start.
+ * reload while its config is still refused, and followed by what was done since start and
+ * what is in flight.
  * X_NOTICED_PASS= counts passes, for whoever waits for one (the tests). */
 static void notify_status(Manager *m) {
         const DeliveryCounts *c = dispatcher_counts(m->dispatcher);

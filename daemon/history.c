@@ -113,7 +113,7 @@ static json_t *entry_json(const Tz *m, const LedgerEntry *e) {
 static void print_decision_row(FILE *out, const Tz *m, const LedgerDecision *d) {
         char at[TZ_TIMESTAMP_MAX];
 
-        fprintf(out, "%-25s  %-8s  %-22s %-9s %-5" PRIu32 " %-16s %s by %s%s%s\n",
+        fprintf(out, "%-25s  %-8s  %-22s %-10s %-5" PRIu32 " %-16s %s by %s%s%s\n",
                 format_usec(m, d->at_usec, at), "decided", d->commitment, "", d->cycle,
                 d->participant, decision_to_string(d->decision), d->user, d->note ? ": " : "",
                 d->note ? d->note : "");
@@ -122,7 +122,7 @@ static void print_decision_row(FILE *out, const Tz *m, const LedgerDecision *d) 
 static void print_entry_row(FILE *out, const Tz *m, const LedgerEntry *e) {
         char at[TZ_TIMESTAMP_MAX];
 
-        fprintf(out, "%-25s  %-8s  %-22s %-9s %-5" PRIu32 " %-16s %s %s %s (%u attempt%s)%s%s\n",
+        fprintf(out, "%-25s  %-8s  %-22s %-10s %-5" PRIu32 " %-16s %s %s %s (%u attempt%s)%s%s\n",
                 format_usec(m, e->updated_usec, at), ledger_state_to_string(e->state),
                 e->commitment, e->kind, e->cycle, e->recipient, e->milestone, e->offset, e->channel,
                 e->attempts, e->attempts == 1 ? "" : "s", e->reply ? ": " : "",
@@ -151,7 +151,7 @@ int history_print(FILE *out, Ledger *l, const Tz *m, const char *commitment, boo
         if ((r = ledger_history(l, commitment, &e, &n_e)) < 0)
                 goto finish;
         if (!json)
-                fprintf(out, "%-25s  %-8s  %-22s %-9s %-5s %-16s %s\n", "WHEN", "STATE",
+                fprintf(out, "%-25s  %-8s  %-22s %-10s %-5s %-16s %s\n", "WHEN", "STATE",
                         "COMMITMENT", "KIND", "CYCLE", "RECIPIENT", "DETAILS");
         /* Decisions come oldest first; reminders are put in the order they were settled (then by
          * due time and identity); the two merge by time. */

@@ -26,6 +26,7 @@
 #include "noticed/retry.h"
 #include "noticed/secret.h"
 #include "noticed/transmit.h"
+#include "noticed/tz.h"
 #include "noticed/webhook.h"
 
 /* Local transports take this many messages per ledger transaction. */
@@ -316,8 +317,11 @@ static int record(Outbox *o, Outcome *oc, uint64_t now) {
                 r = ledger_mark_sent(o->ledger, q->id, q->channel, (int64_t) now, oc->reply,
                                      q->message_id);
                 if (r >= 0 || !ledger_refusal_may_pass(r)) {
-                        f.message_id = strcmp(q->offset, "overdue") == 0 ? LOG_MESSAGE_OVERDUE
-                                                                         : LOG_MESSAGE_SENT;
+                        /* An escalation about an overdue message is an escalation: "sent". */
+                        f.message_id = strcmp(q->offset, "overdue") == 0 &&
+                                                       strcmp(q->kind, "escalation") != 0
+                                               ? LOG_MESSAGE_OVERDUE
+                                               : LOG_MESSAGE_SENT;
                         (void) log_full(LOG_INFO, 0, &f, "%s: %s sent to %s by %s (%s)", q->id,
                                         what(q), q->recipient, q->channel, oc->reply);
                         o->counts.sent++;
@@ -336,10 +340,16 @@ static int record(Outbox *o, Outcome *oc, uint64_t now) {
                                 next = (uint64_t) q->deadline_usec;
                 }
                 if (!give_up) {
-                        time_t t = (time_t) (next / 1000000u);
-                        struct tm tm;
-                        if (localtime_r(&t, &tm))
-                                (void) strftime(until, sizeof(until), "%Y-%m-%d %H:%M:%S", &tm);
+                        Date day;
+                        int32_t seconds, utc_offset;
+                        char date[DATE_STRING_MAX];
+
+                        /* In the config's zone, as every time an administrator reads. */
+                        tz_unix_to_local(o->model->tz, (int64_t) (next / 1000000u), &day, &seconds,
+                                         &utc_offset);
+                        (void) snprintf(until, sizeof(until), "%s %02d:%02d:%02d",
+                                        date_format(day, date), (int) (seconds / 3600),
+                                        (int) (seconds / 60 % 60), (int) (seconds % 60));
                         r = ledger_queued_retry(o->ledger, q->id, q->channel, (int64_t) now,
                                                 (int64_t) next, oc->reply);
                         if (r >= 0 || !ledger_refusal_may_pass(r)) {
@@ -718,7 +728,27 @@ static int start_transport(Outbox *o, const Transport *t, const Secret *secret, 
 
 static int on_timer(sd_event_source *s, uint64_t usec, void *userdata);
 
-/* The next retry, as a relative CLOCK_BOOTTIME timer: a wait is a duration (STYLE rule 5). */
+/* The outbox's timer, wait µs from now, as a relative CLOCK_BOOTTIME timer: a wait is a
+ * duration (STYLE rule 5). */
+static int arm_timer_in(Outbox *o, uint64_t wait) {
+        int r;
+
+        if (!o->timer) {
+                r = sd_event_add_time_relative(o->event, &o->timer, CLOCK_BOOTTIME, wait, 0,
+                                               on_timer, o);
+                if (r >= 0)
+                        (void) sd_event_source_set_description(o->timer, "outbox-retry");
+        } else {
+                r = sd_event_source_set_time_relative(o->timer, wait);
+                if (r >= 0)
+                        r = sd_event_source_set_enabled(o->timer, SD_EVENT_ONESHOT);
+        }
+        if (r < 0)
+                return log_error_errno(r, "Failed to arm the retry timer: %m");
+        return 0;
+}
+
+/* The next retry. */
 static int arm_timer(Outbox *o, uint64_t now) {
         int64_t next;
         uint64_t wait;
@@ -738,19 +768,7 @@ static int arm_timer(Outbox *o, uint64_t now) {
                 return 0; /* due, and waiting for a slot: a transfer that ends starts it */
         else
                 wait = STALLED_RETRY_USEC;
-        if (!o->timer) {
-                r = sd_event_add_time_relative(o->event, &o->timer, CLOCK_BOOTTIME, wait, 0,
-                                               on_timer, o);
-                if (r >= 0)
-                        (void) sd_event_source_set_description(o->timer, "outbox-retry");
-        } else {
-                r = sd_event_source_set_time_relative(o->timer, wait);
-                if (r >= 0)
-                        r = sd_event_source_set_enabled(o->timer, SD_EVENT_ONESHOT);
-        }
-        if (r < 0)
-                return log_error_errno(r, "Failed to arm the retry timer: %m");
-        return 0;
+        return arm_timer_in(o, wait);
 }
 
 int outbox_run(Outbox *o, uint64_t now) {
@@ -758,8 +776,12 @@ int outbox_run(Outbox *o, uint64_t now) {
         size_t n = 0;
         int r;
 
-        if (record_outcomes(o) < 0 || o->stopping)
+        if (o->stopping)
                 return 0;
+        /* While the ledger refuses what it was told, tell it again soon rather than at the next
+         * pass or transfer, and start nothing new meanwhile. */
+        if (record_outcomes(o) < 0)
+                return arm_timer_in(o, STALLED_RETRY_USEC);
         r = ledger_queued_transports(o->ledger, (int64_t) now, &names, &n);
         if (r < 0)
                 return log_error_errno(r, "Failed to read the outbox: %s", ledger_error(o->ledger));

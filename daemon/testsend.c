@@ -35,7 +35,7 @@ static int start_one(const Model *m, const Recipient *rc, Net *net, const Transp
         char *error = NULL;
         MailMessage msg = {0};
         TransmitLocal local = {0};
-        TransmitRequest req = {.transport = t, .now = now};
+        TransmitRequest req = {.transport = t, .now = now, .timeout_usec = TESTSEND_TIMEOUT_USEC};
         int r;
 
         r = outbox_read_secret(t, secret, &error);
@@ -126,15 +126,18 @@ int testsend_run(const Model *m, const Recipient *rc, int64_t now, TestSendResul
         }
         /* Every transfer ends by net's timeout at the latest; this is a second fence. */
         while (remaining > 0) {
-                r = sd_event_run(event, TESTSEND_TIMEOUT_USEC);
+                r = sd_event_run(event, 2 * TESTSEND_TIMEOUT_USEC);
                 if (r < 0)
                         goto finish;
                 if (r == 0)
                         break;
         }
         for (size_t i = 0; i < n; i++)
-                if (!results[i].reply && !(results[i].reply = strdup("no answer in time")))
-                        r = -ENOMEM;
+                if (!results[i].reply) {
+                        results[i].outcome = NET_TEMPORARY;
+                        if (!(results[i].reply = strdup("no answer in time")))
+                                r = -ENOMEM;
+                }
         r = r < 0 ? r : 0;
 finish:
         net_free(net);

@@ -75,7 +75,8 @@ static int transmit_mail(Net *net, const TransmitRequest *req, NetDoneFn done, v
                                              .recipients = rcpt,
                                              .n_recipients = n,
                                              .data = req->data,
-                                             .size = req->size},
+                                             .size = req->size,
+                                             .timeout_usec = req->timeout_usec},
                                   done, userdata);
         free(from);
         free(rcpt);
@@ -115,7 +116,8 @@ static int transmit_webhook(Net *net, const TransmitRequest *req, NetDoneFn done
                                    .headers = headers,
                                    .n_headers = n,
                                    .body = req->data,
-                                   .size = req->size},
+                                   .size = req->size,
+                                   .timeout_usec = req->timeout_usec},
                         done, userdata);
 }
 
