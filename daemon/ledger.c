@@ -91,6 +91,8 @@ typedef enum Statement {
         STMT_OUTBOX_NEXT,
         STMT_OUTBOX_INFLIGHT,
         STMT_OUTBOX_RECOVER,
+        STMT_OUTBOX_SUPERSEDE,
+        STMT_OUTBOX_DROP_SKIPPED,
         _STMT_MAX,
 } Statement;
 
@@ -160,6 +162,16 @@ static const char *const statement_sql[_STMT_MAX] = {
         [STMT_OUTBOX_INFLIGHT] = QUEUED_SELECT "WHERE inflight = 1 ORDER BY next_usec, r.id",
         [STMT_OUTBOX_RECOVER] = "UPDATE outbox SET inflight = 0, interrupted = 1 "
                                 "WHERE inflight = 1",
+        /* The older reminders of a group (as STMT_LATEST_SETTLED has it) still waiting. */
+        [STMT_OUTBOX_SUPERSEDE] =
+                "UPDATE reminders SET state = 'skipped', updated_usec = ?6, reply = ?7 "
+                "WHERE id >= ?1 AND id < ?1 || char(0x10FFFF) AND substr(id, -length(?2)) = ?2 "
+                "AND channel = ?3 AND (offset_ = 'overdue') = ?4 AND due_usec < ?5 "
+                "AND state = 'pending' AND EXISTS (SELECT 1 FROM outbox o WHERE o.id = "
+                "reminders.id AND o.channel = reminders.channel AND o.inflight = 0)",
+        [STMT_OUTBOX_DROP_SKIPPED] = "DELETE FROM outbox WHERE inflight = 0 AND EXISTS (SELECT 1 "
+                                     "FROM reminders r WHERE r.id = outbox.id AND r.channel = "
+                                     "outbox.channel AND r.state = 'skipped')",
 };
 
 struct Ledger {
@@ -878,6 +890,31 @@ void ledger_entries_free(LedgerEntry *e, size_t n) {
 
 /* --- the outbox ---------------------------------------------------------------------------- */
 
+/* Skips the older reminders of m's group (same milestone, recipient, channel, and overdue or
+ * not) that still wait in the outbox: catch-up sends only the latest of a group, and a
+ * transport that was down for weeks must not deliver every offset at once when it is back. */
+static int supersede(Ledger *l, const LedgerReminder *m, int64_t now_usec) {
+        const char *p = m->id, *suffix = strrchr(m->id, '/');
+        char *prefix;
+        int r;
+
+        for (int k = 0; p && k < 4; k++)
+                if ((p = strchr(p, '/')))
+                        p++;
+        if (!p || !suffix || suffix < p)
+                return 0; /* not "commitment/kind/cycle/milestone/offset/recipient" */
+        prefix = strndup(m->id, (size_t) (p - m->id));
+        if (!prefix)
+                return -ENOMEM;
+        r = execute(l, STMT_OUTBOX_SUPERSEDE, "tttiiit", prefix, suffix, m->channel,
+                    (int64_t) (strcmp(m->offset, "overdue") == 0), m->due_usec, now_usec,
+                    "superseded by a later reminder for the same milestone");
+        free(prefix);
+        if (r >= 0 && sqlite3_changes(l->db) > 0)
+                r = execute(l, STMT_OUTBOX_DROP_SKIPPED, "");
+        return r;
+}
+
 int ledger_enqueue(Ledger *l, const LedgerReminder *m, const LedgerMessage *msg, int64_t now_usec) {
         sqlite3_stmt *s;
         LedgerState state = LEDGER_PENDING;
@@ -937,6 +974,8 @@ int ledger_enqueue(Ledger *l, const LedgerReminder *m, const LedgerMessage *msg,
                 rc = sqlite3_step(s);
         reset(s);
         r = rc == SQLITE_DONE ? 0 : fail(l, rc);
+        if (r >= 0 && strcmp(m->kind, "escalation") != 0)
+                r = supersede(l, m, now_usec);
         return transaction_end(l, r);
 }
 

@@ -169,8 +169,9 @@ typedef struct LedgerQueued {
 } LedgerQueued;
 
 /* Creates the reminder (pending, no attempt yet) and puts its message in the outbox, due at
- * now_usec, as one change.  -EALREADY when the reminder is settled, -EEXIST when its message
- * is in the outbox already. */
+ * now_usec, as one change.  Older reminders of the same group (milestone, recipient, channel,
+ * overdue or not) that still wait in the outbox, not in flight, are skipped as superseded.
+ * -EALREADY when the reminder is settled, -EEXIST when its message is in the outbox already. */
 int ledger_enqueue(Ledger *l, const LedgerReminder *r, const LedgerMessage *m, int64_t now_usec);
 /* The names of the transports that have messages due at now_usec and not in flight. */
 int ledger_queued_transports(Ledger *l, int64_t now_usec, char ***ret, size_t *ret_n);

@@ -712,6 +712,42 @@ def test_smtp_pending_retries_survive_a_restart_and_deliver_once():
         expect_sent_rows_match_peer(d.rows(), records, wanted)
 
 
+def test_a_later_reminder_supersedes_an_earlier_one_still_waiting():
+    today = today_in("UTC")
+    with Case("supersede") as d:
+        refusing = d.smtpd("refusing", extra=["--reject-all", "451 4.3.0 not now"])
+        port = refusing.port
+        text = config_text(today, {"relay": plain_smtp_transport(refusing)},
+                           [recipient("alice")], ["alice"], stop_timeout="2s")
+        d.write_config(text)
+        d.start()
+        first = reminder_id(today, "alice")
+        wait_until(lambda: (lambda r: r and r["state"] == "queued" and r["attempts"] >= 1)(
+                       by_id(d.rows()).get((first, "mail"))),
+                   "the 10d reminder waiting after a refused attempt", d=d)
+        # An 8d reminder is added; it is due too (3 days ago) and newer: the 10d one, still
+        # waiting, is skipped rather than sent beside it when the relay comes back.
+        d.write_config(text.replace('offsets = ["10d"]', 'offsets = ["10d", "8d"]'))
+        d.signal(signal.SIGHUP)
+        d.wait_for("X_NOTICED_PASS", "2")
+        second = first.replace("/10d/", "/8d/")
+        rows = by_id(d.rows())
+        expect_equal(rows[(first, "mail")]["state"], "skipped", "the 10d reminder's state")
+        expect("superseded" in (rows[(first, "mail")]["reply"] or ""),
+                f"the 10d reminder's reason: {rows[(first, 'mail')]['reply']!r}")
+        expect_equal(rows[(second, "mail")]["state"], "queued", "the 8d reminder's state")
+        expect_equal(d.stop(), 0, "exit status after SIGTERM")
+        refusing.stop()
+        relay = d.smtpd("accepting", port=port)
+        d.start()
+        wait_counts(d, "1 sent after the restart", sent=1, failed=0)
+        records = relay.wait_records(1, d)
+        expect_equal(len(records), 1, "messages at the relay")
+        rows = by_id(d.rows())
+        expect_equal(rows[(second, "mail")]["state"], "sent", "the 8d reminder's state")
+        expect_equal(rows[(first, "mail")]["state"], "skipped", "the 10d reminder's state")
+
+
 def test_kill_9_in_a_burst_of_200_loses_no_reminder():
     today = today_in("UTC")
     n = 200
@@ -1042,6 +1078,7 @@ TESTS = [
     test_escalations_of_two_failed_deadlines_on_one_day_each_name_their_deadline,
     test_smtp_relay_down_then_up_delivers_once,
     test_smtp_pending_retries_survive_a_restart_and_deliver_once,
+    test_a_later_reminder_supersedes_an_earlier_one_still_waiting,
     test_kill_9_in_a_burst_of_200_loses_no_reminder,
     test_webhook_with_secret_is_signed_verified_and_carries_the_documented_body,
     test_webhook_500_then_200_is_sent_once_with_one_idempotency_key,
