@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <ftw.h>
 #include <limits.h>
 #include <sqlite3.h>
@@ -227,8 +228,9 @@ static void test_ledger_open_sets_schema_version(void **state) {
         assert_query(f->path, "PRAGMA user_version", expected);
         assert_query(f->path,
                      "SELECT group_concat(name, ' ') FROM (SELECT name FROM sqlite_schema "
-                     "WHERE type = 'table' AND name IN ('reminders', 'decisions') ORDER BY name)",
-                     "decisions reminders");
+                     "WHERE type = 'table' AND name IN ('reminders', 'decisions', 'outbox') "
+                     "ORDER BY name)",
+                     "decisions outbox reminders");
 }
 
 static void test_ledger_open_migrates_empty_database(void **state) {
@@ -902,6 +904,7 @@ static void test_ledger_state_to_string_names_every_state(void **state) {
         assert_string_equal(ledger_state_to_string(LEDGER_SENT), "sent");
         assert_string_equal(ledger_state_to_string(LEDGER_FAILED), "failed");
         assert_string_equal(ledger_state_to_string(LEDGER_SKIPPED), "skipped");
+        assert_string_equal(ledger_state_to_string(LEDGER_QUEUED), "queued");
         assert_null(ledger_state_to_string(_LEDGER_STATE_MAX));
 }
 
@@ -1001,6 +1004,660 @@ static void test_ledger_latest_settled_finds_the_group_whatever_the_offset(void 
         assert_null(ledger_close(l));
 }
 
+/* --- the outbox ---------------------------------------------------------------------------- */
+
+#define ID_ALMELO "burgernet-twente/decision/1/2020-05-19/30d/almelo"
+
+/* A message as delivery.c queues a mail: every member set. */
+static LedgerMessage mail_message(const char *payload) {
+        return (LedgerMessage){
+                .transport = "relay",
+                .recipients = "burgernet@enschede.example\ngriffie@enschede.example",
+                .payload = payload,
+                .payload_size = strlen(payload),
+                .message_id = "<0123456789abcdef0123456789abcdef@twente.example>",
+                .key = "0123456789abcdef0123456789abcdef",
+                .escalate = true,
+                .deadline_usec = DUE_USEC + 30 * 24 * HOUR_USEC,
+        };
+}
+
+/* A webhook's message: no recipients, Message-ID or key. */
+static LedgerMessage hook_message(const char *transport) {
+        return (LedgerMessage){
+                .transport = transport,
+                .payload = "{\"text\": \"x\"}",
+                .payload_size = strlen("{\"text\": \"x\"}"),
+                .deadline_usec = DUE_USEC + 30 * 24 * HOUR_USEC,
+        };
+}
+
+static size_t outbox_rows(const Fixture *f) {
+        char *text = query(f->path, "SELECT count(*) FROM outbox");
+        size_t n;
+
+        assert_non_null(text);
+        n = strtoul(text, NULL, 10);
+        free(text);
+        return n;
+}
+
+/* The ids ledger_queued_due() returns for transport at now (up to limit), in its order. */
+static void assert_due(Ledger *l, const char *transport, int64_t now, size_t limit,
+                       const char *const *expected, size_t n_expected) {
+        LedgerQueued *q = NULL;
+        size_t n = 0;
+
+        assert_int_equal(ledger_queued_due(l, transport, now, limit, &q, &n), 0);
+        if (n != n_expected) {
+                for (size_t i = 0; i < n; i++)
+                        print_error("due: %s on %s\n", q[i].id, q[i].channel);
+                fail_msg("%zu message(s) due through %s, expected %zu", n, transport, n_expected);
+        }
+        for (size_t i = 0; i < n; i++)
+                assert_string_equal(q[i].id, expected[i]);
+        ledger_queued_free(q, n);
+}
+
+static void test_ledger_enqueue_creates_pending_row_and_outbox_row(void **state) {
+        const Fixture *f = *state;
+        LedgerReminder r = enschede();
+        LedgerMessage m = mail_message("Subject: x\r\n\r\nbody\r\n");
+        LedgerEntry *entries = NULL, *e;
+        Ledger *l = open_ledger(f);
+        size_t n = 0;
+
+        assert_int_equal(ledger_enqueue(l, &r, &m, NOW_USEC), 0);
+        assert_state(l, ID_ENSCHEDE, "mail", LEDGER_QUEUED);
+        /* Stored as pending: "queued" is only ever reported. */
+        assert_query(f->path, "SELECT state || ' ' || attempts FROM reminders", "pending 0");
+        assert_int_equal(outbox_rows(f), 1);
+        assert_query(f->path,
+                     "SELECT transport || ' ' || next_usec || ' ' || inflight || ' ' || "
+                     "interrupted FROM outbox",
+                     "relay 1587366000100000 0 0");
+
+        e = history_entry(l, ID_ENSCHEDE, "mail", &entries, &n);
+        assert_int_equal(n, 1);
+        assert_int_equal(e->state, LEDGER_QUEUED);
+        assert_string_equal(ledger_state_to_string(e->state), "queued");
+        assert_int_equal(e->attempts, 0);
+        assert_int_equal(e->due_usec, DUE_USEC);
+        assert_int_equal(e->created_usec, NOW_USEC);
+        assert_null(e->reply);
+        ledger_entries_free(entries, n);
+
+        /* Not an interrupted attempt: ledger_pending() leaves it to the outbox. */
+        assert_int_equal(ledger_pending(l, &entries, &n), 0);
+        assert_int_equal(n, 0);
+        ledger_entries_free(entries, n);
+        assert_null(ledger_close(l));
+}
+
+static void test_ledger_enqueue_refuses_settled_row(void **state) {
+        const Fixture *f = *state;
+        LedgerReminder sent = enschede();
+        LedgerReminder skipped =
+                reminder(ID_HENGELO, "mail", "burgernet-twente", "hengelo", DUE_USEC);
+        LedgerReminder almelo = reminder(ID_ALMELO, "mail", "burgernet-twente", "almelo", DUE_USEC);
+        LedgerMessage m = mail_message("x");
+        Ledger *l = open_ledger(f);
+
+        assert_int_equal(ledger_begin_attempt(l, &sent, NOW_USEC), 0);
+        assert_int_equal(ledger_mark_sent(l, sent.id, sent.channel, NOW_USEC, "250", NULL), 0);
+        assert_int_equal(ledger_mark_skipped(l, &skipped, NOW_USEC, "superseded"), 0);
+
+        assert_int_equal(ledger_enqueue(l, &sent, &m, NOW_USEC + HOUR_USEC), -EALREADY);
+        assert_true(ledger_error(l)[0] != '\0');
+        assert_int_equal(ledger_enqueue(l, &skipped, &m, NOW_USEC + HOUR_USEC), -EALREADY);
+        assert_state(l, sent.id, sent.channel, LEDGER_SENT);
+        assert_state(l, skipped.id, skipped.channel, LEDGER_SKIPPED);
+        assert_int_equal(outbox_rows(f), 0);
+        /* The refusal left no transaction behind. */
+        assert_int_equal(ledger_enqueue(l, &almelo, &m, NOW_USEC), 0);
+        assert_int_equal(outbox_rows(f), 1);
+        assert_null(ledger_close(l));
+}
+
+static void test_ledger_enqueue_twice_returns_eexist(void **state) {
+        const Fixture *f = *state;
+        LedgerReminder r = enschede();
+        LedgerMessage first = mail_message("first"), second = mail_message("second");
+        LedgerQueued *q = NULL;
+        size_t n = 0;
+        Ledger *l = open_ledger(f);
+
+        assert_int_equal(ledger_enqueue(l, &r, &first, NOW_USEC), 0);
+        assert_int_equal(ledger_enqueue(l, &r, &second, NOW_USEC + 1), -EEXIST);
+        assert_true(ledger_error(l)[0] != '\0');
+        /* In flight makes no difference: it is in the outbox. */
+        assert_int_equal(ledger_queued_begin(l, r.id, r.channel, NOW_USEC + 2), 0);
+        assert_int_equal(ledger_enqueue(l, &r, &second, NOW_USEC + 3), -EEXIST);
+        assert_int_equal(outbox_rows(f), 1);
+        assert_int_equal(ledger_queued_recover(l, &q, &n), 0);
+        assert_int_equal(n, 1);
+        assert_string_equal(q[0].payload, "first"); /* the first message stands */
+        ledger_queued_free(q, n);
+        assert_null(ledger_close(l));
+}
+
+static void test_ledger_enqueue_takes_over_interrupted_attempt(void **state) {
+        const Fixture *f = *state;
+        LedgerReminder r = enschede();
+        LedgerMessage m = mail_message("x");
+        LedgerEntry *entries = NULL, *e;
+        LedgerQueued *q = NULL;
+        Ledger *l = open_ledger(f);
+        size_t n = 0;
+
+        /* An older noticed began an attempt and died: pending, no message in the outbox. */
+        assert_int_equal(ledger_begin_attempt(l, &r, NOW_USEC), 0);
+        assert_state(l, ID_ENSCHEDE, "mail", LEDGER_PENDING);
+
+        assert_int_equal(ledger_enqueue(l, &r, &m, NOW_USEC + HOUR_USEC), 0);
+        assert_state(l, ID_ENSCHEDE, "mail", LEDGER_QUEUED);
+        e = history_entry(l, ID_ENSCHEDE, "mail", &entries, &n);
+        assert_int_equal(n, 1);
+        assert_int_equal(e->attempts, 1); /* the old attempt still counts */
+        assert_int_equal(e->created_usec, NOW_USEC);
+        ledger_entries_free(entries, n);
+
+        assert_int_equal(ledger_queued_due(l, "relay", NOW_USEC + HOUR_USEC, 10, &q, &n), 0);
+        assert_int_equal(n, 1);
+        assert_true(q[0].interrupted); /* so that a Maildir looks for what it delivered */
+        assert_int_equal(q[0].attempts, 1);
+        assert_int_equal(q[0].next_usec, NOW_USEC + HOUR_USEC);
+        ledger_queued_free(q, n);
+        assert_null(ledger_close(l));
+}
+
+static void test_ledger_enqueue_refuses_incomplete_message(void **state) {
+        const Fixture *f = *state;
+        LedgerReminder r = enschede();
+        LedgerMessage m = mail_message("x");
+        Ledger *l = open_ledger(f);
+
+        assert_int_equal(ledger_enqueue(l, &r, NULL, NOW_USEC), -EINVAL);
+        m.transport = NULL;
+        assert_int_equal(ledger_enqueue(l, &r, &m, NOW_USEC), -EINVAL);
+        m = mail_message("x");
+        m.payload = NULL;
+        assert_int_equal(ledger_enqueue(l, &r, &m, NOW_USEC), -EINVAL);
+        m = mail_message("x");
+        r.commitment = NULL;
+        assert_int_equal(ledger_enqueue(l, &r, &m, NOW_USEC), -EINVAL);
+        assert_int_equal(ledger_get_state(l, ID_ENSCHEDE, "mail", NULL), 0);
+        assert_int_equal(outbox_rows(f), 0);
+        assert_null(ledger_close(l));
+}
+
+static void test_ledger_queued_due_returns_payload_bytes_exactly(void **state) {
+        static const char payload[] = "line one\r\n\0after a NUL\r\n\xff\xfe\0\0end";
+        const Fixture *f = *state;
+        LedgerReminder mail = enschede();
+        LedgerReminder hook =
+                reminder(ID_ENSCHEDE, "webhook:teams", "burgernet-twente", "enschede", DUE_USEC);
+        LedgerReminder almelo =
+                reminder(ID_ALMELO, "webhook:empty", "burgernet-twente", "almelo", DUE_USEC);
+        LedgerMessage m = mail_message("");
+        LedgerMessage h = hook_message("teams");
+        LedgerQueued *q = NULL;
+        Ledger *l = open_ledger(f);
+        size_t n = 0;
+
+        _Static_assert(sizeof(payload) - 1 == 31, "the length the query below expects");
+        m.payload = payload;
+        m.payload_size = sizeof(payload) - 1; /* every byte, the NULs inside too */
+        assert_int_equal(ledger_enqueue(l, &mail, &m, NOW_USEC), 0);
+        assert_int_equal(ledger_enqueue(l, &hook, &h, NOW_USEC), 0);
+        /* The other connection sees the bytes too, as noticectl would. */
+        assert_query(f->path,
+                     "SELECT length(payload) || ' ' || typeof(payload) FROM outbox "
+                     "WHERE transport = 'relay'",
+                     "31 blob");
+
+        assert_int_equal(ledger_queued_due(l, "relay", NOW_USEC, 10, &q, &n), 0);
+        assert_int_equal(n, 1);
+        assert_int_equal(q[0].payload_size, sizeof(payload) - 1);
+        assert_memory_equal(q[0].payload, payload, sizeof(payload) - 1);
+        assert_int_equal(((const char *) q[0].payload)[q[0].payload_size], '\0');
+        assert_string_equal(q[0].id, ID_ENSCHEDE);
+        assert_string_equal(q[0].channel, "mail");
+        assert_string_equal(q[0].commitment, "burgernet-twente");
+        assert_string_equal(q[0].kind, "decision");
+        assert_int_equal(q[0].cycle, 1);
+        assert_string_equal(q[0].milestone, "2020-05-19");
+        assert_string_equal(q[0].offset, "30d");
+        assert_string_equal(q[0].recipient, "enschede");
+        assert_int_equal(q[0].due_usec, DUE_USEC);
+        assert_int_equal(q[0].attempts, 0);
+        assert_null(q[0].reply);
+        assert_string_equal(q[0].transport, "relay");
+        assert_string_equal(q[0].recipients, m.recipients);
+        assert_string_equal(q[0].message_id, m.message_id);
+        assert_string_equal(q[0].key, m.key);
+        assert_true(q[0].escalate);
+        assert_false(q[0].interrupted);
+        assert_int_equal(q[0].next_usec, NOW_USEC);
+        assert_int_equal(q[0].deadline_usec, m.deadline_usec);
+        /* ledger_queued_done() frees one and zeroes it. */
+        ledger_queued_done(&q[0]);
+        assert_null(q[0].id);
+        assert_null(q[0].payload);
+        assert_int_equal(q[0].payload_size, 0);
+        ledger_queued_free(q, n);
+
+        assert_int_equal(ledger_queued_due(l, "teams", NOW_USEC, 10, &q, &n), 0);
+        assert_int_equal(n, 1);
+        assert_string_equal(q[0].channel, "webhook:teams");
+        assert_int_equal(q[0].payload_size, h.payload_size);
+        assert_memory_equal(q[0].payload, h.payload, h.payload_size);
+        assert_null(q[0].recipients);
+        assert_null(q[0].message_id);
+        assert_null(q[0].key);
+        assert_false(q[0].escalate);
+        ledger_queued_free(q, n);
+
+        /* An empty message is still a message: zero bytes, not NULL. */
+        h = hook_message("empty");
+        h.payload = "";
+        h.payload_size = 0;
+        assert_int_equal(ledger_enqueue(l, &almelo, &h, NOW_USEC), 0);
+        assert_int_equal(ledger_queued_due(l, "empty", NOW_USEC, 10, &q, &n), 0);
+        assert_int_equal(n, 1);
+        assert_int_equal(q[0].payload_size, 0);
+        assert_non_null(q[0].payload);
+        assert_string_equal(q[0].payload, "");
+        ledger_queued_free(q, n);
+        assert_null(ledger_close(l));
+}
+
+static void test_ledger_queued_due_orders_by_next_and_limits_per_transport(void **state) {
+        static const char *const all[] = {ID_HENGELO, ID_ALMELO, ID_ENSCHEDE};
+        static const char *const first_two[] = {ID_HENGELO, ID_ALMELO};
+        static const char *const hook[] = {ID_ENSCHEDE};
+        const Fixture *f = *state;
+        LedgerReminder e = enschede();
+        LedgerReminder h = reminder(ID_HENGELO, "mail", "burgernet-twente", "hengelo", DUE_USEC);
+        LedgerReminder a = reminder(ID_ALMELO, "mail", "burgernet-twente", "almelo", DUE_USEC);
+        LedgerReminder eh =
+                reminder(ID_ENSCHEDE, "webhook:teams", "burgernet-twente", "enschede", DUE_USEC);
+        LedgerMessage m = mail_message("x"), t = hook_message("teams");
+        Ledger *l = open_ledger(f);
+        char **names = NULL;
+        size_t n = 0;
+
+        /* Queued in another order than their ids'. */
+        assert_int_equal(ledger_enqueue(l, &e, &m, NOW_USEC + 2 * HOUR_USEC), 0);
+        assert_int_equal(ledger_enqueue(l, &h, &m, NOW_USEC), 0);
+        assert_int_equal(ledger_enqueue(l, &a, &m, NOW_USEC + HOUR_USEC), 0);
+        assert_int_equal(ledger_enqueue(l, &eh, &t, NOW_USEC + HOUR_USEC), 0);
+
+        assert_due(l, "relay", NOW_USEC + 2 * HOUR_USEC, 10, all, 3);
+        assert_due(l, "relay", NOW_USEC + 2 * HOUR_USEC, 2, first_two, 2);
+        assert_due(l, "relay", NOW_USEC + HOUR_USEC, 10, first_two, 2); /* next_usec <= now */
+        assert_due(l, "relay", NOW_USEC - 1, 10, NULL, 0);
+        assert_due(l, "relay", NOW_USEC + 2 * HOUR_USEC, 0, NULL, 0);
+        assert_due(l, "teams", NOW_USEC + 2 * HOUR_USEC, 10, hook, 1);
+        assert_due(l, "nowhere", NOW_USEC + 2 * HOUR_USEC, 10, NULL, 0);
+
+        assert_int_equal(ledger_queued_transports(l, NOW_USEC - 1, &names, &n), 0);
+        assert_int_equal(n, 0);
+        ledger_strv_free(names, n);
+        assert_int_equal(ledger_queued_transports(l, NOW_USEC, &names, &n), 0);
+        assert_int_equal(n, 1);
+        assert_string_equal(names[0], "relay");
+        ledger_strv_free(names, n);
+        assert_int_equal(ledger_queued_transports(l, NOW_USEC + HOUR_USEC, &names, &n), 0);
+        assert_int_equal(n, 2); /* each once, by name */
+        assert_string_equal(names[0], "relay");
+        assert_string_equal(names[1], "teams");
+        ledger_strv_free(names, n);
+        assert_null(ledger_close(l));
+}
+
+static void test_ledger_queued_begin_sets_in_flight_and_counts_attempt(void **state) {
+        const Fixture *f = *state;
+        LedgerReminder r = enschede();
+        LedgerMessage m = mail_message("x");
+        LedgerEntry *entries = NULL, *e;
+        Ledger *l = open_ledger(f);
+        char **names = NULL;
+        size_t n = 0;
+
+        assert_int_equal(ledger_queued_begin(l, ID_ENSCHEDE, "mail", NOW_USEC), -EALREADY);
+        assert_int_equal(ledger_enqueue(l, &r, &m, NOW_USEC), 0);
+        assert_int_equal(ledger_queued_begin(l, ID_ENSCHEDE, "mail", NOW_USEC + 5), 0);
+
+        assert_query(f->path, "SELECT inflight FROM outbox", "1");
+        assert_state(l, ID_ENSCHEDE, "mail", LEDGER_QUEUED); /* still in the outbox */
+        e = history_entry(l, ID_ENSCHEDE, "mail", &entries, &n);
+        assert_int_equal(e->attempts, 1);
+        assert_int_equal(e->updated_usec, NOW_USEC + 5);
+        ledger_entries_free(entries, n);
+        /* In flight is not due, whatever the time. */
+        assert_due(l, "relay", NOW_USEC + 100 * HOUR_USEC, 10, NULL, 0);
+        assert_int_equal(ledger_queued_transports(l, NOW_USEC + 100 * HOUR_USEC, &names, &n), 0);
+        assert_int_equal(n, 0);
+        ledger_strv_free(names, n);
+
+        /* A second start of the same message is refused and changes nothing. */
+        assert_int_equal(ledger_queued_begin(l, ID_ENSCHEDE, "mail", NOW_USEC + 6), -EALREADY);
+        assert_true(ledger_error(l)[0] != '\0');
+        e = history_entry(l, ID_ENSCHEDE, "mail", &entries, &n);
+        assert_int_equal(e->attempts, 1);
+        assert_int_equal(e->updated_usec, NOW_USEC + 5);
+        ledger_entries_free(entries, n);
+        assert_int_equal(ledger_queued_begin(l, ID_ENSCHEDE, "webhook:teams", NOW_USEC), -EALREADY);
+        assert_null(ledger_close(l));
+}
+
+static void test_ledger_queued_retry_waits_until_next_and_keeps_reply(void **state) {
+        const Fixture *f = *state;
+        LedgerReminder r = enschede();
+        LedgerMessage m = mail_message("x");
+        LedgerEntry *entries = NULL, *e;
+        LedgerQueued *q = NULL;
+        Ledger *l = open_ledger(f);
+        size_t n = 0;
+
+        assert_int_equal(ledger_queued_retry(l, ID_ENSCHEDE, "mail", NOW_USEC, NOW_USEC, "x"),
+                         -ENOENT);
+        assert_int_equal(ledger_enqueue(l, &r, &m, NOW_USEC), 0);
+        assert_int_equal(ledger_queued_begin(l, ID_ENSCHEDE, "mail", NOW_USEC), 0);
+        assert_int_equal(ledger_queued_retry(l, ID_ENSCHEDE, "mail", NOW_USEC + 7,
+                                             NOW_USEC + HOUR_USEC, "451 4.3.0 try again later"),
+                         0);
+
+        assert_state(l, ID_ENSCHEDE, "mail", LEDGER_QUEUED);
+        e = history_entry(l, ID_ENSCHEDE, "mail", &entries, &n);
+        assert_string_equal(ledger_state_to_string(e->state), "queued");
+        assert_string_equal(e->reply, "451 4.3.0 try again later");
+        assert_int_equal(e->attempts, 1);
+        assert_int_equal(e->updated_usec, NOW_USEC + 7);
+        ledger_entries_free(entries, n);
+
+        assert_due(l, "relay", NOW_USEC + HOUR_USEC - 1, 10, NULL, 0);
+        assert_int_equal(ledger_queued_due(l, "relay", NOW_USEC + HOUR_USEC, 10, &q, &n), 0);
+        assert_int_equal(n, 1);
+        assert_string_equal(q[0].reply, "451 4.3.0 try again later");
+        assert_int_equal(q[0].next_usec, NOW_USEC + HOUR_USEC);
+        assert_int_equal(q[0].attempts, 1);
+        ledger_queued_free(q, n);
+
+        /* The next attempt counts on from there. */
+        assert_int_equal(ledger_queued_begin(l, ID_ENSCHEDE, "mail", NOW_USEC + HOUR_USEC), 0);
+        e = history_entry(l, ID_ENSCHEDE, "mail", &entries, &n);
+        assert_int_equal(e->attempts, 2);
+        ledger_entries_free(entries, n);
+        assert_null(ledger_close(l));
+}
+
+static void test_ledger_queued_next_is_earliest_not_in_flight(void **state) {
+        const Fixture *f = *state;
+        LedgerReminder e = enschede();
+        LedgerReminder h = reminder(ID_HENGELO, "mail", "burgernet-twente", "hengelo", DUE_USEC);
+        LedgerMessage m = mail_message("x");
+        Ledger *l = open_ledger(f);
+        int64_t next = 0;
+
+        assert_int_equal(ledger_queued_next(l, &next), 0);
+        assert_int_equal(ledger_enqueue(l, &e, &m, NOW_USEC), 0);
+        assert_int_equal(ledger_enqueue(l, &h, &m, NOW_USEC + HOUR_USEC), 0);
+        assert_int_equal(ledger_queued_next(l, &next), 1);
+        assert_int_equal(next, NOW_USEC);
+
+        assert_int_equal(ledger_queued_begin(l, e.id, e.channel, NOW_USEC), 0);
+        assert_int_equal(ledger_queued_next(l, &next), 1);
+        assert_int_equal(next, NOW_USEC + HOUR_USEC); /* the one in flight does not count */
+
+        assert_int_equal(
+                ledger_queued_retry(l, e.id, e.channel, NOW_USEC, NOW_USEC + 3 * HOUR_USEC, "busy"),
+                0);
+        assert_int_equal(ledger_queued_next(l, &next), 1);
+        assert_int_equal(next, NOW_USEC + HOUR_USEC);
+        assert_int_equal(ledger_queued_begin(l, h.id, h.channel, NOW_USEC + HOUR_USEC), 0);
+        assert_int_equal(ledger_queued_next(l, &next), 1);
+        assert_int_equal(next, NOW_USEC + 3 * HOUR_USEC);
+        assert_int_equal(ledger_queued_begin(l, e.id, e.channel, NOW_USEC + 3 * HOUR_USEC), 0);
+        next = 42;
+        assert_int_equal(ledger_queued_next(l, &next), 0); /* all in flight */
+        assert_int_equal(next, 42);
+        assert_null(ledger_close(l));
+}
+
+static void test_ledger_queued_recover_makes_in_flight_due_and_interrupted(void **state) {
+        const Fixture *f = *state;
+        static const char *const both[] = {ID_ENSCHEDE, ID_HENGELO};
+        LedgerReminder e = enschede();
+        LedgerReminder h = reminder(ID_HENGELO, "mail", "burgernet-twente", "hengelo", DUE_USEC);
+        LedgerMessage m = mail_message("x");
+        LedgerQueued *q = NULL;
+        Ledger *l = open_ledger(f);
+        size_t n = 0;
+
+        assert_int_equal(ledger_enqueue(l, &e, &m, NOW_USEC), 0);
+        assert_int_equal(ledger_enqueue(l, &h, &m, NOW_USEC + 1), 0);
+        assert_int_equal(ledger_queued_begin(l, e.id, e.channel, NOW_USEC + 2), 0);
+        assert_null(ledger_close(l));
+
+        /* The next start: only what was in flight comes back, with its record. */
+        l = open_ledger(f);
+        assert_int_equal(ledger_queued_recover(l, &q, &n), 0);
+        assert_int_equal(n, 1);
+        assert_string_equal(q[0].id, ID_ENSCHEDE);
+        assert_int_equal(q[0].attempts, 1);
+        assert_memory_equal(q[0].payload, "x", 1);
+        ledger_queued_free(q, n);
+
+        assert_due(l, "relay", NOW_USEC + 1, 10, both, 2);
+        assert_int_equal(ledger_queued_due(l, "relay", NOW_USEC + 1, 10, &q, &n), 0);
+        assert_int_equal(n, 2);
+        assert_true(q[0].interrupted);
+        assert_false(q[1].interrupted); /* it never went out */
+        ledger_queued_free(q, n);
+        assert_state(l, ID_ENSCHEDE, "mail", LEDGER_QUEUED);
+
+        q = (LedgerQueued *) 1;
+        assert_int_equal(ledger_queued_recover(l, &q, &n), 0);
+        assert_int_equal(n, 0);
+        assert_null(q);
+
+        /* A failed attempt after it is no longer "interrupted": it did not go out. */
+        assert_int_equal(ledger_queued_begin(l, e.id, e.channel, NOW_USEC + 3), 0);
+        assert_int_equal(ledger_queued_retry(l, e.id, e.channel, NOW_USEC + 3, NOW_USEC + 4, "x"),
+                         0);
+        assert_query(f->path, "SELECT interrupted FROM outbox WHERE id = '" ID_ENSCHEDE "'", "0");
+        assert_null(ledger_close(l));
+}
+
+static void test_ledger_mark_sent_takes_message_out_of_outbox(void **state) {
+        const Fixture *f = *state;
+        LedgerReminder sent = enschede();
+        LedgerReminder failed =
+                reminder(ID_HENGELO, "mail", "burgernet-twente", "hengelo", DUE_USEC);
+        LedgerMessage m = mail_message("x");
+        LedgerEntry *entries = NULL, *e;
+        Ledger *l = open_ledger(f);
+        int64_t next = 0;
+        size_t n = 0;
+
+        assert_int_equal(ledger_enqueue(l, &sent, &m, NOW_USEC), 0);
+        assert_int_equal(ledger_enqueue(l, &failed, &m, NOW_USEC), 0);
+        assert_int_equal(ledger_queued_begin(l, sent.id, sent.channel, NOW_USEC), 0);
+        assert_int_equal(ledger_queued_begin(l, failed.id, failed.channel, NOW_USEC), 0);
+        assert_int_equal(ledger_mark_sent(l, sent.id, sent.channel, NOW_USEC + 1, "maildir: new/x",
+                                          m.message_id),
+                         0);
+        assert_int_equal(outbox_rows(f), 1);
+        assert_int_equal(ledger_mark_failed(l, failed.id, failed.channel, NOW_USEC + 1,
+                                            "550 5.1.1 no such user"),
+                         0);
+        assert_int_equal(outbox_rows(f), 0);
+
+        assert_state(l, sent.id, sent.channel, LEDGER_SENT);
+        assert_state(l, failed.id, failed.channel, LEDGER_FAILED);
+        e = history_entry(l, sent.id, sent.channel, &entries, &n);
+        assert_string_equal(e->reply, "maildir: new/x");
+        assert_string_equal(e->message_id, m.message_id);
+        assert_int_equal(e->attempts, 1);
+        ledger_entries_free(entries, n);
+        assert_int_equal(ledger_queued_next(l, &next), 0);
+        assert_due(l, "relay", NOW_USEC + HOUR_USEC, 10, NULL, 0);
+        /* Settled: nothing can queue it again. */
+        assert_int_equal(ledger_enqueue(l, &sent, &m, NOW_USEC + 2), -EALREADY);
+        assert_int_equal(ledger_enqueue(l, &failed, &m, NOW_USEC + 2), -EALREADY);
+        assert_int_equal(ledger_queued_begin(l, sent.id, sent.channel, NOW_USEC + 2), -EALREADY);
+        assert_int_equal(
+                ledger_queued_retry(l, sent.id, sent.channel, NOW_USEC + 2, NOW_USEC + 3, "x"),
+                -ENOENT);
+        assert_int_equal(outbox_rows(f), 0);
+        assert_null(ledger_close(l));
+}
+
+static void test_ledger_batch_end_keeps_the_outbox_changes_that_were_not_refused(void **state) {
+        static const char *const queued[] = {ID_ALMELO, ID_HENGELO}; /* same next: by id */
+        const Fixture *f = *state;
+        LedgerReminder sent = enschede();
+        LedgerReminder h = reminder(ID_HENGELO, "mail", "burgernet-twente", "hengelo", DUE_USEC);
+        LedgerReminder a = reminder(ID_ALMELO, "mail", "burgernet-twente", "almelo", DUE_USEC);
+        LedgerReminder x = reminder("x/1", "mail", "x", "x", DUE_USEC);
+        LedgerMessage m = mail_message("x");
+        Ledger *l = open_ledger(f);
+        Ledger *other = open_ledger(f);
+
+        assert_int_equal(ledger_begin_attempt(l, &sent, NOW_USEC), 0);
+        assert_int_equal(ledger_mark_sent(l, sent.id, sent.channel, NOW_USEC, NULL, NULL), 0);
+
+        assert_int_equal(ledger_batch_begin(l), 0);
+        assert_int_equal(ledger_enqueue(l, &h, &m, NOW_USEC), 0);
+        assert_int_equal(ledger_enqueue(l, &sent, &m, NOW_USEC), -EALREADY);
+        assert_int_equal(ledger_enqueue(l, &h, &m, NOW_USEC + 1), -EEXIST);
+        assert_int_equal(ledger_queued_begin(l, ID_ALMELO, "mail", NOW_USEC), -EALREADY);
+        assert_int_equal(ledger_queued_retry(l, ID_ALMELO, "mail", NOW_USEC, NOW_USEC, "x"),
+                         -ENOENT);
+        assert_int_equal(ledger_enqueue(l, &a, &m, NOW_USEC + 1), 0);
+        assert_int_equal(ledger_queued_begin(l, h.id, h.channel, NOW_USEC + 2), 0);
+        assert_int_equal(ledger_queued_retry(l, h.id, h.channel, NOW_USEC + 2, NOW_USEC + 1, "451"),
+                         0);
+        /* Nothing shows to another connection before the commit. */
+        assert_int_equal(ledger_get_state(other, ID_HENGELO, "mail", NULL), 0);
+        assert_int_equal(ledger_batch_end(l, true), 0);
+
+        assert_state(other, ID_HENGELO, "mail", LEDGER_QUEUED);
+        assert_state(other, ID_ALMELO, "mail", LEDGER_QUEUED);
+        assert_state(other, ID_ENSCHEDE, "mail", LEDGER_SENT);
+        assert_due(other, "relay", NOW_USEC + 1, 10, queued, 2);
+        assert_int_equal(outbox_rows(f), 2);
+
+        /* A batch that is not committed queues nothing. */
+        assert_int_equal(ledger_batch_begin(l), 0);
+        assert_int_equal(ledger_enqueue(l, &x, &m, NOW_USEC), 0);
+        assert_int_equal(ledger_queued_begin(l, h.id, h.channel, NOW_USEC + 3), 0);
+        assert_int_equal(ledger_batch_end(l, false), 0);
+        assert_int_equal(ledger_get_state(other, "x/1", "mail", NULL), 0);
+        assert_int_equal(outbox_rows(f), 2);
+        assert_due(other, "relay", NOW_USEC + 1, 10, queued, 2); /* not in flight either */
+        assert_null(ledger_close(other));
+        assert_null(ledger_close(l));
+}
+
+/* The schema of version 1, as ledger.c's migrations[0] created it: a file an older noticed
+ * wrote, with rows in it. */
+static const char ledger_schema_v1[] =
+        "CREATE TABLE reminders ("
+        "  id TEXT NOT NULL, channel TEXT NOT NULL,"
+        "  commitment TEXT NOT NULL, kind TEXT NOT NULL, cycle INTEGER NOT NULL,"
+        "  milestone TEXT NOT NULL, offset_ TEXT NOT NULL, recipient TEXT NOT NULL,"
+        "  due_usec INTEGER NOT NULL,"
+        "  state TEXT NOT NULL CHECK (state IN ('pending', 'sent', 'failed', 'skipped')),"
+        "  attempts INTEGER NOT NULL CHECK (attempts >= 0),"
+        "  created_usec INTEGER NOT NULL, updated_usec INTEGER NOT NULL,"
+        "  reply TEXT, message_id TEXT,"
+        "  PRIMARY KEY (id, channel)"
+        ") WITHOUT ROWID;"
+        "CREATE INDEX reminders_by_commitment ON reminders (commitment, due_usec);"
+        "CREATE TABLE decisions ("
+        "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+        "  commitment TEXT NOT NULL, cycle INTEGER NOT NULL, participant TEXT NOT NULL,"
+        "  decision TEXT NOT NULL CHECK (decision IN ('continue', 'terminate')),"
+        "  note TEXT, user TEXT NOT NULL, at_usec INTEGER NOT NULL"
+        ");"
+        "PRAGMA user_version = 1;";
+
+static void test_ledger_open_migrates_v1_file_and_keeps_its_rows(void **state) {
+        const Fixture *f = *state;
+        LedgerReminder pending =
+                reminder(ID_HENGELO, "mail", "burgernet-twente", "hengelo", DUE_USEC);
+        LedgerReminder sent = enschede();
+        LedgerMessage m = mail_message("x");
+        LedgerDecision *decisions = NULL;
+        LedgerEntry *entries = NULL, *e;
+        Ledger *l;
+        size_t n = 0;
+        char *sql;
+
+        assert_true(asprintf(&sql,
+                             "%s"
+                             "PRAGMA journal_mode = WAL;"
+                             "INSERT INTO reminders VALUES ('" ID_ENSCHEDE "', 'mail', "
+                             "'burgernet-twente', 'decision', 1, '2020-05-19', '30d', 'enschede', "
+                             "%" PRId64 ", 'sent', 1, %" PRId64 ", %" PRId64 ", '250 OK', '<a@x>');"
+                             "INSERT INTO reminders VALUES ('" ID_HENGELO "', 'mail', "
+                             "'burgernet-twente', 'decision', 1, '2020-05-19', '30d', 'hengelo', "
+                             "%" PRId64 ", 'pending', 2, %" PRId64 ", %" PRId64 ", NULL, NULL);"
+                             "INSERT INTO decisions (commitment, cycle, participant, decision, "
+                             "note, user, at_usec) VALUES ('burgernet-twente', 1, 'enschede', "
+                             "'terminate', 'B&W besluit', 'root', %" PRId64 ");",
+                             ledger_schema_v1, DUE_USEC, NOW_USEC, NOW_USEC, DUE_USEC, NOW_USEC,
+                             NOW_USEC, NOW_USEC) > 0);
+        create_database(f->path, sql);
+        free(sql);
+        assert_query(f->path, "PRAGMA user_version", "1");
+
+        l = open_ledger(f);
+        assert_query(f->path, "PRAGMA user_version", "2");
+        assert_query(f->path, "SELECT count(*) FROM sqlite_schema WHERE name = 'outbox'", "1");
+        assert_int_equal(outbox_rows(f), 0);
+
+        /* The rows of version 1 are there, as they were. */
+        assert_int_equal(ledger_history(l, NULL, &entries, &n), 0);
+        assert_int_equal(n, 2);
+        ledger_entries_free(entries, n);
+        e = history_entry(l, ID_ENSCHEDE, "mail", &entries, &n);
+        assert_int_equal(e->state, LEDGER_SENT);
+        assert_int_equal(e->attempts, 1);
+        assert_string_equal(e->reply, "250 OK");
+        assert_string_equal(e->message_id, "<a@x>");
+        assert_int_equal(e->due_usec, DUE_USEC);
+        ledger_entries_free(entries, n);
+        assert_int_equal(ledger_decisions(l, &decisions, &n), 0);
+        assert_int_equal(n, 1);
+        assert_int_equal(decisions[0].decision, DECISION_TERMINATE);
+        assert_string_equal(decisions[0].note, "B&W besluit");
+        ledger_decisions_free(decisions, n);
+
+        /* Version 1's pending row is an interrupted attempt, and the outbox can take it over. */
+        assert_state(l, ID_HENGELO, "mail", LEDGER_PENDING);
+        assert_int_equal(ledger_pending(l, &entries, &n), 0);
+        assert_int_equal(n, 1);
+        assert_string_equal(entries[0].id, ID_HENGELO);
+        ledger_entries_free(entries, n);
+        assert_int_equal(ledger_enqueue(l, &pending, &m, NOW_USEC + HOUR_USEC), 0);
+        assert_state(l, ID_HENGELO, "mail", LEDGER_QUEUED);
+        e = history_entry(l, ID_HENGELO, "mail", &entries, &n);
+        assert_int_equal(e->attempts, 2);
+        ledger_entries_free(entries, n);
+        /* The settled row stays settled. */
+        assert_int_equal(ledger_enqueue(l, &sent, &m, NOW_USEC), -EALREADY);
+        assert_null(ledger_close(l));
+
+        /* Opened again: version 2 already, nothing migrated twice. */
+        l = open_ledger(f);
+        assert_state(l, ID_HENGELO, "mail", LEDGER_QUEUED);
+        assert_null(ledger_close(l));
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void) {
@@ -1043,6 +1700,20 @@ int main(void) {
                 T(test_ledger_batch_end_commits_every_change_and_only_refuses_the_refused),
                 T(test_ledger_batch_end_without_commit_changes_nothing),
                 T(test_ledger_latest_settled_finds_the_group_whatever_the_offset),
+                T(test_ledger_enqueue_creates_pending_row_and_outbox_row),
+                T(test_ledger_enqueue_refuses_settled_row),
+                T(test_ledger_enqueue_twice_returns_eexist),
+                T(test_ledger_enqueue_takes_over_interrupted_attempt),
+                T(test_ledger_enqueue_refuses_incomplete_message),
+                T(test_ledger_queued_due_returns_payload_bytes_exactly),
+                T(test_ledger_queued_due_orders_by_next_and_limits_per_transport),
+                T(test_ledger_queued_begin_sets_in_flight_and_counts_attempt),
+                T(test_ledger_queued_retry_waits_until_next_and_keeps_reply),
+                T(test_ledger_queued_next_is_earliest_not_in_flight),
+                T(test_ledger_queued_recover_makes_in_flight_due_and_interrupted),
+                T(test_ledger_mark_sent_takes_message_out_of_outbox),
+                T(test_ledger_batch_end_keeps_the_outbox_changes_that_were_not_refused),
+                T(test_ledger_open_migrates_v1_file_and_keeps_its_rows),
                 cmocka_unit_test(test_ledger_close_accepts_null),
                 cmocka_unit_test(test_ledger_state_to_string_names_every_state),
                 cmocka_unit_test(test_decision_from_string_parses_contract_spellings),
