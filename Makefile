@@ -73,9 +73,9 @@ $(BUILD)/tests/%.o: tests/unit/%.c $(FLAGS_STAMP)
 $(BUILD)/tests/test-%: $(BUILD)/tests/test-%.o $(BUILD)/libnoticed.a
 	$(CC) $(ALL_LDFLAGS) $(TEST_WRAP) -o $@ $^ $(LIBS) $(TEST_LIBS)
 
-# test-dispatch makes the ledger's "sent" record fail on purpose: the one wrapped edge.  A
+# test-outbox makes the ledger's "sent" record fail on purpose: the one wrapped edge.  A
 # variable of its own, so that `make LDFLAGS=...` cannot drop it.
-$(BUILD)/tests/test-dispatch: TEST_WRAP := -Wl,--wrap=ledger_mark_sent
+$(BUILD)/tests/test-outbox: TEST_WRAP := -Wl,--wrap=ledger_mark_sent
 # test-secret looks at a secret's bytes as secret_done() frees them: free() passes through.
 $(BUILD)/tests/test-secret: TEST_WRAP := -Wl,--wrap=free
 

@@ -1,0 +1,667 @@
+/* The outbox against a real ledger file, a real Maildir and a real sd-event loop.
+ *
+ * A pass is what daemon.c's manager_pass() does: dispatcher_deliver_due() queues what is due,
+ * outbox_run() sends it.  Maildir deliveries finish inside outbox_run(); the loop runs until the
+ * ledger says what the test waits for, under a deadline.  Waiting for a retry is never a sleep:
+ * outbox_run() is given the instant of the retry instead.
+ *
+ * One edge is wrapped (-Wl,--wrap=ledger_mark_sent): the ledger's "sent" record can be made to
+ * fail, as a busy or full database would, to show that a delivered message is then recorded
+ * late, not sent twice.
+ *
+ * Two clocks: the planned instants are either in 2020 (their retry deadline has long passed by
+ * the wall clock, which the outbox reads when it records an outcome) or just behind the wall
+ * clock (retries are still possible).  A pass's `now` is never ahead of the wall clock, since
+ * the outbox's own turns of the loop use the wall clock to decide what is due; only
+ * outbox_run() is given a later instant, that of a retry. */
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "fixture.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "noticed/deliver.h"
+#include "noticed/dispatch.h"
+#include "noticed/ledger.h"
+#include "noticed/log.h"
+#include "noticed/outbox.h"
+
+int __real_ledger_mark_sent(Ledger *l, const char *id, const char *channel, int64_t now_usec,
+                            const char *reply, const char *message_id);
+int __wrap_ledger_mark_sent(Ledger *l, const char *id, const char *channel, int64_t now_usec,
+                            const char *reply, const char *message_id);
+
+static int mark_sent_failures; /* how many calls to fail with -EBUSY before passing through */
+
+int __wrap_ledger_mark_sent(Ledger *l, const char *id, const char *channel, int64_t now_usec,
+                            const char *reply, const char *message_id) {
+        if (mark_sent_failures > 0) {
+                mark_sent_failures--;
+                return -EBUSY;
+        }
+        return __real_ledger_mark_sent(l, id, channel, now_usec, reply, message_id);
+}
+
+#define SEC_USEC       UINT64_C(1000000)
+#define DAY_SEC        UINT64_C(86400)
+#define LOOP_DEADLINE  (4 * SEC_USEC)
+#define MILESTONE_PAST "2020-05-01"
+/* 2020-04-24 09:00:01 UTC: the 7d reminder for 2020-05-01 is a second overdue. */
+#define NOW_PAST_USEC (((uint64_t) D("2020-04-24") * DAY_SEC + 9 * 3600 + 1) * SEC_USEC)
+
+typedef struct Fixture {
+        char dir[64];
+        char maildir[96];
+        sd_event *event;
+        Model *model;
+        Ledger *ledger;
+        Dispatcher *dispatcher;
+        Outbox *outbox;
+        unsigned stopped;          /* calls of the outbox_stop() callback */
+        unsigned progress;         /* calls of the progress hook */
+        unsigned progress_allowed; /* calls of it that say "go on" */
+        unsigned settled;          /* calls of the settled hook */
+} Fixture;
+
+static uint64_t clock_usec(clockid_t clock) {
+        struct timespec ts;
+
+        assert_int_equal(clock_gettime(clock, &ts), 0);
+        return (uint64_t) ts.tv_sec * SEC_USEC + (uint64_t) ts.tv_nsec / 1000u;
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
+        (void) st;
+        (void) flag;
+        (void) ftw;
+        return remove(path);
+}
+
+static int setup(void **state) {
+        Fixture *f = calloc(1, sizeof(*f));
+        char path[128];
+
+        assert_non_null(f);
+        strcpy(f->dir, "/tmp/noticed-test-outbox-XXXXXX");
+        assert_non_null(mkdtemp(f->dir));
+        snprintf(f->maildir, sizeof(f->maildir), "%s/maildir", f->dir);
+        snprintf(path, sizeof(path), "%s/ledger.sqlite", f->dir);
+        assert_int_equal(ledger_open(path, &f->ledger), 0);
+        assert_int_equal(dispatcher_new(f->ledger, &f->dispatcher), 0);
+        assert_int_equal(sd_event_new(&f->event), 0);
+        assert_int_equal(outbox_new(f->event, f->ledger, &f->outbox), 0);
+        mark_sent_failures = 0;
+        *state = f;
+        return 0;
+}
+
+static int teardown(void **state) {
+        Fixture *f = *state;
+
+        outbox_free(f->outbox);
+        dispatcher_free(f->dispatcher);
+        ledger_close(f->ledger);
+        model_free(f->model);
+        sd_event_unref(f->event);
+        (void) nftw(f->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+        free(f);
+        return 0;
+}
+
+/* --- the config ------------------------------------------------------------------------------ */
+
+/* Commitment "c" with one-off deadline "x" on `milestone` (and the `deadlines` added), each
+ * reminded 7 days ahead at 09:00 UTC to `participants`: "a" by mail into the fixture's Maildir,
+ * or a recipient `recipients` adds ("h" with a webhook of the `transports` added, say).  "boss"
+ * is escalate_to.  The model, with its secrets, goes to the outbox. */
+static void configure(Fixture *f, const char *milestone, const char *transports,
+                      const char *recipients, const char *participants, const char *deadlines) {
+        char *text, *error = NULL;
+        Secret *secrets = NULL;
+
+        assert_true(
+                asprintf(&text,
+                         "timezone = \"UTC\";\n"
+                         "policy = { offsets = [\"7d\"]; send_time = \"09:00\"; "
+                         "working_days_only = false; };\n"
+                         "transports = { box = { url = \"maildir:%s\"; "
+                         "from = \"Noticed <n@x.example>\"; }; %s };\n"
+                         "mail_via = \"box\";\n"
+                         "recipients = ( { id = \"a\"; name = \"A\"; mail = [\"a@x.example\"]; },"
+                         " { id = \"boss\"; name = \"Boss\"; language = \"en\"; "
+                         "mail = [\"boss@x.example\"]; } %s );\n"
+                         "commitments = ( { id = \"c\"; title = \"C\"; start = \"2019-01-01\"; "
+                         "term = \"20y\"; renewal = \"none\"; participants = [%s]; "
+                         "escalate_to = [\"boss\"]; deadline_shift = \"none\"; "
+                         "deadlines = ( { id = \"x\"; date = \"%s\"; title = \"X\"; } %s ); } "
+                         ");\n",
+                         f->maildir, transports, recipients, participants, milestone,
+                         deadlines) > 0);
+        f->model = fixture_load(text);
+        free(text);
+        assert_int_equal(outbox_load_secrets(f->model, &secrets, &error), 0);
+        assert_null(error);
+        outbox_configure(f->outbox, f->model, secrets);
+}
+
+static void configure_mail(Fixture *f, const char *milestone) {
+        configure(f, milestone, "", "", "\"a\"", "");
+}
+
+/* A milestone 6 days after today by the wall clock: its 7d reminder was due yesterday at 09:00
+ * and catch-up sends it now, and a message that fails may be tried again for days. */
+static void future_milestone(char ret[static DATE_STRING_MAX]) {
+        Date today = (Date) (clock_usec(CLOCK_REALTIME) / SEC_USEC / DAY_SEC);
+
+        (void) date_format(today + 6, ret);
+}
+
+/* --- a pass, as manager_pass() does it ------------------------------------------------------- */
+
+static int pass(Fixture *f, uint64_t now) {
+        Date today = (Date) (now / SEC_USEC / DAY_SEC); /* the model's zone is UTC */
+
+        assert_int_equal(dispatcher_load_decisions(f->dispatcher, f->model), 0);
+        assert_int_equal(dispatcher_deliver_due(f->dispatcher, f->model, now, today), 0);
+        return outbox_run(f->outbox, now);
+}
+
+/* Turns of the loop until nothing more is pending at once. */
+static void drain(Fixture *f) {
+        int r;
+
+        while ((r = sd_event_run(f->event, 0)) > 0)
+                ;
+        assert_true(r >= 0);
+}
+
+/* Runs the loop until condition holds; fails the test after LOOP_DEADLINE. */
+#define RUN_UNTIL(f, condition)                                                                    \
+        do {                                                                                       \
+                uint64_t deadline_ = clock_usec(CLOCK_MONOTONIC) + LOOP_DEADLINE;                  \
+                while (!(condition)) {                                                             \
+                        if (clock_usec(CLOCK_MONOTONIC) > deadline_)                               \
+                                fail_msg("timed out waiting for %s", #condition);                  \
+                        assert_true(sd_event_run((f)->event, 100 * 1000) >= 0);                    \
+                }                                                                                  \
+        } while (0)
+
+/* --- what the ledger and the Maildir say ----------------------------------------------------- */
+
+static char *reminder_id(const char *recipient, const char *milestone) {
+        char *id;
+
+        assert_true(asprintf(&id, "c/deadline:x/0/%s/7d/%s", milestone, recipient) > 0);
+        return id;
+}
+
+/* The state of a row, or -1 when the ledger has none. */
+static int state_of(const Fixture *f, const char *id, const char *channel) {
+        LedgerState s;
+        int r = ledger_get_state(f->ledger, id, channel, &s);
+
+        assert_true(r >= 0);
+        return r == 0 ? -1 : (int) s;
+}
+
+/* The history row (id, channel), malloc'd: free it with ledger_entries_free(e, 1). */
+static LedgerEntry *entry_of(const Fixture *f, const char *id, const char *channel) {
+        LedgerEntry *e = NULL, *found = NULL;
+        size_t n = 0;
+
+        assert_int_equal(ledger_history(f->ledger, NULL, &e, &n), 0);
+        for (size_t i = 0; i < n; i++)
+                if (strcmp(e[i].id, id) == 0 && strcmp(e[i].channel, channel) == 0) {
+                        found = calloc(1, sizeof(*found));
+                        assert_non_null(found);
+                        *found = e[i];
+                        e[i] = (LedgerEntry){0};
+                }
+        ledger_entries_free(e, n);
+        if (!found)
+                fail_msg("%s on %s is not in the ledger", id, channel);
+        return found;
+}
+
+static size_t history_size(const Fixture *f) {
+        LedgerEntry *e = NULL;
+        size_t n = 0;
+
+        assert_int_equal(ledger_history(f->ledger, NULL, &e, &n), 0);
+        ledger_entries_free(e, n);
+        return n;
+}
+
+/* The messages in the Maildir's new/. */
+static size_t count_mails(const Fixture *f) {
+        char path[160];
+        struct dirent *e;
+        size_t n = 0;
+        DIR *d;
+
+        snprintf(path, sizeof(path), "%s/new", f->maildir);
+        d = opendir(path);
+        if (!d)
+                return 0;
+        while ((e = readdir(d)))
+                n += e->d_name[0] != '.';
+        closedir(d);
+        return n;
+}
+
+/* --- Maildir --------------------------------------------------------------------------------- */
+
+static void test_outbox_run_delivers_due_reminders_and_records_them_sent(void **state) {
+        Fixture *f = *state;
+        char *id = reminder_id("a", MILESTONE_PAST), pattern[160];
+        LedgerEntry *e;
+        int64_t next;
+
+        configure_mail(f, MILESTONE_PAST);
+        assert_int_equal(pass(f, NOW_PAST_USEC), 0);
+        assert_int_equal(count_mails(f), 1);
+        assert_int_equal(state_of(f, id, "mail"), LEDGER_SENT);
+        e = entry_of(f, id, "mail");
+        assert_int_equal(e->attempts, 1);
+        assert_non_null(e->reply);
+        assert_true(strncmp(e->reply, "maildir: new/", 13) == 0);
+        assert_non_null(e->message_id);
+        ledger_entries_free(e, 1);
+        assert_int_equal(dispatcher_counts(f->dispatcher)->queued, 1);
+        assert_int_equal(outbox_counts(f->outbox)->sent, 1);
+        assert_int_equal(outbox_counts(f->outbox)->retried, 0);
+        assert_int_equal(ledger_queued_next(f->ledger, &next), 0); /* the outbox is empty */
+        snprintf(pattern, sizeof(pattern), "'%s'/new/*", f->maildir);
+        fixture_check_mail(pattern);
+
+        /* The loop's turns and a second pass at the same instant: settled, nothing more. */
+        drain(f);
+        assert_int_equal(pass(f, NOW_PAST_USEC), 0);
+        drain(f);
+        assert_int_equal(count_mails(f), 1);
+        assert_int_equal(history_size(f), 1);
+        assert_int_equal(dispatcher_counts(f->dispatcher)->queued, 1);
+        assert_int_equal(outbox_counts(f->outbox)->sent, 1);
+        free(id);
+}
+
+static void test_outbox_run_retries_a_failing_maildir_until_it_works(void **state) {
+        Fixture *f = *state;
+        char milestone[DATE_STRING_MAX], *id;
+        uint64_t now = clock_usec(CLOCK_REALTIME);
+        LedgerEntry *e;
+        int64_t next = 0;
+        int fd;
+
+        future_milestone(milestone);
+        id = reminder_id("a", milestone);
+        configure_mail(f, milestone);
+        /* The Maildir's path is a file: nothing can be delivered into it. */
+        fd = open(f->maildir, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        assert_true(fd >= 0);
+        close(fd);
+
+        assert_int_equal(pass(f, now), 0);
+        drain(f);
+        assert_int_equal(state_of(f, id, "mail"), LEDGER_QUEUED);
+        e = entry_of(f, id, "mail");
+        assert_string_equal(ledger_state_to_string(e->state), "queued");
+        assert_int_equal(e->attempts, 1);
+        assert_non_null(e->reply);
+        assert_contains(e->reply, "maildir: cannot create");
+        ledger_entries_free(e, 1);
+        assert_int_equal(outbox_counts(f->outbox)->retried, 1);
+        assert_int_equal(outbox_counts(f->outbox)->failed, 0);
+        assert_int_equal(ledger_queued_next(f->ledger, &next), 1);
+        assert_true((uint64_t) next > now);
+
+        /* Fixed; a pass before the retry is due queues nothing new and tries nothing. */
+        assert_int_equal(unlink(f->maildir), 0);
+        assert_int_equal(pass(f, now), 0);
+        assert_int_equal(outbox_run(f->outbox, (uint64_t) next - 1), 0);
+        assert_int_equal(count_mails(f), 0);
+        e = entry_of(f, id, "mail");
+        assert_int_equal(e->attempts, 1);
+        ledger_entries_free(e, 1);
+        assert_int_equal(dispatcher_counts(f->dispatcher)->queued, 1);
+
+        /* When it is due, it goes. */
+        assert_int_equal(outbox_run(f->outbox, (uint64_t) next), 0);
+        assert_int_equal(count_mails(f), 1);
+        assert_int_equal(state_of(f, id, "mail"), LEDGER_SENT);
+        e = entry_of(f, id, "mail");
+        assert_int_equal(e->attempts, 2);
+        assert_true(strncmp(e->reply, "maildir: new/", 13) == 0);
+        ledger_entries_free(e, 1);
+        assert_int_equal(outbox_counts(f->outbox)->sent, 1);
+        assert_int_equal(history_size(f), 1);
+        free(id);
+}
+
+static void
+test_outbox_run_fails_a_maildir_past_its_deadline_without_escalating_through_it(void **state) {
+        Fixture *f = *state;
+        char *id = reminder_id("a", MILESTONE_PAST);
+        LedgerEntry *e;
+        int64_t next;
+        int fd;
+
+        configure_mail(f, MILESTONE_PAST);
+        fd = open(f->maildir, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        assert_true(fd >= 0);
+        close(fd);
+
+        /* The reminder's last day (2020-05-01) is long gone: one attempt, then it fails. */
+        assert_int_equal(pass(f, NOW_PAST_USEC), 0);
+        drain(f);
+        assert_int_equal(state_of(f, id, "mail"), LEDGER_FAILED);
+        e = entry_of(f, id, "mail");
+        assert_int_equal(e->attempts, 1);
+        assert_contains(e->reply, "maildir: cannot create");
+        ledger_entries_free(e, 1);
+        assert_int_equal(outbox_counts(f->outbox)->failed, 1);
+        /* The escalation would go through the same broken transport: it is not queued. */
+        assert_int_equal(outbox_counts(f->outbox)->escalated, 0);
+        assert_int_equal(history_size(f), 1);
+        assert_int_equal(ledger_queued_next(f->ledger, &next), 0);
+        free(id);
+}
+
+static void
+test_outbox_recover_does_not_write_again_what_the_interrupted_attempt_delivered(void **state) {
+        Fixture *f = *state;
+        char *id = reminder_id("a", MILESTONE_PAST), *reply = NULL;
+        LedgerQueued *q = NULL;
+        LedgerEntry *e;
+        Secret *secrets = NULL;
+        char *error = NULL;
+        size_t n = 0;
+
+        configure_mail(f, MILESTONE_PAST);
+        assert_int_equal(
+                dispatcher_deliver_due(f->dispatcher, f->model, NOW_PAST_USEC, D("2020-04-24")), 0);
+        /* An attempt began, wrote the mail, and the process died before its outcome. */
+        assert_int_equal(ledger_queued_due(f->ledger, "box", NOW_PAST_USEC, 10, &q, &n), 0);
+        assert_int_equal(n, 1);
+        assert_int_equal(ledger_queued_begin(f->ledger, q[0].id, q[0].channel, NOW_PAST_USEC), 0);
+        assert_int_equal(
+                deliver_maildir(f->maildir, q[0].payload, q[0].payload_size, q[0].key, &reply), 0);
+        free(reply);
+        ledger_queued_free(q, n);
+        assert_int_equal(count_mails(f), 1);
+
+        /* The next start. */
+        f->outbox = outbox_free(f->outbox);
+        assert_int_equal(outbox_new(f->event, f->ledger, &f->outbox), 0);
+        assert_int_equal(outbox_load_secrets(f->model, &secrets, &error), 0);
+        outbox_configure(f->outbox, f->model, secrets);
+        assert_int_equal(outbox_run(f->outbox, NOW_PAST_USEC), 0); /* in flight: not due */
+        assert_int_equal(state_of(f, id, "mail"), LEDGER_QUEUED);
+        assert_int_equal(outbox_recover(f->outbox), 0);
+        assert_int_equal(pass(f, NOW_PAST_USEC), 0);
+        drain(f);
+
+        assert_int_equal(count_mails(f), 1);
+        assert_int_equal(state_of(f, id, "mail"), LEDGER_SENT);
+        e = entry_of(f, id, "mail");
+        assert_contains(e->reply, "(delivered by the interrupted attempt)");
+        assert_int_equal(e->attempts, 2);
+        ledger_entries_free(e, 1);
+        free(id);
+}
+
+static void test_outbox_recover_writes_what_the_interrupted_attempt_did_not_deliver(void **state) {
+        Fixture *f = *state;
+        char *id = reminder_id("a", MILESTONE_PAST);
+        LedgerEntry *e;
+
+        configure_mail(f, MILESTONE_PAST);
+        assert_int_equal(
+                dispatcher_deliver_due(f->dispatcher, f->model, NOW_PAST_USEC, D("2020-04-24")), 0);
+        assert_int_equal(ledger_queued_begin(f->ledger, id, "mail", NOW_PAST_USEC), 0);
+        assert_int_equal(outbox_recover(f->outbox), 0);
+        assert_int_equal(outbox_run(f->outbox, NOW_PAST_USEC), 0);
+
+        assert_int_equal(count_mails(f), 1);
+        assert_int_equal(state_of(f, id, "mail"), LEDGER_SENT);
+        e = entry_of(f, id, "mail");
+        assert_true(strncmp(e->reply, "maildir: new/", 13) == 0);
+        ledger_entries_free(e, 1);
+        free(id);
+}
+
+static void test_outbox_run_records_sent_later_when_the_ledger_refuses(void **state) {
+        Fixture *f = *state;
+        char *id = reminder_id("a", MILESTONE_PAST);
+        LedgerEntry *e;
+
+        configure_mail(f, MILESTONE_PAST);
+        /* Every try of this run is refused: the one after the delivery and the one at its end. */
+        mark_sent_failures = 2;
+        assert_int_equal(pass(f, NOW_PAST_USEC), 0);
+        assert_int_equal(mark_sent_failures, 0);
+        assert_int_equal(count_mails(f), 1);
+        assert_int_equal(state_of(f, id, "mail"), LEDGER_QUEUED); /* in flight in the ledger */
+        assert_int_equal(outbox_counts(f->outbox)->sent, 0);
+
+        /* The next run records what happened and sends nothing. */
+        assert_int_equal(pass(f, NOW_PAST_USEC + 60 * SEC_USEC), 0);
+        assert_int_equal(count_mails(f), 1);
+        assert_int_equal(state_of(f, id, "mail"), LEDGER_SENT);
+        e = entry_of(f, id, "mail");
+        assert_int_equal(e->attempts, 1);
+        assert_true(strncmp(e->reply, "maildir: new/", 13) == 0);
+        ledger_entries_free(e, 1);
+        assert_int_equal(outbox_counts(f->outbox)->sent, 1);
+        drain(f);
+        assert_int_equal(count_mails(f), 1);
+        free(id);
+}
+
+static void test_outbox_run_records_sent_at_its_end_when_the_ledger_refuses_once(void **state) {
+        Fixture *f = *state;
+        char *id = reminder_id("a", MILESTONE_PAST);
+
+        configure_mail(f, MILESTONE_PAST);
+        mark_sent_failures = 1;
+        assert_int_equal(pass(f, NOW_PAST_USEC), 0);
+        assert_int_equal(mark_sent_failures, 0);
+        assert_int_equal(count_mails(f), 1);
+        assert_int_equal(state_of(f, id, "mail"), LEDGER_SENT);
+        assert_int_equal(outbox_counts(f->outbox)->sent, 1);
+        free(id);
+}
+
+static void test_outbox_recover_after_a_refused_record_finds_the_mail_in_the_maildir(void **state) {
+        Fixture *f = *state;
+        char *id = reminder_id("a", MILESTONE_PAST), *error = NULL;
+        Secret *secrets = NULL;
+        LedgerEntry *e;
+
+        configure_mail(f, MILESTONE_PAST);
+        mark_sent_failures = 2;
+        assert_int_equal(pass(f, NOW_PAST_USEC), 0);
+        assert_int_equal(count_mails(f), 1);
+        /* The process dies with the outcome unrecorded. */
+        f->outbox = outbox_free(f->outbox);
+        assert_int_equal(state_of(f, id, "mail"), LEDGER_QUEUED);
+
+        assert_int_equal(outbox_new(f->event, f->ledger, &f->outbox), 0);
+        assert_int_equal(outbox_load_secrets(f->model, &secrets, &error), 0);
+        outbox_configure(f->outbox, f->model, secrets);
+        assert_int_equal(outbox_recover(f->outbox), 0);
+        assert_int_equal(pass(f, NOW_PAST_USEC + 60 * SEC_USEC), 0);
+        drain(f);
+
+        assert_int_equal(count_mails(f), 1);
+        assert_int_equal(state_of(f, id, "mail"), LEDGER_SENT);
+        e = entry_of(f, id, "mail");
+        assert_contains(e->reply, "(delivered by the interrupted attempt)");
+        ledger_entries_free(e, 1);
+        free(id);
+}
+
+/* --- stop and secrets ------------------------------------------------------------------------ */
+
+static void on_stopped(void *userdata) {
+        Fixture *f = userdata;
+
+        f->stopped++;
+}
+
+static void test_outbox_stop_with_nothing_in_flight_calls_done_from_the_loop(void **state) {
+        Fixture *f = *state;
+        char *id = reminder_id("a", MILESTONE_PAST);
+
+        configure_mail(f, MILESTONE_PAST);
+        assert_int_equal(outbox_stop(f->outbox, 5 * SEC_USEC, on_stopped, f), 0);
+        assert_int_equal(f->stopped, 0); /* not from inside the call */
+        RUN_UNTIL(f, f->stopped > 0);
+        drain(f);
+        assert_int_equal(f->stopped, 1);
+
+        /* Stopped: what a pass queues waits for the next start. */
+        assert_int_equal(pass(f, NOW_PAST_USEC), 0);
+        drain(f);
+        assert_int_equal(count_mails(f), 0);
+        assert_int_equal(state_of(f, id, "mail"), LEDGER_QUEUED);
+        assert_int_equal(f->stopped, 1);
+        free(id);
+}
+
+static void test_outbox_load_secrets_names_the_transport_it_cannot_read(void **state) {
+        Fixture *f = *state;
+        char password[128], *transport, *error = NULL;
+        Secret *secrets = NULL;
+        size_t relay = SIZE_MAX;
+        int fd;
+
+        snprintf(password, sizeof(password), "%s/relay.pw", f->dir);
+        fd = open(password, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        assert_true(fd >= 0);
+        assert_int_equal(write(fd, "s3cret\n", 7), 7);
+        close(fd);
+        assert_true(asprintf(&transport,
+                             "relay = { url = \"smtp://127.0.0.1:2525\"; tls = \"none\"; "
+                             "from = \"n@x.example\"; username = \"n\"; password_file = \"%s\"; };",
+                             password) > 0);
+        configure(f, MILESTONE_PAST, transport, "", "\"a\"", "");
+        free(transport);
+        for (size_t i = 0; i < f->model->n_transports; i++)
+                if (strcmp(f->model->transports[i].id, "relay") == 0)
+                        relay = i;
+        assert_true(relay != SIZE_MAX);
+
+        /* Readable: the secret is the file less its newline. */
+        assert_int_equal(outbox_load_secrets(f->model, &secrets, &error), 0);
+        assert_null(error);
+        assert_non_null(secrets);
+        assert_int_equal(secrets[relay].size, 6);
+        assert_memory_equal(secrets[relay].data, "s3cret", 6);
+        outbox_configure(f->outbox, f->model, secrets);
+
+        /* Gone since the config was checked. */
+        assert_int_equal(unlink(password), 0);
+        secrets = (Secret *) 1;
+        assert_int_equal(outbox_load_secrets(f->model, &secrets, &error), -ENOENT);
+        assert_null(secrets);
+        assert_non_null(error);
+        assert_contains(error, "transport relay");
+        assert_contains(error, password);
+        free(error);
+        error = NULL;
+
+        /* Readable by others: refused, and the message says how to fix it. */
+        fd = open(password, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+        assert_true(fd >= 0);
+        assert_int_equal(fchmod(fd, 0644), 0);
+        assert_int_equal(write(fd, "s3cret\n", 7), 7);
+        close(fd);
+        assert_int_equal(outbox_load_secrets(f->model, &secrets, &error), -EPERM);
+        assert_non_null(error);
+        assert_contains(error, "transport relay");
+        assert_contains(error, "chmod 600");
+        free(error);
+
+        /* The outbox keeps the secrets it had; Maildir delivery is unaffected. */
+        assert_int_equal(pass(f, NOW_PAST_USEC), 0);
+        assert_int_equal(count_mails(f), 1);
+}
+
+static bool on_progress(void *userdata) {
+        Fixture *f = userdata;
+
+        return f->progress++ < f->progress_allowed;
+}
+
+static void on_settled(void *userdata) {
+        Fixture *f = userdata;
+
+        f->settled++;
+}
+
+static void test_outbox_run_stops_between_local_deliveries_when_progress_says_so(void **state) {
+        Fixture *f = *state;
+        LedgerQueued *q = NULL;
+        size_t n = 0;
+
+        configure(f, MILESTONE_PAST, "", "", "\"a\"",
+                  ", { id = \"y\"; date = \"" MILESTONE_PAST "\"; title = \"Y\"; }"
+                  ", { id = \"z\"; date = \"" MILESTONE_PAST "\"; title = \"Z\"; }");
+        outbox_set_hooks(f->outbox, on_progress, on_settled, f);
+        f->progress_allowed = 1; /* one delivery, then "stop" */
+
+        assert_int_equal(pass(f, NOW_PAST_USEC), 0);
+        assert_int_equal(dispatcher_counts(f->dispatcher)->queued, 3);
+        assert_int_equal(count_mails(f), 1);
+        assert_int_equal(outbox_counts(f->outbox)->sent, 1);
+        assert_true(f->settled >= 1);
+        /* The rest wait, neither in flight nor interrupted. */
+        assert_int_equal(ledger_queued_due(f->ledger, "box", NOW_PAST_USEC, 10, &q, &n), 0);
+        assert_int_equal(n, 2);
+        for (size_t i = 0; i < n; i++) {
+                assert_false(q[i].interrupted);
+                assert_int_equal(q[i].attempts, 0);
+        }
+        ledger_queued_free(q, n);
+
+        /* Allowed again, the next run sends them. */
+        f->progress_allowed = UINT_MAX;
+        assert_int_equal(outbox_run(f->outbox, NOW_PAST_USEC), 0);
+        assert_int_equal(count_mails(f), 3);
+        assert_int_equal(outbox_counts(f->outbox)->sent, 3);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+                T(test_outbox_run_delivers_due_reminders_and_records_them_sent),
+                T(test_outbox_run_retries_a_failing_maildir_until_it_works),
+                T(test_outbox_run_fails_a_maildir_past_its_deadline_without_escalating_through_it),
+                T(test_outbox_recover_does_not_write_again_what_the_interrupted_attempt_delivered),
+                T(test_outbox_recover_writes_what_the_interrupted_attempt_did_not_deliver),
+                T(test_outbox_run_records_sent_later_when_the_ledger_refuses),
+                T(test_outbox_run_records_sent_at_its_end_when_the_ledger_refuses_once),
+                T(test_outbox_recover_after_a_refused_record_finds_the_mail_in_the_maildir),
+                T(test_outbox_stop_with_nothing_in_flight_calls_done_from_the_loop),
+                T(test_outbox_load_secrets_names_the_transport_it_cannot_read),
+                T(test_outbox_run_stops_between_local_deliveries_when_progress_says_so),
+#undef T
+        };
+
+        (void) signal(SIGPIPE, SIG_IGN); /* as the daemon does */
+        log_set_max_level(getenv("TEST_LOG_DEBUG") ? LOG_DEBUG : LOG_WARNING);
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
