@@ -1,9 +1,10 @@
-/* The outbox against a real ledger file, a real Maildir and a real sd-event loop.
+/* The outbox against a real ledger file, a real Maildir, a real sd-event loop and, for webhooks,
+ * the real HTTP peer of the integration tests (tests/integration/peers/webhookd.py).
  *
  * A pass is what daemon.c's manager_pass() does: dispatcher_deliver_due() queues what is due,
- * outbox_run() sends it.  Maildir deliveries finish inside outbox_run(); the loop runs until the
- * ledger says what the test waits for, under a deadline.  Waiting for a retry is never a sleep:
- * outbox_run() is given the instant of the retry instead.
+ * outbox_run() sends it.  Maildir deliveries finish inside outbox_run(); webhooks finish in the
+ * loop, which runs until the ledger says what the test waits for, under a deadline.  Waiting for
+ * a retry is never a sleep: outbox_run() is given the instant of the retry instead.
  *
  * One edge is wrapped (-Wl,--wrap=ledger_mark_sent): the ledger's "sent" record can be made to
  * fail, as a busy or full database would, to show that a delivered message is then recorded
@@ -23,13 +24,20 @@
 
 #include "fixture.h"
 
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
+#include <spawn.h>
+#include <netinet/in.h>
+#include <sys/inotify.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 
 #include "noticed/deliver.h"
@@ -37,6 +45,8 @@
 #include "noticed/ledger.h"
 #include "noticed/log.h"
 #include "noticed/outbox.h"
+
+extern char **environ;
 
 int __real_ledger_mark_sent(Ledger *l, const char *id, const char *channel, int64_t now_usec,
                             const char *reply, const char *message_id);
@@ -57,6 +67,7 @@ int __wrap_ledger_mark_sent(Ledger *l, const char *id, const char *channel, int6
 #define SEC_USEC       UINT64_C(1000000)
 #define DAY_SEC        UINT64_C(86400)
 #define LOOP_DEADLINE  (4 * SEC_USEC)
+#define WEBHOOKD       "tests/integration/peers/webhookd.py"
 #define MILESTONE_PAST "2020-05-01"
 /* 2020-04-24 09:00:01 UTC: the 7d reminder for 2020-05-01 is a second overdue. */
 #define NOW_PAST_USEC (((uint64_t) D("2020-04-24") * DAY_SEC + 9 * 3600 + 1) * SEC_USEC)
@@ -69,6 +80,8 @@ typedef struct Fixture {
         Ledger *ledger;
         Dispatcher *dispatcher;
         Outbox *outbox;
+        int port;                  /* of the webhook peer */
+        const char *settings;      /* top-level settings for the next configure(), or NULL */
         unsigned stopped;          /* calls of the outbox_stop() callback */
         unsigned progress;         /* calls of the progress hook */
         unsigned progress_allowed; /* calls of it that say "go on" */
@@ -133,6 +146,7 @@ static void configure(Fixture *f, const char *milestone, const char *transports,
 
         assert_true(
                 asprintf(&text,
+                         "%s\n"
                          "timezone = \"UTC\";\n"
                          "policy = { offsets = [\"7d\"]; send_time = \"09:00\"; "
                          "working_days_only = false; };\n"
@@ -147,8 +161,8 @@ static void configure(Fixture *f, const char *milestone, const char *transports,
                          "escalate_to = [\"boss\"]; deadline_shift = \"none\"; "
                          "deadlines = ( { id = \"x\"; date = \"%s\"; title = \"X\"; } %s ); } "
                          ");\n",
-                         f->maildir, transports, recipients, participants, milestone,
-                         deadlines) > 0);
+                         f->settings ? f->settings : "", f->maildir, transports, recipients,
+                         participants, milestone, deadlines) > 0);
         f->model = fixture_load(text);
         free(text);
         assert_int_equal(outbox_load_secrets(f->model, &secrets, &error), 0);
@@ -244,6 +258,37 @@ static size_t history_size(const Fixture *f) {
         return n;
 }
 
+/* The only escalation in the ledger, malloc'd: free it with ledger_entries_free(e, 1). */
+static LedgerEntry *escalation_of(const Fixture *f) {
+        LedgerEntry *e = NULL, *found = NULL;
+        size_t n = 0, k = 0;
+
+        assert_int_equal(ledger_history(f->ledger, NULL, &e, &n), 0);
+        for (size_t i = 0; i < n; i++)
+                if (strcmp(e[i].kind, "escalation") == 0 && k++ == 0) {
+                        found = calloc(1, sizeof(*found));
+                        assert_non_null(found);
+                        *found = e[i];
+                        e[i] = (LedgerEntry){0};
+                }
+        ledger_entries_free(e, n);
+        if (k != 1)
+                fail_msg("%zu escalations in the ledger, expected 1", k);
+        return found;
+}
+
+/* Escalations in the ledger in state s. */
+static size_t escalations(const Fixture *f, LedgerState s) {
+        LedgerEntry *e = NULL;
+        size_t n = 0, k = 0;
+
+        assert_int_equal(ledger_history(f->ledger, NULL, &e, &n), 0);
+        for (size_t i = 0; i < n; i++)
+                k += strcmp(e[i].kind, "escalation") == 0 && e[i].state == s;
+        ledger_entries_free(e, n);
+        return k;
+}
+
 /* The messages in the Maildir's new/. */
 static size_t count_mails(const Fixture *f) {
         char path[160];
@@ -259,6 +304,167 @@ static size_t count_mails(const Fixture *f) {
                 n += e->d_name[0] != '.';
         closedir(d);
         return n;
+}
+
+/* The whole of the only message in the Maildir whose text contains needle (malloc'd). */
+static char *find_mail(const Fixture *f, const char *needle) {
+        char path[160], file[512], *found = NULL;
+        struct dirent *e;
+        DIR *d;
+
+        snprintf(path, sizeof(path), "%s/new", f->maildir);
+        d = opendir(path);
+        assert_non_null(d);
+        while ((e = readdir(d))) {
+                FILE *in;
+                char *text = NULL;
+                size_t size = 0;
+
+                if (e->d_name[0] == '.')
+                        continue;
+                snprintf(file, sizeof(file), "%s/%s", path, e->d_name);
+                in = fopen(file, "re");
+                assert_non_null(in);
+                assert_true(getdelim(&text, &size, '\0', in) > 0);
+                fclose(in);
+                if (strstr(text, needle)) {
+                        if (found)
+                                fail_msg("two messages in the Maildir contain \"%s\"", needle);
+                        found = text;
+                } else
+                        free(text);
+        }
+        closedir(d);
+        if (!found)
+                fail_msg("no message in the Maildir contains \"%s\"", needle);
+        return found;
+}
+
+/* --- the webhook peer ------------------------------------------------------------------------ */
+
+/* One webhookd.py for the whole program, started by the first test that needs it: its scripts
+ * count per path, and each test has paths of its own. */
+static const char *const peer_scripts[] = {
+        "/gone=410", "/down=500", "/flaky=500,200", "/again=503,200", NULL,
+};
+
+static struct {
+        char dir[64];
+        char log[128];
+        pid_t pid;
+        int port;
+} peer = {.pid = -1};
+
+/* Starts webhookd.py and waits, up to LOOP_DEADLINE, for its ready file: it binds before it
+ * writes the file (renamed into place), so the port is taken once the file is there.  Skips the
+ * test when not run from the top of the tree, as make check runs it. */
+static void peer_start(Fixture *f) {
+        const char *argv[32] = {"/usr/bin/python3", WEBHOOKD, "--port", "0", "--ready-file"};
+        char ready[128], port[16] = "";
+        posix_spawn_file_actions_t actions;
+        size_t n = 5;
+        uint64_t deadline;
+        FILE *in;
+        int watch, status;
+
+        if (access("/usr/bin/python3", X_OK) != 0 || access(WEBHOOKD, R_OK) != 0)
+                skip();
+        if (peer.pid > 0) {
+                f->port = peer.port;
+                return;
+        }
+        strcpy(peer.dir, "/tmp/noticed-test-webhookd-XXXXXX");
+        assert_non_null(mkdtemp(peer.dir));
+        snprintf(ready, sizeof(ready), "%s/webhookd.port", peer.dir);
+        snprintf(peer.log, sizeof(peer.log), "%s/webhookd.jsonl", peer.dir);
+        argv[n++] = ready;
+        argv[n++] = "--log";
+        argv[n++] = peer.log;
+        for (size_t i = 0; peer_scripts[i]; i++) {
+                argv[n++] = "--script";
+                argv[n++] = peer_scripts[i];
+        }
+        assert_true(n < 32);
+
+        watch = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+        assert_true(watch >= 0);
+        assert_true(inotify_add_watch(watch, peer.dir, IN_MOVED_TO | IN_CLOSE_WRITE) >= 0);
+        assert_int_equal(posix_spawn_file_actions_init(&actions), 0);
+        assert_int_equal(
+                posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0),
+                0);
+        assert_int_equal(
+                posix_spawn(&peer.pid, argv[0], &actions, NULL, (char *const *) argv, environ), 0);
+        posix_spawn_file_actions_destroy(&actions);
+
+        deadline = clock_usec(CLOCK_MONOTONIC) + LOOP_DEADLINE;
+        while (access(ready, R_OK) != 0) {
+                struct pollfd p = {.fd = watch, .events = POLLIN};
+                char events[4096];
+
+                if (waitpid(peer.pid, &status, WNOHANG) == peer.pid) {
+                        peer.pid = -1;
+                        fail_msg("webhookd.py exited before it was ready (status %d)", status);
+                }
+                if (clock_usec(CLOCK_MONOTONIC) > deadline)
+                        fail_msg("webhookd.py was not ready after %d s",
+                                 (int) (LOOP_DEADLINE / SEC_USEC));
+                /* Woken by the rename; a short cap so that an early exit is seen too. */
+                (void) poll(&p, 1, 100);
+                while (read(watch, events, sizeof(events)) > 0)
+                        ;
+        }
+        close(watch);
+        in = fopen(ready, "re");
+        assert_non_null(in);
+        assert_non_null(fgets(port, sizeof(port), in));
+        fclose(in);
+        peer.port = atoi(port);
+        assert_true(peer.port > 0 && peer.port < 65536);
+        f->port = peer.port;
+}
+
+static int peer_stop(void **state) {
+        int status;
+
+        (void) state;
+        if (peer.pid > 0) {
+                (void) kill(peer.pid, SIGTERM);
+                (void) waitpid(peer.pid, &status, 0);
+                peer.pid = -1;
+        }
+        if (peer.dir[0])
+                (void) nftw(peer.dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+        return 0;
+}
+
+/* Requests the peer logged whose line contains both needles (b may be NULL). */
+static size_t peer_requests(const char *a, const char *b) {
+        char *line = NULL;
+        size_t size = 0, n = 0;
+        FILE *in = fopen(peer.log, "re");
+
+        if (!in)
+                return 0;
+        while (getline(&line, &size, in) > 0)
+                n += strstr(line, a) && (!b || strstr(line, b));
+        free(line);
+        fclose(in);
+        return n;
+}
+
+/* A webhook transport NAME to the peer's /PATH, and recipient "h" with that webhook only. */
+static void configure_hook(Fixture *f, const char *milestone, const char *name,
+                           const char *options) {
+        char *transport, *recipient;
+
+        assert_true(asprintf(&transport, "%s = { url = \"http://127.0.0.1:%d/%s\"; %s };", name,
+                             f->port, name, options) > 0);
+        assert_true(asprintf(&recipient, ", { id = \"h\"; name = \"H\"; webhooks = [\"%s\"]; }",
+                             name) > 0);
+        configure(f, milestone, transport, recipient, "\"h\"", "");
+        free(transport);
+        free(recipient);
 }
 
 /* --- Maildir --------------------------------------------------------------------------------- */
@@ -600,6 +806,301 @@ static void test_outbox_load_secrets_names_the_transport_it_cannot_read(void **s
         assert_int_equal(count_mails(f), 1);
 }
 
+/* --- webhooks through the peer --------------------------------------------------------------- */
+
+static void test_outbox_run_fails_a_webhook_answered_410_at_once_and_escalates(void **state) {
+        Fixture *f = *state;
+        char milestone[DATE_STRING_MAX], *id, *mail;
+        LedgerEntry *e;
+
+        peer_start(f);
+        future_milestone(milestone); /* time enough to retry: a 410 is not retried anyway */
+        id = reminder_id("h", milestone);
+        configure_hook(f, milestone, "gone", "");
+
+        assert_int_equal(pass(f, clock_usec(CLOCK_REALTIME)), 0);
+        assert_int_equal(outbox_in_flight(f->outbox), 1);
+        RUN_UNTIL(f, state_of(f, id, "webhook:gone") == LEDGER_FAILED &&
+                             escalations(f, LEDGER_SENT) == 1);
+
+        e = entry_of(f, id, "webhook:gone");
+        assert_int_equal(e->attempts, 1);
+        assert_contains(e->reply, "410");
+        ledger_entries_free(e, 1);
+        assert_int_equal(outbox_counts(f->outbox)->failed, 1);
+        assert_int_equal(outbox_counts(f->outbox)->escalated, 1);
+        assert_int_equal(outbox_counts(f->outbox)->retried, 0);
+        assert_int_equal(peer_requests("\"path\": \"/gone\"", NULL), 1);
+
+        /* The escalation is in the Maildir, to boss, about h's webhook. */
+        e = escalation_of(f);
+        assert_string_equal(e->channel, "mail");
+        assert_string_equal(e->recipient, "boss");
+        assert_string_equal(e->commitment, "c");
+        assert_string_equal(e->milestone, milestone);
+        assert_contains(e->id, ":h:webhook:gone/boss");
+        assert_int_equal(count_mails(f), 1);
+        mail = find_mail(f, e->id);
+        assert_contains(mail, "boss@x.example");
+        assert_contains(mail, "Not delivered");
+        free(mail);
+        ledger_entries_free(e, 1);
+        drain(f);
+        assert_int_equal(peer_requests("\"path\": \"/gone\"", NULL), 1);
+        assert_int_equal(count_mails(f), 1);
+        free(id);
+}
+
+static void test_outbox_run_fails_a_webhook_past_its_deadline_and_escalates_by_mail(void **state) {
+        Fixture *f = *state;
+        char *id = reminder_id("h", MILESTONE_PAST), *mail;
+        LedgerEntry *e;
+
+        peer_start(f);
+        configure_hook(f, MILESTONE_PAST, "down", "");
+
+        /* A 500 is temporary, but 2020-05-01 has long passed: no second attempt. */
+        assert_int_equal(pass(f, NOW_PAST_USEC), 0);
+        RUN_UNTIL(f, state_of(f, id, "webhook:down") == LEDGER_FAILED &&
+                             escalations(f, LEDGER_SENT) == 1);
+
+        e = entry_of(f, id, "webhook:down");
+        assert_int_equal(e->attempts, 1);
+        assert_contains(e->reply, "500");
+        ledger_entries_free(e, 1);
+        assert_int_equal(outbox_counts(f->outbox)->failed, 1);
+        assert_int_equal(outbox_counts(f->outbox)->escalated, 1);
+        assert_int_equal(outbox_counts(f->outbox)->retried, 0);
+        assert_int_equal(history_size(f), 2);
+        /* The webhook's transport looks down; mail goes by another one. */
+        e = escalation_of(f);
+        assert_string_equal(e->channel, "mail");
+        assert_string_equal(e->recipient, "boss");
+        mail = find_mail(f, e->id);
+        assert_contains(mail, "boss@x.example");
+        free(mail);
+        ledger_entries_free(e, 1);
+        assert_int_equal(count_mails(f), 1);
+        assert_int_equal(peer_requests("\"path\": \"/down\"", NULL), 1);
+        free(id);
+}
+
+static void test_outbox_run_sends_a_flaky_webhook_at_the_second_attempt(void **state) {
+        Fixture *f = *state;
+        char milestone[DATE_STRING_MAX], key[300], *id;
+        LedgerEntry *e;
+        int64_t next = 0;
+
+        peer_start(f);
+        future_milestone(milestone);
+        id = reminder_id("h", milestone);
+        configure_hook(f, milestone, "flaky", "");
+
+        assert_int_equal(pass(f, clock_usec(CLOCK_REALTIME)), 0);
+        RUN_UNTIL(f, outbox_counts(f->outbox)->retried == 1);
+        assert_int_equal(outbox_in_flight(f->outbox), 0);
+        assert_int_equal(state_of(f, id, "webhook:flaky"), LEDGER_QUEUED);
+        e = entry_of(f, id, "webhook:flaky");
+        assert_int_equal(e->attempts, 1);
+        assert_contains(e->reply, "500");
+        ledger_entries_free(e, 1);
+
+        /* The retry's instant, rather than a wait of retry_base. */
+        assert_int_equal(ledger_queued_next(f->ledger, &next), 1);
+        assert_int_equal(outbox_run(f->outbox, (uint64_t) next), 0);
+        assert_int_equal(outbox_in_flight(f->outbox), 1);
+        RUN_UNTIL(f, state_of(f, id, "webhook:flaky") == LEDGER_SENT);
+
+        e = entry_of(f, id, "webhook:flaky");
+        assert_int_equal(e->attempts, 2);
+        assert_contains(e->reply, "200");
+        ledger_entries_free(e, 1);
+        assert_int_equal(outbox_counts(f->outbox)->sent, 1);
+        assert_int_equal(outbox_counts(f->outbox)->failed, 0);
+        assert_int_equal(peer_requests("\"path\": \"/flaky\"", NULL), 2);
+        /* Both attempts carried one Idempotency-Key, the reminder's identity: a receiver can
+         * tell a repeat. */
+        snprintf(key, sizeof(key), "\"idempotency_key\": \"%s\"", id);
+        assert_int_equal(peer_requests("\"path\": \"/flaky\"", key), 2);
+        assert_int_equal(count_mails(f), 0);
+        free(id);
+}
+
+static void test_outbox_run_never_has_more_than_max_connections_in_flight(void **state) {
+        Fixture *f = *state;
+        char milestone[DATE_STRING_MAX], deadlines[1024] = "", *transport, *recipient;
+        size_t most = 0;
+        int k = 0;
+
+        peer_start(f);
+        future_milestone(milestone);
+        /* Ten one-off deadlines on one day: ten reminders for h, through one transport. */
+        for (int i = 1; i < 10; i++)
+                k += snprintf(deadlines + k, sizeof(deadlines) - (size_t) k,
+                              ", { id = \"x%d\"; date = \"%s\"; title = \"X%d\"; }", i, milestone,
+                              i);
+        assert_true(asprintf(&transport,
+                             "many = { url = \"http://127.0.0.1:%d/many\"; max_connections = 2; };",
+                             f->port) > 0);
+        assert_true(asprintf(&recipient, ", { id = \"h\"; name = \"H\"; webhooks = [\"many\"]; }") >
+                    0);
+        configure(f, milestone, transport, recipient, "\"h\"", deadlines);
+        free(transport);
+        free(recipient);
+
+        assert_int_equal(pass(f, clock_usec(CLOCK_REALTIME)), 0);
+        assert_int_equal(dispatcher_counts(f->dispatcher)->queued, 10);
+        assert_int_equal(outbox_in_flight(f->outbox), 2);
+        {
+                uint64_t deadline = clock_usec(CLOCK_MONOTONIC) + LOOP_DEADLINE;
+
+                while (outbox_counts(f->outbox)->sent < 10) {
+                        size_t now_in_flight = outbox_in_flight(f->outbox);
+
+                        if (now_in_flight > 2)
+                                fail_msg("%zu transfers in flight, max_connections is 2",
+                                         now_in_flight);
+                        most = now_in_flight > most ? now_in_flight : most;
+                        if (clock_usec(CLOCK_MONOTONIC) > deadline)
+                                fail_msg("%" PRIu64 " of 10 sent after %d s",
+                                         outbox_counts(f->outbox)->sent,
+                                         (int) (LOOP_DEADLINE / SEC_USEC));
+                        assert_true(sd_event_run(f->event, 100 * 1000) >= 0);
+                }
+        }
+        assert_int_equal(most, 2);
+        assert_int_equal(outbox_in_flight(f->outbox), 0);
+        assert_int_equal(peer_requests("\"path\": \"/many\"", NULL), 10);
+        assert_int_equal(history_size(f), 10);
+}
+
+static void test_outbox_stop_waits_for_the_transfer_in_flight(void **state) {
+        Fixture *f = *state;
+        char milestone[DATE_STRING_MAX], *id;
+
+        peer_start(f);
+        future_milestone(milestone);
+        id = reminder_id("h", milestone);
+        configure_hook(f, milestone, "ok", "");
+
+        assert_int_equal(pass(f, clock_usec(CLOCK_REALTIME)), 0);
+        assert_int_equal(outbox_in_flight(f->outbox), 1);
+        assert_int_equal(outbox_stop(f->outbox, 5 * SEC_USEC, on_stopped, f), 0);
+        assert_int_equal(f->stopped, 0);
+        RUN_UNTIL(f, f->stopped > 0);
+        /* Done once the transfer ended, with its outcome recorded, long before the timeout. */
+        assert_int_equal(outbox_in_flight(f->outbox), 0);
+        assert_int_equal(state_of(f, id, "webhook:ok"), LEDGER_SENT);
+        drain(f);
+        assert_int_equal(f->stopped, 1);
+        free(id);
+}
+
+static void test_outbox_run_arms_a_timer_for_the_retry(void **state) {
+        Fixture *f = *state;
+        char milestone[DATE_STRING_MAX], *id;
+        LedgerEntry *e;
+
+        peer_start(f);
+        future_milestone(milestone);
+        id = reminder_id("h", milestone);
+        f->settings = "retry_base = \"1s\"; retry_max = \"1s\";"; /* a wait of 0.5 to 1 s */
+        configure_hook(f, milestone, "again", "");
+
+        /* Nothing but the loop: the retry timer starts the second attempt. */
+        assert_int_equal(pass(f, clock_usec(CLOCK_REALTIME)), 0);
+        RUN_UNTIL(f, state_of(f, id, "webhook:again") == LEDGER_SENT);
+        e = entry_of(f, id, "webhook:again");
+        assert_int_equal(e->attempts, 2);
+        ledger_entries_free(e, 1);
+        assert_int_equal(outbox_counts(f->outbox)->retried, 1);
+        assert_int_equal(peer_requests("\"path\": \"/again\"", NULL), 2);
+        free(id);
+}
+
+/* A listening socket on loopback that never accepts: the kernel takes connections into the
+ * backlog, a client sends its request and waits for an answer that never comes. */
+static int silent_peer(Fixture *f) {
+        struct sockaddr_in address = {.sin_family = AF_INET,
+                                      .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+        socklen_t length = sizeof(address);
+        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+        assert_true(fd >= 0);
+        assert_int_equal(bind(fd, (struct sockaddr *) &address, sizeof(address)), 0);
+        assert_int_equal(listen(fd, 8), 0);
+        assert_int_equal(getsockname(fd, (struct sockaddr *) &address, &length), 0);
+        f->port = ntohs(address.sin_port);
+        return fd;
+}
+
+static void test_outbox_stop_gives_up_after_the_timeout_and_leaves_it_in_flight(void **state) {
+        Fixture *f = *state;
+        char milestone[DATE_STRING_MAX], *id;
+        LedgerQueued *q = NULL;
+        LedgerEntry *e;
+        size_t n = 0;
+        int silent = silent_peer(f);
+
+        future_milestone(milestone);
+        id = reminder_id("h", milestone);
+        configure_hook(f, milestone, "silent", "");
+
+        assert_int_equal(pass(f, clock_usec(CLOCK_REALTIME)), 0);
+        assert_int_equal(outbox_in_flight(f->outbox), 1);
+        assert_int_equal(outbox_stop(f->outbox, 200 * 1000, on_stopped, f), 0);
+        RUN_UNTIL(f, f->stopped > 0);
+        assert_int_equal(f->stopped, 1);
+        assert_int_equal(outbox_in_flight(f->outbox), 1);
+        /* It stays in flight in the ledger: neither settled nor due. */
+        assert_int_equal(state_of(f, id, "webhook:silent"), LEDGER_QUEUED);
+        assert_int_equal(ledger_queued_due(f->ledger, "silent", INT64_MAX, 10, &q, &n), 0);
+        assert_int_equal(n, 0);
+        ledger_queued_free(q, n);
+
+        /* An outcome that comes after all is still recorded (here: the connection is reset),
+         * and nothing new starts. */
+        close(silent);
+        RUN_UNTIL(f, outbox_in_flight(f->outbox) == 0 && outbox_counts(f->outbox)->retried == 1);
+        drain(f);
+        assert_int_equal(state_of(f, id, "webhook:silent"), LEDGER_QUEUED);
+        e = entry_of(f, id, "webhook:silent");
+        assert_int_equal(e->attempts, 1);
+        assert_non_null(e->reply);
+        ledger_entries_free(e, 1);
+        assert_int_equal(f->stopped, 1);
+        free(id);
+}
+
+static void test_outbox_run_fails_messages_of_a_transport_no_longer_in_the_config(void **state) {
+        Fixture *f = *state;
+        char *id = reminder_id("h", MILESTONE_PAST);
+        LedgerEntry *e;
+        Model *old;
+
+        /* Queued for a webhook; then a reload drops the transport (and h with it). */
+        f->port = 9; /* never used: nothing is sent before the reload */
+        configure_hook(f, MILESTONE_PAST, "old", "");
+        assert_int_equal(
+                dispatcher_deliver_due(f->dispatcher, f->model, NOW_PAST_USEC, D("2020-04-24")), 0);
+        assert_int_equal(state_of(f, id, "webhook:old"), LEDGER_QUEUED);
+        old = f->model;
+        f->model = NULL;
+        configure_mail(f, MILESTONE_PAST);
+        model_free(old); /* the outbox has the new one */
+
+        assert_int_equal(outbox_run(f->outbox, NOW_PAST_USEC), 0);
+        RUN_UNTIL(f, state_of(f, id, "webhook:old") == LEDGER_FAILED &&
+                             escalations(f, LEDGER_SENT) == 1);
+        e = entry_of(f, id, "webhook:old");
+        assert_contains(e->reply, "transport old is no longer in the config");
+        ledger_entries_free(e, 1);
+        assert_int_equal(count_mails(f), 1);
+        assert_int_equal(outbox_counts(f->outbox)->failed, 1);
+        assert_int_equal(outbox_counts(f->outbox)->escalated, 1);
+        free(id);
+}
+
 static bool on_progress(void *userdata) {
         Fixture *f = userdata;
 
@@ -657,11 +1158,19 @@ int main(void) {
                 T(test_outbox_recover_after_a_refused_record_finds_the_mail_in_the_maildir),
                 T(test_outbox_stop_with_nothing_in_flight_calls_done_from_the_loop),
                 T(test_outbox_load_secrets_names_the_transport_it_cannot_read),
+                T(test_outbox_run_fails_a_webhook_answered_410_at_once_and_escalates),
+                T(test_outbox_run_fails_a_webhook_past_its_deadline_and_escalates_by_mail),
+                T(test_outbox_run_sends_a_flaky_webhook_at_the_second_attempt),
+                T(test_outbox_run_never_has_more_than_max_connections_in_flight),
+                T(test_outbox_stop_waits_for_the_transfer_in_flight),
+                T(test_outbox_run_arms_a_timer_for_the_retry),
+                T(test_outbox_stop_gives_up_after_the_timeout_and_leaves_it_in_flight),
+                T(test_outbox_run_fails_messages_of_a_transport_no_longer_in_the_config),
                 T(test_outbox_run_stops_between_local_deliveries_when_progress_says_so),
 #undef T
         };
 
         (void) signal(SIGPIPE, SIG_IGN); /* as the daemon does */
         log_set_max_level(getenv("TEST_LOG_DEBUG") ? LOG_DEBUG : LOG_WARNING);
-        return cmocka_run_group_tests(tests, NULL, NULL);
+        return cmocka_run_group_tests(tests, NULL, peer_stop);
 }
