@@ -46,6 +46,15 @@ static void test_retry_delay_usec_honours_retry_after(void **state) {
         assert_int_equal(retry_delay_usec(S(60), S(3600), 1, (uint32_t) S(30), S(5)), S(60));
 }
 
+static void test_retry_delay_usec_retry_after_may_exceed_max(void **state) {
+        (void) state;
+        /* retry_max bounds the backoff, not the server: its Retry-After stands (the outbox then
+         * stops at the message's deadline). */
+        assert_int_equal(retry_delay_usec(S(60), S(3600), 1, 0, S(7200)), S(7200));
+        assert_int_equal(retry_delay_usec(S(60), S(3600), 100, (uint32_t) S(1800), S(86400)),
+                         S(86400));
+}
+
 static void test_retry_delay_usec_zero_attempts_is_the_first(void **state) {
         (void) state;
         assert_int_equal(retry_delay_usec(S(60), S(3600), 0, (uint32_t) S(30), 0), S(60));
@@ -93,6 +102,7 @@ int main(void) {
                 cmocka_unit_test(test_retry_delay_usec_stops_at_max),
                 cmocka_unit_test(test_retry_delay_usec_jitter_stays_within_half),
                 cmocka_unit_test(test_retry_delay_usec_honours_retry_after),
+                cmocka_unit_test(test_retry_delay_usec_retry_after_may_exceed_max),
                 cmocka_unit_test(test_retry_delay_usec_zero_attempts_is_the_first),
                 cmocka_unit_test(test_retry_deadline_usec_reminder_ends_with_its_milestone_day),
                 cmocka_unit_test(test_retry_deadline_usec_overdue_gets_a_day),
