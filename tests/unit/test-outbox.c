@@ -345,7 +345,7 @@ static char *find_mail(const Fixture *f, const char *needle) {
 /* One webhookd.py for the whole program, started by the first test that needs it: its scripts
  * count per path, and each test has paths of its own. */
 static const char *const peer_scripts[] = {
-        "/gone=410", "/down=500", "/flaky=500,200", "/again=503,200", NULL,
+        "/gone=410", "/down=500", "/flaky=500,200", "/again=503,200", "/twice=410", NULL,
 };
 
 static struct {
@@ -1145,6 +1145,46 @@ static void test_outbox_run_stops_between_local_deliveries_when_progress_says_so
         assert_int_equal(outbox_counts(f->outbox)->sent, 3);
 }
 
+/* Nothing left in the outbox, nothing in flight. */
+static bool outbox_is_empty(const Fixture *f) {
+        int64_t next;
+
+        return outbox_in_flight(f->outbox) == 0 && ledger_queued_next(f->ledger, &next) == 0;
+}
+
+/* Two one-off deadlines of one commitment on one day, both failing for one recipient by one
+ * channel: each failure is its own, and each is escalated.  message.h names an escalation by
+ * the failed reminder's kind as "deadline:ID", and phrases it with that deadline's title. */
+static void test_outbox_run_escalates_each_failed_deadline_of_one_day(void **state) {
+        Fixture *f = *state;
+        char milestone[DATE_STRING_MAX], more[160], *x, *y, *transport, *recipient;
+
+        peer_start(f);
+        future_milestone(milestone);
+        x = reminder_id("h", milestone);
+        assert_true(asprintf(&y, "c/deadline:y/0/%s/7d/h", milestone) > 0);
+        snprintf(more, sizeof(more), ", { id = \"y\"; date = \"%s\"; title = \"Y\"; }", milestone);
+        assert_true(asprintf(&transport, "twice = { url = \"http://127.0.0.1:%d/twice\"; };",
+                             f->port) > 0);
+        assert_true(asprintf(&recipient,
+                             ", { id = \"h\"; name = \"H\"; webhooks = [\"twice\"]; }") > 0);
+        configure(f, milestone, transport, recipient, "\"h\"", more);
+        free(transport);
+        free(recipient);
+
+        assert_int_equal(pass(f, clock_usec(CLOCK_REALTIME)), 0);
+        RUN_UNTIL(f, state_of(f, x, "webhook:twice") == LEDGER_FAILED &&
+                             state_of(f, y, "webhook:twice") == LEDGER_FAILED &&
+                             outbox_is_empty(f));
+        drain(f);
+        assert_int_equal(outbox_counts(f->outbox)->failed, 2);
+        assert_int_equal(peer_requests("\"path\": \"/twice\"", NULL), 2);
+        assert_int_equal(escalations(f, LEDGER_SENT), 2);
+        assert_int_equal(count_mails(f), 2);
+        free(x);
+        free(y);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -1167,6 +1207,7 @@ int main(void) {
                 T(test_outbox_stop_gives_up_after_the_timeout_and_leaves_it_in_flight),
                 T(test_outbox_run_fails_messages_of_a_transport_no_longer_in_the_config),
                 T(test_outbox_run_stops_between_local_deliveries_when_progress_says_so),
+                T(test_outbox_run_escalates_each_failed_deadline_of_one_day),
 #undef T
         };
 
