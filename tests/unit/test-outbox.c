@@ -1185,6 +1185,42 @@ static void test_outbox_run_escalates_each_failed_deadline_of_one_day(void **sta
         free(y);
 }
 
+/* A process that ends with a transfer in flight (after the stop timeout): the message stays in
+ * flight in the ledger and the next start sends it again, marked interrupted.  outbox_free()
+ * must not leak what it held for the transfer (seen by make SANITIZE=1). */
+static void test_outbox_free_with_a_transfer_in_flight_leaves_it_for_the_next_start(void **state) {
+        Fixture *f = *state;
+        char milestone[DATE_STRING_MAX], *id, *error = NULL;
+        Secret *secrets = NULL;
+        LedgerQueued *q = NULL;
+        size_t n = 0;
+        int silent = silent_peer(f);
+
+        future_milestone(milestone);
+        id = reminder_id("h", milestone);
+        configure_hook(f, milestone, "silent", "");
+        assert_int_equal(pass(f, clock_usec(CLOCK_REALTIME)), 0);
+        assert_int_equal(outbox_in_flight(f->outbox), 1);
+
+        f->outbox = outbox_free(f->outbox);
+        close(silent);
+        assert_int_equal(state_of(f, id, "webhook:silent"), LEDGER_QUEUED);
+        assert_int_equal(ledger_queued_due(f->ledger, "silent", INT64_MAX, 10, &q, &n), 0);
+        assert_int_equal(n, 0); /* in flight */
+        ledger_queued_free(q, n);
+
+        assert_int_equal(outbox_new(f->event, f->ledger, &f->outbox), 0);
+        assert_int_equal(outbox_load_secrets(f->model, &secrets, &error), 0);
+        outbox_configure(f->outbox, f->model, secrets);
+        assert_int_equal(outbox_recover(f->outbox), 0);
+        assert_int_equal(ledger_queued_due(f->ledger, "silent", INT64_MAX, 10, &q, &n), 0);
+        assert_int_equal(n, 1);
+        assert_true(q[0].interrupted);
+        assert_int_equal(q[0].attempts, 1);
+        ledger_queued_free(q, n);
+        free(id);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -1208,6 +1244,7 @@ int main(void) {
                 T(test_outbox_run_fails_messages_of_a_transport_no_longer_in_the_config),
                 T(test_outbox_run_stops_between_local_deliveries_when_progress_says_so),
                 T(test_outbox_run_escalates_each_failed_deadline_of_one_day),
+                T(test_outbox_free_with_a_transfer_in_flight_leaves_it_for_the_next_start),
 #undef T
         };
 
