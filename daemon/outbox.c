@@ -882,6 +882,8 @@ static int on_stop_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
 int outbox_stop(Outbox *o, uint64_t timeout_usec, void (*done)(void *), void *userdata) {
         int r;
 
+        if (o->stopping)
+                return -EALREADY;
         o->stopping = true;
         o->stopped = done;
         o->stopped_userdata = userdata;

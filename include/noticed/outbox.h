@@ -57,7 +57,7 @@ int outbox_run(Outbox *o, uint64_t now);
 
 /* Stops starting transfers; calls done(userdata) from the event loop once none is in flight or
  * after timeout_usec, whichever is first.  What is still in flight then stays in the outbox,
- * to be sent after the next start.  0 or -errno. */
+ * to be sent after the next start.  0, -EALREADY when stopping already, or -errno. */
 int outbox_stop(Outbox *o, uint64_t timeout_usec, void (*done)(void *userdata), void *userdata);
 
 /* Records outcomes the ledger refused once more, logging those it still refuses (that message
