@@ -415,6 +415,8 @@ static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void
 
         (void) s;
         (void) si;
+        if (m->stopping) /* READY=1 after STOPPING=1 would confuse systemd */
+                return 0;
         (void) sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%" PRIu64 "\nSTATUS=Reloading %s",
                           now_usec(CLOCK_MONOTONIC), m->config_path);
         r = config_load(m->config_path, &model, &errors);

@@ -163,6 +163,38 @@ static int skip_all(Dispatcher *dp, const Model *model, const DueReminder *due, 
         return 0;
 }
 
+/* A decision stops what was queued before it, too: a message still waiting for a relay that
+ * is down would otherwise be sent, or fail and be escalated, after the participant decided. */
+static int skip_decided(Dispatcher *dp, const Model *model, uint64_t now) {
+        int r, skipped = 0;
+
+        if (dp->n_decided == 0)
+                return 0;
+        r = ledger_batch_begin(dp->ledger);
+        for (size_t i = 0; r >= 0 && i < dp->n_decided; i++) {
+                const DecidedKey *k = &dp->decided[i];
+                r = ledger_queued_skip_decided(dp->ledger, model->commitments[k->commitment].id,
+                                               k->cycle, model->recipients[k->participant].id,
+                                               (int64_t) now);
+                if (r > 0) {
+                        log_info("%s: %d waiting message(s) to %s for cycle %" PRIu32
+                                 " skipped: the participant has decided",
+                                 model->commitments[k->commitment].id, r,
+                                 model->recipients[k->participant].id, k->cycle);
+                        skipped += r;
+                }
+        }
+        if (r >= 0)
+                r = ledger_batch_end(dp->ledger, true);
+        else
+                (void) ledger_batch_end(dp->ledger, false);
+        if (r < 0)
+                return log_error_errno(r, "Failed to skip the waiting messages of decided "
+                                          "participants: %s",
+                                       ledger_error(dp->ledger));
+        return skipped;
+}
+
 /* Queues every reminder catch-up sends, as one ledger transaction (the outbox sends them).  A
  * ledger that cannot record stops the pass, so that the daemon tries again soon. */
 static int queue_all(Dispatcher *dp, const Model *model, const DueReminder *due, size_t n,
@@ -207,6 +239,9 @@ int dispatcher_deliver_due(Dispatcher *dp, const Model *model, uint64_t now, Dat
         size_t n_rs = 0, n_due = 0, allocated = 0;
         int r;
 
+        r = skip_decided(dp, model, now);
+        if (r < 0)
+                return r;
         r = plan_reminders(model, today - catch_up_lookback_days(model, today), today,
                            dispatcher_has_decided, dp, &rs, &n_rs);
         if (r < 0)

@@ -93,6 +93,8 @@ typedef enum Statement {
         STMT_OUTBOX_RECOVER,
         STMT_OUTBOX_SUPERSEDE,
         STMT_OUTBOX_DROP_SKIPPED,
+        STMT_OUTBOX_RETARGET,
+        STMT_OUTBOX_SKIP_DECIDED,
         _STMT_MAX,
 } Statement;
 
@@ -169,6 +171,14 @@ static const char *const statement_sql[_STMT_MAX] = {
                 "AND channel = ?3 AND (offset_ = 'overdue') = ?4 AND due_usec < ?5 "
                 "AND state = 'pending' AND EXISTS (SELECT 1 FROM outbox o WHERE o.id = "
                 "reminders.id AND o.channel = reminders.channel AND o.inflight = 0)",
+        [STMT_OUTBOX_SKIP_DECIDED] =
+                "UPDATE reminders SET state = 'skipped', updated_usec = ?4, reply = ?5 "
+                "WHERE commitment = ?1 AND cycle = ?2 AND recipient = ?3 "
+                "AND kind IN ('decision', 'notice') AND state = 'pending' AND EXISTS (SELECT 1 "
+                "FROM outbox o WHERE o.id = reminders.id AND o.channel = reminders.channel AND "
+                "o.inflight = 0)",
+        [STMT_OUTBOX_RETARGET] = "UPDATE outbox SET transport = ?2 "
+                                 "WHERE channel = ?1 AND transport != ?2 AND inflight = 0",
         [STMT_OUTBOX_DROP_SKIPPED] = "DELETE FROM outbox WHERE inflight = 0 AND EXISTS (SELECT 1 "
                                      "FROM reminders r WHERE r.id = outbox.id AND r.channel = "
                                      "outbox.channel AND r.state = 'skipped')",
@@ -1138,6 +1148,34 @@ int ledger_queued_retry(Ledger *l, const char *id, const char *channel, int64_t 
         if (r >= 0)
                 r = execute(l, STMT_OUTBOX_RETRY_REPLY, "ttit", id, channel, now_usec, reply);
         return r < 0 ? transaction_abort(l, r) : transaction_end(l, r);
+}
+
+int ledger_queued_skip_decided(Ledger *l, const char *commitment, uint32_t cycle,
+                               const char *participant, int64_t now_usec) {
+        int r;
+
+        if (!l || !commitment || !participant)
+                return -EINVAL;
+        r = execute(l, l->batch ? STMT_SAVEPOINT : STMT_BEGIN, "");
+        if (r < 0)
+                return r;
+        r = execute(l, STMT_OUTBOX_SKIP_DECIDED, "titit", commitment, (int64_t) cycle, participant,
+                    now_usec, "the participant has decided");
+        if (r >= 0) {
+                r = sqlite3_changes(l->db);
+                if (r > 0) {
+                        int k = execute(l, STMT_OUTBOX_DROP_SKIPPED, "");
+                        if (k < 0)
+                                r = k;
+                }
+        }
+        return r < 0 ? transaction_abort(l, r) : transaction_end(l, r) < 0 ? -EIO : r;
+}
+
+int ledger_queued_retarget(Ledger *l, const char *channel, const char *transport) {
+        if (!l || !channel || !transport)
+                return -EINVAL;
+        return execute(l, STMT_OUTBOX_RETARGET, "tt", channel, transport);
 }
 
 int ledger_queued_recover(Ledger *l, LedgerQueued **ret, size_t *ret_n) {

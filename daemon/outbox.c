@@ -34,14 +34,27 @@
 /* When messages are due and none could be started (the ledger refused), look again then. */
 #define STALLED_RETRY_USEC (UINT64_C(5) * 1000000)
 #define DAY_USEC           (UINT64_C(86400) * 1000000)
+/* The last attempt before a deadline comes this long before it, and only if it is not due
+ * this soon already (no burst of attempts at the deadline). */
+#define LAST_ATTEMPT_MARGIN_USEC (UINT64_C(60) * 1000000)
 
 /* An outcome waiting for the ledger: settled in this turn, or refused by the ledger before. */
+typedef enum Verdict {
+        VERDICT_NONE,   /* not recorded yet */
+        VERDICT_SENT,
+        VERDICT_RETRY,  /* waits until next_usec */
+        VERDICT_FAILED, /* given up */
+        VERDICT_GONE,   /* the ledger will never take it: logged, dropped */
+} Verdict;
+
 typedef struct Outcome {
         LedgerQueued item;
         NetOutcome outcome;
         long code;
         char *reply;
         uint64_t retry_after_usec;
+        Verdict verdict; /* what the ledger was told, reported once it has committed */
+        uint64_t next_usec;
 } Outcome;
 
 /* One transfer on net, in the outbox's list until net calls back (or the outbox is freed). */
@@ -81,6 +94,8 @@ struct Outbox {
         OutboxSettledFn settled;
         void *userdata;
         OutboxCounts counts;
+        bool recovered; /* outbox_recover() has run */
+        bool retarget;  /* queued mail is to follow mail_via (after outbox_configure()) */
 };
 
 static uint64_t realtime_usec(void) {
@@ -224,6 +239,23 @@ void outbox_configure(Outbox *o, const Model *model, Secret *secrets) {
         o->secrets = secrets;
         o->n_secrets = model->n_transports;
         o->model = model;
+        o->retarget = true; /* outbox_run() does it, where a refusal can be tried again */
+}
+
+/* Queued mail goes by the current mail_via: the remedy for a dead relay is another relay and a
+ * reload.  0 or -errno (logged). */
+static int retarget(Outbox *o) {
+        int r = 0;
+
+        if (o->model->has_mail_via)
+                r = ledger_queued_retarget(o->ledger, "mail",
+                                           o->model->transports[o->model->mail_via].id);
+        if (r < 0)
+                return log_error_errno(r, "Failed to send queued mail by transport %s: %s",
+                                       o->model->transports[o->model->mail_via].id,
+                                       ledger_error(o->ledger));
+        o->retarget = false;
+        return 0;
 }
 
 static const Transport *find_transport(const Outbox *o, const char *name, const Secret **secret) {
@@ -302,95 +334,118 @@ static bool ledger_refusal_may_pass(int r) {
         return r == -EBUSY || r == -ENOSPC || r == -EIO || r == -ENOMEM || r == -EROFS;
 }
 
-/* Records one outcome: sent; failed for now (waits, unless its deadline has come); failed for
- * good (escalated).  Returns the ledger's -errno, 0 when recorded (or never recordable). */
+/* When the next attempt is, or 0 when there is none: a temporary failure waits (retry.h), but
+ * not past the message's deadline; one last attempt comes just before it, if there is room. */
+static uint64_t next_attempt(const Outbox *o, const Outcome *oc, uint64_t now) {
+        uint64_t deadline = (uint64_t) oc->item.deadline_usec, next, random = 0;
+
+        if (oc->outcome != NET_TEMPORARY || now >= deadline)
+                return 0;
+        (void) getrandom(&random, sizeof(random), GRND_NONBLOCK);
+        next = now + retry_delay_usec(o->model->retry_base_usec, o->model->retry_max_usec,
+                                      oc->item.attempts + 1, random, oc->retry_after_usec);
+        if (next < deadline)
+                return next;
+        if (deadline - LAST_ATTEMPT_MARGIN_USEC > now + LAST_ATTEMPT_MARGIN_USEC)
+                return deadline - LAST_ATTEMPT_MARGIN_USEC;
+        return 0;
+}
+
+/* Tells the ledger one outcome (inside record_outcomes()'s transaction) and notes the verdict
+ * for report().  Returns -errno while the ledger refuses in a way that may pass. */
 static int record(Outbox *o, Outcome *oc, uint64_t now) {
         LedgerQueued *q = &oc->item;
         LogFields f = item_log_fields(q);
-        unsigned attempts = q->attempts + 1; /* ledger_queued_begin() counted this one */
-        bool give_up = oc->outcome == NET_PERMANENT;
-        uint64_t next = 0;
-        char until[64] = "";
+        const char *reply = oc->reply ? oc->reply : "?";
+        Verdict verdict;
         int r;
 
         if (oc->outcome == NET_OK) {
-                r = ledger_mark_sent(o->ledger, q->id, q->channel, (int64_t) now, oc->reply,
+                verdict = VERDICT_SENT;
+                r = ledger_mark_sent(o->ledger, q->id, q->channel, (int64_t) now, reply,
                                      q->message_id);
-                if (r >= 0 || !ledger_refusal_may_pass(r)) {
-                        /* An escalation about an overdue message is an escalation: "sent". */
-                        f.message_id = strcmp(q->offset, "overdue") == 0 &&
-                                                       strcmp(q->kind, "escalation") != 0
-                                               ? LOG_MESSAGE_OVERDUE
-                                               : LOG_MESSAGE_SENT;
-                        (void) log_full(LOG_INFO, 0, &f, "%s: %s sent to %s by %s (%s)", q->id,
-                                        what(q), q->recipient, q->channel, oc->reply);
-                        o->counts.sent++;
-                }
+        } else if ((oc->next_usec = next_attempt(o, oc, now)) > 0) {
+                verdict = VERDICT_RETRY;
+                r = ledger_queued_retry(o->ledger, q->id, q->channel, (int64_t) now,
+                                        (int64_t) oc->next_usec, reply);
         } else {
-                if (!give_up) {
-                        uint32_t random = 0;
-                        (void) getrandom(&random, sizeof(random), GRND_NONBLOCK);
-                        next = now + retry_delay_usec(o->model->retry_base_usec,
-                                                      o->model->retry_max_usec, attempts, random,
-                                                      oc->retry_after_usec);
-                        /* One last attempt at the deadline; after it, none. */
-                        if (now >= (uint64_t) q->deadline_usec)
-                                give_up = true;
-                        else if (next > (uint64_t) q->deadline_usec)
-                                next = (uint64_t) q->deadline_usec;
-                }
-                if (!give_up) {
-                        Date day;
-                        int32_t seconds, utc_offset;
-                        char date[DATE_STRING_MAX];
-
-                        /* In the config's zone, as every time an administrator reads. */
-                        tz_unix_to_local(o->model->tz, (int64_t) (next / 1000000u), &day, &seconds,
-                                         &utc_offset);
-                        (void) snprintf(until, sizeof(until), "%s %02d:%02d:%02d",
-                                        date_format(day, date), (int) (seconds / 3600),
-                                        (int) (seconds / 60 % 60), (int) (seconds % 60));
-                        r = ledger_queued_retry(o->ledger, q->id, q->channel, (int64_t) now,
-                                                (int64_t) next, oc->reply);
-                        if (r >= 0 || !ledger_refusal_may_pass(r)) {
-                                (void) log_full(LOG_WARNING, 0, &f,
-                                                "%s: %s to %s by %s failed for now (attempt %u): "
-                                                "%s; trying again at %s",
-                                                q->id, what(q), q->recipient, q->channel, attempts,
-                                                oc->reply, until);
-                                o->counts.retried++;
-                        }
-                } else {
-                        r = ledger_mark_failed(o->ledger, q->id, q->channel, (int64_t) now,
-                                               oc->reply);
-                        if (r >= 0 || !ledger_refusal_may_pass(r)) {
-                                f.message_id = LOG_MESSAGE_FAILED;
-                                (void) log_full(LOG_ERR, 0, &f,
-                                                "%s: %s to %s by %s failed%s after %u attempt%s: "
-                                                "%s",
-                                                q->id, what(q), q->recipient, q->channel,
-                                                oc->outcome == NET_PERMANENT
-                                                        ? ""
-                                                        : " (its time has passed)",
-                                                attempts, attempts == 1 ? "" : "s", oc->reply);
-                                o->counts.failed++;
-                                if (r >= 0 && q->escalate)
-                                        escalate(o, q, oc->reply, oc->outcome != NET_PERMANENT,
-                                                 now);
-                        }
-                }
+                verdict = VERDICT_FAILED;
+                r = ledger_mark_failed(o->ledger, q->id, q->channel, (int64_t) now, reply);
         }
         if (r < 0 && ledger_refusal_may_pass(r))
                 return log_full(LOG_ERR, r, &f,
                                 "%s: failed to record the outcome: %s; will record it later, not "
                                 "send it again",
                                 q->id, ledger_error(o->ledger));
-        if (r < 0 && r != -EALREADY && r != -ENOENT)
+        if (r < 0 && r != -EALREADY && r != -ENOENT) {
                 (void) log_full(LOG_ERR, r, &f,
                                 "%s: the ledger will not take its outcome (%s), giving up: it "
                                 "stays in flight there and is sent again after the next start",
                                 q->id, ledger_error(o->ledger));
+                verdict = VERDICT_GONE;
+        } else if (r < 0) /* settled meanwhile (another process, a reload's skip) */
+                verdict = VERDICT_GONE;
+        oc->verdict = verdict;
         return 0;
+}
+
+/* Was the transport, not the one recipient, what failed?  Then escalations avoid it: a
+ * temporary failure (it seems down), a webhook's refusal (the endpoint is the transport), an
+ * SMTP login refused. */
+static bool transport_failed(const Outcome *oc) {
+        return oc->outcome == NET_TEMPORARY || strncmp(oc->item.channel, "webhook:", 8) == 0 ||
+               oc->code == 530 || oc->code == 534 || oc->code == 535 || oc->code == 538;
+}
+
+/* Logs and counts an outcome the ledger has committed; escalates a failure. */
+static void report(Outbox *o, Outcome *oc, uint64_t now) {
+        LedgerQueued *q = &oc->item;
+        LogFields f = item_log_fields(q);
+        const char *reply = oc->reply ? oc->reply : "?";
+        unsigned attempts = q->attempts + 1; /* ledger_queued_begin() counted this one */
+        char until[64];
+        Date day;
+        int32_t seconds, utc_offset;
+        char date[DATE_STRING_MAX];
+
+        switch (oc->verdict) {
+        case VERDICT_SENT:
+                /* An escalation about an overdue message is an escalation: "sent". */
+                f.message_id = strcmp(q->offset, "overdue") == 0 &&
+                                               strcmp(q->kind, "escalation") != 0
+                                       ? LOG_MESSAGE_OVERDUE
+                                       : LOG_MESSAGE_SENT;
+                (void) log_full(LOG_INFO, 0, &f, "%s: %s sent to %s by %s (%s)", q->id, what(q),
+                                q->recipient, q->channel, reply);
+                o->counts.sent++;
+                break;
+        case VERDICT_RETRY:
+                /* In the config's zone, as every time an administrator reads. */
+                tz_unix_to_local(o->model->tz, (int64_t) (oc->next_usec / 1000000u), &day,
+                                 &seconds, &utc_offset);
+                (void) snprintf(until, sizeof(until), "%s %02d:%02d:%02d", date_format(day, date),
+                                (int) (seconds / 3600), (int) (seconds / 60 % 60),
+                                (int) (seconds % 60));
+                (void) log_full(LOG_WARNING, 0, &f,
+                                "%s: %s to %s by %s failed for now (attempt %u): %s; trying "
+                                "again at %s",
+                                q->id, what(q), q->recipient, q->channel, attempts, reply, until);
+                o->counts.retried++;
+                break;
+        case VERDICT_FAILED:
+                f.message_id = LOG_MESSAGE_FAILED;
+                (void) log_full(LOG_ERR, 0, &f, "%s: %s to %s by %s failed%s after %u attempt%s: %s",
+                                q->id, what(q), q->recipient, q->channel,
+                                oc->outcome == NET_PERMANENT ? "" : " (its time has passed)",
+                                attempts, attempts == 1 ? "" : "s", reply);
+                o->counts.failed++;
+                if (q->escalate)
+                        escalate(o, q, reply, transport_failed(oc), now);
+                break;
+        case VERDICT_NONE:
+        case VERDICT_GONE:
+                break;
+        }
 }
 
 /* Tells the settled hook, at most once a second while transfers are in flight (a burst settles
@@ -426,11 +481,17 @@ static int record_outcomes(Outbox *o) {
         if (r < 0)
                 done--;
         if (batch && ledger_batch_end(o->ledger, true) < 0) {
-                (void) log_error("Failed to record %zu outcome(s): %s; trying again", done,
-                                 ledger_error(o->ledger));
+                /* Rolled back: nothing was recorded, so nothing is reported; all wait. */
+                for (size_t i = 0; i < done; i++)
+                        o->outcomes[i].verdict = VERDICT_NONE;
+                (void) log_error("Failed to record %zu outcome(s): %s; trying again in %d s", done,
+                                 ledger_error(o->ledger), (int) (STALLED_RETRY_USEC / 1000000u));
                 return -EIO;
         }
+        /* Committed: now it may be said, counted and escalated (escalations are queued in
+         * transactions of their own). */
         for (size_t i = 0; i < done; i++) {
+                report(o, &o->outcomes[i], now);
                 item_done(&o->outcomes[i].item);
                 free(o->outcomes[i].reply);
         }
@@ -649,22 +710,46 @@ static void start(Outbox *o, LedgerQueued *q, const Transport *t, const Secret *
         remember(o, q, r == -EINVAL ? NET_PERMANENT : NET_TEMPORARY, 0, reply, 0);
 }
 
-/* Fails the messages of a transport the config no longer has. */
-static void fail_orphans(Outbox *o, const char *transport, uint64_t now) {
+/* The messages of a transport the config no longer has (a reload renamed or removed it).  Mail
+ * goes by whatever mail_via is now (outbox_configure() re-points it), so these are webhook
+ * messages of a webhook the recipient no longer has, or mail when there is no mail_via any
+ * more: skipped, not failed, for nothing went wrong with them. */
+static void skip_orphans(Outbox *o, const char *transport, uint64_t now) {
         LedgerQueued *items = NULL;
         size_t n = 0;
-        char *reply;
+        char *reason = NULL;
+        int r;
 
-        if (ledger_queued_due(o->ledger, transport, (int64_t) now, LOCAL_CHUNK, &items, &n) < 0)
-                return;
-        for (size_t i = 0; i < n; i++) {
-                if (ledger_queued_begin(o->ledger, items[i].id, items[i].channel, (int64_t) now) <
-                    0)
-                        continue;
-                if (asprintf(&reply, "transport %s is no longer in the config", transport) < 0)
-                        reply = NULL;
-                remember(o, &items[i], NET_PERMANENT, 0, reply, 0);
+        r = ledger_queued_due(o->ledger, transport, (int64_t) now, LOCAL_CHUNK, &items, &n);
+        if (r >= 0 && asprintf(&reason, "transport %s is no longer in the config", transport) < 0)
+                r = -ENOMEM;
+        for (size_t i = 0; r >= 0 && i < n; i++) {
+                LedgerQueued *q = &items[i];
+                LedgerReminder lr = {.id = q->id,
+                                     .channel = q->channel,
+                                     .commitment = q->commitment,
+                                     .kind = q->kind,
+                                     .cycle = q->cycle,
+                                     .milestone = q->milestone,
+                                     .offset = q->offset,
+                                     .recipient = q->recipient,
+                                     .due_usec = q->due_usec};
+                LogFields f = item_log_fields(q);
+
+                r = ledger_mark_skipped(o->ledger, &lr, (int64_t) now, reason);
+                if (r == -EALREADY)
+                        r = 0;
+                else if (r >= 0) {
+                        f.message_id = LOG_MESSAGE_SKIPPED;
+                        (void) log_full(LOG_NOTICE, 0, &f, "%s: %s to %s by %s skipped: %s", q->id,
+                                        what(q), q->recipient, q->channel, reason);
+                }
         }
+        if (r < 0)
+                (void) log_error_errno(r, "Failed to skip the messages of transport %s: %s",
+                                       transport, r == -ENOMEM ? "out of memory"
+                                                               : ledger_error(o->ledger));
+        free(reason);
         ledger_queued_free(items, n);
 }
 
@@ -707,8 +792,20 @@ static int start_transport(Outbox *o, const Transport *t, const Secret *secret, 
                         break;
                 }
                 begun++;
-                if (local)
+                if ((uint64_t) items[i].deadline_usec <= now) {
+                        /* Too late to be of use (the daemon was down, or it waited for a
+                         * slot): failed, and escalated, not sent. */
+                        remember(o, &items[i], NET_PERMANENT, 0,
+                                 strdup("its time passed before it could be sent"), 0);
+                        items[i].attempts = UINT_MAX;
+                        continue;
+                }
+                if (local) {
                         start(o, &items[i], t, secret, now);
+                        /* Each local outcome at once: a sendmail takes seconds, a crash must
+                         * not cost the outcomes of a whole chunk. */
+                        (void) record_outcomes(o);
+                }
         }
         if (!local) {
                 if (r >= 0)
@@ -782,6 +879,10 @@ int outbox_run(Outbox *o, uint64_t now) {
          * pass or transfer, and start nothing new meanwhile. */
         if (record_outcomes(o) < 0)
                 return arm_timer_in(o, STALLED_RETRY_USEC);
+        /* What was in flight when the last process ended waits again first; and mail follows a
+         * mail_via a reload changed.  Until the ledger lets both happen, nothing starts. */
+        if ((!o->recovered && outbox_recover(o) < 0) || (o->retarget && retarget(o) < 0))
+                return arm_timer_in(o, STALLED_RETRY_USEC);
         r = ledger_queued_transports(o->ledger, (int64_t) now, &names, &n);
         if (r < 0)
                 return log_error_errno(r, "Failed to read the outbox: %s", ledger_error(o->ledger));
@@ -790,8 +891,11 @@ int outbox_run(Outbox *o, uint64_t now) {
                 const Transport *t = find_transport(o, names[i], &secret);
                 Busy *b;
 
+                /* Nothing new once the daemon is to stop. */
+                if (o->progress && !o->progress(o->userdata))
+                        break;
                 if (!t) {
-                        fail_orphans(o, names[i], now);
+                        skip_orphans(o, names[i], now);
                         continue;
                 }
                 if (is_local(t)) {
@@ -851,7 +955,11 @@ int outbox_recover(Outbox *o) {
 
         r = ledger_queued_recover(o->ledger, &items, &n);
         if (r < 0)
-                return log_error_errno(r, "Failed to read the outbox: %s", ledger_error(o->ledger));
+                return log_error_errno(r,
+                                       "Failed to take back the messages in flight when noticed "
+                                       "last stopped: %s; trying again",
+                                       ledger_error(o->ledger));
+        o->recovered = true;
         for (size_t i = 0; i < n; i++) {
                 LogFields f = item_log_fields(&items[i]);
                 (void) log_full(LOG_WARNING, 0, &f,

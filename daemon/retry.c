@@ -9,7 +9,7 @@
 #define DAY_USEC (INT64_C(86400) * 1000000)
 
 uint64_t retry_delay_usec(uint64_t base_usec, uint64_t max_usec, unsigned attempts,
-                          uint32_t random, uint64_t retry_after_usec) {
+                          uint64_t random, uint64_t retry_after_usec) {
         uint64_t wait = base_usec, half;
 
         if (attempts == 0)
@@ -20,7 +20,8 @@ uint64_t retry_delay_usec(uint64_t base_usec, uint64_t max_usec, unsigned attemp
         if (wait > max_usec)
                 wait = max_usec;
         half = wait / 2;
-        wait = wait - half + (half == 0 ? 0 : (uint64_t) random % (half + 1));
+        /* 64 random bits: a half of up to 3.5 days (retry_max 7d) is spread evenly. */
+        wait = wait - half + (half == 0 ? 0 : random % (half + 1));
         return wait < retry_after_usec ? retry_after_usec : wait;
 }
 

@@ -186,6 +186,13 @@ int ledger_queued_begin(Ledger *l, const char *id, const char *channel, int64_t 
 /* The attempt failed for now: the message waits until next_usec; reply is recorded. */
 int ledger_queued_retry(Ledger *l, const char *id, const char *channel, int64_t now_usec,
                         int64_t next_usec, const char *reply);
+/* Skips the decision and notice reminders and overdue messages of a participant who decided,
+ * for that commitment and cycle, that still wait in the outbox (not in flight).  The number
+ * skipped, or -errno. */
+int ledger_queued_skip_decided(Ledger *l, const char *commitment, uint32_t cycle,
+                               const char *participant, int64_t now_usec);
+/* The waiting messages of one channel ("mail") go by transport from now on.  0 or -errno. */
+int ledger_queued_retarget(Ledger *l, const char *channel, const char *transport);
 /* At start: the messages that were in flight when the process ended, now waiting again and
  * marked interrupted (returned, for the log). */
 int ledger_queued_recover(Ledger *l, LedgerQueued **ret, size_t *ret_n);

@@ -1171,6 +1171,72 @@ static void test_ledger_enqueue_takes_over_interrupted_attempt(void **state) {
         assert_null(ledger_close(l));
 }
 
+static void test_ledger_enqueue_supersedes_an_earlier_waiting_reminder_of_its_group(void **state) {
+        const Fixture *f = *state;
+        LedgerReminder early = enschede(), late = enschede(), other = enschede();
+        LedgerMessage m = mail_message("x");
+        Ledger *l = open_ledger(f);
+
+        late.id = "burgernet-twente/decision/1/2020-05-19/14d/enschede";
+        late.offset = "14d";
+        late.due_usec = DUE_USEC + 16 * 24 * HOUR_USEC;
+        other.id = "burgernet-twente/decision/1/2020-05-19/30d/hengelo";
+        other.recipient = "hengelo";
+        assert_int_equal(ledger_enqueue(l, &early, &m, NOW_USEC), 0);
+        assert_int_equal(ledger_enqueue(l, &other, &m, NOW_USEC), 0);
+        assert_int_equal(ledger_enqueue(l, &late, &m, NOW_USEC + HOUR_USEC), 0);
+        /* The 30d reminder to enschede gives way; hengelo's is another group. */
+        assert_state(l, ID_ENSCHEDE, "mail", LEDGER_SKIPPED);
+        assert_state(l, late.id, "mail", LEDGER_QUEUED);
+        assert_state(l, other.id, "mail", LEDGER_QUEUED);
+        assert_int_equal(outbox_rows(f), 2);
+        assert_null(ledger_close(l));
+}
+
+static void test_ledger_enqueue_leaves_an_earlier_reminder_in_flight(void **state) {
+        const Fixture *f = *state;
+        LedgerReminder early = enschede(), late = enschede();
+        LedgerMessage m = mail_message("x");
+        Ledger *l = open_ledger(f);
+
+        late.id = "burgernet-twente/decision/1/2020-05-19/14d/enschede";
+        late.offset = "14d";
+        late.due_usec = DUE_USEC + 16 * 24 * HOUR_USEC;
+        assert_int_equal(ledger_enqueue(l, &early, &m, NOW_USEC), 0);
+        assert_int_equal(ledger_queued_begin(l, ID_ENSCHEDE, "mail", NOW_USEC), 0);
+        assert_int_equal(ledger_enqueue(l, &late, &m, NOW_USEC + HOUR_USEC), 0);
+        assert_state(l, ID_ENSCHEDE, "mail", LEDGER_QUEUED);
+        assert_int_equal(outbox_rows(f), 2);
+        assert_null(ledger_close(l));
+}
+
+static void test_ledger_queued_skip_decided_skips_waiting_decision_messages(void **state) {
+        const Fixture *f = *state;
+        LedgerReminder decision = enschede(), deadline = enschede(), flying = enschede();
+        LedgerMessage m = mail_message("x");
+        Ledger *l = open_ledger(f);
+
+        deadline.id = "burgernet-twente/deadline:x/0/2020-05-19/30d/enschede";
+        deadline.kind = "deadline";
+        deadline.cycle = 1;
+        flying.channel = "webhook:teams";
+        assert_int_equal(ledger_enqueue(l, &decision, &m, NOW_USEC), 0);
+        assert_int_equal(ledger_enqueue(l, &deadline, &m, NOW_USEC), 0);
+        assert_int_equal(ledger_enqueue(l, &flying, &m, NOW_USEC), 0);
+        assert_int_equal(ledger_queued_begin(l, flying.id, flying.channel, NOW_USEC), 0);
+        assert_int_equal(ledger_queued_skip_decided(l, "burgernet-twente", 2, "enschede", NOW_USEC),
+                         0);
+        assert_int_equal(ledger_queued_skip_decided(l, "burgernet-twente", 1, "hengelo", NOW_USEC),
+                         0);
+        assert_int_equal(ledger_queued_skip_decided(l, "burgernet-twente", 1, "enschede", NOW_USEC),
+                         1);
+        assert_state(l, ID_ENSCHEDE, "mail", LEDGER_SKIPPED);
+        assert_state(l, deadline.id, "mail", LEDGER_QUEUED);      /* not a decision reminder */
+        assert_state(l, flying.id, "webhook:teams", LEDGER_QUEUED); /* in flight: its outcome */
+        assert_int_equal(outbox_rows(f), 2);
+        assert_null(ledger_close(l));
+}
+
 static void test_ledger_enqueue_refuses_incomplete_message(void **state) {
         const Fixture *f = *state;
         LedgerReminder r = enschede();
@@ -1705,6 +1771,9 @@ int main(void) {
                 T(test_ledger_enqueue_twice_returns_eexist),
                 T(test_ledger_enqueue_takes_over_interrupted_attempt),
                 T(test_ledger_enqueue_refuses_incomplete_message),
+                T(test_ledger_enqueue_supersedes_an_earlier_waiting_reminder_of_its_group),
+                T(test_ledger_enqueue_leaves_an_earlier_reminder_in_flight),
+                T(test_ledger_queued_skip_decided_skips_waiting_decision_messages),
                 T(test_ledger_queued_due_returns_payload_bytes_exactly),
                 T(test_ledger_queued_due_orders_by_next_and_limits_per_transport),
                 T(test_ledger_queued_begin_sets_in_flight_and_counts_attempt),

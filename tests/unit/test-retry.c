@@ -39,6 +39,13 @@ static void test_retry_delay_usec_jitter_stays_within_half(void **state) {
         }
 }
 
+static void test_retry_delay_usec_jitter_spans_a_long_half(void **state) {
+        (void) state;
+        /* A half of 3 hours is more µs than 32 bits hold: the whole of it is reachable. */
+        assert_int_equal(retry_delay_usec(S(60), S(21600), 20, S(10800), 0), S(21600));
+        assert_int_equal(retry_delay_usec(S(60), S(21600), 20, S(5400), 0), S(16200));
+}
+
 static void test_retry_delay_usec_honours_retry_after(void **state) {
         (void) state;
         assert_int_equal(retry_delay_usec(S(60), S(3600), 1, 0, S(120)), S(120));
@@ -101,6 +108,7 @@ int main(void) {
                 cmocka_unit_test(test_retry_delay_usec_doubles_from_base),
                 cmocka_unit_test(test_retry_delay_usec_stops_at_max),
                 cmocka_unit_test(test_retry_delay_usec_jitter_stays_within_half),
+                cmocka_unit_test(test_retry_delay_usec_jitter_spans_a_long_half),
                 cmocka_unit_test(test_retry_delay_usec_honours_retry_after),
                 cmocka_unit_test(test_retry_delay_usec_retry_after_may_exceed_max),
                 cmocka_unit_test(test_retry_delay_usec_zero_attempts_is_the_first),
