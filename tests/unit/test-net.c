@@ -24,6 +24,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/epoll.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -243,11 +244,6 @@ static void peer_accept(const PeerScript *script, int listen_fd, Conn *conns, si
                 }
                 if (*n_conns == PEER_MAX_CONNS)
                         _exit(6);
-                if (script->stall_data) {
-                        int size = 4096; /* so that the client's upload stalls soon */
-
-                        (void) setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
-                }
                 conns[(*n_conns)++] = (Conn){.fd = fd, .open = true};
                 write_pipe(notify_fd, "a", 1);
                 if (!script->http && !script->silent && script->greeting)
@@ -277,6 +273,7 @@ peer_run(const PeerScript *script, int listen_fd, int report_fd, int control_fd)
         bool draining = false;
 
         alarm(20); /* whatever goes wrong, the child does not outlive the test */
+        (void) prctl(PR_SET_PDEATHSIG, SIGKILL);
         for (int fd = 3; fd < 1024; fd++)
                 if (fd != listen_fd && fd != notify_fd && fd != report_fd && fd != control_fd)
                         (void) close(fd); /* the parent's sockets: their ends must close with it */
