@@ -86,6 +86,7 @@ typedef struct Fixture {
 } Fixture;
 
 static Fixture *fixture;
+static void https_peer_stop(void);
 static bool starting; /* inside net_send_mail()/net_post(): no callback may run */
 
 /* ---- the peer (child side) ---- */
@@ -526,6 +527,7 @@ static int teardown(void **state) {
         (void) state;
         fixture->net = net_free(fixture->net);
         peer_stop(&fixture->peer);
+        https_peer_stop();
         report_done(&fixture->report);
         sd_event_unref(fixture->event);
         free(fixture);
@@ -1059,6 +1061,128 @@ static void test_net_post_https_to_a_plain_server_is_temporary(void **state) {
         (void) peer_finish();
 }
 
+/* HTTPS against Python's http.server wrapped in TLS, with a certificate for 127.0.0.1 made
+ * now.  The server answers 200 when the body and the signature header arrived as sent, 400
+ * otherwise.  Threads: a keep-alive connection holds its thread until curl closes it. */
+static const char https_server[] =
+        "import http.server, ssl, sys\n"
+        "cert, key, body = sys.argv[1], sys.argv[2], sys.argv[3].encode()\n"
+        "class H(http.server.BaseHTTPRequestHandler):\n"
+        "    protocol_version = 'HTTP/1.1'\n"
+        "    disable_nagle_algorithm = True\n"
+        "    def do_POST(self):\n"
+        "        got = self.rfile.read(int(self.headers['Content-Length']))\n"
+        "        ok = got == body and self.headers['X-Noticed-Signature'] == 'sha256=abc'\n"
+        "        self.send_response(200 if ok else 400)\n"
+        "        self.send_header('Content-Length', '0')\n"
+        "        self.end_headers()\n"
+        "    def log_message(self, *args):\n"
+        "        pass\n"
+        "s = http.server.ThreadingHTTPServer(('127.0.0.1', 0), H)\n"
+        "c = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)\n"
+        "c.load_cert_chain(cert, key)\n"
+        "s.socket = c.wrap_socket(s.socket, server_side=True)\n"
+        "print(s.server_address[1], flush=True)\n"
+        "s.serve_forever()\n";
+
+typedef struct HttpsPeer {
+        char dir[64], cert[96], key[96], other_cert[96], other_key[96];
+        pid_t pid;
+        int port;
+} HttpsPeer;
+
+static HttpsPeer https; /* one at a time; stopped by the test or, should it fail, teardown */
+
+static void make_certificate(const char *cert, const char *key) {
+        char command[512];
+
+        (void) snprintf(command, sizeof(command),
+                        "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 "
+                        "-nodes -days 1 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 "
+                        "-keyout %s -out %s 2>/dev/null",
+                        key, cert);
+        assert_int_equal(system(command), 0);
+}
+
+static void https_peer_start(void) {
+        HttpsPeer *h = &https;
+        int out[2];
+        char line[32] = "";
+        ssize_t k;
+        size_t n = 0;
+
+        strcpy(h->dir, "/tmp/noticed-test-net-XXXXXX");
+        assert_non_null(mkdtemp(h->dir));
+        (void) snprintf(h->cert, sizeof(h->cert), "%s/cert.pem", h->dir);
+        (void) snprintf(h->key, sizeof(h->key), "%s/key.pem", h->dir);
+        (void) snprintf(h->other_cert, sizeof(h->other_cert), "%s/other-cert.pem", h->dir);
+        (void) snprintf(h->other_key, sizeof(h->other_key), "%s/other-key.pem", h->dir);
+        make_certificate(h->cert, h->key);
+        make_certificate(h->other_cert, h->other_key); /* same name, another key: not trusted */
+        assert_int_equal(pipe2(out, O_CLOEXEC), 0);
+        fflush(NULL);
+        h->pid = fork();
+        assert_true(h->pid >= 0);
+        if (h->pid == 0) {
+                (void) prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlives the test */
+                (void) dup2(out[1], STDOUT_FILENO);
+                execl("/usr/bin/python3", "python3", "-c", https_server, h->cert, h->key, post_body,
+                      (char *) NULL);
+                _exit(127);
+        }
+        close(out[1]);
+        /* The port, printed once the server listens. */
+        while (n < sizeof(line) - 1 && (k = read(out[0], line + n, sizeof(line) - 1 - n)) > 0) {
+                n += (size_t) k;
+                if (memchr(line, '\n', n))
+                        break;
+        }
+        close(out[0]);
+        h->port = atoi(line);
+        assert_true(h->port > 0);
+}
+
+static void https_peer_stop(void) {
+        HttpsPeer *h = &https;
+        const char *files[] = {h->cert, h->key, h->other_cert, h->other_key};
+
+        if (h->pid > 0) {
+                (void) kill(h->pid, SIGKILL);
+                (void) waitpid(h->pid, NULL, 0);
+        }
+        if (h->dir[0]) {
+                for (size_t i = 0; i < 4; i++)
+                        (void) unlink(files[i]);
+                (void) rmdir(h->dir);
+        }
+        *h = (HttpsPeer){0};
+}
+
+static void test_net_post_https_verifies_the_server(void **state) {
+        Outcome o[2] = {{0}};
+
+        (void) state;
+        https_peer_start();
+        for (size_t i = 0; i < 2; i++) {
+                NetPost p = post_to(https.port);
+
+                free((char *) p.url);
+                p.url = strdup(url("https", https.port));
+                p.ca_file = i == 0 ? https.cert : https.other_cert;
+                assert_int_equal(post(&p, on_done, &o[i]), 0);
+                free((char *) p.url);
+        }
+        run_until(&fixture->done, 2);
+        assert_int_equal(o[0].outcome, NET_OK);
+        assert_int_equal(o[0].code, 200);
+        assert_string_equal(o[0].reply, "HTTP/1.1 200 OK");
+        /* signed by a key the CA file does not hold: no connection, and try again later */
+        assert_int_equal(o[1].outcome, NET_TEMPORARY);
+        assert_int_equal(o[1].code, 0);
+        assert_true(strncmp(o[1].reply,
+                            "SSL peer certificate or SSH remote key was not OK: ", 51) == 0);
+}
+
 static void test_net_post_many_in_flight_each_complete_once(void **state) {
         static const PeerScript script = {.http = true, .response = HTTP_OK};
         Outcome o[50] = {{0}};
@@ -1228,6 +1352,7 @@ int main(void) {
                 T(test_net_post_nothing_back_is_temporary),
                 T(test_net_post_bad_urls_are_permanent),
                 T(test_net_post_https_to_a_plain_server_is_temporary),
+                T(test_net_post_https_verifies_the_server),
                 T(test_net_post_many_in_flight_each_complete_once),
                 T(test_net_post_reuses_the_connection),
                 T(test_net_post_done_callback_starts_another),
