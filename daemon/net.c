@@ -518,7 +518,8 @@ int net_send_mail(Net *net, const NetMail *mail, NetDoneFn done, void *userdata)
                 transfer_free(t);
                 return -ENOMEM;
         }
-        memcpy(t->data, mail->data, mail->size);
+        if (mail->size > 0) /* memcpy() from NULL is undefined even for 0 bytes */
+                memcpy(t->data, mail->data, mail->size);
         t->size = mail->size;
         for (size_t i = 0; i < mail->n_recipients; i++) {
                 struct curl_slist *l;
