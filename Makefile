@@ -75,7 +75,8 @@ $(BUILD)/tests/test-%: $(BUILD)/tests/test-%.o $(BUILD)/libnoticed.a
 
 # test-outbox makes the ledger's "sent" record fail on purpose: the one wrapped edge.  A
 # variable of its own, so that `make LDFLAGS=...` cannot drop it.
-$(BUILD)/tests/test-outbox: TEST_WRAP := -Wl,--wrap=ledger_mark_sent
+$(BUILD)/tests/test-outbox: TEST_WRAP := -Wl,--wrap=ledger_mark_sent -Wl,--wrap=ledger_enqueue \
+	-Wl,--wrap=ledger_queued_transports
 # test-secret looks at a secret's bytes as secret_done() frees them: free() passes through.
 $(BUILD)/tests/test-secret: TEST_WRAP := -Wl,--wrap=free
 

@@ -173,16 +173,17 @@ static int skip_decided(Dispatcher *dp, const Model *model, uint64_t now) {
         r = ledger_batch_begin(dp->ledger);
         for (size_t i = 0; r >= 0 && i < dp->n_decided; i++) {
                 const DecidedKey *k = &dp->decided[i];
-                r = ledger_queued_skip_decided(dp->ledger, model->commitments[k->commitment].id,
-                                               k->cycle, model->recipients[k->participant].id,
-                                               (int64_t) now);
-                if (r > 0) {
-                        log_info("%s: %d waiting message(s) to %s for cycle %" PRIu32
-                                 " skipped: the participant has decided",
-                                 model->commitments[k->commitment].id, r,
-                                 model->recipients[k->participant].id, k->cycle);
+                const Commitment *c = &model->commitments[k->commitment];
+                bool escalation_recipient = false;
+
+                /* One who decided still hears, as escalate_to, about the others who did not. */
+                for (size_t e = 0; e < c->n_escalate_to; e++)
+                        escalation_recipient |= c->escalate_to[e] == k->participant;
+                r = ledger_queued_skip_decided(dp->ledger, c->id, k->cycle,
+                                               model->recipients[k->participant].id,
+                                               !escalation_recipient, (int64_t) now);
+                if (r > 0)
                         skipped += r;
-                }
         }
         if (r >= 0)
                 r = ledger_batch_end(dp->ledger, true);
@@ -192,6 +193,9 @@ static int skip_decided(Dispatcher *dp, const Model *model, uint64_t now) {
                 return log_error_errno(r, "Failed to skip the waiting messages of decided "
                                           "participants: %s",
                                        ledger_error(dp->ledger));
+        if (skipped > 0)
+                log_info("%d waiting message(s) skipped: their participants have decided",
+                         skipped);
         return skipped;
 }
 

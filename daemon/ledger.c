@@ -144,7 +144,9 @@ static const char *const statement_sql[_STMT_MAX] = {
         [STMT_LATEST_SETTLED] = "SELECT MAX(due_usec) FROM reminders "
                                 "WHERE id >= ?1 AND id < ?1 || char(0x10FFFF) "
                                 "AND substr(id, -length(?2)) = ?2 AND channel = ?3 "
-                                "AND state != 'pending' AND (offset_ = 'overdue') = ?4",
+                                "AND (state != 'pending' OR EXISTS (SELECT 1 FROM outbox o "
+                                "WHERE o.id = reminders.id AND o.channel = reminders.channel)) "
+                                "AND (offset_ = 'overdue') = ?4",
         [STMT_IS_QUEUED] = "SELECT 1 FROM outbox WHERE id = ?1 AND channel = ?2",
         [STMT_OUTBOX_INSERT] = "INSERT INTO outbox (id, channel, transport, recipients, payload, "
                                "message_id, key, escalate, next_usec, deadline_usec, interrupted) "
@@ -174,11 +176,14 @@ static const char *const statement_sql[_STMT_MAX] = {
         [STMT_OUTBOX_SKIP_DECIDED] =
                 "UPDATE reminders SET state = 'skipped', updated_usec = ?4, reply = ?5 "
                 "WHERE commitment = ?1 AND cycle = ?2 AND recipient = ?3 "
-                "AND kind IN ('decision', 'notice') AND state = 'pending' AND EXISTS (SELECT 1 "
+                "AND kind IN ('decision', 'notice') AND (?6 OR offset_ != 'overdue') "
+                "AND state = 'pending' AND EXISTS (SELECT 1 "
                 "FROM outbox o WHERE o.id = reminders.id AND o.channel = reminders.channel AND "
                 "o.inflight = 0)",
+        /* In flight too: the outcome of an attempt through the old transport brings it back to
+         * wait, and then it must follow the new one. */
         [STMT_OUTBOX_RETARGET] = "UPDATE outbox SET transport = ?2 "
-                                 "WHERE channel = ?1 AND transport != ?2 AND inflight = 0",
+                                 "WHERE channel = ?1 AND transport != ?2",
         [STMT_OUTBOX_DROP_SKIPPED] = "DELETE FROM outbox WHERE inflight = 0 AND EXISTS (SELECT 1 "
                                      "FROM reminders r WHERE r.id = outbox.id AND r.channel = "
                                      "outbox.channel AND r.state = 'skipped')",
@@ -900,22 +905,52 @@ void ledger_entries_free(LedgerEntry *e, size_t n) {
 
 /* --- the outbox ---------------------------------------------------------------------------- */
 
-/* Skips the older reminders of m's group (same milestone, recipient, channel, and overdue or
- * not) that still wait in the outbox: catch-up sends only the latest of a group, and a
- * transport that was down for weeks must not deliver every offset at once when it is back. */
-static int supersede(Ledger *l, const LedgerReminder *m, int64_t now_usec) {
-        const char *p = m->id, *suffix = strrchr(m->id, '/');
-        char *prefix;
-        int r;
+/* A reminder's group, as ledger_latest_settled() takes it: the id up to its offset
+ * ("commitment/kind/cycle/milestone/", malloc'd) and its recipient ("/recipient", pointing into
+ * id).  1, 0 when id is not a reminder id of that shape, or -ENOMEM. */
+static int group_of(const char *id, char **ret_prefix, const char **ret_suffix) {
+        const char *p = id, *suffix = strrchr(id, '/');
 
         for (int k = 0; p && k < 4; k++)
                 if ((p = strchr(p, '/')))
                         p++;
         if (!p || !suffix || suffix < p)
-                return 0; /* not "commitment/kind/cycle/milestone/offset/recipient" */
-        prefix = strndup(m->id, (size_t) (p - m->id));
-        if (!prefix)
+                return 0;
+        *ret_prefix = strndup(id, (size_t) (p - id));
+        if (!*ret_prefix)
                 return -ENOMEM;
+        *ret_suffix = suffix;
+        return 1;
+}
+
+int ledger_later_sibling(Ledger *l, const char *id, const char *channel, bool overdue,
+                         int64_t due_usec) {
+        const char *suffix;
+        char *prefix;
+        int64_t latest = 0;
+        int r;
+
+        if (!l || !id || !channel)
+                return -EINVAL;
+        r = group_of(id, &prefix, &suffix);
+        if (r <= 0)
+                return r;
+        r = ledger_latest_settled(l, prefix, suffix, channel, overdue, &latest);
+        free(prefix);
+        return r > 0 && latest > due_usec;
+}
+
+/* Skips the older reminders of m's group (same milestone, recipient, channel, and overdue or
+ * not) that still wait in the outbox: catch-up sends only the latest of a group, and a
+ * transport that was down for weeks must not deliver every offset at once when it is back. */
+static int supersede(Ledger *l, const LedgerReminder *m, int64_t now_usec) {
+        const char *suffix;
+        char *prefix;
+        int r;
+
+        r = group_of(m->id, &prefix, &suffix);
+        if (r <= 0)
+                return r;
         r = execute(l, STMT_OUTBOX_SUPERSEDE, "tttiiit", prefix, suffix, m->channel,
                     (int64_t) (strcmp(m->offset, "overdue") == 0), m->due_usec, now_usec,
                     "superseded by a later reminder for the same milestone");
@@ -1151,7 +1186,7 @@ int ledger_queued_retry(Ledger *l, const char *id, const char *channel, int64_t 
 }
 
 int ledger_queued_skip_decided(Ledger *l, const char *commitment, uint32_t cycle,
-                               const char *participant, int64_t now_usec) {
+                               const char *participant, bool overdue_too, int64_t now_usec) {
         int r;
 
         if (!l || !commitment || !participant)
@@ -1159,8 +1194,9 @@ int ledger_queued_skip_decided(Ledger *l, const char *commitment, uint32_t cycle
         r = execute(l, l->batch ? STMT_SAVEPOINT : STMT_BEGIN, "");
         if (r < 0)
                 return r;
-        r = execute(l, STMT_OUTBOX_SKIP_DECIDED, "titit", commitment, (int64_t) cycle, participant,
-                    now_usec, "the participant has decided");
+        r = execute(l, STMT_OUTBOX_SKIP_DECIDED, "tititi", commitment, (int64_t) cycle,
+                    participant, now_usec, "the participant has decided",
+                    (int64_t) overdue_too);
         if (r >= 0) {
                 r = sqlite3_changes(l->db);
                 if (r > 0) {

@@ -44,6 +44,7 @@ typedef enum Verdict {
         VERDICT_SENT,
         VERDICT_RETRY,  /* waits until next_usec */
         VERDICT_FAILED, /* given up */
+        VERDICT_SUPERSEDED, /* failed for now, but a later reminder of its group has come */
         VERDICT_GONE,   /* the ledger will never take it: logged, dropped */
 } Verdict;
 
@@ -55,6 +56,8 @@ typedef struct Outcome {
         uint64_t retry_after_usec;
         Verdict verdict; /* what the ledger was told, reported once it has committed */
         uint64_t next_usec;
+        char *escalated_to; /* "a, b": who an escalation was queued for, with the failure */
+        unsigned n_escalated;
 } Outcome;
 
 /* One transfer on net, in the outbox's list until net calls back (or the outbox is freed). */
@@ -154,6 +157,7 @@ Outbox *outbox_free(Outbox *o) {
         for (size_t i = 0; i < o->n_outcomes; i++) {
                 item_done(&o->outcomes[i].item);
                 free(o->outcomes[i].reply);
+                free(o->outcomes[i].escalated_to);
         }
         free(o->outcomes);
         for (size_t i = 0; i < o->n_busy; i++)
@@ -300,8 +304,9 @@ static const char *what(const LedgerQueued *q) {
         return strcmp(q->offset, "overdue") == 0 ? "overdue message" : "reminder";
 }
 
-static void escalate(Outbox *o, const LedgerQueued *q, const char *reply, bool transport_down,
-                     uint64_t now);
+static int escalate(Outbox *o, Outcome *oc, const char *reply, bool transport_down,
+                    uint64_t now);
+static bool transport_failed(const Outcome *oc);
 
 /* Puts one outcome in the list for the next turn; takes item and reply. */
 static void remember(Outbox *o, LedgerQueued *item, NetOutcome outcome, long code, char *reply,
@@ -358,19 +363,45 @@ static int record(Outbox *o, Outcome *oc, uint64_t now) {
         LogFields f = item_log_fields(q);
         const char *reply = oc->reply ? oc->reply : "?";
         Verdict verdict;
-        int r;
+        int r = 0;
 
         if (oc->outcome == NET_OK) {
                 verdict = VERDICT_SENT;
                 r = ledger_mark_sent(o->ledger, q->id, q->channel, (int64_t) now, reply,
                                      q->message_id);
-        } else if ((oc->next_usec = next_attempt(o, oc, now)) > 0) {
+        } else if ((oc->next_usec = next_attempt(o, oc, now)) > 0 &&
+                   (r = ledger_later_sibling(o->ledger, q->id, q->channel,
+                                             strcmp(q->offset, "overdue") == 0, q->due_usec)) > 0) {
+                /* A later reminder of its milestone was queued while this one was in flight:
+                 * that one says it better now. */
+                LedgerReminder lr = {.id = q->id,
+                                     .channel = q->channel,
+                                     .commitment = q->commitment,
+                                     .kind = q->kind,
+                                     .cycle = q->cycle,
+                                     .milestone = q->milestone,
+                                     .offset = q->offset,
+                                     .recipient = q->recipient,
+                                     .due_usec = q->due_usec};
+                verdict = VERDICT_SUPERSEDED;
+                r = ledger_mark_skipped(o->ledger, &lr, (int64_t) now,
+                                        "superseded by a later reminder for the same milestone");
+        } else if (oc->next_usec > 0 && r >= 0) {
                 verdict = VERDICT_RETRY;
                 r = ledger_queued_retry(o->ledger, q->id, q->channel, (int64_t) now,
                                         (int64_t) oc->next_usec, reply);
+        } else if (oc->next_usec > 0) {
+                verdict = VERDICT_RETRY; /* the sibling query failed: r says how */
         } else {
                 verdict = VERDICT_FAILED;
-                r = ledger_mark_failed(o->ledger, q->id, q->channel, (int64_t) now, reply);
+                /* The escalation first, in the same transaction: if the ledger refuses it, the
+                 * failure is not recorded either, and both are tried again. */
+                free(oc->escalated_to);
+                oc->escalated_to = NULL;
+                oc->n_escalated = 0;
+                r = q->escalate ? escalate(o, oc, reply, transport_failed(oc), now) : 0;
+                if (r >= 0)
+                        r = ledger_mark_failed(o->ledger, q->id, q->channel, (int64_t) now, reply);
         }
         if (r < 0 && ledger_refusal_may_pass(r))
                 return log_full(LOG_ERR, r, &f,
@@ -398,7 +429,7 @@ static bool transport_failed(const Outcome *oc) {
 }
 
 /* Logs and counts an outcome the ledger has committed; escalates a failure. */
-static void report(Outbox *o, Outcome *oc, uint64_t now) {
+static void report(Outbox *o, Outcome *oc) {
         LedgerQueued *q = &oc->item;
         LogFields f = item_log_fields(q);
         const char *reply = oc->reply ? oc->reply : "?";
@@ -439,8 +470,20 @@ static void report(Outbox *o, Outcome *oc, uint64_t now) {
                                 oc->outcome == NET_PERMANENT ? "" : " (its time has passed)",
                                 attempts, attempts == 1 ? "" : "s", reply);
                 o->counts.failed++;
-                if (q->escalate)
-                        escalate(o, q, reply, transport_failed(oc), now);
+                if (oc->escalated_to) {
+                        (void) log_full(LOG_NOTICE, 0, &f, "%s: escalated to %s", q->id,
+                                        oc->escalated_to);
+                        o->counts.escalated += oc->n_escalated;
+                        /* Escalations are queued: start them. */
+                        (void) sd_event_source_set_enabled(o->soon, SD_EVENT_ONESHOT);
+                }
+                break;
+        case VERDICT_SUPERSEDED:
+                f.message_id = LOG_MESSAGE_SKIPPED;
+                (void) log_full(LOG_NOTICE, 0, &f,
+                                "%s: %s to %s by %s skipped after a failed attempt (%s): "
+                                "superseded by a later reminder for the same milestone",
+                                q->id, what(q), q->recipient, q->channel, reply);
                 break;
         case VERDICT_NONE:
         case VERDICT_GONE:
@@ -488,12 +531,12 @@ static int record_outcomes(Outbox *o) {
                                  ledger_error(o->ledger), (int) (STALLED_RETRY_USEC / 1000000u));
                 return -EIO;
         }
-        /* Committed: now it may be said, counted and escalated (escalations are queued in
-         * transactions of their own). */
+        /* Committed, escalations with their failures: now it may be said and counted. */
         for (size_t i = 0; i < done; i++) {
-                report(o, &o->outcomes[i], now);
+                report(o, &o->outcomes[i]);
                 item_done(&o->outcomes[i].item);
                 free(o->outcomes[i].reply);
+                free(o->outcomes[i].escalated_to);
         }
         for (size_t i = done; i < o->n_outcomes; i++)
                 o->outcomes[kept++] = o->outcomes[i];
@@ -552,12 +595,28 @@ static char *reminder_id_kind(const char *id) {
         return strndup(start + 1, (size_t) (end - start - 1));
 }
 
-/* Tells each escalate_to recipient of the commitment, by each of its channels that still work:
- * not the one that failed, nor (when the failure looked like the transport being down) any
- * other channel through that transport. */
-static void escalate(Outbox *o, const LedgerQueued *q, const char *reply, bool transport_down,
-                     uint64_t now) {
+/* Appends id to the list of who was escalated to. */
+static int note_escalated(Outcome *oc, const char *id) {
+        char *more;
+
+        if (asprintf(&more, "%s%s%s", oc->escalated_to ? oc->escalated_to : "",
+                     oc->escalated_to ? ", " : "", id) < 0)
+                return -ENOMEM;
+        free(oc->escalated_to);
+        oc->escalated_to = more;
+        oc->n_escalated++;
+        return 0;
+}
+
+/* Queues an escalation for each escalate_to recipient of the commitment, by each of its
+ * channels that still work: not the one that failed, nor (when the transport itself failed)
+ * any other channel through that transport.  Inside record()'s transaction.  Returns -errno
+ * when the ledger refuses in a way that may pass (the failure then waits too); problems that
+ * will not pass are logged here, and the failure is recorded without them. */
+static int escalate(Outbox *o, Outcome *oc, const char *reply, bool transport_down,
+                    uint64_t now) {
         const Model *m = o->model;
+        const LedgerQueued *q = &oc->item;
         Escalation e = {.reminder_id = q->id,
                         .channel = q->channel,
                         .commitment = q->commitment,
@@ -571,12 +630,11 @@ static void escalate(Outbox *o, const LedgerQueued *q, const char *reply, bool t
         LogFields f = item_log_fields(q);
         char *kind = reminder_id_kind(q->id);
         size_t ci;
+        int r = 0;
 
         /* "deadline:ID", not the ledger's "deadline": two deadlines on one day are two. */
-        if (!kind) {
-                (void) log_full(LOG_ERR, -ENOMEM, &f, "%s: out of memory, not escalated", q->id);
-                return;
-        }
+        if (!kind)
+                return log_full(LOG_ERR, -ENOMEM, &f, "%s: out of memory, not escalated", q->id);
         e.kind = kind;
         if (model_find_commitment(m, q->commitment, &ci) < 0 ||
             m->commitments[ci].n_escalate_to == 0) {
@@ -584,13 +642,12 @@ static void escalate(Outbox *o, const LedgerQueued *q, const char *reply, bool t
                                 "%s: nobody to escalate to (the commitment has no escalate_to)",
                                 q->id);
                 free(kind);
-                return;
+                return 0;
         }
-        for (size_t k = 0; k < m->commitments[ci].n_escalate_to; k++) {
+        for (size_t k = 0; r >= 0 && k < m->commitments[ci].n_escalate_to; k++) {
                 const Recipient *rc = &m->recipients[m->commitments[ci].escalate_to[k]];
                 char *id = message_escalation_id(&e, rc->id), *subject = NULL, *body = NULL;
                 size_t queued = 0;
-                int r;
 
                 r = id ? message_escalation_text(m, &e, rc->language, &subject, &body) : -ENOMEM;
                 for (uint32_t ch = 0; r >= 0 && ch < 1 + rc->n_webhooks; ch++) {
@@ -621,23 +678,27 @@ static void escalate(Outbox *o, const LedgerQueued *q, const char *reply, bool t
                         r = enqueue_plain(o, &lr, t, rc, subject, body, now);
                         queued += r >= 0;
                 }
-                if (r < 0)
-                        (void) log_full(LOG_ERR, r, &f, "%s: failed to escalate to %s: %m", q->id,
-                                        rc->id);
-                else if (queued == 0)
+                if (r >= 0 && queued > 0)
+                        r = note_escalated(oc, rc->id);
+                else if (r >= 0)
                         (void) log_full(LOG_ERR, 0, &f,
                                         "%s: cannot escalate to %s: none of its channels works",
                                         q->id, rc->id);
-                else {
-                        (void) log_full(LOG_NOTICE, 0, &f, "%s: escalated to %s", q->id, rc->id);
-                        o->counts.escalated++;
+                else if (!ledger_refusal_may_pass(r)) {
+                        (void) log_full(LOG_ERR, r, &f, "%s: failed to escalate to %s: %m", q->id,
+                                        rc->id);
+                        r = 0; /* will not get better: the failure is recorded without it */
                 }
                 free(id);
                 free(subject);
                 free(body);
         }
         free(kind);
-        (void) sd_event_source_set_enabled(o->soon, SD_EVENT_ONESHOT);
+        if (r < 0)
+                return log_full(LOG_ERR, r, &f,
+                                "%s: failed to queue its escalation: %s; trying again", q->id,
+                                ledger_error(o->ledger));
+        return 0;
 }
 
 /* --- starting ----------------------------------------------------------------------------------- */
@@ -852,8 +913,12 @@ static int arm_timer(Outbox *o, uint64_t now) {
         int r;
 
         r = ledger_queued_next(o->ledger, &next);
-        if (r < 0)
-                return log_error_errno(r, "Failed to read the outbox: %s", ledger_error(o->ledger));
+        if (r < 0) {
+                (void) log_error_errno(r, "Failed to read the outbox: %s; trying again in %d s",
+                                       ledger_error(o->ledger),
+                                       (int) (STALLED_RETRY_USEC / 1000000u));
+                return arm_timer_in(o, STALLED_RETRY_USEC);
+        }
         if (r == 0) {
                 if (o->timer)
                         (void) sd_event_source_set_enabled(o->timer, SD_EVENT_OFF);
@@ -884,8 +949,12 @@ int outbox_run(Outbox *o, uint64_t now) {
         if ((!o->recovered && outbox_recover(o) < 0) || (o->retarget && retarget(o) < 0))
                 return arm_timer_in(o, STALLED_RETRY_USEC);
         r = ledger_queued_transports(o->ledger, (int64_t) now, &names, &n);
-        if (r < 0)
-                return log_error_errno(r, "Failed to read the outbox: %s", ledger_error(o->ledger));
+        if (r < 0) {
+                (void) log_error_errno(r, "Failed to read the outbox: %s; trying again in %d s",
+                                       ledger_error(o->ledger),
+                                       (int) (STALLED_RETRY_USEC / 1000000u));
+                return arm_timer_in(o, STALLED_RETRY_USEC);
+        }
         for (size_t i = 0; i < n; i++) {
                 const Secret *secret = NULL;
                 const Transport *t = find_transport(o, names[i], &secret);

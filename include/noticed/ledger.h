@@ -91,7 +91,8 @@ const char *ledger_error(const Ledger *l);
  * row whose message is in the outbox is LEDGER_QUEUED. */
 int ledger_get_state(Ledger *l, const char *id, const char *channel, LedgerState *ret);
 
-/* The latest planned instant among the settled rows (sent, failed, skipped) of one group:
+/* The latest planned instant among the settled rows (sent, failed, skipped) and the queued ones
+ * (waiting in the outbox or in flight: they will be settled) of one group:
  * reminder ids that start with id_prefix ("commitment/kind/cycle/milestone/") and end with
  * id_suffix ("/recipient"), on channel, overdue or not.  1 and *ret_due_usec, or 0 when the
  * group has none.  Catch-up asks this rather than the plan, which forgets an offset the config
@@ -190,7 +191,11 @@ int ledger_queued_retry(Ledger *l, const char *id, const char *channel, int64_t 
  * for that commitment and cycle, that still wait in the outbox (not in flight).  The number
  * skipped, or -errno. */
 int ledger_queued_skip_decided(Ledger *l, const char *commitment, uint32_t cycle,
-                               const char *participant, int64_t now_usec);
+                               const char *participant, bool overdue_too, int64_t now_usec);
+/* Has the group of reminder id (ledger_latest_settled()) a later reminder than due_usec on
+ * channel, queued or settled?  1, 0 (also for an id that is not a reminder's), or -errno. */
+int ledger_later_sibling(Ledger *l, const char *id, const char *channel, bool overdue,
+                         int64_t due_usec);
 /* The waiting messages of one channel ("mail") go by transport from now on.  0 or -errno. */
 int ledger_queued_retarget(Ledger *l, const char *channel, const char *transport);
 /* At start: the messages that were in flight when the process ended, now waiting again and

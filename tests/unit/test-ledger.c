@@ -1224,16 +1224,37 @@ static void test_ledger_queued_skip_decided_skips_waiting_decision_messages(void
         assert_int_equal(ledger_enqueue(l, &deadline, &m, NOW_USEC), 0);
         assert_int_equal(ledger_enqueue(l, &flying, &m, NOW_USEC), 0);
         assert_int_equal(ledger_queued_begin(l, flying.id, flying.channel, NOW_USEC), 0);
-        assert_int_equal(ledger_queued_skip_decided(l, "burgernet-twente", 2, "enschede", NOW_USEC),
+        assert_int_equal(ledger_queued_skip_decided(l, "burgernet-twente", 2, "enschede", true, NOW_USEC),
                          0);
-        assert_int_equal(ledger_queued_skip_decided(l, "burgernet-twente", 1, "hengelo", NOW_USEC),
+        assert_int_equal(ledger_queued_skip_decided(l, "burgernet-twente", 1, "hengelo", true, NOW_USEC),
                          0);
-        assert_int_equal(ledger_queued_skip_decided(l, "burgernet-twente", 1, "enschede", NOW_USEC),
+        assert_int_equal(ledger_queued_skip_decided(l, "burgernet-twente", 1, "enschede", true, NOW_USEC),
                          1);
         assert_state(l, ID_ENSCHEDE, "mail", LEDGER_SKIPPED);
         assert_state(l, deadline.id, "mail", LEDGER_QUEUED);      /* not a decision reminder */
         assert_state(l, flying.id, "webhook:teams", LEDGER_QUEUED); /* in flight: its outcome */
         assert_int_equal(outbox_rows(f), 2);
+        assert_null(ledger_close(l));
+}
+
+static void test_ledger_queued_skip_decided_keeps_overdue_messages_when_asked(void **state) {
+        const Fixture *f = *state;
+        LedgerReminder overdue = enschede();
+        LedgerMessage m = mail_message("x");
+        Ledger *l = open_ledger(f);
+
+        /* Enschede decided, and is escalate_to: the overdue message about the others stays. */
+        overdue.id = "burgernet-twente/decision/1/2020-05-19/overdue/enschede";
+        overdue.offset = "overdue";
+        assert_int_equal(ledger_enqueue(l, &overdue, &m, NOW_USEC), 0);
+        assert_int_equal(
+                ledger_queued_skip_decided(l, "burgernet-twente", 1, "enschede", false, NOW_USEC),
+                0);
+        assert_state(l, overdue.id, "mail", LEDGER_QUEUED);
+        assert_int_equal(
+                ledger_queued_skip_decided(l, "burgernet-twente", 1, "enschede", true, NOW_USEC),
+                1);
+        assert_state(l, overdue.id, "mail", LEDGER_SKIPPED);
         assert_null(ledger_close(l));
 }
 
@@ -1774,6 +1795,7 @@ int main(void) {
                 T(test_ledger_enqueue_supersedes_an_earlier_waiting_reminder_of_its_group),
                 T(test_ledger_enqueue_leaves_an_earlier_reminder_in_flight),
                 T(test_ledger_queued_skip_decided_skips_waiting_decision_messages),
+                T(test_ledger_queued_skip_decided_keeps_overdue_messages_when_asked),
                 T(test_ledger_queued_due_returns_payload_bytes_exactly),
                 T(test_ledger_queued_due_orders_by_next_and_limits_per_transport),
                 T(test_ledger_queued_begin_sets_in_flight_and_counts_attempt),

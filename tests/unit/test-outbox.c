@@ -1242,6 +1242,85 @@ static void test_outbox_free_with_a_transfer_in_flight_leaves_it_for_the_next_st
         free(id);
 }
 
+/* --- the ledger refusing an escalation, or a read ----------------------------------------- */
+
+int __real_ledger_enqueue(Ledger *l, const LedgerReminder *m, const LedgerMessage *msg,
+                          int64_t now_usec);
+int __wrap_ledger_enqueue(Ledger *l, const LedgerReminder *m, const LedgerMessage *msg,
+                          int64_t now_usec);
+int __real_ledger_queued_transports(Ledger *l, int64_t now_usec, char ***ret, size_t *ret_n);
+int __wrap_ledger_queued_transports(Ledger *l, int64_t now_usec, char ***ret, size_t *ret_n);
+
+static int escalation_failures;  /* escalation enqueues to refuse with -EBUSY */
+static int transports_failures;  /* ledger_queued_transports() calls to refuse with -EBUSY */
+
+int __wrap_ledger_enqueue(Ledger *l, const LedgerReminder *m, const LedgerMessage *msg,
+                          int64_t now_usec) {
+        if (strcmp(m->kind, "escalation") == 0 && escalation_failures > 0) {
+                escalation_failures--;
+                return -EBUSY;
+        }
+        return __real_ledger_enqueue(l, m, msg, now_usec);
+}
+
+int __wrap_ledger_queued_transports(Ledger *l, int64_t now_usec, char ***ret, size_t *ret_n) {
+        if (transports_failures > 0) {
+                transports_failures--;
+                return -EBUSY;
+        }
+        return __real_ledger_queued_transports(l, now_usec, ret, ret_n);
+}
+
+/* A failed reminder whose escalation the ledger refuses once (busy for 5 s, a full disk): the
+ * failure waits with it, and both are recorded by a later run. */
+static void test_outbox_run_queues_an_escalation_the_ledger_refused_once_later(void **state) {
+        Fixture *f = *state;
+        char *id = reminder_id("a", MILESTONE_PAST);
+
+        configure_mail(f, MILESTONE_PAST);
+        assert_int_equal(
+                dispatcher_deliver_due(f->dispatcher, f->model, NOW_PAST_USEC, D("2020-04-24")), 0);
+        escalation_failures = 1;
+        assert_int_equal(outbox_run(f->outbox, NOW_PAST_USEC + 10 * DAY_SEC * SEC_USEC), 0);
+        drain(f);
+        assert_int_equal(state_of(f, id, "mail"), LEDGER_FAILED);
+        /* Everything that could retry it: loop turns, more runs, a pass. */
+        for (int i = 0; i < 3; i++) {
+                assert_int_equal(outbox_run(f->outbox, NOW_PAST_USEC + 10 * DAY_SEC * SEC_USEC), 0);
+                assert_int_equal(pass(f, NOW_PAST_USEC + 10 * DAY_SEC * SEC_USEC), 0);
+                drain(f);
+        }
+        assert_int_equal(escalations(f, LEDGER_SENT) + escalations(f, LEDGER_QUEUED), 1);
+        free(id);
+}
+
+/* A retry is due in about a second; when it comes, the outbox's read of the due transports fails
+ * once.  The timer is armed again (5 s), and the retry is made then, not at the next pass. */
+static void test_outbox_run_after_a_failed_read_arms_the_timer_again(void **state) {
+        Fixture *f = *state;
+        char milestone[DATE_STRING_MAX], *id;
+        uint64_t now = clock_usec(CLOCK_REALTIME), until;
+        int fd;
+
+        future_milestone(milestone);
+        id = reminder_id("a", milestone);
+        f->settings = "retry_base = \"1s\"; retry_max = \"2s\";";
+        configure_mail(f, milestone);
+        fd = open(f->maildir, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        assert_true(fd >= 0);
+        close(fd);
+        assert_int_equal(pass(f, now), 0);
+        assert_int_equal(state_of(f, id, "mail"), LEDGER_QUEUED);
+        assert_int_equal(unlink(f->maildir), 0); /* fixed: the retry would deliver it */
+        drain(f);
+        transports_failures = 1; /* the retry timer read fails once */
+        until = clock_usec(CLOCK_MONOTONIC) + 8 * SEC_USEC;
+        while (clock_usec(CLOCK_MONOTONIC) < until && state_of(f, id, "mail") != LEDGER_SENT)
+                assert_true(sd_event_run(f->event, 200 * 1000) >= 0);
+        assert_int_equal(state_of(f, id, "mail"), LEDGER_SENT);
+        free(id);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -1249,6 +1328,8 @@ int main(void) {
                 T(test_outbox_run_retries_a_failing_maildir_until_it_works),
                 T(test_outbox_run_fails_a_maildir_past_its_deadline_without_escalating_through_it),
                 T(test_outbox_run_fails_what_it_could_not_send_before_its_deadline),
+                T(test_outbox_run_queues_an_escalation_the_ledger_refused_once_later),
+                T(test_outbox_run_after_a_failed_read_arms_the_timer_again),
                 T(test_outbox_recover_does_not_write_again_what_the_interrupted_attempt_delivered),
                 T(test_outbox_recover_writes_what_the_interrupted_attempt_did_not_deliver),
                 T(test_outbox_run_records_sent_later_when_the_ledger_refuses),
