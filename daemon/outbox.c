@@ -18,22 +18,19 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include "noticed/escalate.h"
 #include "noticed/log.h"
-#include "noticed/mail.h"
-#include "noticed/message.h"
 #include "noticed/net.h"
 #include "noticed/outbox.h"
 #include "noticed/retry.h"
 #include "noticed/secret.h"
 #include "noticed/transmit.h"
 #include "noticed/tz.h"
-#include "noticed/webhook.h"
 
 /* Local transports take this many messages per ledger transaction. */
 #define LOCAL_CHUNK 256
 /* When messages are due and none could be started (the ledger refused), look again then. */
 #define STALLED_RETRY_USEC (UINT64_C(5) * 1000000)
-#define DAY_USEC           (UINT64_C(86400) * 1000000)
 /* The last attempt before a deadline comes this long before it, and only if it is not due
  * this soon already (no burst of attempts at the deadline). */
 #define LAST_ATTEMPT_MARGIN_USEC (UINT64_C(60) * 1000000)
@@ -304,8 +301,6 @@ static const char *what(const LedgerQueued *q) {
         return strcmp(q->offset, "overdue") == 0 ? "overdue message" : "reminder";
 }
 
-static int escalate(Outbox *o, Outcome *oc, const char *reply, bool transport_down,
-                    uint64_t now);
 static bool transport_failed(const Outcome *oc);
 
 /* Puts one outcome in the list for the next turn; takes item and reply. */
@@ -331,12 +326,6 @@ static void remember(Outbox *o, LedgerQueued *item, NetOutcome outcome, long cod
                                           .retry_after_usec = retry_after_usec};
         *item = (LedgerQueued){0};
         (void) sd_event_source_set_enabled(o->soon, SD_EVENT_ONESHOT);
-}
-
-/* A busy, full or failing disk clears; a row that is gone or a database that is damaged does
- * not, and waiting for it would stop every later outcome. */
-static bool ledger_refusal_may_pass(int r) {
-        return r == -EBUSY || r == -ENOSPC || r == -EIO || r == -ENOMEM || r == -EROFS;
 }
 
 /* When the next attempt is, or 0 when there is none: a temporary failure waits (retry.h), but
@@ -399,7 +388,10 @@ static int record(Outbox *o, Outcome *oc, uint64_t now) {
                 free(oc->escalated_to);
                 oc->escalated_to = NULL;
                 oc->n_escalated = 0;
-                r = q->escalate ? escalate(o, oc, reply, transport_failed(oc), now) : 0;
+                r = q->escalate ? escalate_queue(o->ledger, o->model, q, reply,
+                                                 transport_failed(oc), now, &oc->escalated_to,
+                                                 &oc->n_escalated)
+                                : 0;
                 if (r >= 0)
                         r = ledger_mark_failed(o->ledger, q->id, q->channel, (int64_t) now, reply);
         }
@@ -544,161 +536,6 @@ static int record_outcomes(Outbox *o) {
         if (done > 0)
                 settled(o);
         return r;
-}
-
-/* --- escalation --------------------------------------------------------------------------------- */
-
-/* Queues one message of an escalation (or anything that is not a reminder) on one channel. */
-static int enqueue_plain(Outbox *o, const LedgerReminder *lr, const Transport *t,
-                         const Recipient *rc, const char *subject, const char *body,
-                         uint64_t now) {
-        MailMessage msg = {0};
-        char *json = NULL, *recipients = NULL;
-        LedgerMessage lm = {.transport = t->id, .deadline_usec = (int64_t) (now + DAY_USEC)};
-        int r;
-
-        if (transport_kind_carries_mail(t->kind)) {
-                r = mail_render_plain(o->model, rc, lr->id, subject, body,
-                                      (int64_t) (now / 1000000u), &msg);
-                if (r < 0)
-                        return r;
-                recipients = recipient_address_lines(rc);
-                if (!recipients) {
-                        mail_message_done(&msg);
-                        return -ENOMEM;
-                }
-                lm.recipients = recipients;
-                lm.payload = msg.data;
-                lm.payload_size = msg.size;
-                lm.message_id = msg.message_id;
-                lm.key = msg.key;
-        } else {
-                r = webhook_plain_body(t->format, "escalation", lr->id, subject, body, &json);
-                if (r < 0)
-                        return r;
-                lm.payload = json;
-                lm.payload_size = strlen(json);
-        }
-        r = ledger_enqueue(o->ledger, lr, &lm, (int64_t) now);
-        mail_message_done(&msg);
-        free(recipients);
-        free(json);
-        return r == -EALREADY || r == -EEXIST ? 0 : r;
-}
-
-/* The kind as a reminder id spells it ("decision", "deadline:ID"): its second part. */
-static char *reminder_id_kind(const char *id) {
-        const char *start = strchr(id, '/'), *end = start ? strchr(start + 1, '/') : NULL;
-
-        if (!end)
-                return strdup(id); /* not a reminder id: the escalation names it whole */
-        return strndup(start + 1, (size_t) (end - start - 1));
-}
-
-/* Appends id to the list of who was escalated to. */
-static int note_escalated(Outcome *oc, const char *id) {
-        char *more;
-
-        if (asprintf(&more, "%s%s%s", oc->escalated_to ? oc->escalated_to : "",
-                     oc->escalated_to ? ", " : "", id) < 0)
-                return -ENOMEM;
-        free(oc->escalated_to);
-        oc->escalated_to = more;
-        oc->n_escalated++;
-        return 0;
-}
-
-/* Queues an escalation for each escalate_to recipient of the commitment, by each of its
- * channels that still work: not the one that failed, nor (when the transport itself failed)
- * any other channel through that transport.  Inside record()'s transaction.  Returns -errno
- * when the ledger refuses in a way that may pass (the failure then waits too); problems that
- * will not pass are logged here, and the failure is recorded without them. */
-static int escalate(Outbox *o, Outcome *oc, const char *reply, bool transport_down,
-                    uint64_t now) {
-        const Model *m = o->model;
-        const LedgerQueued *q = &oc->item;
-        Escalation e = {.reminder_id = q->id,
-                        .channel = q->channel,
-                        .commitment = q->commitment,
-                        .kind = q->kind,
-                        .cycle = q->cycle,
-                        .milestone = q->milestone,
-                        .offset = q->offset,
-                        .recipient = q->recipient,
-                        .reply = reply,
-                        .attempts = q->attempts + 1};
-        LogFields f = item_log_fields(q);
-        char *kind = reminder_id_kind(q->id);
-        size_t ci;
-        int r = 0;
-
-        /* "deadline:ID", not the ledger's "deadline": two deadlines on one day are two. */
-        if (!kind)
-                return log_full(LOG_ERR, -ENOMEM, &f, "%s: out of memory, not escalated", q->id);
-        e.kind = kind;
-        if (model_find_commitment(m, q->commitment, &ci) < 0 ||
-            m->commitments[ci].n_escalate_to == 0) {
-                (void) log_full(LOG_WARNING, 0, &f,
-                                "%s: nobody to escalate to (the commitment has no escalate_to)",
-                                q->id);
-                free(kind);
-                return 0;
-        }
-        for (size_t k = 0; r >= 0 && k < m->commitments[ci].n_escalate_to; k++) {
-                const Recipient *rc = &m->recipients[m->commitments[ci].escalate_to[k]];
-                char *id = message_escalation_id(&e, rc->id), *subject = NULL, *body = NULL;
-                size_t queued = 0;
-
-                r = id ? message_escalation_text(m, &e, rc->language, &subject, &body) : -ENOMEM;
-                for (uint32_t ch = 0; r >= 0 && ch < 1 + rc->n_webhooks; ch++) {
-                        const Transport *t;
-                        char channel[128];
-
-                        if (ch == 0 && (rc->n_mail == 0 || !m->has_mail_via))
-                                continue;
-                        t = ch == 0 ? &m->transports[m->mail_via]
-                                    : &m->transports[rc->webhooks[ch - 1]];
-                        if (ch == 0)
-                                (void) snprintf(channel, sizeof(channel), "mail");
-                        else
-                                (void) snprintf(channel, sizeof(channel), "webhook:%s", t->id);
-                        if (strcmp(rc->id, q->recipient) == 0 && strcmp(channel, q->channel) == 0)
-                                continue;
-                        if (transport_down && strcmp(t->id, q->transport) == 0)
-                                continue;
-                        LedgerReminder lr = {.id = id,
-                                             .channel = channel,
-                                             .commitment = q->commitment,
-                                             .kind = "escalation",
-                                             .cycle = q->cycle,
-                                             .milestone = q->milestone,
-                                             .offset = q->offset,
-                                             .recipient = rc->id,
-                                             .due_usec = (int64_t) now};
-                        r = enqueue_plain(o, &lr, t, rc, subject, body, now);
-                        queued += r >= 0;
-                }
-                if (r >= 0 && queued > 0)
-                        r = note_escalated(oc, rc->id);
-                else if (r >= 0)
-                        (void) log_full(LOG_ERR, 0, &f,
-                                        "%s: cannot escalate to %s: none of its channels works",
-                                        q->id, rc->id);
-                else if (!ledger_refusal_may_pass(r)) {
-                        (void) log_full(LOG_ERR, r, &f, "%s: failed to escalate to %s: %m", q->id,
-                                        rc->id);
-                        r = 0; /* will not get better: the failure is recorded without it */
-                }
-                free(id);
-                free(subject);
-                free(body);
-        }
-        free(kind);
-        if (r < 0)
-                return log_full(LOG_ERR, r, &f,
-                                "%s: failed to queue its escalation: %s; trying again", q->id,
-                                ledger_error(o->ledger));
-        return 0;
 }
 
 /* --- starting ----------------------------------------------------------------------------------- */

@@ -10,6 +10,7 @@
  * -EROFS, out of memory -> -ENOMEM, a constraint -> -EINVAL) and never logs; ledger_error()
  * says what SQLite said about the last failure. */
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -86,6 +87,12 @@ int ledger_open(const char *path, Ledger **ret);
 Ledger *ledger_close(Ledger *l);
 /* SQLite's message about the last failed call, or "" */
 const char *ledger_error(const Ledger *l);
+/* Will a refusal with this -errno pass if tried again later?  A busy, full or failing disk
+ * clears; a row that is gone or a database that is damaged does not, and waiting for it would
+ * stop everything after it. */
+static inline bool ledger_refusal_may_pass(int r) {
+        return r == -EBUSY || r == -ENOSPC || r == -EIO || r == -ENOMEM || r == -EROFS;
+}
 
 /* 1 and the state when the reminder is recorded, 0 when it is not.  ret may be NULL.  A pending
  * row whose message is in the outbox is LEDGER_QUEUED. */
