@@ -38,14 +38,14 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/t
 NOTICECTL := $(BUILD)/noticectl
 NOTICED := $(BUILD)/noticed
 
-.PHONY: all deps check check-run demo demo-run bench clean format fuzz install
+.PHONY: all deps bench-deps check check-run demo demo-run bench clean format fuzz install
 all: $(NOTICED) $(NOTICECTL)
 
 # Everything in $(BUILD) depends on the compiler and flags that built it: `make CC=clang` after a
 # gcc build rebuilds instead of linking gcc's objects.  The stamp is rewritten only when they
 # change.  The targets that install packages first skip this (pkg-config may not work yet).
 FLAGS_STAMP := $(BUILD)/.flags
-ifeq ($(filter deps check demo bench fuzz clean format,$(MAKECMDGOALS)),)
+ifeq ($(filter deps bench-deps check demo bench fuzz clean format,$(MAKECMDGOALS)),)
 BUILD_FLAGS = $(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $(LIBS)
 ifneq ($(strip $(BUILD_FLAGS)),$(strip $(file <$(FLAGS_STAMP))))
 $(shell mkdir -p $(BUILD))
@@ -100,6 +100,37 @@ deps:
 		exit 1; \
 	fi
 
+# The peers of tests/bench/deliver: postfix for smtp-sink and smtp-source, wrk, nginx.  The MTA
+# and nginx must not start as services: while they install, /usr/sbin/policy-rc.d says
+# `exit 101` (the one found there is put back afterwards).  Refuses when apt-get would remove
+# anything (another MTA): that is a decision for the machine's owner, not for a benchmark.
+BENCH_DEB_PACKAGES := postfix wrk nginx
+bench-deps:
+	@missing=""; \
+	for p in $(BENCH_DEB_PACKAGES); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q ' installed$$' || missing="$$missing $$p"; \
+	done; \
+	[ -z "$$missing" ] && exit 0; \
+	if [ "$$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then \
+		echo "make bench-deps: missing:$$missing"; \
+		echo "install them first, as root: make bench-deps (or write /usr/sbin/policy-rc.d saying"; \
+		echo "'exit 101' so that no service starts, then apt-get install$$missing)"; \
+		exit 1; \
+	fi; \
+	apt-get update -qq || exit 1; \
+	removed=$$(apt-get install -s --no-install-recommends$$missing | sed -n 's/^Remv \([^ ]*\).*/\1/p'); \
+	if [ -n "$$removed" ]; then \
+		echo "make bench-deps: installing$$missing would remove:" $$removed "- not done"; \
+		exit 1; \
+	fi; \
+	echo "make bench-deps: installing$$missing (services kept from starting)"; \
+	guard=/usr/sbin/policy-rc.d; saved=$$(mktemp) || exit 1; had=0; \
+	if [ -e $$guard ]; then cp -p $$guard $$saved && had=1; fi; \
+	trap 'if [ $$had = 1 ]; then cp -p "$$saved" $$guard; else rm -f $$guard; fi; rm -f "$$saved"' EXIT; \
+	printf '#!/bin/sh\n# make bench-deps: no service starts while packages install\nexit 101\n' > $$guard && \
+	chmod 755 $$guard && \
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends$$missing
+
 check: deps
 	@$(MAKE) --no-print-directory check-run
 
@@ -133,10 +164,11 @@ demo-run: $(NOTICED) $(NOTICECTL)
 	$(NOTICECTL) -c etc/noticed/noticed.conf check
 	NOTICED=$(NOTICED) NOTICECTL=$(NOTICECTL) /usr/bin/python3 scripts/demo.py
 
-bench: deps
+bench: deps bench-deps
 	@$(MAKE) --no-print-directory $(NOTICED) $(NOTICECTL)
 	NOTICECTL=$(NOTICECTL) bash tests/bench/plan
 	NOTICED=$(NOTICED) /usr/bin/python3 tests/bench/idle
+	NOTICED=$(NOTICED) NOTICECTL=$(NOTICECTL) /usr/bin/python3 tests/bench/deliver
 
 # make install [PREFIX=/usr/local] [DESTDIR=...]: binaries, man pages and the unit, whose
 # ExecStart is rewritten to where noticed went.  Then: systemctl daemon-reload.
