@@ -58,6 +58,10 @@ static const char *const migrations[] = {
         "  PRIMARY KEY (id, channel)"
         ") WITHOUT ROWID;"
         "CREATE INDEX outbox_by_next ON outbox (inflight, transport, next_usec);"
+        /* A reminder's group (milestone, recipient, channel) is looked up for every reminder
+         * queued: by recipient first, or a burst to thousands of participants of one milestone
+         * scans them all each time. */
+        "CREATE INDEX reminders_by_recipient ON reminders (recipient, commitment);"
         "PRAGMA user_version = 2;",
 };
 _Static_assert(ELEMENTSOF(migrations) == LEDGER_SCHEMA_VERSION, "one migration per version");
@@ -140,9 +144,11 @@ static const char *const statement_sql[_STMT_MAX] = {
         [STMT_PENDING] = ENTRY_SELECT "WHERE state = 'pending' AND NOT EXISTS (SELECT 1 FROM "
                                       "outbox o WHERE o.id = r.id AND o.channel = r.channel)"
                                       ENTRY_ORDER,
-        /* A range on the primary key's first column (id), then the suffix: an index scan. */
+        /* By recipient and commitment (reminders_by_recipient), then the id range and suffix. */
         [STMT_LATEST_SETTLED] = "SELECT MAX(due_usec) FROM reminders "
-                                "WHERE id >= ?1 AND id < ?1 || char(0x10FFFF) "
+                                "WHERE recipient = substr(?2, 2) "
+                                "AND commitment = substr(?1, 1, instr(?1, '/') - 1) "
+                                "AND id >= ?1 AND id < ?1 || char(0x10FFFF) "
                                 "AND substr(id, -length(?2)) = ?2 AND channel = ?3 "
                                 "AND (state != 'pending' OR EXISTS (SELECT 1 FROM outbox o "
                                 "WHERE o.id = reminders.id AND o.channel = reminders.channel)) "
@@ -160,8 +166,10 @@ static const char *const statement_sql[_STMT_MAX] = {
                                     "WHERE id = ?1 AND channel = ?2",
         [STMT_OUTBOX_TRANSPORTS] = "SELECT DISTINCT transport FROM outbox "
                                    "WHERE inflight = 0 AND next_usec <= ?1 ORDER BY transport",
+        /* o.id, not r.id (the same value): the order must come from outbox_by_next, or every
+         * call reads and sorts the whole outbox, payloads and all, to return a few rows. */
         [STMT_OUTBOX_DUE] = QUEUED_SELECT "WHERE inflight = 0 AND transport = ?1 "
-                                          "AND next_usec <= ?2 ORDER BY next_usec, r.id LIMIT ?3",
+                                          "AND next_usec <= ?2 ORDER BY next_usec, o.id LIMIT ?3",
         [STMT_OUTBOX_NEXT] = "SELECT MIN(next_usec) FROM outbox WHERE inflight = 0",
         [STMT_OUTBOX_INFLIGHT] = QUEUED_SELECT "WHERE inflight = 1 ORDER BY next_usec, r.id",
         [STMT_OUTBOX_RECOVER] = "UPDATE outbox SET inflight = 0, interrupted = 1 "
@@ -169,7 +177,8 @@ static const char *const statement_sql[_STMT_MAX] = {
         /* The older reminders of a group (as STMT_LATEST_SETTLED has it) still waiting. */
         [STMT_OUTBOX_SUPERSEDE] =
                 "UPDATE reminders SET state = 'skipped', updated_usec = ?6, reply = ?7 "
-                "WHERE id >= ?1 AND id < ?1 || char(0x10FFFF) AND substr(id, -length(?2)) = ?2 "
+                "WHERE recipient = substr(?2, 2) AND commitment = substr(?1, 1, instr(?1, '/') - 1) "
+                "AND id >= ?1 AND id < ?1 || char(0x10FFFF) AND substr(id, -length(?2)) = ?2 "
                 "AND channel = ?3 AND (offset_ = 'overdue') = ?4 AND due_usec < ?5 "
                 "AND state = 'pending' AND EXISTS (SELECT 1 FROM outbox o WHERE o.id = "
                 "reminders.id AND o.channel = reminders.channel AND o.inflight = 0)",

@@ -135,6 +135,9 @@ int outbox_new(sd_event *event, Ledger *ledger, Outbox **ret) {
                 return r;
         }
         (void) sd_event_source_set_description(o->soon, "outbox-turn");
+        /* After every other source that is pending: the turn then records all the transfers that
+         * ended meanwhile in one transaction, and refills their connections together. */
+        (void) sd_event_source_set_priority(o->soon, SD_EVENT_PRIORITY_IDLE);
         *ret = o;
         return 0;
 }
