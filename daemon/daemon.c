@@ -474,7 +474,8 @@ static int on_stop(sd_event_source *s, const struct signalfd_siginfo *si, void *
                 (void) sd_event_source_set_enabled(m->timer, SD_EVENT_OFF);
         r = outbox_stop(m->outbox, m->model->stop_timeout_usec, on_stopped, m);
         if (r < 0) {
-                (void) log_error_errno(r, "Failed to wait for messages in flight, stopping now: %m");
+                (void) log_error_errno(r,
+                                       "Failed to wait for messages in flight, stopping now: %m");
                 on_stopped(m);
         }
         return 0;

@@ -190,12 +190,12 @@ static int skip_decided(Dispatcher *dp, const Model *model, uint64_t now) {
         else
                 (void) ledger_batch_end(dp->ledger, false);
         if (r < 0)
-                return log_error_errno(r, "Failed to skip the waiting messages of decided "
-                                          "participants: %s",
+                return log_error_errno(r,
+                                       "Failed to skip the waiting messages of decided "
+                                       "participants: %s",
                                        ledger_error(dp->ledger));
         if (skipped > 0)
-                log_info("%d waiting message(s) skipped: their participants have decided",
-                         skipped);
+                log_info("%d waiting message(s) skipped: their participants have decided", skipped);
         return skipped;
 }
 

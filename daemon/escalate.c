@@ -24,8 +24,8 @@ static int enqueue_plain(Ledger *ledger, const Model *m, const LedgerReminder *l
         int r;
 
         if (transport_kind_carries_mail(t->kind)) {
-                r = mail_render_plain(m, rc, lr->id, subject, body,
-                                      (int64_t) (now / 1000000u), &msg);
+                r = mail_render_plain(m, rc, lr->id, subject, body, (int64_t) (now / 1000000u),
+                                      &msg);
                 if (r < 0)
                         return r;
                 recipients = recipient_address_lines(rc);

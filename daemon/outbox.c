@@ -37,12 +37,12 @@
 
 /* An outcome waiting for the ledger: settled in this turn, or refused by the ledger before. */
 typedef enum Verdict {
-        VERDICT_NONE,   /* not recorded yet */
+        VERDICT_NONE, /* not recorded yet */
         VERDICT_SENT,
-        VERDICT_RETRY,  /* waits until next_usec */
-        VERDICT_FAILED, /* given up */
+        VERDICT_RETRY,      /* waits until next_usec */
+        VERDICT_FAILED,     /* given up */
         VERDICT_SUPERSEDED, /* failed for now, but a later reminder of its group has come */
-        VERDICT_GONE,   /* the ledger will never take it: logged, dropped */
+        VERDICT_GONE,       /* the ledger will never take it: logged, dropped */
 } Verdict;
 
 typedef struct Outcome {
@@ -80,7 +80,7 @@ struct Outbox {
         Busy *busy;
         size_t n_busy;
         size_t in_flight;
-        Flight *flights; /* the transfers in flight, for outbox_free() */
+        Flight *flights;            /* the transfers in flight, for outbox_free() */
         uint64_t last_settled_usec; /* CLOCK_MONOTONIC: when the settled hook last ran */
         Outcome *outcomes; /* to record in the next turn (or again, after the ledger refused) */
         size_t n_outcomes;
@@ -190,8 +190,8 @@ const OutboxCounts *outbox_counts(const Outbox *o) {
 /* --- configuration ---------------------------------------------------------------------------- */
 
 int outbox_read_secret(const Transport *t, Secret *ret, char **ret_error) {
-        const char *credential = t->password_credential ? t->password_credential
-                                                        : t->secret_credential;
+        const char *credential =
+                t->password_credential ? t->password_credential : t->secret_credential;
         const char *file = t->password_file ? t->password_file : t->secret_file;
         int r;
 
@@ -201,14 +201,13 @@ int outbox_read_secret(const Transport *t, Secret *ret, char **ret_error) {
                 r = secret_read_file(file, ret);
         else
                 return 0;
-        if (r < 0 &&
-            asprintf(ret_error, "transport %s: cannot read the %s %s: %s%s", t->id,
-                     credential ? "credential" : "file", credential ? credential : file,
-                     r == -ENXIO   ? "$CREDENTIALS_DIRECTORY is not set (LoadCredential= in "
-                                     "the unit provides it)"
-                     : r == -EPERM ? "group or others may read it (chmod 600 it)"
-                                   : strerror(-r),
-                     "") < 0)
+        if (r < 0 && asprintf(ret_error, "transport %s: cannot read the %s %s: %s%s", t->id,
+                              credential ? "credential" : "file", credential ? credential : file,
+                              r == -ENXIO ? "$CREDENTIALS_DIRECTORY is not set (LoadCredential= in "
+                                            "the unit provides it)"
+                              : r == -EPERM ? "group or others may read it (chmod 600 it)"
+                                            : strerror(-r),
+                              "") < 0)
                 *ret_error = NULL;
         return r;
 }
@@ -287,7 +286,8 @@ static Busy *busy_of(Outbox *o, const char *transport) {
         return &o->busy[o->n_busy++];
 }
 
-/* --- outcomes ----------------------------------------------------------------------------------- */
+/* --- outcomes -----------------------------------------------------------------------------------
+ */
 
 static LogFields item_log_fields(const LedgerQueued *q) {
         return (LogFields){.commitment = q->commitment,
@@ -391,10 +391,10 @@ static int record(Outbox *o, Outcome *oc, uint64_t now) {
                 free(oc->escalated_to);
                 oc->escalated_to = NULL;
                 oc->n_escalated = 0;
-                r = q->escalate ? escalate_queue(o->ledger, o->model, q, reply,
-                                                 transport_failed(oc), now, &oc->escalated_to,
-                                                 &oc->n_escalated)
-                                : 0;
+                r = q->escalate
+                            ? escalate_queue(o->ledger, o->model, q, reply, transport_failed(oc),
+                                             now, &oc->escalated_to, &oc->n_escalated)
+                            : 0;
                 if (r >= 0)
                         r = ledger_mark_failed(o->ledger, q->id, q->channel, (int64_t) now, reply);
         }
@@ -437,18 +437,18 @@ static void report(Outbox *o, Outcome *oc) {
         switch (oc->verdict) {
         case VERDICT_SENT:
                 /* An escalation about an overdue message is an escalation: "sent". */
-                f.message_id = strcmp(q->offset, "overdue") == 0 &&
-                                               strcmp(q->kind, "escalation") != 0
-                                       ? LOG_MESSAGE_OVERDUE
-                                       : LOG_MESSAGE_SENT;
+                f.message_id =
+                        strcmp(q->offset, "overdue") == 0 && strcmp(q->kind, "escalation") != 0
+                                ? LOG_MESSAGE_OVERDUE
+                                : LOG_MESSAGE_SENT;
                 (void) log_full(LOG_INFO, 0, &f, "%s: %s sent to %s by %s (%s)", q->id, what(q),
                                 q->recipient, q->channel, reply);
                 o->counts.sent++;
                 break;
         case VERDICT_RETRY:
                 /* In the config's zone, as every time an administrator reads. */
-                tz_unix_to_local(o->model->tz, (int64_t) (oc->next_usec / 1000000u), &day,
-                                 &seconds, &utc_offset);
+                tz_unix_to_local(o->model->tz, (int64_t) (oc->next_usec / 1000000u), &day, &seconds,
+                                 &utc_offset);
                 (void) snprintf(until, sizeof(until), "%s %02d:%02d:%02d", date_format(day, date),
                                 (int) (seconds / 3600), (int) (seconds / 60 % 60),
                                 (int) (seconds % 60));
@@ -460,8 +460,9 @@ static void report(Outbox *o, Outcome *oc) {
                 break;
         case VERDICT_FAILED:
                 f.message_id = LOG_MESSAGE_FAILED;
-                (void) log_full(LOG_ERR, 0, &f, "%s: %s to %s by %s failed%s after %u attempt%s: %s",
-                                q->id, what(q), q->recipient, q->channel,
+                (void) log_full(LOG_ERR, 0, &f,
+                                "%s: %s to %s by %s failed%s after %u attempt%s: %s", q->id,
+                                what(q), q->recipient, q->channel,
                                 oc->outcome == NET_PERMANENT ? "" : " (its time has passed)",
                                 attempts, attempts == 1 ? "" : "s", reply);
                 o->counts.failed++;
@@ -541,7 +542,8 @@ static int record_outcomes(Outbox *o) {
         return r;
 }
 
-/* --- starting ----------------------------------------------------------------------------------- */
+/* --- starting -----------------------------------------------------------------------------------
+ */
 
 static void on_net_done(const NetResult *result, void *userdata) {
         Flight *fl = userdata;
@@ -648,8 +650,8 @@ static void skip_orphans(Outbox *o, const char *transport, uint64_t now) {
         }
         if (r < 0)
                 (void) log_error_errno(r, "Failed to skip the messages of transport %s: %s",
-                                       transport, r == -ENOMEM ? "out of memory"
-                                                               : ledger_error(o->ledger));
+                                       transport,
+                                       r == -ENOMEM ? "out of memory" : ledger_error(o->ledger));
         free(reason);
         ledger_queued_free(items, n);
 }
@@ -855,7 +857,8 @@ static int on_soon(sd_event_source *s, void *userdata) {
         return 0;
 }
 
-/* --- start and stop ----------------------------------------------------------------------------- */
+/* --- start and stop -----------------------------------------------------------------------------
+ */
 
 int outbox_recover(Outbox *o) {
         LedgerQueued *items = NULL;

@@ -8,8 +8,8 @@
 
 #define DAY_USEC (INT64_C(86400) * 1000000)
 
-uint64_t retry_delay_usec(uint64_t base_usec, uint64_t max_usec, unsigned attempts,
-                          uint64_t random, uint64_t retry_after_usec) {
+uint64_t retry_delay_usec(uint64_t base_usec, uint64_t max_usec, unsigned attempts, uint64_t random,
+                          uint64_t retry_after_usec) {
         uint64_t wait = base_usec, half;
 
         if (attempts == 0)

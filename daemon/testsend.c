@@ -29,8 +29,8 @@ static void on_done(const NetResult *result, void *userdata) {
 }
 
 /* Renders the test message for one channel and hands it to transmit(). */
-static int start_one(const Model *m, const Recipient *rc, Net *net, const Transport *t,
-                     int64_t now, TestSendResult *res, Pending *p, Secret *secret) {
+static int start_one(const Model *m, const Recipient *rc, Net *net, const Transport *t, int64_t now,
+                     TestSendResult *res, Pending *p, Secret *secret) {
         char *subject = NULL, *body = NULL, *id = NULL, *json = NULL, *recipients = NULL;
         char *error = NULL;
         MailMessage msg = {0};

@@ -87,8 +87,7 @@ static int transmit_mail(Net *net, const TransmitRequest *req, NetDoneFn done, v
 /* Content-Type, Idempotency-Key and, with a key, the timestamp and signature of this attempt.
  * The Idempotency-Key is a reminder identity: it has passed the header validator (ids are
  * checked at config load), and is checked again here, since it goes into a header. */
-static int transmit_webhook(Net *net, const TransmitRequest *req, NetDoneFn done,
-                            void *userdata) {
+static int transmit_webhook(Net *net, const TransmitRequest *req, NetDoneFn done, void *userdata) {
         char idempotency[512], timestamp[64], signature[WEBHOOK_SIGNATURE_MAX + 32];
         char sig[WEBHOOK_SIGNATURE_MAX];
         const char *headers[4] = {"Content-Type: application/json", idempotency};

@@ -39,33 +39,33 @@ typedef struct NetResult {
 typedef void (*NetDoneFn)(const NetResult *result, void *userdata);
 
 typedef struct NetMail {
-        const char *url;                /* "smtp://host[:port]" or "smtps://host[:port]" */
-        bool plaintext;                 /* smtp:// without STARTTLS (config allows it only to a
-                                         * loopback host); else STARTTLS is required */
-        const char *ca_file;            /* NULL: the system's trust store */
-        const char *username;           /* NULL: no AUTH */
-        const char *password;           /* with username */
-        const char *envelope_from;      /* the MAIL FROM address, without <> */
-        const char *const *recipients;  /* RCPT TO addresses, one command each */
-        size_t n_recipients;            /* >= 1; all must be accepted or nothing is sent */
-        const char *data;               /* the message, CRLF line endings, as mail_render() made
-                                         * it; uploaded as it is (curl dot-stuffs) */
+        const char *url;               /* "smtp://host[:port]" or "smtps://host[:port]" */
+        bool plaintext;                /* smtp:// without STARTTLS (config allows it only to a
+                                        * loopback host); else STARTTLS is required */
+        const char *ca_file;           /* NULL: the system's trust store */
+        const char *username;          /* NULL: no AUTH */
+        const char *password;          /* with username */
+        const char *envelope_from;     /* the MAIL FROM address, without <> */
+        const char *const *recipients; /* RCPT TO addresses, one command each */
+        size_t n_recipients;           /* >= 1; all must be accepted or nothing is sent */
+        const char *data;              /* the message, CRLF line endings, as mail_render() made
+                                        * it; uploaded as it is (curl dot-stuffs) */
         size_t size;
-        uint64_t timeout_usec;          /* the whole transfer, 0: NET_TIMEOUT_DEFAULT_USEC.
-                                         * After a failure curl sends QUIT and awaits the reply
-                                         * outside the loop: a server that never answers it
-                                         * stalls the loop for this long, 30 s at most */
+        uint64_t timeout_usec; /* the whole transfer, 0: NET_TIMEOUT_DEFAULT_USEC.
+                                * After a failure curl sends QUIT and awaits the reply
+                                * outside the loop: a server that never answers it
+                                * stalls the loop for this long, 30 s at most */
 } NetMail;
 
 typedef struct NetPost {
-        const char *url;             /* "http://..." or "https://..." */
-        const char *ca_file;         /* NULL: the system's trust store */
-        const char *const *headers;  /* "Name: value", each checked by the caller; without a
-                                      * Content-Type curl sends application/x-www-form-urlencoded */
+        const char *url;            /* "http://..." or "https://..." */
+        const char *ca_file;        /* NULL: the system's trust store */
+        const char *const *headers; /* "Name: value", each checked by the caller; without a
+                                     * Content-Type curl sends application/x-www-form-urlencoded */
         size_t n_headers;
-        const char *body;            /* sent as it is, Content-Length set */
+        const char *body; /* sent as it is, Content-Length set */
         size_t size;
-        uint64_t timeout_usec;       /* 0: NET_TIMEOUT_DEFAULT_USEC */
+        uint64_t timeout_usec; /* 0: NET_TIMEOUT_DEFAULT_USEC */
 } NetPost;
 
 #define NET_TIMEOUT_DEFAULT_USEC (UINT64_C(120) * 1000000)

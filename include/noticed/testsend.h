@@ -14,10 +14,10 @@
 #include "noticed/net.h"
 
 typedef struct TestSendResult {
-        char *channel;         /* "mail" or "webhook:NAME" */
+        char *channel; /* "mail" or "webhook:NAME" */
         const Transport *transport;
-        NetOutcome outcome;    /* NET_OK when the server (or the local transport) accepted it */
-        char *reply;           /* what it said, or why nothing was sent */
+        NetOutcome outcome; /* NET_OK when the server (or the local transport) accepted it */
+        char *reply;        /* what it said, or why nothing was sent */
 } TestSendResult;
 
 /* A transfer's own timeout; the wait for all of them is twice that, a fence that curl's

@@ -17,9 +17,9 @@
 
 typedef struct TransmitRequest {
         const Transport *transport;
-        const Secret *secret;       /* the SMTP password or the webhook key; NULL when none */
-        const char *recipients;     /* mail: the addresses, one per line */
-        const char *data;           /* the message, or the webhook's JSON body */
+        const Secret *secret;   /* the SMTP password or the webhook key; NULL when none */
+        const char *recipients; /* mail: the addresses, one per line */
+        const char *data;       /* the message, or the webhook's JSON body */
         size_t size;
         const char *idempotency_key; /* webhooks: the reminder's identity */
         const char *key;             /* Maildir: the message's key (mail.h), or NULL */

@@ -33,8 +33,8 @@ int webhook_reminder_body(const Model *m, const Reminder *r, const char *reminde
 /* The body of a message that is not about one reminder (an escalation, a test message):
  * {"type": type, "id": id, "subject": subject, "text": text} or, for "slack",
  * {"text": "*SUBJECT*\n\nTEXT"}.  Malloc'd. */
-int webhook_plain_body(WebhookFormat format, const char *type, const char *id,
-                       const char *subject, const char *text, char **ret_body);
+int webhook_plain_body(WebhookFormat format, const char *type, const char *id, const char *subject,
+                       const char *text, char **ret_body);
 
 /* "sha256=" + lowercase hex HMAC-SHA256(key, "TIMESTAMP.BODY"), timestamp in decimal Unix
  * seconds.  Returns 0, or -EIO when OpenSSL fails. */

@@ -12,7 +12,7 @@
 
 #include "noticed/retry.h"
 
-#define S(x) ((uint64_t) (x) * 1000000u)
+#define S(x) ((uint64_t) (x) *1000000u)
 
 static void test_retry_delay_usec_doubles_from_base(void **state) {
         (void) state;
@@ -86,9 +86,9 @@ static void test_retry_deadline_usec_overdue_gets_a_day(void **state) {
         int64_t deadline = 0;
 
         (void) state;
-        assert_int_equal(retry_deadline_usec(m, "2020-05-19", false, INT64_C(1600000000000000),
-                                             &deadline),
-                         0);
+        assert_int_equal(
+                retry_deadline_usec(m, "2020-05-19", false, INT64_C(1600000000000000), &deadline),
+                0);
         assert_int_equal(deadline, INT64_C(1600000000000000) + INT64_C(86400000000));
         model_free(m);
 }
