@@ -35,7 +35,7 @@
  * this soon already (no burst of attempts at the deadline). */
 #define LAST_ATTEMPT_MARGIN_USEC (UINT64_C(60) * 1000000)
 
-/* An outcome waiting for the ledger: settled in this turn, or refused by the ledger before. */
+/* What the ledger was told of an outcome. */
 typedef enum Verdict {
         VERDICT_NONE, /* not recorded yet */
         VERDICT_SENT,
@@ -45,6 +45,7 @@ typedef enum Verdict {
         VERDICT_GONE,       /* the ledger will never take it: logged, dropped */
 } Verdict;
 
+/* An outcome waiting for the ledger: settled in this turn, or refused by the ledger before. */
 typedef struct Outcome {
         LedgerQueued item;
         NetOutcome outcome;
@@ -111,10 +112,6 @@ static void secrets_free(Secret *s, size_t n) {
         free(s);
 }
 
-static void item_done(LedgerQueued *q) {
-        ledger_queued_done(q);
-}
-
 static int on_soon(sd_event_source *s, void *userdata);
 
 int outbox_new(sd_event *event, Ledger *ledger, Outbox **ret) {
@@ -151,11 +148,11 @@ Outbox *outbox_free(Outbox *o) {
         while (o->flights) {
                 Flight *fl = o->flights;
                 o->flights = fl->next;
-                item_done(&fl->item);
+                ledger_queued_done(&fl->item);
                 free(fl);
         }
         for (size_t i = 0; i < o->n_outcomes; i++) {
-                item_done(&o->outcomes[i].item);
+                ledger_queued_done(&o->outcomes[i].item);
                 free(o->outcomes[i].reply);
                 free(o->outcomes[i].escalated_to);
         }
@@ -317,7 +314,7 @@ static void remember(Outbox *o, LedgerQueued *item, NetOutcome outcome, long cod
                                 "%s: out of memory: its outcome is lost, and it is sent again "
                                 "after the next start",
                                 item->id);
-                item_done(item);
+                ledger_queued_done(item);
                 free(reply);
                 return;
         }
@@ -530,7 +527,7 @@ static int record_outcomes(Outbox *o) {
         /* Committed, escalations with their failures: now it may be said and counted. */
         for (size_t i = 0; i < done; i++) {
                 report(o, &o->outcomes[i]);
-                item_done(&o->outcomes[i].item);
+                ledger_queued_done(&o->outcomes[i].item);
                 free(o->outcomes[i].reply);
                 free(o->outcomes[i].escalated_to);
         }
