@@ -855,17 +855,22 @@ TESTS = [
 ]
 
 
-def main(argv):
+def run_tests(suite, tests, argv):
+    """Runs the tests named in argv[1:] (all when none), one line each, and a count line
+    "SUITE: N passed, N failed"; 1 when any failed, 2 when the binaries are missing.  Shared
+    by the integration suites that import this module."""
     for path in (NOTICED, NOTICECTL):
         if not os.access(path, os.X_OK):
-            print(f"daemon: {path} is not an executable (set NOTICED and NOTICECTL)",
+            print(f"{suite}: {path} is not an executable (set NOTICED and NOTICECTL)",
                   file=sys.stderr)
             return 2
-    selected = [t for t in TESTS if not argv[1:] or t.__name__[5:] in argv[1:]
+    selected = [t for t in tests if not argv[1:] or t.__name__[5:] in argv[1:]
                 or t.__name__ in argv[1:]]
     passed = failed = skipped = 0
+    began = time.monotonic()
     for test in selected:
         name = test.__name__[len("test_"):]
+        t0 = time.monotonic()
         try:
             test()
         except Skip as e:
@@ -882,10 +887,15 @@ def main(argv):
             traceback.print_exc()
             failed += 1
         else:
-            print(f"ok {name}", flush=True)
+            print(f"ok {name} ({time.monotonic() - t0:.1f} s)", flush=True)
             passed += 1
-    print(f"daemon: {passed} passed, {failed} failed" + (f", {skipped} skipped" if skipped else ""))
+    print(f"# {time.monotonic() - began:.1f} s", flush=True)
+    print(f"{suite}: {passed} passed, {failed} failed" + (f", {skipped} skipped" if skipped else ""))
     return 1 if failed else 0
+
+
+def main(argv):
+    return run_tests("daemon", TESTS, argv)
 
 
 if __name__ == "__main__":

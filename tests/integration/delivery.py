@@ -1090,43 +1090,10 @@ TESTS = [
 
 
 def main(argv):
-    for path in (daemon.NOTICED, NOTICECTL):
-        if not os.access(path, os.X_OK):
-            print(f"delivery: {path} is not an executable (set NOTICED and NOTICECTL)",
-                  file=sys.stderr)
-            return 2
-    selected = [t for t in TESTS if not argv[1:] or t.__name__[5:] in argv[1:]
-                or t.__name__ in argv[1:]]
-    passed = failed = skipped = 0
-    began = time.monotonic()
     try:
-        for test in selected:
-            name = test.__name__[len("test_"):]
-            t0 = time.monotonic()
-            try:
-                test()
-            except Skip as e:
-                print(f"skip {name}: {e}", flush=True)
-                skipped += 1
-            except Failure as e:
-                first, _, rest = str(e).partition("\n")
-                print(f"FAIL {name}: {first}", flush=True)
-                if rest:
-                    print(rest, file=sys.stderr, flush=True)
-                failed += 1
-            except Exception as e:
-                print(f"FAIL {name}: {type(e).__name__}: {e}", flush=True)
-                traceback.print_exc()
-                failed += 1
-            else:
-                print(f"ok {name} ({time.monotonic() - t0:.1f} s)", flush=True)
-                passed += 1
+        return daemon.run_tests("delivery", TESTS, argv)
     finally:
         remove_cert()
-    print(f"# {time.monotonic() - began:.1f} s", flush=True)
-    print(f"delivery: {passed} passed, {failed} failed"
-          + (f", {skipped} skipped" if skipped else ""))
-    return 1 if failed else 0
 
 
 if __name__ == "__main__":
