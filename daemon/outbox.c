@@ -295,6 +295,19 @@ static LogFields item_log_fields(const LedgerQueued *q) {
                            .reminder_id = q->id};
 }
 
+/* The record of a queued message, for the calls that may create or skip its row. */
+static LedgerReminder queued_reminder(const LedgerQueued *q) {
+        return (LedgerReminder){.id = q->id,
+                                .channel = q->channel,
+                                .commitment = q->commitment,
+                                .kind = q->kind,
+                                .cycle = q->cycle,
+                                .milestone = q->milestone,
+                                .offset = q->offset,
+                                .recipient = q->recipient,
+                                .due_usec = q->due_usec};
+}
+
 static const char *what(const LedgerQueued *q) {
         if (strcmp(q->kind, "escalation") == 0)
                 return "escalation";
@@ -363,15 +376,7 @@ static int record(Outbox *o, Outcome *oc, uint64_t now) {
                                              strcmp(q->offset, "overdue") == 0, q->due_usec)) > 0) {
                 /* A later reminder of its milestone was queued while this one was in flight:
                  * that one says it better now. */
-                LedgerReminder lr = {.id = q->id,
-                                     .channel = q->channel,
-                                     .commitment = q->commitment,
-                                     .kind = q->kind,
-                                     .cycle = q->cycle,
-                                     .milestone = q->milestone,
-                                     .offset = q->offset,
-                                     .recipient = q->recipient,
-                                     .due_usec = q->due_usec};
+                LedgerReminder lr = queued_reminder(q);
                 verdict = VERDICT_SUPERSEDED;
                 r = ledger_mark_skipped(o->ledger, &lr, (int64_t) now,
                                         "superseded by a later reminder for the same milestone");
@@ -625,15 +630,7 @@ static void skip_orphans(Outbox *o, const char *transport, uint64_t now) {
                 r = -ENOMEM;
         for (size_t i = 0; r >= 0 && i < n; i++) {
                 LedgerQueued *q = &items[i];
-                LedgerReminder lr = {.id = q->id,
-                                     .channel = q->channel,
-                                     .commitment = q->commitment,
-                                     .kind = q->kind,
-                                     .cycle = q->cycle,
-                                     .milestone = q->milestone,
-                                     .offset = q->offset,
-                                     .recipient = q->recipient,
-                                     .due_usec = q->due_usec};
+                LedgerReminder lr = queued_reminder(q);
                 LogFields f = item_log_fields(q);
 
                 r = ledger_mark_skipped(o->ledger, &lr, (int64_t) now, reason);
