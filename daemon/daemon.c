@@ -1,7 +1,7 @@
 /* The Manager: config, ledger, event sources, and when to run a pass.
  *
  * Shaped after systemd-timesyncd's manager: one object owns every event source, errors are
- * logged once where they are handled.  What a pass decides is dispatch.c's business, and how
+ * logged once where they are handled.  What a pass decides is pass.c's business, and how
  * its messages are sent outbox.c's; this file decides when a pass runs (start, the timer, a
  * clock change, a reload), when the daemon stops, and tells systemd. */
 
@@ -23,7 +23,7 @@
 
 #include "noticed/config.h"
 #include "noticed/daemon.h"
-#include "noticed/dispatch.h"
+#include "noticed/pass.h"
 #include "noticed/ledger.h"
 #include "noticed/log.h"
 #include "noticed/outbox.h"
@@ -40,7 +40,7 @@ struct Manager {
         sd_event_source *time_change; /* the clock was set */
         int time_change_fd;
         int lock_fd; /* flock()ed: one daemon per state directory */
-        Dispatcher *dispatcher;
+        Pass *pass;
         Outbox *outbox;
         Secret *secrets; /* read at start, for the outbox it is handed to */
         char *outlook;   /* the last pass's "next: ..." for STATUS= */
@@ -108,7 +108,7 @@ Manager *manager_free(Manager *m) {
                 (void) close(m->lock_fd);
         (void) outbox_free(m->outbox);
         (void) sd_event_unref(m->event);
-        (void) dispatcher_free(m->dispatcher);
+        (void) pass_free(m->pass);
         outbox_secrets_free(m->secrets, m->model ? m->model->n_transports : 0);
         free(m->outlook);
         (void) ledger_close(m->ledger);
@@ -197,7 +197,7 @@ int manager_open_ledger(Manager *m, const char *state_dir) {
                 return r;
         }
         free(ledger_path);
-        r = dispatcher_new(m->ledger, &m->dispatcher);
+        r = pass_new(m->ledger, &m->pass);
         if (r < 0)
                 return log_error_errno(r, "Out of memory");
         return 0;
@@ -251,7 +251,7 @@ static int arm_timer(Manager *m, uint64_t usec) {
  * what is in flight.
  * X_NOTICED_PASS= counts passes, for whoever waits for one (the tests). */
 static void notify_status(Manager *m) {
-        const DeliveryCounts *c = dispatcher_counts(m->dispatcher);
+        const EnqueueCounts *c = pass_counts(m->pass);
         const OutboxCounts *o = outbox_counts(m->outbox);
         size_t in_flight = outbox_in_flight(m->outbox);
         char flying[48] = "";
@@ -289,24 +289,24 @@ static int manager_pass(Manager *m) {
         m->passes++;
         tz_unix_to_local(m->model->tz, (int64_t) (now / 1000000u), &today, &seconds, &offset);
         /* Without the decisions, reminders people stopped would go out: no pass without them. */
-        r = dispatcher_load_decisions(m->dispatcher, m->model);
+        r = pass_load_decisions(m->pass, m->model);
         if (r < 0)
                 (void) log_error_errno(r, "Failed to read decisions from the ledger: %s",
                                        r == -ENOMEM ? "out of memory" : ledger_error(m->ledger));
         else
-                r = dispatcher_deliver_due(m->dispatcher, m->model, now, today);
+                r = pass_queue_due(m->pass, m->model, now, today);
         /* What the pass queued, and retries that are due: local transports deliver now. */
         m->in_pass = true;
         if (r >= 0)
                 r = outbox_run(m->outbox, now);
         m->in_pass = false;
         if (r >= 0)
-                r = dispatcher_find_next(m->dispatcher, m->model, now, today, &next_usec, &next);
+                r = pass_find_next(m->pass, m->model, now, today, &next_usec, &next);
         if (r > 0) {
                 if (asprintf(&outlook, "next: %s", next) < 0)
                         outlook = NULL;
         } else if (r == 0) {
-                next_usec = now + (uint64_t) DISPATCH_SEARCH_DAYS * 86400u * 1000000u;
+                next_usec = now + (uint64_t) PASS_SEARCH_DAYS * 86400u * 1000000u;
                 outlook = strdup("idle: no reminder ahead");
         } else {
                 next_usec = now + PASS_RETRY_USEC;
@@ -524,7 +524,7 @@ int manager_run(Manager *m) {
         if (r < 0)
                 (void) log_warning_errno(r, "Failed to enable the watchdog, ignoring: %m");
         m->watchdog = r > 0;
-        dispatcher_set_progress(m->dispatcher, keep_systemd_informed, m);
+        pass_set_progress(m->pass, keep_systemd_informed, m);
         r = outbox_new(m->event, m->ledger, &m->outbox);
         if (r < 0)
                 return log_error_errno(r, "Failed to set up delivery: %m");
@@ -534,7 +534,7 @@ int manager_run(Manager *m) {
 
         /* The start-up pass (catch-up included) runs before READY=1: a unit that is "active"
          * has already sent what it owed, or handed it to its transport. */
-        (void) dispatcher_report_interrupted(m->dispatcher);
+        (void) pass_report_interrupted(m->pass);
         (void) outbox_recover(m->outbox);
         (void) manager_pass(m);
         (void) sd_notify(0, "READY=1");

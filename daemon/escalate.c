@@ -15,7 +15,7 @@
 #define DAY_USEC (UINT64_C(86400) * 1000000)
 
 /* Queues one message of an escalation (or anything that is not a reminder) on one channel. */
-static int enqueue_plain(Ledger *ledger, const Model *m, const LedgerReminder *lr,
+static int queue_plain(Ledger *ledger, const Model *m, const LedgerReminder *lr,
                          const Transport *t, const Recipient *rc, const char *subject,
                          const char *body, uint64_t now) {
         MailMessage msg = {0};
@@ -138,7 +138,7 @@ int escalate_queue(Ledger *ledger, const Model *m, const LedgerQueued *q, const 
                                              .offset = q->offset,
                                              .recipient = rc->id,
                                              .due_usec = (int64_t) now};
-                        r = enqueue_plain(ledger, m, &lr, t, rc, subject, body, now);
+                        r = queue_plain(ledger, m, &lr, t, rc, subject, body, now);
                         queued += r >= 0;
                 }
                 if (r >= 0 && queued > 0)

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "noticed/deliver.h"
+#include "noticed/local.h"
 #include "noticed/transmit.h"
 #include "noticed/validate.h"
 #include "noticed/webhook.h"
@@ -128,13 +128,13 @@ static int transmit_maildir(const TransmitRequest *req, char **ret_reply) {
         char *where = NULL;
         int r;
 
-        if (req->interrupted && req->key && (r = deliver_maildir_find(dir, req->key, &where)) > 0) {
+        if (req->interrupted && req->key && (r = local_maildir_find(dir, req->key, &where)) > 0) {
                 r = asprintf(ret_reply, "maildir: %s (delivered by the interrupted attempt)",
                              where);
                 free(where);
                 return r < 0 ? -ENOMEM : 0;
         }
-        return deliver_maildir(dir, req->data, req->size, req->key, ret_reply);
+        return local_maildir(dir, req->data, req->size, req->key, ret_reply);
 }
 
 int transmit(Net *net, const TransmitRequest *req, NetDoneFn done, void *userdata,
@@ -153,7 +153,7 @@ int transmit(Net *net, const TransmitRequest *req, NetDoneFn done, void *userdat
                 r = transmit_maildir(req, &reply);
                 break;
         case TRANSPORT_SENDMAIL:
-                r = deliver_sendmail(req->data, req->size, &reply);
+                r = local_sendmail(req->data, req->size, &reply);
                 break;
         default:
                 return -EINVAL;

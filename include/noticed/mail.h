@@ -19,7 +19,7 @@ typedef struct MailMessage {
         char *message_id; /* "<...@domain>", the value of the Message-ID header */
         char *subject;    /* decoded UTF-8 subject, for logs and webhooks */
         char key[33];     /* the Message-ID's 32 hex digits: a name for the reminder that file
-                           * names can carry (see deliver_maildir()) */
+                           * names can carry (see local_maildir()) */
 } MailMessage;
 
 /* One message for reminder r to its recipient's mail addresses, From the mail_via transport's

@@ -1,7 +1,7 @@
 #pragma once
 /* The outbox: messages handed to transports, from the ledger's outbox table to their outcome.
  *
- * A pass puts each message it decides to send into the ledger's outbox (delivery.c); this
+ * A pass puts each message it decides to send into the ledger's outbox (enqueue.c); this
  * module sends them: local transports (Maildir, sendmail) at once, within outbox_run(); SMTP
  * and webhooks through net.h, up to each transport's max_connections at a time, their outcomes
  * recorded in one ledger transaction per turn of the event loop.  A message that fails for now

@@ -1008,7 +1008,7 @@ static void test_ledger_latest_settled_finds_the_group_whatever_the_offset(void 
 
 #define ID_ALMELO "burgernet-twente/decision/1/2020-05-19/30d/almelo"
 
-/* A message as delivery.c queues a mail: every member set. */
+/* A message as enqueue.c queues a mail: every member set. */
 static LedgerMessage mail_message(const char *payload) {
         return (LedgerMessage){
                 .transport = "relay",

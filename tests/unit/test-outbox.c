@@ -1,7 +1,7 @@
 /* The outbox against a real ledger file, a real Maildir, a real sd-event loop and, for webhooks,
  * the real HTTP peer of the integration tests (tests/integration/peers/webhookd.py).
  *
- * A pass is what daemon.c's manager_pass() does: dispatcher_deliver_due() queues what is due,
+ * A pass is what daemon.c's manager_pass() does: pass_queue_due() queues what is due,
  * outbox_run() sends it.  Maildir deliveries finish inside outbox_run(); webhooks finish in the
  * loop, which runs until the ledger says what the test waits for, under a deadline.  Waiting for
  * a retry is never a sleep: outbox_run() is given the instant of the retry instead.
@@ -40,8 +40,8 @@
 #include <sys/wait.h>
 #include <time.h>
 
-#include "noticed/deliver.h"
-#include "noticed/dispatch.h"
+#include "noticed/local.h"
+#include "noticed/pass.h"
 #include "noticed/ledger.h"
 #include "noticed/log.h"
 #include "noticed/outbox.h"
@@ -78,7 +78,7 @@ typedef struct Fixture {
         sd_event *event;
         Model *model;
         Ledger *ledger;
-        Dispatcher *dispatcher;
+        Pass *pass;
         Outbox *outbox;
         int port;                  /* of the webhook peer */
         const char *settings;      /* top-level settings for the next configure(), or NULL */
@@ -112,7 +112,7 @@ static int setup(void **state) {
         snprintf(f->maildir, sizeof(f->maildir), "%s/maildir", f->dir);
         snprintf(path, sizeof(path), "%s/ledger.sqlite", f->dir);
         assert_int_equal(ledger_open(path, &f->ledger), 0);
-        assert_int_equal(dispatcher_new(f->ledger, &f->dispatcher), 0);
+        assert_int_equal(pass_new(f->ledger, &f->pass), 0);
         assert_int_equal(sd_event_new(&f->event), 0);
         assert_int_equal(outbox_new(f->event, f->ledger, &f->outbox), 0);
         mark_sent_failures = 0;
@@ -124,7 +124,7 @@ static int teardown(void **state) {
         Fixture *f = *state;
 
         outbox_free(f->outbox);
-        dispatcher_free(f->dispatcher);
+        pass_free(f->pass);
         ledger_close(f->ledger);
         model_free(f->model);
         sd_event_unref(f->event);
@@ -187,8 +187,8 @@ static void future_milestone(char ret[static DATE_STRING_MAX]) {
 static int pass(Fixture *f, uint64_t now) {
         Date today = (Date) (now / SEC_USEC / DAY_SEC); /* the model's zone is UTC */
 
-        assert_int_equal(dispatcher_load_decisions(f->dispatcher, f->model), 0);
-        assert_int_equal(dispatcher_deliver_due(f->dispatcher, f->model, now, today), 0);
+        assert_int_equal(pass_load_decisions(f->pass, f->model), 0);
+        assert_int_equal(pass_queue_due(f->pass, f->model, now, today), 0);
         return outbox_run(f->outbox, now);
 }
 
@@ -485,7 +485,7 @@ static void test_outbox_run_delivers_due_reminders_and_records_them_sent(void **
         assert_true(strncmp(e->reply, "maildir: new/", 13) == 0);
         assert_non_null(e->message_id);
         ledger_entries_free(e, 1);
-        assert_int_equal(dispatcher_counts(f->dispatcher)->queued, 1);
+        assert_int_equal(pass_counts(f->pass)->queued, 1);
         assert_int_equal(outbox_counts(f->outbox)->sent, 1);
         assert_int_equal(outbox_counts(f->outbox)->retried, 0);
         assert_int_equal(ledger_queued_next(f->ledger, &next), 0); /* the outbox is empty */
@@ -498,7 +498,7 @@ static void test_outbox_run_delivers_due_reminders_and_records_them_sent(void **
         drain(f);
         assert_int_equal(count_mails(f), 1);
         assert_int_equal(history_size(f), 1);
-        assert_int_equal(dispatcher_counts(f->dispatcher)->queued, 1);
+        assert_int_equal(pass_counts(f->pass)->queued, 1);
         assert_int_equal(outbox_counts(f->outbox)->sent, 1);
         free(id);
 }
@@ -541,7 +541,7 @@ static void test_outbox_run_retries_a_failing_maildir_until_it_works(void **stat
         e = entry_of(f, id, "mail");
         assert_int_equal(e->attempts, 1);
         ledger_entries_free(e, 1);
-        assert_int_equal(dispatcher_counts(f->dispatcher)->queued, 1);
+        assert_int_equal(pass_counts(f->pass)->queued, 1);
 
         /* When it is due, it goes. */
         assert_int_equal(outbox_run(f->outbox, (uint64_t) next), 0);
@@ -591,8 +591,7 @@ static void test_outbox_run_fails_what_it_could_not_send_before_its_deadline(voi
         LedgerEntry *e;
 
         configure_mail(f, MILESTONE_PAST);
-        assert_int_equal(
-                dispatcher_deliver_due(f->dispatcher, f->model, NOW_PAST_USEC, D("2020-04-24")), 0);
+        assert_int_equal(pass_queue_due(f->pass, f->model, NOW_PAST_USEC, D("2020-04-24")), 0);
         /* Queued, and the daemon was down until after the milestone's day: not sent late (it
          * would say "7 days left"), but failed, and escalated, by the same Maildir. */
         assert_int_equal(outbox_run(f->outbox, NOW_PAST_USEC + 10 * DAY_SEC * SEC_USEC), 0);
@@ -618,14 +617,13 @@ test_outbox_recover_does_not_write_again_what_the_interrupted_attempt_delivered(
         size_t n = 0;
 
         configure_mail(f, MILESTONE_PAST);
-        assert_int_equal(
-                dispatcher_deliver_due(f->dispatcher, f->model, NOW_PAST_USEC, D("2020-04-24")), 0);
+        assert_int_equal(pass_queue_due(f->pass, f->model, NOW_PAST_USEC, D("2020-04-24")), 0);
         /* An attempt began, wrote the mail, and the process died before its outcome. */
         assert_int_equal(ledger_queued_due(f->ledger, "box", NOW_PAST_USEC, 10, &q, &n), 0);
         assert_int_equal(n, 1);
         assert_int_equal(ledger_queued_begin(f->ledger, q[0].id, q[0].channel, NOW_PAST_USEC), 0);
         assert_int_equal(
-                deliver_maildir(f->maildir, q[0].payload, q[0].payload_size, q[0].key, &reply), 0);
+                local_maildir(f->maildir, q[0].payload, q[0].payload_size, q[0].key, &reply), 0);
         free(reply);
         ledger_queued_free(q, n);
         assert_int_equal(count_mails(f), 1);
@@ -654,8 +652,7 @@ static void test_outbox_recover_writes_what_the_interrupted_attempt_did_not_deli
         LedgerEntry *e;
 
         configure_mail(f, MILESTONE_PAST);
-        assert_int_equal(
-                dispatcher_deliver_due(f->dispatcher, f->model, NOW_PAST_USEC, D("2020-04-24")), 0);
+        assert_int_equal(pass_queue_due(f->pass, f->model, NOW_PAST_USEC, D("2020-04-24")), 0);
         assert_int_equal(ledger_queued_begin(f->ledger, id, "mail", NOW_PAST_USEC), 0);
         assert_int_equal(outbox_recover(f->outbox), 0);
         assert_int_equal(outbox_run(f->outbox, NOW_PAST_USEC), 0);
@@ -970,7 +967,7 @@ static void test_outbox_run_never_has_more_than_max_connections_in_flight(void *
         free(recipient);
 
         assert_int_equal(pass(f, clock_usec(CLOCK_REALTIME)), 0);
-        assert_int_equal(dispatcher_counts(f->dispatcher)->queued, 10);
+        assert_int_equal(pass_counts(f->pass)->queued, 10);
         assert_int_equal(outbox_in_flight(f->outbox), 2);
         {
                 uint64_t deadline = clock_usec(CLOCK_MONOTONIC) + LOOP_DEADLINE;
@@ -1102,8 +1099,7 @@ static void test_outbox_run_skips_messages_of_a_transport_no_longer_in_the_confi
         /* Queued for a webhook; then a reload drops the transport (and h with it). */
         f->port = 9; /* never used: nothing is sent before the reload */
         configure_hook(f, MILESTONE_PAST, "old", "");
-        assert_int_equal(
-                dispatcher_deliver_due(f->dispatcher, f->model, NOW_PAST_USEC, D("2020-04-24")), 0);
+        assert_int_equal(pass_queue_due(f->pass, f->model, NOW_PAST_USEC, D("2020-04-24")), 0);
         assert_int_equal(state_of(f, id, "webhook:old"), LEDGER_QUEUED);
         old = f->model;
         f->model = NULL;
@@ -1146,7 +1142,7 @@ static void test_outbox_run_stops_between_local_deliveries_when_progress_says_so
         f->progress_allowed = 2; /* one for the transport, one delivery, then "stop" */
 
         assert_int_equal(pass(f, NOW_PAST_USEC), 0);
-        assert_int_equal(dispatcher_counts(f->dispatcher)->queued, 3);
+        assert_int_equal(pass_counts(f->pass)->queued, 3);
         assert_int_equal(count_mails(f), 1);
         assert_int_equal(outbox_counts(f->outbox)->sent, 1);
         assert_true(f->settled >= 1);
@@ -1251,8 +1247,8 @@ int __wrap_ledger_enqueue(Ledger *l, const LedgerReminder *m, const LedgerMessag
 int __real_ledger_queued_transports(Ledger *l, int64_t now_usec, char ***ret, size_t *ret_n);
 int __wrap_ledger_queued_transports(Ledger *l, int64_t now_usec, char ***ret, size_t *ret_n);
 
-static int escalation_failures;  /* escalation enqueues to refuse with -EBUSY */
-static int transports_failures;  /* ledger_queued_transports() calls to refuse with -EBUSY */
+static int escalation_failures; /* escalation enqueues to refuse with -EBUSY */
+static int transports_failures; /* ledger_queued_transports() calls to refuse with -EBUSY */
 
 int __wrap_ledger_enqueue(Ledger *l, const LedgerReminder *m, const LedgerMessage *msg,
                           int64_t now_usec) {
@@ -1278,8 +1274,7 @@ static void test_outbox_run_queues_an_escalation_the_ledger_refused_once_later(v
         char *id = reminder_id("a", MILESTONE_PAST);
 
         configure_mail(f, MILESTONE_PAST);
-        assert_int_equal(
-                dispatcher_deliver_due(f->dispatcher, f->model, NOW_PAST_USEC, D("2020-04-24")), 0);
+        assert_int_equal(pass_queue_due(f->pass, f->model, NOW_PAST_USEC, D("2020-04-24")), 0);
         escalation_failures = 1;
         assert_int_equal(outbox_run(f->outbox, NOW_PAST_USEC + 10 * DAY_SEC * SEC_USEC), 0);
         drain(f);

@@ -16,7 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "noticed/deliver.h"
+#include "noticed/local.h"
 
 static const char message[] = "From: a@x.example\r\nTo: b@x.example\r\nSubject: t\r\n\r\nbody\r\n";
 
@@ -73,13 +73,13 @@ static char *slurp(const char *path, size_t *ret_size) {
         return buf;
 }
 
-static void test_deliver_maildir_writes_the_message_into_new(void **state) {
+static void test_local_maildir_writes_the_message_into_new(void **state) {
         char maildir[512], path[1024], name[256], *reply = NULL, *data;
         struct stat st;
         size_t size;
 
         snprintf(maildir, sizeof(maildir), "%s/outbox", (char *) *state);
-        assert_int_equal(deliver_maildir(maildir, message, strlen(message), NULL, &reply), 0);
+        assert_int_equal(local_maildir(maildir, message, strlen(message), NULL, &reply), 0);
         snprintf(path, sizeof(path), "%s/new", maildir);
         assert_int_equal(count_files(path, name, sizeof(name)), 1);
         snprintf(path, sizeof(path), "%s/tmp", maildir);
@@ -101,20 +101,19 @@ static void test_deliver_maildir_writes_the_message_into_new(void **state) {
         free(reply);
 }
 
-static void test_deliver_maildir_gives_each_message_its_own_name(void **state) {
+static void test_local_maildir_gives_each_message_its_own_name(void **state) {
         char maildir[512], path[1024], *reply = NULL;
 
         snprintf(maildir, sizeof(maildir), "%s/outbox", (char *) *state);
         for (int i = 0; i < 3; i++) {
-                assert_int_equal(deliver_maildir(maildir, message, strlen(message), NULL, &reply),
-                                 0);
+                assert_int_equal(local_maildir(maildir, message, strlen(message), NULL, &reply), 0);
                 free(reply);
         }
         snprintf(path, sizeof(path), "%s/new", maildir);
         assert_int_equal(count_files(path, NULL, 0), 3);
 }
 
-static void test_deliver_maildir_reports_an_unwritable_directory(void **state) {
+static void test_local_maildir_reports_an_unwritable_directory(void **state) {
         char blocker[512], maildir[1024], *reply = NULL;
         FILE *f;
 
@@ -124,36 +123,34 @@ static void test_deliver_maildir_reports_an_unwritable_directory(void **state) {
         assert_non_null(f);
         fclose(f);
         snprintf(maildir, sizeof(maildir), "%s/outbox", blocker);
-        assert_int_equal(deliver_maildir(maildir, message, strlen(message), NULL, &reply),
-                         -ENOTDIR);
+        assert_int_equal(local_maildir(maildir, message, strlen(message), NULL, &reply), -ENOTDIR);
         assert_non_null(reply);
         assert_non_null(strstr(reply, maildir));
         free(reply);
 }
 
-static void test_deliver_maildir_find_knows_a_message_by_its_key(void **state) {
+static void test_local_maildir_find_knows_a_message_by_its_key(void **state) {
         char maildir[512], from[1024], to[1024], *reply = NULL, *where = NULL;
         const char *key = "4bef4dbbc4f1f58dfaada501ad7a504f";
 
         snprintf(maildir, sizeof(maildir), "%s/outbox", (char *) *state);
-        assert_int_equal(deliver_maildir_find(maildir, key, &where), 0); /* no Maildir yet */
-        assert_int_equal(deliver_maildir(maildir, message, strlen(message), key, &reply), 0);
+        assert_int_equal(local_maildir_find(maildir, key, &where), 0); /* no Maildir yet */
+        assert_int_equal(local_maildir(maildir, message, strlen(message), key, &reply), 0);
         assert_non_null(strstr(reply, "R4bef4dbbc4f1f58dfaada501ad7a504f."));
-        assert_int_equal(deliver_maildir_find(maildir, key, &where), 1);
+        assert_int_equal(local_maildir_find(maildir, key, &where), 1);
         assert_string_equal(where, reply + strlen("maildir: "));
         free(where);
-        assert_int_equal(deliver_maildir_find(maildir, "4bef4dbbc4f1f58d", &where), 0);
+        assert_int_equal(local_maildir_find(maildir, "4bef4dbbc4f1f58d", &where), 0);
 
         /* A reader moves it to cur/ and adds flags: still found. */
         snprintf(from, sizeof(from), "%s/%s", maildir, reply + strlen("maildir: "));
         snprintf(to, sizeof(to), "%s/cur/%s:2,S", maildir, reply + strlen("maildir: new/"));
         assert_int_equal(rename(from, to), 0);
-        assert_int_equal(deliver_maildir_find(maildir, key, &where), 1);
+        assert_int_equal(local_maildir_find(maildir, key, &where), 1);
         assert_true(strncmp(where, "cur/", 4) == 0);
         free(where);
         free(reply);
-        assert_int_equal(deliver_maildir(maildir, message, strlen(message), "../x", &reply),
-                         -EINVAL);
+        assert_int_equal(local_maildir(maildir, message, strlen(message), "../x", &reply), -EINVAL);
         free(reply);
 }
 
@@ -177,13 +174,13 @@ static void fake_sendmail(const char *dir, int status) {
         assert_int_equal(setenv("NOTICED_SENDMAIL", path, 1), 0);
 }
 
-static void test_deliver_sendmail_pipes_the_message_with_local_newlines(void **state) {
+static void test_local_sendmail_pipes_the_message_with_local_newlines(void **state) {
         const char *dir = *state;
         char path[512], *reply = NULL, *data;
         size_t size;
 
         fake_sendmail(dir, 0);
-        assert_int_equal(deliver_sendmail(message, strlen(message), &reply), 0);
+        assert_int_equal(local_sendmail(message, strlen(message), &reply), 0);
         assert_string_equal(reply, "sendmail: exit 0");
         snprintf(path, sizeof(path), "%s/input", dir);
         data = slurp(path, &size);
@@ -196,29 +193,28 @@ static void test_deliver_sendmail_pipes_the_message_with_local_newlines(void **s
         free(reply);
 }
 
-static void test_deliver_sendmail_fails_on_a_non_zero_exit(void **state) {
+static void test_local_sendmail_fails_on_a_non_zero_exit(void **state) {
         char *reply = NULL;
 
         fake_sendmail(*state, 75);
-        assert_int_equal(deliver_sendmail(message, strlen(message), &reply), -EIO);
+        assert_int_equal(local_sendmail(message, strlen(message), &reply), -EIO);
         assert_non_null(reply);
         assert_non_null(strstr(reply, "exit 75"));
         assert_non_null(strstr(reply, "queue file write error"));
         free(reply);
 }
 
-static void test_deliver_sendmail_fails_when_sendmail_is_missing(void **state) {
+static void test_local_sendmail_fails_when_sendmail_is_missing(void **state) {
         char path[512], *reply = NULL;
 
         snprintf(path, sizeof(path), "%s/no-such-sendmail", (char *) *state);
         assert_int_equal(setenv("NOTICED_SENDMAIL", path, 1), 0);
-        assert_int_equal(deliver_sendmail(message, strlen(message), &reply), -EIO);
+        assert_int_equal(local_sendmail(message, strlen(message), &reply), -EIO);
         assert_non_null(strstr(reply, "exit 127"));
         free(reply);
 }
 
-static void
-test_deliver_sendmail_ends_when_sendmail_exits_not_when_its_stderr_closes(void **state) {
+static void test_local_sendmail_ends_when_sendmail_exits_not_when_its_stderr_closes(void **state) {
         const char *dir = *state;
         char path[512], pid[64] = "", *reply = NULL;
         FILE *f;
@@ -234,7 +230,7 @@ test_deliver_sendmail_ends_when_sendmail_exits_not_when_its_stderr_closes(void *
         assert_int_equal(chmod(path, 0700), 0);
         assert_int_equal(setenv("NOTICED_SENDMAIL", path, 1), 0);
 
-        assert_int_equal(deliver_sendmail(message, strlen(message), &reply), 0);
+        assert_int_equal(local_sendmail(message, strlen(message), &reply), 0);
         assert_string_equal(reply, "sendmail: exit 0");
         free(reply);
 
@@ -246,8 +242,7 @@ test_deliver_sendmail_ends_when_sendmail_exits_not_when_its_stderr_closes(void *
         fclose(f);
 }
 
-static void
-test_deliver_sendmail_fails_when_sendmail_does_not_take_the_whole_message(void **state) {
+static void test_local_sendmail_fails_when_sendmail_does_not_take_the_whole_message(void **state) {
         const char *dir = *state;
         char path[512], *reply = NULL, *big;
         size_t size = 1 << 20; /* far more than a pipe holds */
@@ -263,7 +258,7 @@ test_deliver_sendmail_fails_when_sendmail_does_not_take_the_whole_message(void *
         big = malloc(size);
         assert_non_null(big);
         memset(big, 'x', size);
-        assert_int_equal(deliver_sendmail(big, size, &reply), -EIO);
+        assert_int_equal(local_sendmail(big, size, &reply), -EIO);
         assert_non_null(strstr(reply, "did not take the whole message"));
         free(reply);
         free(big);
@@ -273,26 +268,25 @@ int main(void) {
         /* As noticed does (deliver.h): a sendmail that exits early must not kill the caller. */
         (void) signal(SIGPIPE, SIG_IGN);
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test_setup_teardown(test_deliver_maildir_writes_the_message_into_new,
+                cmocka_unit_test_setup_teardown(test_local_maildir_writes_the_message_into_new,
+                                                setup, teardown),
+                cmocka_unit_test_setup_teardown(test_local_maildir_gives_each_message_its_own_name,
+                                                setup, teardown),
+                cmocka_unit_test_setup_teardown(test_local_maildir_reports_an_unwritable_directory,
+                                                setup, teardown),
+                cmocka_unit_test_setup_teardown(test_local_maildir_find_knows_a_message_by_its_key,
                                                 setup, teardown),
                 cmocka_unit_test_setup_teardown(
-                        test_deliver_maildir_gives_each_message_its_own_name, setup, teardown),
-                cmocka_unit_test_setup_teardown(
-                        test_deliver_maildir_reports_an_unwritable_directory, setup, teardown),
-                cmocka_unit_test_setup_teardown(
-                        test_deliver_maildir_find_knows_a_message_by_its_key, setup, teardown),
-                cmocka_unit_test_setup_teardown(
-                        test_deliver_sendmail_pipes_the_message_with_local_newlines, setup,
-                        teardown),
-                cmocka_unit_test_setup_teardown(test_deliver_sendmail_fails_on_a_non_zero_exit,
+                        test_local_sendmail_pipes_the_message_with_local_newlines, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_local_sendmail_fails_on_a_non_zero_exit, setup,
+                                                teardown),
+                cmocka_unit_test_setup_teardown(test_local_sendmail_fails_when_sendmail_is_missing,
                                                 setup, teardown),
                 cmocka_unit_test_setup_teardown(
-                        test_deliver_sendmail_fails_when_sendmail_is_missing, setup, teardown),
-                cmocka_unit_test_setup_teardown(
-                        test_deliver_sendmail_ends_when_sendmail_exits_not_when_its_stderr_closes,
+                        test_local_sendmail_ends_when_sendmail_exits_not_when_its_stderr_closes,
                         setup, teardown),
                 cmocka_unit_test_setup_teardown(
-                        test_deliver_sendmail_fails_when_sendmail_does_not_take_the_whole_message,
+                        test_local_sendmail_fails_when_sendmail_does_not_take_the_whole_message,
                         setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

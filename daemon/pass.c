@@ -1,5 +1,5 @@
-/* Dispatch: what is due, delivered or skipped, and what comes next (see dispatch.h).  One
- * reminder on one channel is delivery.c's business; this file decides which, by the plan, the
+/* Pass: what is due, queued or skipped, and what comes next (see pass.h).  One
+ * reminder on one channel is enqueue.c's business; this file decides which, by the plan, the
  * decisions and the catch-up rules. */
 
 #include <errno.h>
@@ -10,32 +10,32 @@
 #include <time.h>
 
 #include "noticed/catchup.h"
-#include "noticed/delivery.h"
-#include "noticed/dispatch.h"
+#include "noticed/enqueue.h"
+#include "noticed/pass.h"
 #include "noticed/log.h"
 #include "noticed/plan.h"
 #include "noticed/render.h"
 
-/* The next reminder is looked for a window at a time, up to DISPATCH_SEARCH_DAYS ahead. */
+/* The next reminder is looked for a window at a time, up to PASS_SEARCH_DAYS ahead. */
 #define SEARCH_WINDOW_DAYS 31
 
 typedef struct DecidedKey {
         uint32_t commitment, cycle, participant;
 } DecidedKey;
 
-struct Dispatcher {
+struct Pass {
         Ledger *ledger; /* borrowed */
-        Delivery *delivery;
-        DecidedKey *decided; /* sorted; of the model of the last dispatcher_load_decisions() */
+        Enqueue *enqueue;
+        DecidedKey *decided; /* sorted; of the model of the last pass_load_decisions() */
         size_t n_decided;
-        DispatchProgressFn progress;
+        PassProgressFn progress;
         void *progress_userdata;
 };
 
-int dispatcher_new(Ledger *ledger, Dispatcher **ret) {
-        Dispatcher *d = calloc(1, sizeof(*d));
+int pass_new(Ledger *ledger, Pass **ret) {
+        Pass *d = calloc(1, sizeof(*d));
 
-        if (!d || delivery_new(ledger, &d->delivery) < 0) {
+        if (!d || enqueue_new(ledger, &d->enqueue) < 0) {
                 free(d);
                 return -ENOMEM;
         }
@@ -44,22 +44,22 @@ int dispatcher_new(Ledger *ledger, Dispatcher **ret) {
         return 0;
 }
 
-Dispatcher *dispatcher_free(Dispatcher *d) {
+Pass *pass_free(Pass *d) {
         if (!d)
                 return NULL;
-        delivery_free(d->delivery);
+        enqueue_free(d->enqueue);
         free(d->decided);
         free(d);
         return NULL;
 }
 
-void dispatcher_set_progress(Dispatcher *d, DispatchProgressFn fn, void *userdata) {
+void pass_set_progress(Pass *d, PassProgressFn fn, void *userdata) {
         d->progress = fn;
         d->progress_userdata = userdata;
 }
 
-const DeliveryCounts *dispatcher_counts(const Dispatcher *d) {
-        return delivery_counts(d->delivery);
+const EnqueueCounts *pass_counts(const Pass *d) {
+        return enqueue_counts(d->enqueue);
 }
 
 static int compare_decided(const void *a, const void *b) {
@@ -74,44 +74,44 @@ static int compare_decided(const void *a, const void *b) {
 
 /* The decisions in the ledger, as indices into the current model; decisions about ids the
  * config no longer has are left out. */
-int dispatcher_load_decisions(Dispatcher *dp, const Model *model) {
+int pass_load_decisions(Pass *p, const Model *model) {
         LedgerDecision *d = NULL;
         size_t n = 0, k = 0;
         int r;
 
         /* Indices into the model of the last call mean nothing for this one: start empty. */
-        free(dp->decided);
-        dp->decided = NULL;
-        dp->n_decided = 0;
-        r = ledger_decisions(dp->ledger, &d, &n);
+        free(p->decided);
+        p->decided = NULL;
+        p->n_decided = 0;
+        r = ledger_decisions(p->ledger, &d, &n);
         if (r < 0)
                 return r;
-        dp->decided = n > 0 ? calloc(n, sizeof(*dp->decided)) : NULL;
-        if (n > 0 && !dp->decided) {
+        p->decided = n > 0 ? calloc(n, sizeof(*p->decided)) : NULL;
+        if (n > 0 && !p->decided) {
                 ledger_decisions_free(d, n);
                 return -ENOMEM;
         }
         for (size_t i = 0; i < n; i++) {
-                size_t c, p;
+                size_t c, participant;
                 if (model_find_commitment(model, d[i].commitment, &c) < 0 ||
-                    model_find_recipient(model, d[i].participant, &p) < 0)
+                    model_find_recipient(model, d[i].participant, &participant) < 0)
                         continue;
-                dp->decided[k++] = (DecidedKey){(uint32_t) c, d[i].cycle, (uint32_t) p};
+                p->decided[k++] = (DecidedKey){(uint32_t) c, d[i].cycle, (uint32_t) participant};
         }
-        dp->n_decided = k;
+        p->n_decided = k;
         if (k > 1)
-                qsort(dp->decided, k, sizeof(*dp->decided), compare_decided);
+                qsort(p->decided, k, sizeof(*p->decided), compare_decided);
         ledger_decisions_free(d, n);
         return 0;
 }
 
-static bool dispatcher_has_decided(void *userdata, size_t commitment, uint32_t cycle,
-                                   size_t participant) {
-        const Dispatcher *dp = userdata;
+static bool pass_has_decided(void *userdata, size_t commitment, uint32_t cycle,
+                             size_t participant) {
+        const Pass *pass = userdata;
         DecidedKey key = {(uint32_t) commitment, cycle, (uint32_t) participant};
 
-        return dp->n_decided > 0 &&
-               bsearch(&key, dp->decided, dp->n_decided, sizeof(key), compare_decided) != NULL;
+        return pass->n_decided > 0 &&
+               bsearch(&key, pass->decided, pass->n_decided, sizeof(key), compare_decided) != NULL;
 }
 
 static int push_due(DueReminder **due, size_t *n, size_t *allocated, DueReminder d) {
@@ -129,7 +129,7 @@ static int push_due(DueReminder **due, size_t *n, size_t *allocated, DueReminder
 
 /* Records every reminder catch-up skips as one ledger transaction: a first start after a long
  * time, or with many commitments, skips thousands, and one fsync each took seconds. */
-static int skip_all(Dispatcher *dp, const Model *model, const DueReminder *due, size_t n,
+static int skip_all(Pass *p, const Model *model, const DueReminder *due, size_t n,
                     const CatchUpAction *actions, uint64_t now) {
         bool any = false;
         int r;
@@ -138,62 +138,62 @@ static int skip_all(Dispatcher *dp, const Model *model, const DueReminder *due, 
                 any = actions[i] == CATCH_UP_SKIP_SUPERSEDED || actions[i] == CATCH_UP_SKIP_PASSED;
         if (!any)
                 return 0;
-        r = ledger_batch_begin(dp->ledger);
+        r = ledger_batch_begin(p->ledger);
         if (r < 0)
                 return log_error_errno(r, "Failed to begin recording skipped reminders: %s",
-                                       ledger_error(dp->ledger));
+                                       ledger_error(p->ledger));
         for (size_t i = 0; i < n && r >= 0; i++) {
                 if (actions[i] != CATCH_UP_SKIP_SUPERSEDED && actions[i] != CATCH_UP_SKIP_PASSED)
                         continue;
-                if (dp->progress && !dp->progress(dp->progress_userdata))
+                if (p->progress && !p->progress(p->progress_userdata))
                         break; /* the skips so far are committed: they are decided */
-                r = delivery_skip(dp->delivery, model, &due[i].reminder, due[i].channel, actions[i],
-                                  now);
+                r = enqueue_skip(p->enqueue, model, &due[i].reminder, due[i].channel, actions[i],
+                                 now);
         }
         if (r < 0) {
-                (void) ledger_batch_end(dp->ledger, false);
+                (void) ledger_batch_end(p->ledger, false);
                 return r;
         }
-        r = ledger_batch_end(dp->ledger, true);
+        r = ledger_batch_end(p->ledger, true);
         if (r < 0)
                 return log_error_errno(r,
                                        "Failed to record the skipped reminders: %s; they "
                                        "are decided again in the next pass",
-                                       ledger_error(dp->ledger));
+                                       ledger_error(p->ledger));
         return 0;
 }
 
 /* A decision stops what was queued before it, too: a message still waiting for a relay that
  * is down would otherwise be sent, or fail and be escalated, after the participant decided. */
-static int skip_decided(Dispatcher *dp, const Model *model, uint64_t now) {
+static int skip_decided(Pass *p, const Model *model, uint64_t now) {
         int r, skipped = 0;
 
-        if (dp->n_decided == 0)
+        if (p->n_decided == 0)
                 return 0;
-        r = ledger_batch_begin(dp->ledger);
-        for (size_t i = 0; r >= 0 && i < dp->n_decided; i++) {
-                const DecidedKey *k = &dp->decided[i];
+        r = ledger_batch_begin(p->ledger);
+        for (size_t i = 0; r >= 0 && i < p->n_decided; i++) {
+                const DecidedKey *k = &p->decided[i];
                 const Commitment *c = &model->commitments[k->commitment];
                 bool escalation_recipient = false;
 
                 /* One who decided still hears, as escalate_to, about the others who did not. */
                 for (size_t e = 0; e < c->n_escalate_to; e++)
                         escalation_recipient |= c->escalate_to[e] == k->participant;
-                r = ledger_queued_skip_decided(dp->ledger, c->id, k->cycle,
+                r = ledger_queued_skip_decided(p->ledger, c->id, k->cycle,
                                                model->recipients[k->participant].id,
                                                !escalation_recipient, (int64_t) now);
                 if (r > 0)
                         skipped += r;
         }
         if (r >= 0)
-                r = ledger_batch_end(dp->ledger, true);
+                r = ledger_batch_end(p->ledger, true);
         else
-                (void) ledger_batch_end(dp->ledger, false);
+                (void) ledger_batch_end(p->ledger, false);
         if (r < 0)
                 return log_error_errno(r,
                                        "Failed to skip the waiting messages of decided "
                                        "participants: %s",
-                                       ledger_error(dp->ledger));
+                                       ledger_error(p->ledger));
         if (skipped > 0)
                 log_info("%d waiting message(s) skipped: their participants have decided", skipped);
         return skipped;
@@ -201,34 +201,34 @@ static int skip_decided(Dispatcher *dp, const Model *model, uint64_t now) {
 
 /* Queues every reminder catch-up sends, as one ledger transaction (the outbox sends them).  A
  * ledger that cannot record stops the pass, so that the daemon tries again soon. */
-static int queue_all(Dispatcher *dp, const Model *model, const DueReminder *due, size_t n,
+static int queue_all(Pass *p, const Model *model, const DueReminder *due, size_t n,
                      const CatchUpAction *actions, uint64_t now) {
         int r;
 
-        r = ledger_batch_begin(dp->ledger);
+        r = ledger_batch_begin(p->ledger);
         if (r < 0)
                 return log_error_errno(r, "Failed to begin queueing reminders: %s",
-                                       ledger_error(dp->ledger));
+                                       ledger_error(p->ledger));
         for (size_t i = 0; i < n && r >= 0; i++) {
                 if (actions[i] != CATCH_UP_SEND)
                         continue;
-                if (dp->progress && !dp->progress(dp->progress_userdata)) {
+                if (p->progress && !p->progress(p->progress_userdata)) {
                         log_info("Stopping in the middle of a pass: the rest waits for the "
                                  "next start");
                         break;
                 }
-                r = delivery_queue(dp->delivery, model, &due[i].reminder, due[i].channel, now);
+                r = enqueue_reminder(p->enqueue, model, &due[i].reminder, due[i].channel, now);
         }
         if (r < 0) {
-                (void) ledger_batch_end(dp->ledger, false);
+                (void) ledger_batch_end(p->ledger, false);
                 return r;
         }
-        r = ledger_batch_end(dp->ledger, true);
+        r = ledger_batch_end(p->ledger, true);
         if (r < 0)
                 return log_error_errno(r,
                                        "Failed to queue the reminders due: %s; they are decided "
                                        "again in the next pass",
-                                       ledger_error(dp->ledger));
+                                       ledger_error(p->ledger));
         return 0;
 }
 
@@ -236,35 +236,35 @@ static int queue_all(Dispatcher *dp, const Model *model, const DueReminder *due,
 
 /* Delivers, or records as skipped, every reminder whose instant has passed and that the ledger
  * has not settled, by the catch-up rules. */
-int dispatcher_deliver_due(Dispatcher *dp, const Model *model, uint64_t now, Date today) {
+int pass_queue_due(Pass *p, const Model *model, uint64_t now, Date today) {
         Reminder *rs = NULL;
         DueReminder *due = NULL;
         CatchUpAction *actions = NULL;
         size_t n_rs = 0, n_due = 0, allocated = 0;
         int r;
 
-        r = skip_decided(dp, model, now);
+        r = skip_decided(p, model, now);
         if (r < 0)
                 return r;
         r = plan_reminders(model, today - catch_up_lookback_days(model, today), today,
-                           dispatcher_has_decided, dp, &rs, &n_rs);
+                           pass_has_decided, p, &rs, &n_rs);
         if (r < 0)
                 return log_error_errno(r, "Failed to plan reminders: %m");
         for (size_t i = 0; i < n_rs && (uint64_t) rs[i].at * 1000000u <= now; i++) {
                 const Recipient *rc = &model->recipients[rs[i].recipient];
-                for (uint32_t ch = 0; ch < delivery_channel_count(rc); ch++) {
+                for (uint32_t ch = 0; ch < enqueue_channel_count(rc); ch++) {
                         Reminder sibling;
 
-                        if (!delivery_channel_exists(model, rc, ch))
+                        if (!enqueue_channel_exists(model, rc, ch))
                                 continue;
-                        r = delivery_unsettled(dp->delivery, model, &rs[i], ch);
+                        r = enqueue_unsettled(p->enqueue, model, &rs[i], ch);
                         if (r > 0) {
                                 r = push_due(&due, &n_due, &allocated,
                                              (DueReminder){.reminder = rs[i], .channel = ch});
                                 /* What was sent counts, even for an offset since removed. */
                                 if (r >= 0 &&
-                                    (r = delivery_settled_sibling(dp->delivery, model, &rs[i], ch,
-                                                                  &sibling)) > 0)
+                                    (r = enqueue_settled_sibling(p->enqueue, model, &rs[i], ch,
+                                                                 &sibling)) > 0)
                                         r = push_due(&due, &n_due, &allocated,
                                                      (DueReminder){.reminder = sibling,
                                                                    .channel = ch,
@@ -273,7 +273,7 @@ int dispatcher_deliver_due(Dispatcher *dp, const Model *model, uint64_t now, Dat
                         if (r < 0) {
                                 (void) log_error_errno(r, "Failed to read the ledger: %s",
                                                        r == -ENOMEM ? "out of memory"
-                                                                    : ledger_error(dp->ledger));
+                                                                    : ledger_error(p->ledger));
                                 goto finish;
                         }
                 }
@@ -286,9 +286,9 @@ int dispatcher_deliver_due(Dispatcher *dp, const Model *model, uint64_t now, Dat
                 r = log_error_errno(-ENOMEM, "Out of memory");
                 goto finish;
         }
-        r = skip_all(dp, model, due, n_due, actions, now);
+        r = skip_all(p, model, due, n_due, actions, now);
         if (r >= 0)
-                r = queue_all(dp, model, due, n_due, actions, now);
+                r = queue_all(p, model, due, n_due, actions, now);
 finish:
         free(actions);
         free(due);
@@ -320,31 +320,31 @@ static char *describe_next(const Model *model, const Reminder *rs, size_t n, siz
         return s;
 }
 
-int dispatcher_find_next(Dispatcher *dp, const Model *model, uint64_t now, Date today,
-                         uint64_t *ret_usec, char **ret_description) {
+int pass_find_next(Pass *p, const Model *model, uint64_t now, Date today, uint64_t *ret_usec,
+                   char **ret_description) {
         int r;
 
         *ret_description = NULL;
-        for (Date from = today; from < today + DISPATCH_SEARCH_DAYS; from += SEARCH_WINDOW_DAYS) {
+        for (Date from = today; from < today + PASS_SEARCH_DAYS; from += SEARCH_WINDOW_DAYS) {
                 Reminder *rs = NULL;
                 size_t n = 0;
 
-                r = plan_reminders(model, from, from + SEARCH_WINDOW_DAYS - 1,
-                                   dispatcher_has_decided, dp, &rs, &n);
+                r = plan_reminders(model, from, from + SEARCH_WINDOW_DAYS - 1, pass_has_decided, p,
+                                   &rs, &n);
                 if (r < 0)
                         return log_error_errno(r, "Failed to plan reminders: %m");
                 for (size_t i = 0; i < n; i++) {
                         const Recipient *rc = &model->recipients[rs[i].recipient];
                         if ((uint64_t) rs[i].at * 1000000u <= now)
                                 continue;
-                        for (uint32_t ch = 0; ch < delivery_channel_count(rc); ch++) {
-                                if (!delivery_channel_exists(model, rc, ch))
+                        for (uint32_t ch = 0; ch < enqueue_channel_count(rc); ch++) {
+                                if (!enqueue_channel_exists(model, rc, ch))
                                         continue;
-                                r = delivery_unsettled(dp->delivery, model, &rs[i], ch);
+                                r = enqueue_unsettled(p->enqueue, model, &rs[i], ch);
                                 if (r < 0) {
                                         free(rs);
                                         return log_error_errno(r, "Failed to read the ledger: %s",
-                                                               ledger_error(dp->ledger));
+                                                               ledger_error(p->ledger));
                                 }
                                 if (r == 0)
                                         continue;
@@ -360,6 +360,6 @@ int dispatcher_find_next(Dispatcher *dp, const Model *model, uint64_t now, Date 
         return 0;
 }
 
-int dispatcher_report_interrupted(Dispatcher *dp) {
-        return delivery_report_interrupted(dp->delivery);
+int pass_report_interrupted(Pass *p) {
+        return enqueue_report_interrupted(p->enqueue);
 }

@@ -1,5 +1,5 @@
 #pragma once
-/* Delivery: one reminder on one channel, from the plan's decision to the ledger.
+/* Enqueue: one reminder on one channel, from the plan's decision to the ledger.
  *
  * Renders a reminder to send and queues it in the ledger's outbox (outbox.h sends it), or
  * records it as skipped; logs each once with the reminder's fields and counts it.  Also answers
@@ -15,36 +15,36 @@
 #include "noticed/model.h"
 #include "noticed/plan.h"
 
-typedef struct Delivery Delivery;
+typedef struct Enqueue Enqueue;
 
-typedef struct DeliveryCounts {
+typedef struct EnqueueCounts {
         uint64_t queued, skipped;
-} DeliveryCounts;
+} EnqueueCounts;
 
-int delivery_new(Ledger *ledger, Delivery **ret); /* 0 or -ENOMEM */
-Delivery *delivery_free(Delivery *dv);
-const DeliveryCounts *delivery_counts(const Delivery *dv);
+int enqueue_new(Ledger *ledger, Enqueue **ret); /* 0 or -ENOMEM */
+Enqueue *enqueue_free(Enqueue *eq);
+const EnqueueCounts *enqueue_counts(const Enqueue *eq);
 
-bool delivery_channel_exists(const Model *model, const Recipient *rc, uint32_t channel);
-uint32_t delivery_channel_count(const Recipient *rc);
+bool enqueue_channel_exists(const Model *model, const Recipient *rc, uint32_t channel);
+uint32_t enqueue_channel_count(const Recipient *rc);
 
 /* 1 when the reminder is still to be delivered (unknown to the ledger, or an attempt of an
  * older noticed began and never settled), 0 when it is settled or queued, or -errno. */
-int delivery_unsettled(Delivery *dv, const Model *model, const Reminder *r, uint32_t channel);
+int enqueue_unsettled(Enqueue *eq, const Model *model, const Reminder *r, uint32_t channel);
 /* The latest settled reminder of r's group (milestone, recipient, channel, overdue or not) as
  * the ledger has it, whatever offsets the config has now: 1 and *ret (r moved to that instant
  * and its local date), 0 when there is none, or -errno. */
-int delivery_settled_sibling(Delivery *dv, const Model *model, const Reminder *r, uint32_t channel,
-                             Reminder *ret);
+int enqueue_settled_sibling(Enqueue *eq, const Model *model, const Reminder *r, uint32_t channel,
+                            Reminder *ret);
 
 /* Renders the reminder and queues it in the outbox, due at now (CLOCK_REALTIME µs).  0 (also
  * when it was settled or queued meanwhile), or -errno when it could not be rendered (logged;
  * it is not tried again until the next pass) or the ledger refused. */
-int delivery_queue(Delivery *dv, const Model *model, const Reminder *r, uint32_t channel,
-                   uint64_t now);
+int enqueue_reminder(Enqueue *eq, const Model *model, const Reminder *r, uint32_t channel,
+                     uint64_t now);
 /* Records the reminder as skipped for the reason why; 0 or -errno. */
-int delivery_skip(Delivery *dv, const Model *model, const Reminder *r, uint32_t channel,
-                  CatchUpAction why, uint64_t now);
+int enqueue_skip(Enqueue *eq, const Model *model, const Reminder *r, uint32_t channel,
+                 CatchUpAction why, uint64_t now);
 
 /* Logs each reminder the ledger still has pending from an interrupted attempt.  0 or -errno. */
-int delivery_report_interrupted(Delivery *dv);
+int enqueue_report_interrupted(Enqueue *eq);

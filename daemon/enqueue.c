@@ -1,4 +1,4 @@
-/* Delivery: one reminder on one channel, from the plan's decision to the ledger's outbox.
+/* Enqueue: one reminder on one channel, from the plan's decision to the ledger's outbox.
  *
  * A reminder to send is rendered here, as mail (mail.h) or as a webhook's JSON body
  * (webhook.h), and put into the ledger's outbox with everything its transport needs, in one
@@ -12,7 +12,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "noticed/delivery.h"
+#include "noticed/enqueue.h"
 #include "noticed/log.h"
 #include "noticed/mail.h"
 #include "noticed/render.h"
@@ -20,40 +20,40 @@
 #include "noticed/text.h"
 #include "noticed/webhook.h"
 
-struct Delivery {
+struct Enqueue {
         Ledger *ledger;     /* borrowed */
         const Model *model; /* of the call in progress */
-        DeliveryCounts counts;
+        EnqueueCounts counts;
 };
 
-int delivery_new(Ledger *ledger, Delivery **ret) {
-        Delivery *dv = calloc(1, sizeof(*dv));
+int enqueue_new(Ledger *ledger, Enqueue **ret) {
+        Enqueue *eq = calloc(1, sizeof(*eq));
 
-        if (!dv)
+        if (!eq)
                 return -ENOMEM;
-        dv->ledger = ledger;
-        *ret = dv;
+        eq->ledger = ledger;
+        *ret = eq;
         return 0;
 }
 
-Delivery *delivery_free(Delivery *dv) {
-        free(dv);
+Enqueue *enqueue_free(Enqueue *eq) {
+        free(eq);
         return NULL;
 }
 
-const DeliveryCounts *delivery_counts(const Delivery *dv) {
-        return &dv->counts;
+const EnqueueCounts *enqueue_counts(const Enqueue *eq) {
+        return &eq->counts;
 }
 
 /* Channel 0 is mail (when the recipient has addresses and the config a mail_via transport),
  * 1 + i the recipient's webhook i. */
-bool delivery_channel_exists(const Model *model, const Recipient *rc, uint32_t channel) {
+bool enqueue_channel_exists(const Model *model, const Recipient *rc, uint32_t channel) {
         if (channel == 0)
                 return rc->n_mail > 0 && model->has_mail_via;
         return channel - 1 < rc->n_webhooks;
 }
 
-uint32_t delivery_channel_count(const Recipient *rc) {
+uint32_t enqueue_channel_count(const Recipient *rc) {
         return 1 + (uint32_t) rc->n_webhooks;
 }
 
@@ -138,8 +138,8 @@ static int render(const Model *model, const Reminder *r, uint32_t channel, const
         return k;
 }
 
-int delivery_queue(Delivery *dv, const Model *model, const Reminder *r, uint32_t channel,
-                   uint64_t now) {
+int enqueue_reminder(Enqueue *eq, const Model *model, const Reminder *r, uint32_t channel,
+                     uint64_t now) {
         const Recipient *rc = &model->recipients[r->recipient];
         const Transport *t = channel == 0 ? &model->transports[model->mail_via]
                                           : &model->transports[rc->webhooks[channel - 1]];
@@ -149,8 +149,8 @@ int delivery_queue(Delivery *dv, const Model *model, const Reminder *r, uint32_t
         Identity x;
         int r2;
 
-        dv->model = model;
-        if ((r2 = identity_init(&x, dv->model, r, channel)) < 0)
+        eq->model = model;
+        if ((r2 = identity_init(&x, eq->model, r, channel)) < 0)
                 return log_error_errno(r2, "Out of memory");
         r2 = render(model, r, channel, x.id, (int64_t) (now / 1000000u), &msg, &json);
         if (r2 >= 0 && channel == 0) {
@@ -175,14 +175,14 @@ int delivery_queue(Delivery *dv, const Model *model, const Reminder *r, uint32_t
         }
         r2 = retry_deadline_usec(model, x.milestone, !r->overdue, (int64_t) now, &lm.deadline_usec);
         if (r2 >= 0)
-                r2 = ledger_enqueue(dv->ledger, &x.ledger, &lm, (int64_t) now);
+                r2 = ledger_enqueue(eq->ledger, &x.ledger, &lm, (int64_t) now);
         if (r2 == -EALREADY || r2 == -EEXIST) /* settled or queued since we looked */
                 r2 = 0;
         else if (r2 < 0)
                 (void) log_full(LOG_ERR, r2, &x.log, "%s: failed to queue the %s: %s", x.id,
-                                what(r), ledger_error(dv->ledger));
+                                what(r), ledger_error(eq->ledger));
         else
-                dv->counts.queued++;
+                eq->counts.queued++;
 finish:
         mail_message_done(&msg);
         free(json);
@@ -191,28 +191,28 @@ finish:
         return r2;
 }
 
-int delivery_skip(Delivery *dv, const Model *model, const Reminder *r, uint32_t channel,
-                  CatchUpAction why, uint64_t now) {
+int enqueue_skip(Enqueue *eq, const Model *model, const Reminder *r, uint32_t channel,
+                 CatchUpAction why, uint64_t now) {
         Identity x;
         int r2;
 
-        dv->model = model;
+        eq->model = model;
 
-        if (identity_init(&x, dv->model, r, channel) < 0)
+        if (identity_init(&x, eq->model, r, channel) < 0)
                 return log_error_errno(-ENOMEM, "Out of memory");
         x.log.message_id = LOG_MESSAGE_SKIPPED;
-        r2 = ledger_mark_skipped(dv->ledger, &x.ledger, (int64_t) now,
+        r2 = ledger_mark_skipped(eq->ledger, &x.ledger, (int64_t) now,
                                  catch_up_action_to_string(why));
         if (r2 == -EALREADY) /* settled (sent or failed) since we looked: nothing to skip */
                 log_debug("%s: settled meanwhile, not skipping it", x.id);
         else if (r2 < 0)
                 (void) log_full(LOG_ERR, r2, &x.log, "%s: failed to record it as skipped: %s", x.id,
-                                ledger_error(dv->ledger));
+                                ledger_error(eq->ledger));
         else {
                 (void) log_full(LOG_NOTICE, 0, &x.log, "%s: %s to %s by %s skipped: %s", x.id,
                                 what(r), x.ledger.recipient, x.channel,
                                 catch_up_action_to_string(why));
-                dv->counts.skipped++;
+                eq->counts.skipped++;
         }
         identity_done(&x);
         return r2 == -EALREADY ? 0 : r2;
@@ -220,16 +220,16 @@ int delivery_skip(Delivery *dv, const Model *model, const Reminder *r, uint32_t 
 
 /* 1 when the reminder on that channel is still to be delivered (unknown to the ledger, or an
  * attempt began and never settled), 0 when it is settled, or -errno. */
-int delivery_unsettled(Delivery *dv, const Model *model, const Reminder *r, uint32_t channel) {
+int enqueue_unsettled(Enqueue *eq, const Model *model, const Reminder *r, uint32_t channel) {
         LedgerState state;
         Identity x;
         int r2;
 
-        dv->model = model;
+        eq->model = model;
 
-        if ((r2 = identity_init(&x, dv->model, r, channel)) < 0)
+        if ((r2 = identity_init(&x, eq->model, r, channel)) < 0)
                 return r2;
-        r2 = ledger_get_state(dv->ledger, x.id, x.channel, &state);
+        r2 = ledger_get_state(eq->ledger, x.id, x.channel, &state);
         identity_done(&x);
         if (r2 < 0)
                 return r2;
@@ -240,17 +240,17 @@ int delivery_unsettled(Delivery *dv, const Model *model, const Reminder *r, uint
 /* The latest settled reminder of r's group (same milestone, recipient and channel, overdue or
  * not) as the ledger has it, whatever offsets the config has now: 1 and *ret (r, moved to that
  * instant and its local date), 0 when there is none, or -errno. */
-int delivery_settled_sibling(Delivery *dv, const Model *model, const Reminder *r, uint32_t channel,
-                             Reminder *ret) {
+int enqueue_settled_sibling(Enqueue *eq, const Model *model, const Reminder *r, uint32_t channel,
+                            Reminder *ret) {
         char *prefix = NULL, *slash;
         int64_t due_usec = 0;
         int32_t seconds, offset;
         Identity x;
         int r2, k = 0;
 
-        dv->model = model;
+        eq->model = model;
 
-        if ((r2 = identity_init(&x, dv->model, r, channel)) < 0)
+        if ((r2 = identity_init(&x, eq->model, r, channel)) < 0)
                 return r2;
         /* "commitment/kind/cycle/milestone/offset/recipient": all but the offset. */
         slash = x.id;
@@ -262,7 +262,7 @@ int delivery_settled_sibling(Delivery *dv, const Model *model, const Reminder *r
                 }
         }
         if (slash && (prefix = strndup(x.id, (size_t) (slash - x.id))))
-                r2 = ledger_latest_settled(dv->ledger, prefix, strrchr(x.id, '/'), x.channel,
+                r2 = ledger_latest_settled(eq->ledger, prefix, strrchr(x.id, '/'), x.channel,
                                            r->overdue, &due_usec);
         else
                 r2 = -ENOMEM;
@@ -272,19 +272,19 @@ int delivery_settled_sibling(Delivery *dv, const Model *model, const Reminder *r
                 return r2;
         *ret = *r;
         ret->at = due_usec / 1000000;
-        tz_unix_to_local(dv->model->tz, ret->at, &ret->date, &seconds, &offset);
+        tz_unix_to_local(eq->model->tz, ret->at, &ret->date, &seconds, &offset);
         return 1;
 }
 
-int delivery_report_interrupted(Delivery *dv) {
+int enqueue_report_interrupted(Enqueue *eq) {
         LedgerEntry *e = NULL;
         size_t n = 0;
         int r;
 
-        r = ledger_pending(dv->ledger, &e, &n);
+        r = ledger_pending(eq->ledger, &e, &n);
         if (r < 0)
                 return log_error_errno(r, "Failed to read pending reminders from the ledger: %s",
-                                       r == -ENOMEM ? "out of memory" : ledger_error(dv->ledger));
+                                       r == -ENOMEM ? "out of memory" : ledger_error(eq->ledger));
         for (size_t i = 0; i < n; i++) {
                 LogFields f = {.commitment = e[i].commitment,
                                .milestone = e[i].milestone,

@@ -25,7 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "noticed/deliver.h"
+#include "noticed/local.h"
 
 /* How long sendmail may take before it is killed; it normally hands over in milliseconds.  Half
  * the unit's WatchdogSec=60s: the event loop waits meanwhile, and a watchdog kill would leave
@@ -123,8 +123,8 @@ static int fsync_path(const char *path) {
         return r;
 }
 
-int deliver_maildir(const char *dir, const char *data, size_t size, const char *key,
-                    char **ret_reply) {
+int local_maildir(const char *dir, const char *data, size_t size, const char *key,
+                  char **ret_reply) {
         char name[512], tmp[PATH_MAX], new[PATH_MAX], newdir[PATH_MAX];
         int fd, r;
 
@@ -200,7 +200,7 @@ static void maildir_stamp(const char *dir, struct timespec stamp[2]) {
         }
 }
 
-int deliver_maildir_find(const char *dir, const char *key, char **ret_where) {
+int local_maildir_find(const char *dir, const char *key, char **ret_where) {
         char needle[64];
         int r = 0;
 
@@ -324,8 +324,8 @@ static const char *first_line(char *s) {
         return s;
 }
 
-int deliver_sendmail(const char *data, size_t size, char **ret_reply) {
-        const char *program = getenv("NOTICED_SENDMAIL") ?: DELIVER_SENDMAIL;
+int local_sendmail(const char *data, size_t size, char **ret_reply) {
+        const char *program = getenv("NOTICED_SENDMAIL") ?: LOCAL_SENDMAIL;
         int in[2] = {-1, -1}, err[2] = {-1, -1}, pidfd, status, r;
         char said[512] = "";
         size_t lf_size;
