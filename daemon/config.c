@@ -1434,6 +1434,15 @@ finish:
         return 0;
 }
 
+char *config_error_to_string(const ConfigError *e) {
+        char *s;
+
+        if ((e->line > 0 ? asprintf(&s, "%s:%u: %s", e->file, e->line, e->message)
+                         : asprintf(&s, "%s: %s", e->file, e->message)) < 0)
+                return NULL;
+        return s;
+}
+
 void config_errors_done(ConfigErrors *errors) {
         for (size_t i = 0; i < errors->n; i++) {
                 free(errors->items[i].file);

@@ -21,11 +21,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "noticed/clock.h"
 #include "noticed/config.h"
 #include "noticed/daemon.h"
 #include "noticed/pass.h"
 #include "noticed/ledger.h"
 #include "noticed/log.h"
+#include "noticed/macro.h"
 #include "noticed/outbox.h"
 
 /* A pass that failed (the ledger was busy or the disk full) is tried again this much later. */
@@ -53,47 +55,14 @@ struct Manager {
         bool in_pass;
 };
 
-static uint64_t now_usec(clockid_t clock) {
-        struct timespec ts;
-
-        (void) clock_gettime(clock, &ts);
-        return (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u;
-}
-
-const char *manager_state_directory(void) {
-        static char first[PATH_MAX];
-        const char *e = getenv("STATE_DIRECTORY");
-        size_t n;
-
-        if (!e || !*e)
-                return "/var/lib/noticed";
-        /* systemd lists several directories separated by ':'; ours is the first. */
-        n = strcspn(e, ":");
-        if (n >= sizeof(first))
-                return "/var/lib/noticed";
-        memcpy(first, e, n);
-        first[n] = '\0';
-        return first;
-}
-
-char *manager_ledger_path(const char *state_dir) {
-        char *p;
-
-        if (asprintf(&p, "%s/%s", state_dir, LEDGER_FILE) < 0)
-                return NULL;
-        return p;
-}
-
 static void log_config_errors(const ConfigErrors *errors, const char *message_id) {
         LogFields f = LOG_FIELDS_NONE;
 
         f.message_id = message_id;
         for (size_t i = 0; i < errors->n; i++) {
-                const ConfigError *e = &errors->items[i];
-                if (e->line > 0)
-                        (void) log_full(LOG_ERR, 0, &f, "%s:%u: %s", e->file, e->line, e->message);
-                else
-                        (void) log_full(LOG_ERR, 0, &f, "%s: %s", e->file, e->message);
+                _cleanup_free_ char *line = config_error_to_string(&errors->items[i]);
+
+                (void) log_full(LOG_ERR, 0, &f, "%s", line ? line : "out of memory");
         }
 }
 
@@ -109,7 +78,7 @@ Manager *manager_free(Manager *m) {
         (void) outbox_free(m->outbox);
         (void) sd_event_unref(m->event);
         (void) pass_free(m->pass);
-        outbox_secrets_free(m->secrets, m->model ? m->model->n_transports : 0);
+        secrets_free(m->secrets, m->model ? m->model->n_transports : 0);
         free(m->outlook);
         (void) ledger_close(m->ledger);
         (void) model_free(m->model);
@@ -139,7 +108,7 @@ int manager_new(const char *config_path, Manager **ret) {
         config_errors_done(&errors);
         if (r >= 0) {
                 char *error = NULL;
-                r = outbox_load_secrets(m->model, &m->secrets, &error);
+                r = secrets_load(m->model, &m->secrets, &error);
                 if (r < 0)
                         (void) log_error_errno(r, "%s: %s", config_path, error ? error : "%m");
                 free(error);
@@ -185,7 +154,7 @@ int manager_open_ledger(Manager *m, const char *state_dir) {
         r = lock_state_directory(m, state_dir);
         if (r < 0)
                 return r;
-        ledger_path = manager_ledger_path(state_dir);
+        ledger_path = ledger_path_in(state_dir);
         if (!ledger_path)
                 return log_error_errno(-ENOMEM, "Out of memory");
         r = ledger_open(ledger_path, &m->ledger);
@@ -211,7 +180,7 @@ int manager_open_ledger(Manager *m, const char *state_dir) {
 
 static bool keep_systemd_informed(void *userdata) {
         Manager *m = userdata;
-        uint64_t now = now_usec(CLOCK_MONOTONIC);
+        uint64_t now = clock_now_usec(CLOCK_MONOTONIC);
         sigset_t pending;
 
         /* SIGTERM waits in the signalfd until the loop runs again: end the pass instead. */
@@ -278,7 +247,7 @@ static void on_settled(void *userdata) {
  * reminder, or when there is none for years, the end of that search (a wakeup per decade is
  * not a poll); after a failure (a busy ledger, a full disk), a minute from now. */
 static int manager_pass(Manager *m) {
-        uint64_t now = now_usec(CLOCK_REALTIME), next_usec = 0;
+        uint64_t now = clock_now_usec(CLOCK_REALTIME), next_usec = 0;
         char *next = NULL, *outlook = NULL;
         int32_t seconds, offset;
         Date today;
@@ -389,15 +358,14 @@ static int add_time_change_source(Manager *m) {
 }
 
 static char *describe_reload_failure(const ConfigErrors *errors) {
-        const ConfigError *e = errors->n > 0 ? &errors->items[0] : NULL;
-        char line[16] = "";
+        _cleanup_free_ char *first = errors->n > 0 ? config_error_to_string(&errors->items[0])
+                                                   : NULL;
         char *s;
 
-        if (e && e->line > 0)
-                (void) snprintf(line, sizeof(line), ":%u", e->line);
-        if (asprintf(&s, "reload failed: %s%s: %s%s; still running the previous config",
-                     e ? e->file : "?", line, e ? e->message : "?",
-                     errors->n > 1 ? " (and more, see the log)" : "") < 0)
+        if (errors->n > 0 && !first)
+                return NULL;
+        if (asprintf(&s, "reload failed: %s%s; still running the previous config",
+                     first ? first : "?: ?", errors->n > 1 ? " (and more, see the log)" : "") < 0)
                 return NULL;
         return s;
 }
@@ -418,13 +386,13 @@ static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void
         if (m->stopping) /* READY=1 after STOPPING=1 would confuse systemd */
                 return 0;
         (void) sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%" PRIu64 "\nSTATUS=Reloading %s",
-                          now_usec(CLOCK_MONOTONIC), m->config_path);
+                          clock_now_usec(CLOCK_MONOTONIC), m->config_path);
         r = config_load(m->config_path, &model, &errors);
         if (r < 0) {
                 log_config_errors(&errors, LOG_MESSAGE_RELOAD_FAILED);
                 free(m->reload_error);
                 m->reload_error = describe_reload_failure(&errors);
-        } else if ((r = outbox_load_secrets(model, &secrets, &error)) < 0) {
+        } else if ((r = secrets_load(model, &secrets, &error)) < 0) {
                 (void) log_full(LOG_ERR, r, &reload_failed, "%s: %s", m->config_path,
                                 error ? error : "out of memory");
                 free(m->reload_error);

@@ -19,8 +19,8 @@
 #include <unistd.h>
 
 #include "noticed/ledger.h"
+#include "noticed/macro.h"
 
-#define ELEMENTSOF(x)     (sizeof(x) / sizeof((x)[0]))
 #define BUSY_TIMEOUT_MSEC 5000
 
 /* Migration k takes user_version k-1 to k and sets the version itself, so that the change and
@@ -241,6 +241,30 @@ int decision_from_string(const char *s, Decision *ret) {
         if (ret)
                 *ret = (Decision) i;
         return 0;
+}
+
+const char *ledger_state_directory(void) {
+        static char first[PATH_MAX];
+        const char *e = getenv("STATE_DIRECTORY");
+        size_t n;
+
+        if (!e || !*e)
+                return LEDGER_STATE_DIRECTORY_DEFAULT;
+        /* systemd lists several directories separated by ':'; ours is the first. */
+        n = strcspn(e, ":");
+        if (n >= sizeof(first))
+                return LEDGER_STATE_DIRECTORY_DEFAULT;
+        memcpy(first, e, n);
+        first[n] = '\0';
+        return first;
+}
+
+char *ledger_path_in(const char *state_dir) {
+        char *p;
+
+        if (asprintf(&p, "%s/%s", state_dir, LEDGER_FILE) < 0)
+                return NULL;
+        return p;
 }
 
 static int errno_from_sqlite(sqlite3 *db, int rc) {

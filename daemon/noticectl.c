@@ -18,10 +18,10 @@
 #include <unistd.h>
 
 #include "noticed/config.h"
-#include "noticed/daemon.h"
 #include "noticed/history.h"
 #include "noticed/ical.h"
 #include "noticed/ledger.h"
+#include "noticed/macro.h"
 #include "noticed/log.h"
 #include "noticed/output.h"
 #include "noticed/plan.h"
@@ -95,11 +95,9 @@ static int load_model(Context *ctx) {
         int r = config_load(ctx->config_path, &ctx->model, &errors);
 
         for (size_t i = 0; i < errors.n; i++) {
-                const ConfigError *e = &errors.items[i];
-                if (e->line > 0)
-                        fprintf(stderr, "%s:%u: %s\n", e->file, e->line, e->message);
-                else
-                        fprintf(stderr, "%s: %s\n", e->file, e->message);
+                _cleanup_free_ char *line = config_error_to_string(&errors.items[i]);
+
+                fprintf(stderr, "%s\n", line ? line : "noticectl: out of memory");
         }
         config_errors_done(&errors);
         if (r == -ENOMEM) {
@@ -386,7 +384,7 @@ static int cmd_simulate(Context *ctx, int argc, char **argv) {
 /* Opens the ledger the daemon uses.  With must_exist, a missing file is reported (0, *ret NULL)
  * rather than created: reading history must not leave an empty ledger behind. */
 static int open_ledger(bool must_exist, Ledger **ret) {
-        char *path = manager_ledger_path(manager_state_directory());
+        char *path = ledger_path_in(ledger_state_directory());
         int r;
 
         *ret = NULL;
@@ -395,10 +393,10 @@ static int open_ledger(bool must_exist, Ledger **ret) {
                 return EX_UNAVAILABLE;
         }
         /* systemd's StateDirectory= makes it for the daemon; decide may come first. */
-        if (!must_exist && mkdir(manager_state_directory(), 0700) < 0 && errno != EEXIST) {
+        if (!must_exist && mkdir(ledger_state_directory(), 0700) < 0 && errno != EEXIST) {
                 int e = errno;
                 fprintf(stderr, "noticectl: cannot create the state directory %s: %s\n",
-                        manager_state_directory(), strerror(e));
+                        ledger_state_directory(), strerror(e));
                 free(path);
                 return e == EACCES || e == EPERM || e == EROFS ? EX_NOPERM : EX_CANTCREAT;
         }

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "noticed/daemon.h"
+#include "noticed/ledger.h"
 #include "noticed/log.h"
 
 #define DEFAULT_CONFIG "/etc/noticed/noticed.conf"
@@ -158,7 +159,7 @@ static int run(int argc, char *argv[]) {
         free(absolute); /* the manager keeps its own copy */
         if (r < 0)
                 return r == -ENOMEM ? EX_OSERR : EX_CONFIG;
-        r = manager_open_ledger(m, manager_state_directory());
+        r = manager_open_ledger(m, ledger_state_directory());
         if (r < 0) {
                 manager_free(m);
                 return r == -ENOMEM ? EX_OSERR : EX_CANTCREAT;

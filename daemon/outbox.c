@@ -18,6 +18,7 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include "noticed/clock.h"
 #include "noticed/escalate.h"
 #include "noticed/log.h"
 #include "noticed/net.h"
@@ -99,19 +100,6 @@ struct Outbox {
         bool retarget;  /* queued mail is to follow mail_via (after outbox_configure()) */
 };
 
-static uint64_t realtime_usec(void) {
-        struct timespec ts;
-
-        (void) clock_gettime(CLOCK_REALTIME, &ts);
-        return (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u;
-}
-
-static void secrets_free(Secret *s, size_t n) {
-        for (size_t i = 0; s && i < n; i++)
-                secret_done(&s[i]);
-        free(s);
-}
-
 static int on_soon(sd_event_source *s, void *userdata);
 
 int outbox_new(sd_event *event, Ledger *ledger, Outbox **ret) {
@@ -185,54 +173,6 @@ const OutboxCounts *outbox_counts(const Outbox *o) {
 }
 
 /* --- configuration ---------------------------------------------------------------------------- */
-
-int outbox_read_secret(const Transport *t, Secret *ret, char **ret_error) {
-        const char *credential =
-                t->password_credential ? t->password_credential : t->secret_credential;
-        const char *file = t->password_file ? t->password_file : t->secret_file;
-        int r;
-
-        if (credential)
-                r = secret_read_credential(credential, ret);
-        else if (file)
-                r = secret_read_file(file, ret);
-        else
-                return 0;
-        if (r < 0 && asprintf(ret_error, "transport %s: cannot read the %s %s: %s%s", t->id,
-                              credential ? "credential" : "file", credential ? credential : file,
-                              r == -ENXIO ? "$CREDENTIALS_DIRECTORY is not set (LoadCredential= in "
-                                            "the unit provides it)"
-                              : r == -EPERM ? "group or others may read it (chmod 600 it)"
-                                            : strerror(-r),
-                              "") < 0)
-                *ret_error = NULL;
-        return r;
-}
-
-int outbox_load_secrets(const Model *model, Secret **ret, char **ret_error) {
-        Secret *secrets = NULL;
-        int r = 0;
-
-        *ret_error = NULL;
-        *ret = NULL;
-        if (model->n_transports == 0)
-                return 0;
-        secrets = calloc(model->n_transports, sizeof(*secrets));
-        if (!secrets)
-                return -ENOMEM;
-        for (size_t i = 0; i < model->n_transports && r >= 0; i++)
-                r = outbox_read_secret(&model->transports[i], &secrets[i], ret_error);
-        if (r < 0) {
-                secrets_free(secrets, model->n_transports);
-                return r;
-        }
-        *ret = secrets;
-        return 0;
-}
-
-void outbox_secrets_free(Secret *secrets, size_t n) {
-        secrets_free(secrets, n);
-}
 
 void outbox_configure(Outbox *o, const Model *model, Secret *secrets) {
         secrets_free(o->secrets, o->n_secrets);
@@ -492,13 +432,11 @@ static void report(Outbox *o, Outcome *oc) {
 /* Tells the settled hook, at most once a second while transfers are in flight (a burst settles
  * thousands, and each STATUS= is a datagram to systemd), and always when none is. */
 static void settled(Outbox *o) {
-        struct timespec ts;
         uint64_t now;
 
         if (!o->settled)
                 return;
-        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
-        now = (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u;
+        now = clock_now_usec(CLOCK_MONOTONIC);
         if (o->in_flight > 0 && now - o->last_settled_usec < 1000000u)
                 return;
         o->last_settled_usec = now;
@@ -508,7 +446,7 @@ static void settled(Outbox *o) {
 /* Records every outcome waiting, as one transaction; those the ledger refuses (busy, full) wait
  * for the next turn, and all of them when the transaction fails.  -errno while it refuses. */
 static int record_outcomes(Outbox *o) {
-        uint64_t now = realtime_usec();
+        uint64_t now = clock_now_usec(CLOCK_REALTIME);
         size_t done = 0, kept = 0;
         bool batch;
         int r = 0;
@@ -824,7 +762,7 @@ int outbox_run(Outbox *o, uint64_t now) {
 static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         (void) s;
         (void) usec;
-        (void) outbox_run(userdata, realtime_usec());
+        (void) outbox_run(userdata, clock_now_usec(CLOCK_REALTIME));
         return 0;
 }
 
@@ -847,7 +785,7 @@ static int on_soon(sd_event_source *s, void *userdata) {
                 maybe_stopped(o);
                 return 0;
         }
-        (void) outbox_run(o, realtime_usec());
+        (void) outbox_run(o, clock_now_usec(CLOCK_REALTIME));
         return 0;
 }
 

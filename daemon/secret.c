@@ -150,3 +150,53 @@ void secret_done(Secret *s) {
         }
         *s = (Secret){0};
 }
+
+int secret_read_transport(const Transport *t, Secret *ret, char **ret_error) {
+        const char *credential =
+                t->password_credential ? t->password_credential : t->secret_credential;
+        const char *file = t->password_file ? t->password_file : t->secret_file;
+        int r;
+
+        if (credential)
+                r = secret_read_credential(credential, ret);
+        else if (file)
+                r = secret_read_file(file, ret);
+        else
+                return 0;
+        if (r < 0 && asprintf(ret_error, "transport %s: cannot read the %s %s: %s%s", t->id,
+                              credential ? "credential" : "file", credential ? credential : file,
+                              r == -ENXIO ? "$CREDENTIALS_DIRECTORY is not set (LoadCredential= in "
+                                            "the unit provides it)"
+                              : r == -EPERM ? "group or others may read it (chmod 600 it)"
+                                            : strerror(-r),
+                              "") < 0)
+                *ret_error = NULL;
+        return r;
+}
+
+int secrets_load(const Model *model, Secret **ret, char **ret_error) {
+        Secret *secrets = NULL;
+        int r = 0;
+
+        *ret_error = NULL;
+        *ret = NULL;
+        if (model->n_transports == 0)
+                return 0;
+        secrets = calloc(model->n_transports, sizeof(*secrets));
+        if (!secrets)
+                return -ENOMEM;
+        for (size_t i = 0; i < model->n_transports && r >= 0; i++)
+                r = secret_read_transport(&model->transports[i], &secrets[i], ret_error);
+        if (r < 0) {
+                secrets_free(secrets, model->n_transports);
+                return r;
+        }
+        *ret = secrets;
+        return 0;
+}
+
+void secrets_free(Secret *secrets, size_t n) {
+        for (size_t i = 0; secrets && i < n; i++)
+                secret_done(&secrets[i]);
+        free(secrets);
+}

@@ -9,7 +9,7 @@
 
 #include "noticed/mail.h"
 #include "noticed/message.h"
-#include "noticed/outbox.h"
+#include "noticed/secret.h"
 #include "noticed/testsend.h"
 #include "noticed/transmit.h"
 #include "noticed/webhook.h"
@@ -38,7 +38,7 @@ static int start_one(const Model *m, const Recipient *rc, Net *net, const Transp
         TransmitRequest req = {.transport = t, .now = now, .timeout_usec = TESTSEND_TIMEOUT_USEC};
         int r;
 
-        r = outbox_read_secret(t, secret, &error);
+        r = secret_read_transport(t, secret, &error);
         if (r < 0) {
                 res->reply = error;
                 return 1;

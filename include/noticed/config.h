@@ -24,3 +24,6 @@ typedef struct ConfigErrors {
  * initialised and must be released with config_errors_done(). */
 int config_load(const char *path, Model **ret, ConfigErrors *errors);
 void config_errors_done(ConfigErrors *errors);
+/* "FILE:LINE: message", or "FILE: message" for the file as a whole: how every program prints
+ * one.  Malloc'd; NULL when out of memory. */
+char *config_error_to_string(const ConfigError *e);

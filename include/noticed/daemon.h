@@ -20,7 +20,3 @@ Manager *manager_free(Manager *m);
  * SIGINT, or a negative errno when the loop could not run. */
 int manager_run(Manager *m);
 
-/* $STATE_DIRECTORY (its first entry) or /var/lib/noticed; never NULL. */
-const char *manager_state_directory(void);
-/* The ledger's path in a state directory; malloc'd, NULL when out of memory. */
-char *manager_ledger_path(const char *state_dir);

@@ -78,6 +78,12 @@ typedef struct LedgerDecision {
         int64_t at_usec;
 } LedgerDecision;
 
+/* $STATE_DIRECTORY (its first entry) or LEDGER_STATE_DIRECTORY_DEFAULT; never NULL. */
+#define LEDGER_STATE_DIRECTORY_DEFAULT "/var/lib/noticed"
+const char *ledger_state_directory(void);
+/* The ledger's path in a state directory; malloc'd, NULL when out of memory. */
+char *ledger_path_in(const char *state_dir);
+
 /* Opens (creating with mode 0600 when missing) and migrates the ledger at path.  A file whose
  * user_version is newer than this program knows is refused with -EPROTONOSUPPORT, a file that
  * is not a database with -EBADMSG, a directory with -EISDIR, another file that is not a regular

@@ -27,16 +27,7 @@ typedef struct OutboxCounts {
 int outbox_new(sd_event *event, Ledger *ledger, Outbox **ret); /* 0, -ENOMEM, -EIO (curl) */
 Outbox *outbox_free(Outbox *o);
 
-/* Reads the secrets the model's transports name (password_file, password_credential,
- * secret_file, secret_credential): one per transport, zeroed where there is none.  Before a
- * model is taken, so that a start or a reload can refuse a config whose secrets cannot be
- * read.  On failure *ret_error says which transport and why (malloc'd).  0 or -errno. */
-int outbox_load_secrets(const Model *model, Secret **ret, char **ret_error);
-void outbox_secrets_free(Secret *secrets, size_t n);
-/* The secret of one transport into *ret (left zeroed when it names none); on failure *ret_error
- * says why (malloc'd).  0 or -errno. */
-int outbox_read_secret(const Transport *t, Secret *ret, char **ret_error);
-/* Takes the model to send by and its secrets (from outbox_load_secrets(), taken over). */
+/* Takes the model to send by and its secrets (from secrets_load(), taken over). */
 void outbox_configure(Outbox *o, const Model *model, Secret *secrets);
 
 /* Called between local deliveries (a long catch-up through sendmail): returning false ends the

@@ -9,6 +9,8 @@
 
 #include <stddef.h>
 
+#include "noticed/model.h"
+
 #define SECRET_SIZE_MAX 4096
 
 typedef struct Secret {
@@ -39,3 +41,15 @@ int secret_check_file(const char *path);
 
 /* Wipes (explicit_bzero) and frees; safe on a zeroed struct; leaves it zeroed. */
 void secret_done(Secret *s);
+
+/* The secret of one transport (password_credential, password_file, secret_credential or
+ * secret_file) into *ret, left zeroed when it names none; on failure *ret_error says which
+ * transport and why (malloc'd).  0 or -errno. */
+int secret_read_transport(const Transport *t, Secret *ret, char **ret_error);
+/* The secrets of all the model's transports, one per transport, zeroed where there is none.
+ * Read before a model is taken, so that a start or a reload can refuse a config whose secrets
+ * cannot be read.  On failure *ret_error says which transport and why (malloc'd).  0 or
+ * -errno. */
+int secrets_load(const Model *model, Secret **ret, char **ret_error);
+/* secret_done() on each of n, then frees the array; NULL is fine. */
+void secrets_free(Secret *secrets, size_t n);

@@ -165,7 +165,7 @@ static void configure(Fixture *f, const char *milestone, const char *transports,
                          participants, milestone, deadlines) > 0);
         f->model = fixture_load(text);
         free(text);
-        assert_int_equal(outbox_load_secrets(f->model, &secrets, &error), 0);
+        assert_int_equal(secrets_load(f->model, &secrets, &error), 0);
         assert_null(error);
         outbox_configure(f->outbox, f->model, secrets);
 }
@@ -631,7 +631,7 @@ test_outbox_recover_does_not_write_again_what_the_interrupted_attempt_delivered(
         /* The next start. */
         f->outbox = outbox_free(f->outbox);
         assert_int_equal(outbox_new(f->event, f->ledger, &f->outbox), 0);
-        assert_int_equal(outbox_load_secrets(f->model, &secrets, &error), 0);
+        assert_int_equal(secrets_load(f->model, &secrets, &error), 0);
         outbox_configure(f->outbox, f->model, secrets);
         /* A new outbox's first run takes back what was in flight before it sends. */
         assert_int_equal(pass(f, NOW_PAST_USEC), 0);
@@ -723,7 +723,7 @@ static void test_outbox_recover_after_a_refused_record_finds_the_mail_in_the_mai
         assert_int_equal(state_of(f, id, "mail"), LEDGER_QUEUED);
 
         assert_int_equal(outbox_new(f->event, f->ledger, &f->outbox), 0);
-        assert_int_equal(outbox_load_secrets(f->model, &secrets, &error), 0);
+        assert_int_equal(secrets_load(f->model, &secrets, &error), 0);
         outbox_configure(f->outbox, f->model, secrets);
         assert_int_equal(outbox_recover(f->outbox), 0);
         assert_int_equal(pass(f, NOW_PAST_USEC + 60 * SEC_USEC), 0);
@@ -765,7 +765,7 @@ static void test_outbox_stop_with_nothing_in_flight_calls_done_from_the_loop(voi
         free(id);
 }
 
-static void test_outbox_load_secrets_names_the_transport_it_cannot_read(void **state) {
+static void test_secrets_load_names_the_transport_it_cannot_read(void **state) {
         Fixture *f = *state;
         char password[128], *transport, *error = NULL;
         Secret *secrets = NULL;
@@ -789,7 +789,7 @@ static void test_outbox_load_secrets_names_the_transport_it_cannot_read(void **s
         assert_true(relay != SIZE_MAX);
 
         /* Readable: the secret is the file less its newline. */
-        assert_int_equal(outbox_load_secrets(f->model, &secrets, &error), 0);
+        assert_int_equal(secrets_load(f->model, &secrets, &error), 0);
         assert_null(error);
         assert_non_null(secrets);
         assert_int_equal(secrets[relay].size, 6);
@@ -799,7 +799,7 @@ static void test_outbox_load_secrets_names_the_transport_it_cannot_read(void **s
         /* Gone since the config was checked. */
         assert_int_equal(unlink(password), 0);
         secrets = (Secret *) 1;
-        assert_int_equal(outbox_load_secrets(f->model, &secrets, &error), -ENOENT);
+        assert_int_equal(secrets_load(f->model, &secrets, &error), -ENOENT);
         assert_null(secrets);
         assert_non_null(error);
         assert_contains(error, "transport relay");
@@ -813,7 +813,7 @@ static void test_outbox_load_secrets_names_the_transport_it_cannot_read(void **s
         assert_int_equal(fchmod(fd, 0644), 0);
         assert_int_equal(write(fd, "s3cret\n", 7), 7);
         close(fd);
-        assert_int_equal(outbox_load_secrets(f->model, &secrets, &error), -EPERM);
+        assert_int_equal(secrets_load(f->model, &secrets, &error), -EPERM);
         assert_non_null(error);
         assert_contains(error, "transport relay");
         assert_contains(error, "chmod 600");
@@ -1227,7 +1227,7 @@ static void test_outbox_free_with_a_transfer_in_flight_leaves_it_for_the_next_st
         ledger_queued_free(q, n);
 
         assert_int_equal(outbox_new(f->event, f->ledger, &f->outbox), 0);
-        assert_int_equal(outbox_load_secrets(f->model, &secrets, &error), 0);
+        assert_int_equal(secrets_load(f->model, &secrets, &error), 0);
         outbox_configure(f->outbox, f->model, secrets);
         assert_int_equal(outbox_recover(f->outbox), 0);
         assert_int_equal(ledger_queued_due(f->ledger, "silent", INT64_MAX, 10, &q, &n), 0);
@@ -1331,7 +1331,7 @@ int main(void) {
                 T(test_outbox_run_records_sent_at_its_end_when_the_ledger_refuses_once),
                 T(test_outbox_recover_after_a_refused_record_finds_the_mail_in_the_maildir),
                 T(test_outbox_stop_with_nothing_in_flight_calls_done_from_the_loop),
-                T(test_outbox_load_secrets_names_the_transport_it_cannot_read),
+                T(test_secrets_load_names_the_transport_it_cannot_read),
                 T(test_outbox_run_fails_a_webhook_answered_410_at_once_and_escalates),
                 T(test_outbox_run_fails_a_webhook_past_its_deadline_and_escalates_by_mail),
                 T(test_outbox_run_sends_a_flaky_webhook_at_the_second_attempt),
