@@ -29,7 +29,6 @@
 #include "noticed/testsend.h"
 #include "noticed/validate.h"
 
-#define DEFAULT_CONFIG       "/etc/noticed/noticed.conf"
 #define LIST_WINDOW_DAYS     366
 #define SIMULATE_WINDOW_DAYS 31
 
@@ -60,7 +59,7 @@ static void help(void) {
                "  test-send RECIPIENT              a test message through each of its channels\n"
                "\n"
                "Options:\n"
-               "  -c, --config FILE  config file (default " DEFAULT_CONFIG ")\n"
+               "  -c, --config FILE  config file (default " CONFIG_DEFAULT_PATH ")\n"
                "      --today DATE   plan as if today were DATE (YYYY-MM-DD)\n"
                "  -h, --help         show this help\n"
                "  -V, --version      show the version\n"
@@ -702,7 +701,7 @@ int main(int argc, char **argv) {
                 {"version", no_argument, NULL, 'V'},
                 {},
         };
-        Context ctx = {.config_path = DEFAULT_CONFIG};
+        Context ctx = {.config_path = CONFIG_DEFAULT_PATH};
         const char *command;
         int c, r;
 

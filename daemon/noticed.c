@@ -16,11 +16,10 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "noticed/config.h"
 #include "noticed/daemon.h"
 #include "noticed/ledger.h"
 #include "noticed/log.h"
-
-#define DEFAULT_CONFIG "/etc/noticed/noticed.conf"
 
 typedef struct Arguments {
         const char *config;
@@ -32,7 +31,7 @@ static void help(void) {
                "\n"
                "Reminds the people who must act of the deadlines in noticed.conf(5).\n"
                "\n"
-               "  -c, --config FILE      the config (default " DEFAULT_CONFIG ")\n"
+               "  -c, --config FILE      the config (default " CONFIG_DEFAULT_PATH ")\n"
                "      --foreground       do not detach (systemd runs it so)\n"
                "      --log-level LEVEL  err, warning, notice, info (default) or debug\n"
                "  -h, --help             show this help\n"
@@ -134,7 +133,7 @@ static void finish_detaching(int fd) {
 }
 
 static int run(int argc, char *argv[]) {
-        Arguments a = {.config = DEFAULT_CONFIG};
+        Arguments a = {.config = CONFIG_DEFAULT_PATH};
         Manager *m = NULL;
         char *absolute = NULL;
         int r, ready_fd = -1;
