@@ -109,8 +109,10 @@ int manager_new(const char *config_path, Manager **ret) {
         if (r >= 0) {
                 char *error = NULL;
                 r = secrets_load(m->model, &m->secrets, &error);
-                if (r < 0)
-                        (void) log_error_errno(r, "%s: %s", config_path, error ? error : "%m");
+                if (r < 0 && error)
+                        (void) log_error_errno(r, "%s: %s", config_path, error);
+                else if (r < 0) /* out of memory: secrets_load() had no room to say so */
+                        (void) log_error_errno(r, "%s: %m", config_path);
                 free(error);
         }
         if (r < 0) {
