@@ -5,6 +5,7 @@
  * its messages are sent outbox.c's; this file decides when a pass runs (start, the timer, a
  * clock change, a reload), when the daemon stops, and tells systemd. */
 
+#include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -55,17 +56,6 @@ struct Manager {
         bool in_pass;
 };
 
-static void log_config_errors(const ConfigErrors *errors, const char *message_id) {
-        LogFields f = LOG_FIELDS_NONE;
-
-        f.message_id = message_id;
-        for (size_t i = 0; i < errors->n; i++) {
-                _cleanup_free_ char *line = config_error_to_string(&errors->items[i]);
-
-                (void) log_full(LOG_ERR, 0, &f, "%s", line ? line : "out of memory");
-        }
-}
-
 Manager *manager_free(Manager *m) {
         if (!m)
                 return NULL;
@@ -88,38 +78,95 @@ Manager *manager_free(Manager *m) {
         return NULL;
 }
 
-int manager_new(const char *config_path, Manager **ret) {
+/* Each error as "FILE:LINE: message", tagged with message_id (NULL: none). */
+static void log_config_errors(const ConfigErrors *errors, const char *message_id) {
+        LogFields f = LOG_FIELDS_NONE;
+
+        f.message_id = message_id;
+        for (size_t i = 0; i < errors->n; i++) {
+                _cleanup_free_ char *line = config_error_to_string(&errors->items[i]);
+
+                (void) log_full(LOG_ERR, 0, &f, "%s", line ? line : "out of memory");
+        }
+}
+
+/* The first error, and whether more follow, in one line; malloc'd, NULL when out of memory. */
+static char *describe_config_errors(const ConfigErrors *errors) {
+        _cleanup_free_ char *first =
+                errors->n > 0 ? config_error_to_string(&errors->items[0]) : NULL;
+        char *s;
+
+        if (errors->n > 0 && !first)
+                return NULL;
+        if (asprintf(&s, "%s%s", first ? first : "?: ?",
+                     errors->n > 1 ? " (and more, see the log)" : "") < 0)
+                return NULL;
+        return s;
+}
+
+/* The config at path and the secrets of its transports, read together so that a start and a
+ * reload accept and refuse the same things.  Every problem is logged, tagged with message_id
+ * (NULL: none): the config's errors as FILE:LINE, a secret that cannot be read as "FILE:
+ * transport ...: why".  Then, when ret_reason is not NULL, *ret_reason is the first problem in
+ * one line, for STATUS= (malloc'd; NULL when out of memory).  Returns 0 with the model and one
+ * secret per transport; -EINVAL for a config or a secret that cannot be used, whatever the
+ * cause (the file missing, unreadable, wrong); -ENOMEM. */
+static int manager_load(const char *path, const char *message_id, Model **ret_model,
+                        Secret **ret_secrets, char **ret_reason) {
+        LogFields f = LOG_FIELDS_NONE;
+        _cleanup_free_ char *error = NULL;
         ConfigErrors errors;
-        Manager *m;
+        Secret *secrets = NULL;
+        Model *model = NULL;
         int r;
 
+        assert(path && ret_model && ret_secrets);
+        f.message_id = message_id;
+        if (ret_reason)
+                *ret_reason = NULL;
+        r = config_load(path, &model, &errors);
+        if (r < 0) {
+                log_config_errors(&errors, message_id);
+                if (ret_reason)
+                        *ret_reason = describe_config_errors(&errors);
+        }
+        config_errors_done(&errors);
+        if (r < 0)
+                return r == -ENOMEM ? r : -EINVAL;
+
+        r = secrets_load(model, &secrets, &error);
+        if (r < 0) {
+                if (error)
+                        (void) log_full(LOG_ERR, r, &f, "%s: %s", path, error);
+                else /* out of memory: secrets_load() had no room to say so */
+                        (void) log_full(LOG_ERR, r, &f, "%s: %m", path);
+                if (ret_reason &&
+                    asprintf(ret_reason, "%s: %s", path, error ? error : strerror(-r)) < 0)
+                        *ret_reason = NULL;
+                model_free(model);
+                return r == -ENOMEM ? r : -EINVAL;
+        }
+        *ret_model = model;
+        *ret_secrets = secrets;
+        return 0;
+}
+
+int manager_new(const char *config_path, Manager **ret) {
+        _cleanup_(manager_freep) Manager *m = NULL;
+        int r;
+
+        assert(config_path && ret);
         m = calloc(1, sizeof(*m));
         if (!m)
                 return log_error_errno(-ENOMEM, "Out of memory");
         m->time_change_fd = m->lock_fd = -1;
         m->config_path = strdup(config_path);
-        if (!m->config_path) {
-                manager_free(m);
+        if (!m->config_path)
                 return log_error_errno(-ENOMEM, "Out of memory");
-        }
-        r = config_load(config_path, &m->model, &errors);
+        r = manager_load(m->config_path, NULL, &m->model, &m->secrets, NULL);
         if (r < 0)
-                log_config_errors(&errors, NULL);
-        config_errors_done(&errors);
-        if (r >= 0) {
-                char *error = NULL;
-                r = secrets_load(m->model, &m->secrets, &error);
-                if (r < 0 && error)
-                        (void) log_error_errno(r, "%s: %s", config_path, error);
-                else if (r < 0) /* out of memory: secrets_load() had no room to say so */
-                        (void) log_error_errno(r, "%s: %m", config_path);
-                free(error);
-        }
-        if (r < 0) {
-                manager_free(m);
-                return r == -ENOMEM ? r : -EINVAL; /* "config error", whatever the cause */
-        }
-        *ret = m;
+                return r;
+        *ret = TAKE_PTR(m);
         return 0;
 }
 
@@ -359,28 +406,16 @@ static int add_time_change_source(Manager *m) {
         return 0;
 }
 
-static char *describe_reload_failure(const ConfigErrors *errors) {
-        _cleanup_free_ char *first = errors->n > 0 ? config_error_to_string(&errors->items[0])
-                                                   : NULL;
-        char *s;
-
-        if (errors->n > 0 && !first)
-                return NULL;
-        if (asprintf(&s, "reload failed: %s%s; still running the previous config",
-                     first ? first : "?: ?", errors->n > 1 ? " (and more, see the log)" : "") < 0)
-                return NULL;
-        return s;
-}
-
-/* SIGHUP: read the config again; swap only a config that is valid as a whole. */
+/* SIGHUP: read the config again; swap only a config that is valid as a whole, with its
+ * secrets.  A refused one leaves the running config as it was and says why in STATUS= until
+ * a reload succeeds. */
 static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
         static const LogFields reload_failed = {.message_id = LOG_MESSAGE_RELOAD_FAILED,
                                                 .cycle = -1};
         Manager *m = userdata;
-        ConfigErrors errors;
-        Model *model = NULL;
+        _cleanup_free_ char *reason = NULL;
         Secret *secrets = NULL;
-        char *error = NULL;
+        Model *model = NULL;
         int r;
 
         (void) s;
@@ -389,35 +424,23 @@ static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void
                 return 0;
         (void) sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%" PRIu64 "\nSTATUS=Reloading %s",
                           clock_now_usec(CLOCK_MONOTONIC), m->config_path);
-        r = config_load(m->config_path, &model, &errors);
+        r = manager_load(m->config_path, LOG_MESSAGE_RELOAD_FAILED, &model, &secrets, &reason);
+        free(m->reload_error);
+        m->reload_error = NULL;
         if (r < 0) {
-                log_config_errors(&errors, LOG_MESSAGE_RELOAD_FAILED);
-                free(m->reload_error);
-                m->reload_error = describe_reload_failure(&errors);
-        } else if ((r = secrets_load(model, &secrets, &error)) < 0) {
-                (void) log_full(LOG_ERR, r, &reload_failed, "%s: %s", m->config_path,
-                                error ? error : "out of memory");
-                free(m->reload_error);
-                if (asprintf(&m->reload_error,
-                             "reload failed: %s: %s; still running the previous config",
-                             m->config_path, error ? error : "out of memory") < 0)
-                        m->reload_error = NULL;
-                model = model_free(model);
-        }
-        if (r < 0)
                 (void) log_full(LOG_ERR, 0, &reload_failed,
                                 "Reloading %s failed; still running the previous config",
                                 m->config_path);
-        else {
+                if (reason &&
+                    asprintf(&m->reload_error,
+                             "reload failed: %s; still running the previous config", reason) < 0)
+                        m->reload_error = NULL;
+        } else {
                 outbox_configure(m->outbox, model, secrets);
                 model_free(m->model);
                 m->model = model;
-                free(m->reload_error);
-                m->reload_error = NULL;
                 log_info("Reloaded %s", m->config_path);
         }
-        free(error);
-        config_errors_done(&errors);
         (void) manager_pass(m);
         (void) sd_notify(0, "READY=1");
         return 0;

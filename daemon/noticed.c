@@ -20,6 +20,7 @@
 #include "noticed/daemon.h"
 #include "noticed/ledger.h"
 #include "noticed/log.h"
+#include "noticed/macro.h"
 
 typedef struct Arguments {
         const char *config;
@@ -134,8 +135,8 @@ static void finish_detaching(int fd) {
 
 static int run(int argc, char *argv[]) {
         Arguments a = {.config = CONFIG_DEFAULT_PATH};
-        Manager *m = NULL;
-        char *absolute = NULL;
+        _cleanup_(manager_freep) Manager *m = NULL;
+        _cleanup_free_ char *absolute = NULL;
         int r, ready_fd = -1;
 
         log_open();
@@ -154,19 +155,15 @@ static int run(int argc, char *argv[]) {
                         return EX_OSERR;
                 }
         }
-        r = manager_new(a.config, &m);
-        free(absolute); /* the manager keeps its own copy */
+        r = manager_new(a.config, &m); /* the manager keeps a copy of the path */
         if (r < 0)
                 return r == -ENOMEM ? EX_OSERR : EX_CONFIG;
         r = manager_open_ledger(m, ledger_state_directory());
-        if (r < 0) {
-                manager_free(m);
+        if (r < 0)
                 return r == -ENOMEM ? EX_OSERR : EX_CANTCREAT;
-        }
         if (ready_fd >= 0)
                 finish_detaching(ready_fd);
         r = manager_run(m);
-        manager_free(m);
         return r < 0 ? EX_SOFTWARE : EXIT_SUCCESS;
 }
 

@@ -713,6 +713,36 @@ def test_unreadable_secret_exits_78_saying_why():
             expect("%m" not in d.stderr_text(), f"stderr has a literal %m:{d.stderr_tail()}")
 
 
+def test_reload_with_an_unreadable_secret_keeps_the_previous_config():
+    today = today_in("UTC")
+    with Noticed("reload-secret") as d:
+        deadline = today + days(10)
+        d.config(deadlines_commitment(today, {"first": deadline}))
+        good = open(d.conf).read()
+        d.start()
+        # Started without CREDENTIALS_DIRECTORY (env() removes it): no credential can be read.
+        d.write_config(good.replace(f'url = "maildir:{d.maildir}";',
+                                    'url = "smtp://127.0.0.1:2525"; tls = "none"; username = "n"; '
+                                    'password_credential = "relay.pw";'))
+        d.signal(signal.SIGHUP)
+        status = d.wait_pass(2)["STATUS"]
+        reason = (f"{d.conf}: transport outbox: cannot read the credential relay.pw: "
+                  "$CREDENTIALS_DIRECTORY is not set")
+        expect(status.startswith(f"reload failed: {reason}"),
+               f"STATUS after a reload with an unreadable secret: {status!r}")
+        expect(f"still running the previous config; next: deadline c1 {deadline} " in status,
+               f"STATUS after a failed reload does not keep the running plan: {status!r}")
+        d.wait_for("READY", "1")
+        expect(reason in d.stderr_text(), f"the log does not say {reason}:{d.stderr_tail()}")
+        d.write_config(good)
+        d.signal(signal.SIGHUP)
+        status = d.wait_pass(3)["STATUS"]
+        expect(status.startswith(f"next: deadline c1 {deadline} "),
+               f"a good reload does not clear the failure: {status!r}")
+        d.wait_for("READY", "1")
+        expect_equal(d.stop(), 0, "exit status after SIGTERM")
+
+
 def test_reload_with_other_offsets_sends_nothing_twice():
     today = today_in("UTC")
     with Noticed("offsets") as d:
@@ -881,6 +911,7 @@ TESTS = [
     test_overdue_and_escalation_go_out_once,
     test_bad_config_exits_78_before_ready,
     test_unreadable_secret_exits_78_saying_why,
+    test_reload_with_an_unreadable_secret_keeps_the_previous_config,
     test_clock_set_replans_without_sending_twice,
     test_reload_with_other_offsets_sends_nothing_twice,
     test_reload_replacing_an_offset_sends_nothing_older,
