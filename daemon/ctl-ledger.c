@@ -20,12 +20,13 @@
 #include "noticed/history.h"
 #include "noticed/ledger.h"
 #include "noticed/log.h"
+#include "noticed/macro.h"
 #include "noticed/validate.h"
 
 /* Opens the ledger the daemon uses.  With must_exist, a missing file is reported (0, *ret NULL)
  * rather than created: reading history must not leave an empty ledger behind. */
 static int open_ledger(bool must_exist, Ledger **ret) {
-        char *path = ledger_path_in(ledger_state_directory());
+        _cleanup_free_ char *path = ledger_path_in(ledger_state_directory());
         int r;
 
         *ret = NULL;
@@ -38,7 +39,6 @@ static int open_ledger(bool must_exist, Ledger **ret) {
                 int e = errno;
                 fprintf(stderr, "noticectl: cannot create the state directory %s: %s\n",
                         ledger_state_directory(), strerror(e));
-                free(path);
                 return e == EACCES || e == EPERM || e == EROFS ? EX_NOPERM : EX_CANTCREAT;
         }
         if (must_exist && access(path, F_OK) < 0 && errno == ENOENT) {
@@ -46,17 +46,14 @@ static int open_ledger(bool must_exist, Ledger **ret) {
                         "noticectl: no ledger at %s yet (noticed has not run with this "
                         "state directory; set STATE_DIRECTORY to use another)\n",
                         path);
-                free(path);
                 return 0;
         }
         r = ledger_open(path, ret);
         if (r < 0) {
                 fprintf(stderr, "noticectl: cannot open the ledger %s: %s\n", path,
                         r == -EPROTONOSUPPORT ? "it was written by a newer noticed" : strerror(-r));
-                free(path);
                 return r == -EACCES || r == -EPERM || r == -EROFS ? EX_NOPERM : EX_UNAVAILABLE;
         }
-        free(path);
         return 0;
 }
 
@@ -161,7 +158,7 @@ int cmd_decide(Context *ctx, int argc, char **argv) {
         Decision decision;
         uint32_t cycle;
         Ledger *ledger = NULL;
-        char *user = NULL;
+        _cleanup_free_ char *user = NULL;
         int c, r;
 
         optind = 0; /* glibc: start a fresh scan of the command's own arguments */
@@ -203,12 +200,11 @@ int cmd_decide(Context *ctx, int argc, char **argv) {
                 fprintf(stderr, "noticectl: out of memory\n");
                 return EX_UNAVAILABLE;
         }
-        if ((r = open_ledger(false, &ledger))) {
-                free(user);
+        if ((r = open_ledger(false, &ledger)))
                 return r;
-        }
+        /* Whole seconds, as a decision has always been recorded. */
         r = ledger_record_decision(ledger, argv[optind], cycle, argv[optind + 2], decision, note,
-                                   user, (int64_t) time(NULL) * 1000000);
+                                   user, (int64_t) ((usec_t) time(NULL) * USEC_PER_SEC));
         if (r < 0)
                 fprintf(stderr, "noticectl: cannot record the decision: %s\n",
                         ledger_error(ledger));
@@ -221,7 +217,6 @@ int cmd_decide(Context *ctx, int argc, char **argv) {
                        cycle);
         }
         ledger_close(ledger);
-        free(user);
         if (r < 0)
                 return r == -EACCES || r == -EROFS ? EX_NOPERM : EX_UNAVAILABLE;
         return ctl_finish_output();

@@ -16,6 +16,7 @@
 
 #include "noticed/ctl.h"
 #include "noticed/ical.h"
+#include "noticed/macro.h"
 #include "noticed/output.h"
 #include "noticed/plan.h"
 #include "noticed/render.h"
@@ -293,9 +294,9 @@ int cmd_simulate(Context *ctx, int argc, char **argv) {
 int cmd_export_ics(Context *ctx, int argc, char **argv) {
         const char *only = NULL;
         DayRange range = {0};
-        Milestone *ms = NULL;
+        _cleanup_free_ Milestone *ms = NULL;
+        _cleanup_free_ char *ics = NULL;
         size_t n = 0, k = 0;
-        char *ics = NULL;
         int r;
 
         /* An optional COMMITMENT first, then the range options list takes. */
@@ -321,7 +322,6 @@ int cmd_export_ics(Context *ctx, int argc, char **argv) {
                 size_t index;
 
                 if (model_find_commitment(ctx->model, only, &index) < 0) {
-                        free(ms);
                         fprintf(stderr, "noticectl: no commitment '%s' in %s\n", only,
                                 ctx->config_path);
                         return EX_DATAERR;
@@ -332,12 +332,10 @@ int cmd_export_ics(Context *ctx, int argc, char **argv) {
                 n = k;
         }
         r = ical_render_milestones(ctx->model, ms, n, (int64_t) time(NULL), &ics);
-        free(ms);
         if (r < 0) {
                 fprintf(stderr, "noticectl: cannot build the calendar: %s\n", strerror(-r));
                 return EX_UNAVAILABLE;
         }
         fputs(ics, stdout);
-        free(ics);
         return ctl_finish_output();
 }

@@ -5,6 +5,7 @@
  * date of an option, the model with today in its zone, and the check that stdout took it all.
  * Prints on stdout and stderr; returns exit statuses (sysexits.h), never -errno. */
 
+#include <assert.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -68,7 +69,10 @@ int ctl_parse_date(const char *option, const char *value, Date *ret) {
 
 int ctl_load_model(Context *ctx) {
         ConfigErrors errors;
-        int r = config_load(ctx->config_path, &ctx->model, &errors);
+        int r;
+
+        assert(!ctx->model); /* one command, one config */
+        r = config_load(ctx->config_path, &ctx->model, &errors);
 
         for (size_t i = 0; i < errors.n; i++) {
                 _cleanup_free_ char *line = config_error_to_string(&errors.items[i]);

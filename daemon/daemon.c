@@ -32,7 +32,7 @@
 #include "noticed/outbox.h"
 
 /* A pass that failed (the ledger was busy or the disk full) is tried again this much later. */
-#define PASS_RETRY_USEC (60u * 1000000u)
+#define PASS_RETRY_USEC USEC_PER_MINUTE
 
 struct Manager {
         sd_event *event;
@@ -50,7 +50,7 @@ struct Manager {
         uint64_t passes;
         bool watchdog;      /* WATCHDOG_USEC was set for us */
         bool ready;         /* READY=1 was sent */
-        uint64_t last_ping; /* CLOCK_MONOTONIC µs of keep_systemd_informed()'s last message */
+        usec_t last_ping;   /* CLOCK_MONOTONIC µs of keep_systemd_informed()'s last message */
         char *reload_error; /* the last failed reload, for STATUS; NULL after a good one */
         bool stopping;
         bool in_pass;
@@ -194,9 +194,10 @@ static int lock_state_directory(Manager *m, const char *state_dir) {
 }
 
 int manager_open_ledger(Manager *m, const char *state_dir) {
-        char *ledger_path;
+        _cleanup_free_ char *ledger_path = NULL;
         int r;
 
+        assert(m && state_dir && !m->ledger);
         if (mkdir(state_dir, 0700) < 0 && errno != EEXIST)
                 return log_error_errno(-errno, "Failed to create state directory %s: %m",
                                        state_dir);
@@ -211,10 +212,8 @@ int manager_open_ledger(Manager *m, const char *state_dir) {
                 (void) log_error_errno(r, "Failed to open ledger %s: %s", ledger_path,
                                        r == -EPROTONOSUPPORT ? "written by a newer noticed"
                                                              : strerror(-r));
-                free(ledger_path);
                 return r;
         }
-        free(ledger_path);
         r = pass_new(m->ledger, &m->pass);
         if (r < 0)
                 return log_error_errno(r, "Out of memory");
@@ -225,21 +224,21 @@ int manager_open_ledger(Manager *m, const char *state_dir) {
  * otherwise, is not running meanwhile, so WATCHDOG=1 when systemd asked for it; and before
  * READY=1, EXTEND_TIMEOUT_USEC= so that a long first catch-up (weeks down, thousands of
  * reminders) is not taken for a start that hangs. */
-#define START_EXTENSION_USEC (30u * 1000000u)
+#define START_EXTENSION_USEC (30 * USEC_PER_SEC)
 
 static bool keep_systemd_informed(void *userdata) {
         Manager *m = userdata;
-        uint64_t now = clock_now_usec(CLOCK_MONOTONIC);
+        usec_t now = clock_now_usec(CLOCK_MONOTONIC);
         sigset_t pending;
 
         /* SIGTERM waits in the signalfd until the loop runs again: end the pass instead. */
         if (sigpending(&pending) == 0 &&
             (sigismember(&pending, SIGTERM) == 1 || sigismember(&pending, SIGINT) == 1))
                 return false;
-        if (now - m->last_ping < 1000000u)
+        if (now - m->last_ping < USEC_PER_SEC)
                 return true;
         if (!m->ready)
-                (void) sd_notifyf(0, "EXTEND_TIMEOUT_USEC=%u", START_EXTENSION_USEC);
+                (void) sd_notifyf(0, "EXTEND_TIMEOUT_USEC=%" PRIu64, START_EXTENSION_USEC);
         if (m->watchdog)
                 (void) sd_notify(0, "WATCHDOG=1");
         m->last_ping = now;
@@ -248,7 +247,7 @@ static bool keep_systemd_informed(void *userdata) {
 
 static int on_timer(sd_event_source *s, uint64_t usec, void *userdata);
 
-static int arm_timer(Manager *m, uint64_t usec) {
+static int arm_timer(Manager *m, usec_t usec) {
         int r;
 
         if (!m->timer) {
@@ -296,8 +295,9 @@ static void on_settled(void *userdata) {
  * reminder, or when there is none for years, the end of that search (a wakeup per decade is
  * not a poll); after a failure (a busy ledger, a full disk), a minute from now. */
 static int manager_pass(Manager *m) {
-        uint64_t now = clock_now_usec(CLOCK_REALTIME), next_usec = 0;
-        char *next = NULL, *outlook = NULL;
+        usec_t now = clock_now_usec(CLOCK_REALTIME), next_usec = 0;
+        _cleanup_free_ char *next = NULL;
+        char *outlook = NULL;
         int32_t seconds, offset;
         Date today;
         int r, r2;
@@ -305,7 +305,7 @@ static int manager_pass(Manager *m) {
         if (m->stopping) /* a clock change or a reload while transfers end */
                 return 0;
         m->passes++;
-        tz_unix_to_local(m->model->tz, (int64_t) (now / 1000000u), &today, &seconds, &offset);
+        tz_unix_to_local(m->model->tz, (int64_t) (now / USEC_PER_SEC), &today, &seconds, &offset);
         /* Without the decisions, reminders people stopped would go out: no pass without them. */
         r = pass_load_decisions(m->pass, m->model);
         if (r < 0)
@@ -324,13 +324,13 @@ static int manager_pass(Manager *m) {
                 if (asprintf(&outlook, "next: %s", next) < 0)
                         outlook = NULL;
         } else if (r == 0) {
-                next_usec = now + (uint64_t) PASS_SEARCH_DAYS * 86400u * 1000000u;
+                next_usec = now + (usec_t) PASS_SEARCH_DAYS * USEC_PER_DAY;
                 outlook = strdup("idle: no reminder ahead");
         } else {
                 next_usec = now + PASS_RETRY_USEC;
-                log_warning("Will try again in %d s", (int) (PASS_RETRY_USEC / 1000000u));
+                log_warning("Will try again in %d s", (int) (PASS_RETRY_USEC / USEC_PER_SEC));
                 if (asprintf(&outlook, "error: the last pass failed (%s), trying again in %d s",
-                             strerror(-r), (int) (PASS_RETRY_USEC / 1000000u)) < 0)
+                             strerror(-r), (int) (PASS_RETRY_USEC / USEC_PER_SEC)) < 0)
                         outlook = NULL;
         }
         r2 = arm_timer(m, next_usec);
@@ -342,7 +342,6 @@ static int manager_pass(Manager *m) {
         notify_status(m);
         if (next)
                 log_debug("Next: %s", next);
-        free(next);
         return r < 0 ? r : 0;
 }
 
@@ -495,6 +494,7 @@ int manager_run(Manager *m) {
         sigset_t mask;
         int r;
 
+        assert(m && m->pass);            /* manager_open_ledger() came first */
         (void) signal(SIGPIPE, SIG_IGN); /* a sendmail that exits early must not kill us */
         (void) sigemptyset(&mask);
         (void) sigaddset(&mask, SIGHUP);
