@@ -79,6 +79,8 @@ $(BUILD)/tests/test-outbox: TEST_WRAP := -Wl,--wrap=ledger_mark_sent -Wl,--wrap=
 	-Wl,--wrap=ledger_queued_transports
 # test-secret looks at a secret's bytes as secret_done() frees them: free() passes through.
 $(BUILD)/tests/test-secret: TEST_WRAP := -Wl,--wrap=free
+# test-daemon makes secrets_load() fail without a message of its own (out of memory).
+$(BUILD)/tests/test-daemon: TEST_WRAP := -Wl,--wrap=secrets_load
 
 # Installs what is missing on Debian when run as root; elsewhere prints the command and stops.
 deps:

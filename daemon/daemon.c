@@ -5,6 +5,7 @@
  * its messages are sent outbox.c's; this file decides when a pass runs (start, the timer, a
  * clock change, a reload), when the daemon stops, and tells systemd. */
 
+#include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -31,7 +32,7 @@
 #include "noticed/outbox.h"
 
 /* A pass that failed (the ledger was busy or the disk full) is tried again this much later. */
-#define PASS_RETRY_USEC (60u * 1000000u)
+#define PASS_RETRY_USEC USEC_PER_MINUTE
 
 struct Manager {
         sd_event *event;
@@ -49,22 +50,11 @@ struct Manager {
         uint64_t passes;
         bool watchdog;      /* WATCHDOG_USEC was set for us */
         bool ready;         /* READY=1 was sent */
-        uint64_t last_ping; /* CLOCK_MONOTONIC µs of keep_systemd_informed()'s last message */
+        usec_t last_ping;   /* CLOCK_MONOTONIC µs of keep_systemd_informed()'s last message */
         char *reload_error; /* the last failed reload, for STATUS; NULL after a good one */
         bool stopping;
         bool in_pass;
 };
-
-static void log_config_errors(const ConfigErrors *errors, const char *message_id) {
-        LogFields f = LOG_FIELDS_NONE;
-
-        f.message_id = message_id;
-        for (size_t i = 0; i < errors->n; i++) {
-                _cleanup_free_ char *line = config_error_to_string(&errors->items[i]);
-
-                (void) log_full(LOG_ERR, 0, &f, "%s", line ? line : "out of memory");
-        }
-}
 
 Manager *manager_free(Manager *m) {
         if (!m)
@@ -88,36 +78,95 @@ Manager *manager_free(Manager *m) {
         return NULL;
 }
 
-int manager_new(const char *config_path, Manager **ret) {
+/* Each error as "FILE:LINE: message", tagged with message_id (NULL: none). */
+static void log_config_errors(const ConfigErrors *errors, const char *message_id) {
+        LogFields f = LOG_FIELDS_NONE;
+
+        f.message_id = message_id;
+        for (size_t i = 0; i < errors->n; i++) {
+                _cleanup_free_ char *line = config_error_to_string(&errors->items[i]);
+
+                (void) log_full(LOG_ERR, 0, &f, "%s", line ? line : "out of memory");
+        }
+}
+
+/* The first error, and whether more follow, in one line; malloc'd, NULL when out of memory. */
+static char *describe_config_errors(const ConfigErrors *errors) {
+        _cleanup_free_ char *first =
+                errors->n > 0 ? config_error_to_string(&errors->items[0]) : NULL;
+        char *s;
+
+        if (errors->n > 0 && !first)
+                return NULL;
+        if (asprintf(&s, "%s%s", first ? first : "?: ?",
+                     errors->n > 1 ? " (and more, see the log)" : "") < 0)
+                return NULL;
+        return s;
+}
+
+/* The config at path and the secrets of its transports, read together so that a start and a
+ * reload accept and refuse the same things.  Every problem is logged, tagged with message_id
+ * (NULL: none): the config's errors as FILE:LINE, a secret that cannot be read as "FILE:
+ * transport ...: why".  Then, when ret_reason is not NULL, *ret_reason is the first problem in
+ * one line, for STATUS= (malloc'd; NULL when out of memory).  Returns 0 with the model and one
+ * secret per transport; -EINVAL for a config or a secret that cannot be used, whatever the
+ * cause (the file missing, unreadable, wrong); -ENOMEM. */
+static int manager_load(const char *path, const char *message_id, Model **ret_model,
+                        Secret **ret_secrets, char **ret_reason) {
+        LogFields f = LOG_FIELDS_NONE;
+        _cleanup_free_ char *error = NULL;
         ConfigErrors errors;
-        Manager *m;
+        Secret *secrets = NULL;
+        Model *model = NULL;
         int r;
 
+        assert(path && ret_model && ret_secrets);
+        f.message_id = message_id;
+        if (ret_reason)
+                *ret_reason = NULL;
+        r = config_load(path, &model, &errors);
+        if (r < 0) {
+                log_config_errors(&errors, message_id);
+                if (ret_reason)
+                        *ret_reason = describe_config_errors(&errors);
+        }
+        config_errors_done(&errors);
+        if (r < 0)
+                return r == -ENOMEM ? r : -EINVAL;
+
+        r = secrets_load(model, &secrets, &error);
+        if (r < 0) {
+                if (error)
+                        (void) log_full(LOG_ERR, r, &f, "%s: %s", path, error);
+                else /* out of memory: secrets_load() had no room to say so */
+                        (void) log_full(LOG_ERR, r, &f, "%s: %m", path);
+                if (ret_reason &&
+                    asprintf(ret_reason, "%s: %s", path, error ? error : strerror(-r)) < 0)
+                        *ret_reason = NULL;
+                model_free(model);
+                return r == -ENOMEM ? r : -EINVAL;
+        }
+        *ret_model = model;
+        *ret_secrets = secrets;
+        return 0;
+}
+
+int manager_new(const char *config_path, Manager **ret) {
+        _cleanup_(manager_freep) Manager *m = NULL;
+        int r;
+
+        assert(config_path && ret);
         m = calloc(1, sizeof(*m));
         if (!m)
                 return log_error_errno(-ENOMEM, "Out of memory");
         m->time_change_fd = m->lock_fd = -1;
         m->config_path = strdup(config_path);
-        if (!m->config_path) {
-                manager_free(m);
+        if (!m->config_path)
                 return log_error_errno(-ENOMEM, "Out of memory");
-        }
-        r = config_load(config_path, &m->model, &errors);
+        r = manager_load(m->config_path, NULL, &m->model, &m->secrets, NULL);
         if (r < 0)
-                log_config_errors(&errors, NULL);
-        config_errors_done(&errors);
-        if (r >= 0) {
-                char *error = NULL;
-                r = secrets_load(m->model, &m->secrets, &error);
-                if (r < 0)
-                        (void) log_error_errno(r, "%s: %s", config_path, error ? error : "%m");
-                free(error);
-        }
-        if (r < 0) {
-                manager_free(m);
-                return r == -ENOMEM ? r : -EINVAL; /* "config error", whatever the cause */
-        }
-        *ret = m;
+                return r;
+        *ret = TAKE_PTR(m);
         return 0;
 }
 
@@ -145,9 +194,10 @@ static int lock_state_directory(Manager *m, const char *state_dir) {
 }
 
 int manager_open_ledger(Manager *m, const char *state_dir) {
-        char *ledger_path;
+        _cleanup_free_ char *ledger_path = NULL;
         int r;
 
+        assert(m && state_dir && !m->ledger);
         if (mkdir(state_dir, 0700) < 0 && errno != EEXIST)
                 return log_error_errno(-errno, "Failed to create state directory %s: %m",
                                        state_dir);
@@ -162,10 +212,8 @@ int manager_open_ledger(Manager *m, const char *state_dir) {
                 (void) log_error_errno(r, "Failed to open ledger %s: %s", ledger_path,
                                        r == -EPROTONOSUPPORT ? "written by a newer noticed"
                                                              : strerror(-r));
-                free(ledger_path);
                 return r;
         }
-        free(ledger_path);
         r = pass_new(m->ledger, &m->pass);
         if (r < 0)
                 return log_error_errno(r, "Out of memory");
@@ -176,21 +224,21 @@ int manager_open_ledger(Manager *m, const char *state_dir) {
  * otherwise, is not running meanwhile, so WATCHDOG=1 when systemd asked for it; and before
  * READY=1, EXTEND_TIMEOUT_USEC= so that a long first catch-up (weeks down, thousands of
  * reminders) is not taken for a start that hangs. */
-#define START_EXTENSION_USEC (30u * 1000000u)
+#define START_EXTENSION_USEC (30 * USEC_PER_SEC)
 
 static bool keep_systemd_informed(void *userdata) {
         Manager *m = userdata;
-        uint64_t now = clock_now_usec(CLOCK_MONOTONIC);
+        usec_t now = clock_now_usec(CLOCK_MONOTONIC);
         sigset_t pending;
 
         /* SIGTERM waits in the signalfd until the loop runs again: end the pass instead. */
         if (sigpending(&pending) == 0 &&
             (sigismember(&pending, SIGTERM) == 1 || sigismember(&pending, SIGINT) == 1))
                 return false;
-        if (now - m->last_ping < 1000000u)
+        if (now - m->last_ping < USEC_PER_SEC)
                 return true;
         if (!m->ready)
-                (void) sd_notifyf(0, "EXTEND_TIMEOUT_USEC=%u", START_EXTENSION_USEC);
+                (void) sd_notifyf(0, "EXTEND_TIMEOUT_USEC=%" PRIu64, START_EXTENSION_USEC);
         if (m->watchdog)
                 (void) sd_notify(0, "WATCHDOG=1");
         m->last_ping = now;
@@ -199,7 +247,7 @@ static bool keep_systemd_informed(void *userdata) {
 
 static int on_timer(sd_event_source *s, uint64_t usec, void *userdata);
 
-static int arm_timer(Manager *m, uint64_t usec) {
+static int arm_timer(Manager *m, usec_t usec) {
         int r;
 
         if (!m->timer) {
@@ -247,8 +295,9 @@ static void on_settled(void *userdata) {
  * reminder, or when there is none for years, the end of that search (a wakeup per decade is
  * not a poll); after a failure (a busy ledger, a full disk), a minute from now. */
 static int manager_pass(Manager *m) {
-        uint64_t now = clock_now_usec(CLOCK_REALTIME), next_usec = 0;
-        char *next = NULL, *outlook = NULL;
+        usec_t now = clock_now_usec(CLOCK_REALTIME), next_usec = 0;
+        _cleanup_free_ char *next = NULL;
+        char *outlook = NULL;
         int32_t seconds, offset;
         Date today;
         int r, r2;
@@ -256,7 +305,7 @@ static int manager_pass(Manager *m) {
         if (m->stopping) /* a clock change or a reload while transfers end */
                 return 0;
         m->passes++;
-        tz_unix_to_local(m->model->tz, (int64_t) (now / 1000000u), &today, &seconds, &offset);
+        tz_unix_to_local(m->model->tz, (int64_t) (now / USEC_PER_SEC), &today, &seconds, &offset);
         /* Without the decisions, reminders people stopped would go out: no pass without them. */
         r = pass_load_decisions(m->pass, m->model);
         if (r < 0)
@@ -275,13 +324,13 @@ static int manager_pass(Manager *m) {
                 if (asprintf(&outlook, "next: %s", next) < 0)
                         outlook = NULL;
         } else if (r == 0) {
-                next_usec = now + (uint64_t) PASS_SEARCH_DAYS * 86400u * 1000000u;
+                next_usec = now + (usec_t) PASS_SEARCH_DAYS * USEC_PER_DAY;
                 outlook = strdup("idle: no reminder ahead");
         } else {
                 next_usec = now + PASS_RETRY_USEC;
-                log_warning("Will try again in %d s", (int) (PASS_RETRY_USEC / 1000000u));
+                log_warning("Will try again in %d s", (int) (PASS_RETRY_USEC / USEC_PER_SEC));
                 if (asprintf(&outlook, "error: the last pass failed (%s), trying again in %d s",
-                             strerror(-r), (int) (PASS_RETRY_USEC / 1000000u)) < 0)
+                             strerror(-r), (int) (PASS_RETRY_USEC / USEC_PER_SEC)) < 0)
                         outlook = NULL;
         }
         r2 = arm_timer(m, next_usec);
@@ -293,7 +342,6 @@ static int manager_pass(Manager *m) {
         notify_status(m);
         if (next)
                 log_debug("Next: %s", next);
-        free(next);
         return r < 0 ? r : 0;
 }
 
@@ -357,28 +405,16 @@ static int add_time_change_source(Manager *m) {
         return 0;
 }
 
-static char *describe_reload_failure(const ConfigErrors *errors) {
-        _cleanup_free_ char *first = errors->n > 0 ? config_error_to_string(&errors->items[0])
-                                                   : NULL;
-        char *s;
-
-        if (errors->n > 0 && !first)
-                return NULL;
-        if (asprintf(&s, "reload failed: %s%s; still running the previous config",
-                     first ? first : "?: ?", errors->n > 1 ? " (and more, see the log)" : "") < 0)
-                return NULL;
-        return s;
-}
-
-/* SIGHUP: read the config again; swap only a config that is valid as a whole. */
+/* SIGHUP: read the config again; swap only a config that is valid as a whole, with its
+ * secrets.  A refused one leaves the running config as it was and says why in STATUS= until
+ * a reload succeeds. */
 static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
         static const LogFields reload_failed = {.message_id = LOG_MESSAGE_RELOAD_FAILED,
                                                 .cycle = -1};
         Manager *m = userdata;
-        ConfigErrors errors;
-        Model *model = NULL;
+        _cleanup_free_ char *reason = NULL;
         Secret *secrets = NULL;
-        char *error = NULL;
+        Model *model = NULL;
         int r;
 
         (void) s;
@@ -387,35 +423,23 @@ static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void
                 return 0;
         (void) sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%" PRIu64 "\nSTATUS=Reloading %s",
                           clock_now_usec(CLOCK_MONOTONIC), m->config_path);
-        r = config_load(m->config_path, &model, &errors);
+        r = manager_load(m->config_path, LOG_MESSAGE_RELOAD_FAILED, &model, &secrets, &reason);
+        free(m->reload_error);
+        m->reload_error = NULL;
         if (r < 0) {
-                log_config_errors(&errors, LOG_MESSAGE_RELOAD_FAILED);
-                free(m->reload_error);
-                m->reload_error = describe_reload_failure(&errors);
-        } else if ((r = secrets_load(model, &secrets, &error)) < 0) {
-                (void) log_full(LOG_ERR, r, &reload_failed, "%s: %s", m->config_path,
-                                error ? error : "out of memory");
-                free(m->reload_error);
-                if (asprintf(&m->reload_error,
-                             "reload failed: %s: %s; still running the previous config",
-                             m->config_path, error ? error : "out of memory") < 0)
-                        m->reload_error = NULL;
-                model = model_free(model);
-        }
-        if (r < 0)
                 (void) log_full(LOG_ERR, 0, &reload_failed,
                                 "Reloading %s failed; still running the previous config",
                                 m->config_path);
-        else {
+                if (reason &&
+                    asprintf(&m->reload_error,
+                             "reload failed: %s; still running the previous config", reason) < 0)
+                        m->reload_error = NULL;
+        } else {
                 outbox_configure(m->outbox, model, secrets);
                 model_free(m->model);
                 m->model = model;
-                free(m->reload_error);
-                m->reload_error = NULL;
                 log_info("Reloaded %s", m->config_path);
         }
-        free(error);
-        config_errors_done(&errors);
         (void) manager_pass(m);
         (void) sd_notify(0, "READY=1");
         return 0;
@@ -470,6 +494,7 @@ int manager_run(Manager *m) {
         sigset_t mask;
         int r;
 
+        assert(m && m->pass);            /* manager_open_ledger() came first */
         (void) signal(SIGPIPE, SIG_IGN); /* a sendmail that exits early must not kill us */
         (void) sigemptyset(&mask);
         (void) sigaddset(&mask, SIGHUP);

@@ -16,11 +16,11 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "noticed/config.h"
 #include "noticed/daemon.h"
 #include "noticed/ledger.h"
 #include "noticed/log.h"
-
-#define DEFAULT_CONFIG "/etc/noticed/noticed.conf"
+#include "noticed/macro.h"
 
 typedef struct Arguments {
         const char *config;
@@ -32,7 +32,7 @@ static void help(void) {
                "\n"
                "Reminds the people who must act of the deadlines in noticed.conf(5).\n"
                "\n"
-               "  -c, --config FILE      the config (default " DEFAULT_CONFIG ")\n"
+               "  -c, --config FILE      the config (default " CONFIG_DEFAULT_PATH ")\n"
                "      --foreground       do not detach (systemd runs it so)\n"
                "      --log-level LEVEL  err, warning, notice, info (default) or debug\n"
                "  -h, --help             show this help\n"
@@ -134,9 +134,9 @@ static void finish_detaching(int fd) {
 }
 
 static int run(int argc, char *argv[]) {
-        Arguments a = {.config = DEFAULT_CONFIG};
-        Manager *m = NULL;
-        char *absolute = NULL;
+        Arguments a = {.config = CONFIG_DEFAULT_PATH};
+        _cleanup_(manager_freep) Manager *m = NULL;
+        _cleanup_free_ char *absolute = NULL;
         int r, ready_fd = -1;
 
         log_open();
@@ -155,19 +155,15 @@ static int run(int argc, char *argv[]) {
                         return EX_OSERR;
                 }
         }
-        r = manager_new(a.config, &m);
-        free(absolute); /* the manager keeps its own copy */
+        r = manager_new(a.config, &m); /* the manager keeps a copy of the path */
         if (r < 0)
                 return r == -ENOMEM ? EX_OSERR : EX_CONFIG;
         r = manager_open_ledger(m, ledger_state_directory());
-        if (r < 0) {
-                manager_free(m);
+        if (r < 0)
                 return r == -ENOMEM ? EX_OSERR : EX_CANTCREAT;
-        }
         if (ready_fd >= 0)
                 finish_detaching(ready_fd);
         r = manager_run(m);
-        manager_free(m);
         return r < 0 ? EX_SOFTWARE : EXIT_SUCCESS;
 }
 

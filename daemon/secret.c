@@ -8,6 +8,7 @@
  * instead of blocking the daemon until something writes to it.  The bytes pass through one
  * stack buffer, wiped before returning. */
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -34,21 +35,19 @@ static bool is_plain_file_name(const char *name) {
 static int open_checked(const char *path, bool for_reading, bool owner_only) {
         struct stat st;
         int fd = open(path, (for_reading ? O_RDONLY | O_NONBLOCK | O_NOCTTY : O_PATH) | O_CLOEXEC);
+        int r = 0;
 
         if (fd < 0)
                 return -errno;
-        if (fstat(fd, &st) < 0) {
-                int r = -errno;
+        if (fstat(fd, &st) < 0)
+                r = -errno;
+        else if (!S_ISREG(st.st_mode))
+                r = -EBADFD;
+        else if (owner_only && (st.st_mode & (S_IRWXG | S_IRWXO)))
+                r = -EPERM;
+        if (r < 0) {
                 (void) close(fd);
                 return r;
-        }
-        if (!S_ISREG(st.st_mode)) {
-                (void) close(fd);
-                return -EBADFD;
-        }
-        if (owner_only && (st.st_mode & (S_IRWXG | S_IRWXO))) {
-                (void) close(fd);
-                return -EPERM;
         }
         return fd;
 }
@@ -97,10 +96,20 @@ finish:
         return r;
 }
 
+/* open_checked() for reading, then read_secret(). */
+static int read_checked(const char *path, bool owner_only, Secret *ret) {
+        int fd = open_checked(path, true, owner_only), r;
+
+        if (fd < 0)
+                return fd;
+        r = read_secret(fd, ret);
+        (void) close(fd);
+        return r;
+}
+
 int secret_read_credential(const char *name, Secret *ret) {
         const char *directory = getenv("CREDENTIALS_DIRECTORY");
         char path[PATH_MAX];
-        int fd, r;
 
         if (!directory || !directory[0])
                 return -ENXIO;
@@ -110,25 +119,13 @@ int secret_read_credential(const char *name, Secret *ret) {
                 return -ENAMETOOLONG;
         /* systemd makes credentials readable by the service alone; their mode is not ours to
          * judge (an ImportCredential= or a container manager may choose another). */
-        fd = open_checked(path, true, false);
-        if (fd < 0)
-                return fd;
-        r = read_secret(fd, ret);
-        (void) close(fd);
-        return r;
+        return read_checked(path, false, ret);
 }
 
 int secret_read_file(const char *path, Secret *ret) {
-        int fd, r;
-
         if (path[0] != '/')
                 return -EINVAL;
-        fd = open_checked(path, true, true);
-        if (fd < 0)
-                return fd;
-        r = read_secret(fd, ret);
-        (void) close(fd);
-        return r;
+        return read_checked(path, true, ret);
 }
 
 int secret_check_file(const char *path) {
@@ -155,21 +152,24 @@ int secret_read_transport(const Transport *t, Secret *ret, char **ret_error) {
         const char *credential =
                 t->password_credential ? t->password_credential : t->secret_credential;
         const char *file = t->password_file ? t->password_file : t->secret_file;
+        const char *why;
         int r;
 
+        assert(ret && ret_error);
         if (credential)
                 r = secret_read_credential(credential, ret);
         else if (file)
                 r = secret_read_file(file, ret);
         else
                 return 0;
-        if (r < 0 && asprintf(ret_error, "transport %s: cannot read the %s %s: %s%s", t->id,
-                              credential ? "credential" : "file", credential ? credential : file,
-                              r == -ENXIO ? "$CREDENTIALS_DIRECTORY is not set (LoadCredential= in "
-                                            "the unit provides it)"
-                              : r == -EPERM ? "group or others may read it (chmod 600 it)"
-                                            : strerror(-r),
-                              "") < 0)
+        if (r >= 0)
+                return r;
+        why = r == -ENXIO   ? "$CREDENTIALS_DIRECTORY is not set (LoadCredential= in the unit "
+                              "provides it)"
+              : r == -EPERM ? "group or others may read it (chmod 600 it)"
+                            : strerror(-r);
+        if (asprintf(ret_error, "transport %s: cannot read the %s %s: %s", t->id,
+                     credential ? "credential" : "file", credential ? credential : file, why) < 0)
                 *ret_error = NULL;
         return r;
 }
@@ -178,6 +178,7 @@ int secrets_load(const Model *model, Secret **ret, char **ret_error) {
         Secret *secrets = NULL;
         int r = 0;
 
+        assert(model && ret && ret_error);
         *ret_error = NULL;
         *ret = NULL;
         if (model->n_transports == 0)

@@ -1,5 +1,6 @@
 /* Test send: a marked message through each of a recipient's channels (see testsend.h). */
 
+#include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -7,6 +8,7 @@
 #include <string.h>
 #include <systemd/sd-event.h>
 
+#include "noticed/macro.h"
 #include "noticed/mail.h"
 #include "noticed/message.h"
 #include "noticed/secret.h"
@@ -31,7 +33,8 @@ static void on_done(const NetResult *result, void *userdata) {
 /* Renders the test message for one channel and hands it to transmit(). */
 static int start_one(const Model *m, const Recipient *rc, Net *net, const Transport *t, int64_t now,
                      TestSendResult *res, Pending *p, Secret *secret) {
-        char *subject = NULL, *body = NULL, *id = NULL, *json = NULL, *recipients = NULL;
+        _cleanup_free_ char *subject = NULL, *body = NULL, *id = NULL, *json = NULL;
+        _cleanup_free_ char *recipients = NULL;
         char *error = NULL;
         MailMessage msg = {0};
         TransmitLocal local = {0};
@@ -71,11 +74,6 @@ static int start_one(const Model *m, const Recipient *rc, Net *net, const Transp
                 res->reply = local.reply;
         } else if (r < 0 && asprintf(&res->reply, "cannot send: %s", strerror(-r)) < 0)
                 res->reply = NULL;
-        free(subject);
-        free(body);
-        free(id);
-        free(json);
-        free(recipients);
         mail_message_done(&msg);
         return r == 0 ? 0 : 1; /* 1: finished here */
 }
@@ -83,13 +81,14 @@ static int start_one(const Model *m, const Recipient *rc, Net *net, const Transp
 int testsend_run(const Model *m, const Recipient *rc, int64_t now, TestSendResult **ret,
                  size_t *ret_n) {
         size_t n = 0, remaining = 0;
+        _cleanup_free_ Pending *pending = NULL;
         TestSendResult *results;
-        Pending *pending;
         Secret *secrets;
         sd_event *event = NULL;
         Net *net = NULL;
         int r;
 
+        assert(m && rc && ret && ret_n);
         results = calloc(1 + rc->n_webhooks, sizeof(*results));
         pending = calloc(1 + rc->n_webhooks, sizeof(*pending));
         secrets = calloc(1 + rc->n_webhooks, sizeof(*secrets));
@@ -142,10 +141,7 @@ int testsend_run(const Model *m, const Recipient *rc, int64_t now, TestSendResul
 finish:
         net_free(net);
         sd_event_unref(event);
-        for (size_t i = 0; secrets && i < 1 + rc->n_webhooks; i++)
-                secret_done(&secrets[i]);
-        free(secrets);
-        free(pending);
+        secrets_free(secrets, 1 + rc->n_webhooks);
         if (r < 0) {
                 testsend_results_free(results, n);
                 return r;

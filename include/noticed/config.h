@@ -8,6 +8,8 @@
 
 #include "noticed/model.h"
 
+#define CONFIG_DEFAULT_PATH "/etc/noticed/noticed.conf" /* noticed -c and noticectl -c */
+
 typedef struct ConfigError {
         char *file;
         unsigned line; /* 0 when the problem is with the file as a whole */

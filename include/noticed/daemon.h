@@ -8,15 +8,18 @@
 
 #include <stdbool.h>
 
+#include "noticed/macro.h"
+
 typedef struct Manager Manager;
 
-/* Loads the config: its errors are logged (FILE:LINE) and -EINVAL returned; -ENOMEM. */
+/* Loads the config and the secrets of its transports: every problem is logged (the config's
+ * as FILE:LINE) and -EINVAL returned, whatever the cause; -ENOMEM. */
 int manager_new(const char *config_path, Manager **ret);
 /* Opens the ledger in state_dir (created, mode 0700, when missing); logs and returns -errno. */
 int manager_open_ledger(Manager *m, const char *state_dir);
 Manager *manager_free(Manager *m);
+DEFINE_TRIVIAL_CLEANUP_FUNC(Manager *, manager_free)
 
 /* Event sources, the first pass, READY=1, the loop, STOPPING=1.  Returns 0 after SIGTERM or
  * SIGINT, or a negative errno when the loop could not run. */
 int manager_run(Manager *m);
-

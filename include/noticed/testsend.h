@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "noticed/macro.h"
 #include "noticed/model.h"
 #include "noticed/net.h"
 
@@ -22,7 +23,7 @@ typedef struct TestSendResult {
 
 /* A transfer's own timeout; the wait for all of them is twice that, a fence that curl's
  * timeouts keep from being reached. */
-#define TESTSEND_TIMEOUT_USEC (UINT64_C(30) * 1000000)
+#define TESTSEND_TIMEOUT_USEC (30 * USEC_PER_SEC)
 
 /* Sends to recipient rc (of model m) at now (Unix seconds).  0 and the results, one per
  * channel, or -errno when nothing could be tried (no event loop, out of memory). */

@@ -679,6 +679,70 @@ def test_bad_config_exits_78_before_ready():
         expect(not os.path.exists(d.maildir), "a bad config delivered mail")
 
 
+def test_unreadable_secret_exits_78_saying_why():
+    today = today_in("UTC")
+    with Noticed("secret") as d:
+        d.config(deadlines_commitment(today, {"x": today + days(3)}))
+        good = open(d.conf).read()
+        maildir = f'url = "maildir:{d.maildir}";'
+        expect(maildir in good, "the config has no maildir transport to replace")
+        smtp = 'url = "smtp://127.0.0.1:2525"; tls = "none"; username = "n";'
+        credentials = os.path.join(d.dir, "credentials")
+        os.mkdir(credentials, 0o700)
+        d.extra_env["CREDENTIALS_DIRECTORY"] = credentials  # empty: the credential is missing
+        missing = os.path.join(d.dir, "missing.pw")
+        line = next(i for i, text in enumerate(good.splitlines(), 1) if maildir in text)
+        cases = {
+            # Checked by the config itself: FILE:LINE.
+            f"{d.conf}:{line}: cannot use password_file '{missing}': No such file or directory":
+                f'{smtp} password_file = "{missing}";',
+            # Read after the config was accepted: the file, the transport, the reason.
+            f"{d.conf}: transport outbox: cannot read the credential relay.pw: "
+            "No such file or directory":
+                f'{smtp} password_credential = "relay.pw";',
+        }
+        for message, transport in cases.items():
+            d.write_config(good.replace(maildir, transport))
+            open(d.log, "w").close()
+            d.start(wait_ready=False)
+            status = d.wait_exit()
+            d.drain()
+            expect_equal(status, EX_CONFIG, f"exit status when {message}")
+            expect(not [m for m in d.messages if "READY" in m], f"READY=1 sent when {message}")
+            expect(message in d.stderr_text(), f"stderr does not say {message}:{d.stderr_tail()}")
+            expect("%m" not in d.stderr_text(), f"stderr has a literal %m:{d.stderr_tail()}")
+
+
+def test_reload_with_an_unreadable_secret_keeps_the_previous_config():
+    today = today_in("UTC")
+    with Noticed("reload-secret") as d:
+        deadline = today + days(10)
+        d.config(deadlines_commitment(today, {"first": deadline}))
+        good = open(d.conf).read()
+        d.start()
+        # Started without CREDENTIALS_DIRECTORY (env() removes it): no credential can be read.
+        d.write_config(good.replace(f'url = "maildir:{d.maildir}";',
+                                    'url = "smtp://127.0.0.1:2525"; tls = "none"; username = "n"; '
+                                    'password_credential = "relay.pw";'))
+        d.signal(signal.SIGHUP)
+        status = d.wait_pass(2)["STATUS"]
+        reason = (f"{d.conf}: transport outbox: cannot read the credential relay.pw: "
+                  "$CREDENTIALS_DIRECTORY is not set")
+        expect(status.startswith(f"reload failed: {reason}"),
+               f"STATUS after a reload with an unreadable secret: {status!r}")
+        expect(f"still running the previous config; next: deadline c1 {deadline} " in status,
+               f"STATUS after a failed reload does not keep the running plan: {status!r}")
+        d.wait_for("READY", "1")
+        expect(reason in d.stderr_text(), f"the log does not say {reason}:{d.stderr_tail()}")
+        d.write_config(good)
+        d.signal(signal.SIGHUP)
+        status = d.wait_pass(3)["STATUS"]
+        expect(status.startswith(f"next: deadline c1 {deadline} "),
+               f"a good reload does not clear the failure: {status!r}")
+        d.wait_for("READY", "1")
+        expect_equal(d.stop(), 0, "exit status after SIGTERM")
+
+
 def test_reload_with_other_offsets_sends_nothing_twice():
     today = today_in("UTC")
     with Noticed("offsets") as d:
@@ -846,6 +910,8 @@ TESTS = [
     test_decide_stops_reminders_for_that_participant,
     test_overdue_and_escalation_go_out_once,
     test_bad_config_exits_78_before_ready,
+    test_unreadable_secret_exits_78_saying_why,
+    test_reload_with_an_unreadable_secret_keeps_the_previous_config,
     test_clock_set_replans_without_sending_twice,
     test_reload_with_other_offsets_sends_nothing_twice,
     test_reload_replacing_an_offset_sends_nothing_older,
