@@ -734,13 +734,6 @@ static void load_transport(Loader *ld, const config_setting_t *group, Transport 
         load_transport_connections(ld, group, t, kind_known);
 }
 
-static ssize_t find_transport(const Model *m, const char *id) {
-        for (size_t i = 0; i < m->n_transports; i++)
-                if (m->transports[i].id && strcmp(m->transports[i].id, id) == 0)
-                        return (ssize_t) i;
-        return -1;
-}
-
 static void load_transports(Loader *ld, const config_setting_t *root) {
         const config_setting_t *g =
                 member(ld, root, "transports", VALUE_GROUP, false, "the config");
@@ -758,8 +751,8 @@ static void load_transports(Loader *ld, const config_setting_t *root) {
         }
         s = member(ld, root, "mail_via", VALUE_STRING, false, "the config");
         if (s) {
-                ssize_t t = find_transport(m, config_setting_get_string(s));
-                if (t < 0)
+                size_t t;
+                if (model_find_transport(m, config_setting_get_string(s), &t) < 0)
                         fail(ld, s, "mail_via names unknown transport '%s'",
                              config_setting_get_string(s));
                 else if (!transport_kind_carries_mail(m->transports[t].kind))
@@ -772,7 +765,7 @@ static void load_transports(Loader *ld, const config_setting_t *root) {
                              config_setting_get_string(s));
                 else {
                         m->has_mail_via = true;
-                        m->mail_via = (size_t) t;
+                        m->mail_via = t;
                 }
         }
 }
@@ -815,8 +808,8 @@ static void load_recipient(Loader *ld, const config_setting_t *g, Recipient *r) 
             (r->webhooks = allocate_array(ld, (size_t) config_setting_length(s), sizeof(size_t))))
                 for (int i = 0; i < config_setting_length(s); i++) {
                         const config_setting_t *e = config_setting_get_elem(s, (unsigned) i);
-                        ssize_t t = find_transport(ld->model, config_setting_get_string(e));
-                        if (t < 0)
+                        size_t t;
+                        if (model_find_transport(ld->model, config_setting_get_string(e), &t) < 0)
                                 fail(ld, e, "unknown webhook transport '%s'",
                                      config_setting_get_string(e));
                         else if (ld->model->transports[t].kind != TRANSPORT_HTTP &&
@@ -826,7 +819,7 @@ static void load_recipient(Loader *ld, const config_setting_t *g, Recipient *r) 
                                      "https://)",
                                      config_setting_get_string(e));
                         else
-                                r->webhooks[r->n_webhooks++] = (size_t) t;
+                                r->webhooks[r->n_webhooks++] = t;
                 }
         /* Counted as written, so an unknown webhook is reported once, as unknown. */
         if (setting_length(config_setting_get_member(g, "mail")) == 0 &&

@@ -116,6 +116,17 @@ int model_find_recipient(const Model *m, const char *id, size_t *ret) {
         return -ENOENT;
 }
 
+/* A transport's id is NULL only in a model config_load() is still building and ran out of memory
+ * for; it names nothing. */
+int model_find_transport(const Model *m, const char *id, size_t *ret) {
+        for (size_t i = 0; i < m->n_transports; i++)
+                if (m->transports[i].id && strcmp(m->transports[i].id, id) == 0) {
+                        *ret = i;
+                        return 0;
+                }
+        return -ENOENT;
+}
+
 char *recipient_address_lines(const Recipient *rc) {
         char *s = NULL;
         size_t size = 0;

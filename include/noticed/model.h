@@ -173,10 +173,11 @@ Model *model_free(Model *m);
 
 int language_from_string(const char *s, Language *ret); /* 0 or -EINVAL */
 
-/* The index of the commitment or recipient with this id: 0 and *ret, or -ENOENT.  A linear
- * search: callers look up a handful of ids, not one per reminder. */
+/* The index of the commitment, recipient or transport with this id: 0 and *ret, or -ENOENT.  A
+ * linear search: callers look up a handful of ids, not one per reminder. */
 int model_find_commitment(const Model *m, const char *id, size_t *ret);
 int model_find_recipient(const Model *m, const char *id, size_t *ret);
+int model_find_transport(const Model *m, const char *id, size_t *ret);
 bool transport_kind_carries_mail(TransportKind kind);
 /* The recipient's mail addresses, one per line ("a@x\nb@y"), as an SMTP envelope and the
  * ledger's outbox keep them.  Malloc'd; NULL when out of memory. */
