@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "noticed/config.h"
+#include "noticed/secret.h"
 #include "noticed/text.h"
 #include "noticed/validate.h"
 
@@ -535,24 +536,30 @@ static const config_setting_t *transport_member(Loader *ld, const config_setting
         return s;
 }
 
-/* A password_file or secret_file, checked as secret_check_file() (secret.h) checks it but with
- * stat() here, so that loading the config needs nothing from the module that reads secrets: an
- * absolute path to a regular file without permissions for group or others.  Only its name goes
- * into the model; the daemon reads the secret when it needs it, and checks again then. */
+/* A password_file or secret_file, checked by secret_check_file(): an absolute path to a regular
+ * file without permissions for group or others.  Only its name goes into the model; the daemon
+ * reads the secret when it needs it, and checks again then.  The mode in the message is looked
+ * up once the check has refused it, for the message alone. */
 static void load_secret_file(Loader *ld, const config_setting_t *s, const char *key, char **ret) {
         const char *path = config_setting_get_string(s);
         struct stat st;
+        int r;
 
         *ret = copy_string(ld, path);
-        if (path[0] != '/')
+        if (path[0] != '/') {
                 fail(ld, s, "%s '%s' must be an absolute path", key, path);
-        else if (stat(path, &st) < 0)
-                fail(ld, s, "cannot use %s '%s': %s", key, path, strerror(errno));
-        else if (!S_ISREG(st.st_mode))
+                return;
+        }
+        r = secret_check_file(path);
+        if (r == -EPERM && stat(path, &st) < 0)
+                r = -errno; /* gone since */
+        if (r == -EBADFD)
                 fail(ld, s, "%s '%s' is not a regular file", key, path);
-        else if (st.st_mode & 077)
+        else if (r == -EPERM)
                 fail(ld, s, "%s '%s' is %s group or others (mode %04o); chmod 600 it", key, path,
                      st.st_mode & 044 ? "readable by" : "open to", (unsigned) (st.st_mode & 07777));
+        else if (r < 0)
+                fail(ld, s, "cannot use %s '%s': %s", key, path, strerror(-r));
 }
 
 /* A CA bundle in place of the system's trust store: an absolute path to a regular file this
