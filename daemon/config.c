@@ -20,7 +20,7 @@
 
 #include "noticed/config.h"
 #include "noticed/secret.h"
-#include "noticed/text.h"
+#include "noticed/template.h"
 #include "noticed/validate.h"
 
 typedef struct Loader {
@@ -1195,7 +1195,7 @@ static void load_template_file(Loader *ld, const config_setting_t *s, char **ret
                 if (shrunk)
                         text = shrunk;
                 text[n] = '\0';
-                r = text_template_check(text, n, &line, &message);
+                r = template_check(text, n, &line, &message);
                 if (r == -ENOMEM)
                         ld->out_of_memory = true;
                 else if (r < 0)

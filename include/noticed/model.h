@@ -153,7 +153,7 @@ typedef struct Model {
         size_t n_recipients;
         Commitment *commitments; /* in config order */
         size_t n_commitments;
-        /* The texts of the files named in `templates`, checked by text_template_check() at load
+        /* The texts of the files named in `templates`, checked by template_check() at load
          * (unlike every other string here they have lines: LF and TAB are allowed); NULL where
          * the built-in text applies.  Indexed by Language and MessageKind. */
         char *templates[LANGUAGE_COUNT][MESSAGE_KIND_COUNT];
