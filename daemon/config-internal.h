@@ -51,6 +51,8 @@ void config_errors_sort(ConfigErrors *errors);
 
 /* A copy of s, NULL for NULL; NULL and out_of_memory set when the copy fails. */
 char *loader_copy_string(Loader *ld, const char *s);
+/* A copy of the n bytes at s, likewise. */
+char *loader_copy_substring(Loader *ld, const char *s, size_t n);
 /* calloc() of n (at least one) elements; NULL and out_of_memory set when it fails. */
 void *loader_allocate_array(Loader *ld, size_t n, size_t size);
 

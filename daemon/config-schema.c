@@ -118,6 +118,14 @@ char *loader_copy_string(Loader *ld, const char *s) {
         return copy;
 }
 
+char *loader_copy_substring(Loader *ld, const char *s, size_t n) {
+        char *copy = strndup(s, n);
+
+        if (!copy)
+                ld->out_of_memory = true;
+        return copy;
+}
+
 void *loader_allocate_array(Loader *ld, size_t n, size_t size) {
         void *p = calloc(n ? n : 1, size);
 

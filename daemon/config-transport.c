@@ -236,6 +236,22 @@ static void load_transport_connections(Loader *ld, const config_setting_t *group
         }
 }
 
+/* `from` as written, for the texts that name it, and its parts, parsed here once for the From
+ * header and the envelope sender. */
+static void load_from(Loader *ld, const config_setting_t *s, Transport *t) {
+        const char *v = config_setting_get_string(s);
+        Mailbox mailbox;
+
+        t->from = loader_copy_string(ld, v);
+        if (!validate_mailbox(v, &mailbox)) {
+                loader_fail(ld, s, "from \"%s\" must be \"address\" or \"Name <address>\"", v);
+                return;
+        }
+        if (mailbox.name)
+                t->from_name = loader_copy_substring(ld, mailbox.name, mailbox.name_len);
+        t->from_address = loader_copy_substring(ld, mailbox.address, mailbox.address_len);
+}
+
 static void load_transport(Loader *ld, const config_setting_t *group, Transport *t) {
         static const char *const keys[] = {"url",
                                            "from",
@@ -280,13 +296,8 @@ static void load_transport(Loader *ld, const config_setting_t *group, Transport 
                 loader_fail(ld, s, "'tls' applies only to smtp:// transports");
 
         s = loader_member(ld, group, "from", VALUE_STRING, false, "transport");
-        if (s) {
-                v = config_setting_get_string(s);
-                if (!validate_mailbox(v))
-                        loader_fail(ld, s, "from \"%s\" must be \"address\" or \"Name <address>\"",
-                                    v);
-                t->from = loader_copy_string(ld, v);
-        }
+        if (s)
+                load_from(ld, s, t);
         s = transport_member(ld, group, t, kind_known, "envelope_from", VALUE_STRING, KINDS_SMTP,
                              "smtp:// and smtps:// transports");
         if (s) {

@@ -11,6 +11,8 @@ static void transport_done(Transport *t) {
         free(t->id);
         free(t->url);
         free(t->from);
+        free(t->from_name);
+        free(t->from_address);
         free(t->envelope_from);
         free(t->username);
         free(t->password_credential);

@@ -122,20 +122,36 @@ bool validate_mail_address(const char *s) {
         return validate_address_range(s, strlen(s));
 }
 
-bool validate_mailbox(const char *s) {
-        const char *lt = strchr(s, '<');
-        size_t n = strlen(s);
+bool validate_mailbox(const char *s, Mailbox *ret) {
+        const char *lt = strchr(s, '<'), *name = s;
+        size_t n = strlen(s), name_len;
 
         if (!validate_header_text(s))
                 return false;
-        if (!lt)
-                return validate_address_range(s, n);
+        if (!lt) {
+                if (!validate_address_range(s, n))
+                        return false;
+                if (ret)
+                        *ret = (Mailbox){.address = s, .address_len = n};
+                return true;
+        }
         if (n < 2 || s[n - 1] != '>' || strchr(lt + 1, '<') || strchr(s, '"'))
                 return false;
         for (const char *p = s; p < lt; p++)
                 if (*p == '>')
                         return false;
-        return validate_address_range(lt + 1, (size_t) (s + n - 1 - lt - 1));
+        if (!validate_address_range(lt + 1, (size_t) (s + n - 1 - lt - 1)))
+                return false;
+        for (name_len = (size_t) (lt - s); name_len > 0 && name[0] == ' '; name_len--)
+                name++;
+        while (name_len > 0 && name[name_len - 1] == ' ')
+                name_len--;
+        if (ret)
+                *ret = (Mailbox){.name = name_len > 0 ? name : NULL,
+                                 .name_len = name_len,
+                                 .address = lt + 1,
+                                 .address_len = (size_t) (s + n - 1 - lt - 1)};
+        return true;
 }
 
 bool validate_url_host(const char *url, char *host, size_t host_size) {

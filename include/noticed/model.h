@@ -71,8 +71,10 @@ typedef struct Transport {
         TransportKind kind;
         char *url;
         char *from;                /* NULL unless set; required on the mail_via transport */
+        char *from_name;           /* from's display name, NULL when it has none */
+        char *from_address;        /* from's address; NULL exactly when from is */
         char *envelope_from;       /* the SMTP envelope sender (MAIL FROM), a bare address;
-                                    * NULL: the address in `from` */
+                                    * NULL: from_address */
         char *username;            /* NULL unless set */
         char *password_credential; /* NULL unless set; at most one of these two */
         char *password_file;       /* NULL unless set; an absolute path */
