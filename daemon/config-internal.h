@@ -38,6 +38,10 @@ typedef enum ValueType {
 
 /* ---- errors (config-schema.c) ---- */
 
+/* The name to report for a file libconfig names (NULL: the config file itself).  libconfig
+ * records an @include name as written; a relative one is given with the directory it was found
+ * in, so that FILE:LINE can be opened: then *owned holds the name (malloc'd), else NULL. */
+const char *loader_file_name(const Loader *ld, const char *file, char **owned);
 /* Records an error; takes message (malloc'd; NULL records out of memory instead). */
 void loader_add_error(Loader *ld, const char *file, unsigned line, char *message);
 /* Records an error at setting s: its file (with the include directory where libconfig kept a

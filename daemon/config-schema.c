@@ -5,6 +5,7 @@
  * walk reports everything; out of memory is recorded once, in the Loader, and config_load()
  * returns -ENOMEM at the end. */
 
+#include <assert.h>
 #include <errno.h>
 #include <libconfig.h>
 #include <stdarg.h>
@@ -13,6 +14,7 @@
 #include <string.h>
 
 #include "config-internal.h"
+#include "noticed/macro.h"
 #include "noticed/validate.h"
 
 static const char *value_type_name(ValueType t) {
@@ -25,6 +27,7 @@ static const char *value_type_name(ValueType t) {
                 [VALUE_LIST] = "a list ( { ... }, ... )",
                 [VALUE_STRING_ARRAY] = "an array of strings [ \"...\", ... ]",
         };
+        assert((size_t) t < ELEMENTSOF(names));
         return names[t];
 }
 
@@ -35,29 +38,30 @@ static unsigned setting_line(const config_setting_t *s) {
         return 0;
 }
 
-/* The file a setting came from.  libconfig records an @include name as written; a relative
- * one is reported with the directory it was found in, so that FILE:LINE can be opened. */
-static const char *setting_file(const Loader *ld, const config_setting_t *s, char **owned) {
+const char *loader_file_name(const Loader *ld, const char *file, char **owned) {
         *owned = NULL;
-        for (; s; s = config_setting_parent(s)) {
-                const char *f = config_setting_source_file(s);
-                if (!f)
-                        continue;
-                if (f[0] != '/' && ld->include_dir &&
-                    asprintf(owned, "%s/%s", ld->include_dir, f) >= 0)
-                        return *owned;
-                *owned = NULL;
-                return f;
-        }
-        return ld->path;
+        if (!file)
+                return ld->path;
+        if (file[0] != '/' && ld->include_dir &&
+            asprintf(owned, "%s/%s", ld->include_dir, file) >= 0)
+                return *owned;
+        *owned = NULL;
+        return file;
+}
+
+/* The file a setting came from: its own, or that of the nearest parent that has one. */
+static const char *setting_file(const Loader *ld, const config_setting_t *s, char **owned) {
+        while (s && !config_setting_source_file(s))
+                s = config_setting_parent(s);
+        return loader_file_name(ld, s ? config_setting_source_file(s) : NULL, owned);
 }
 
 void loader_add_error(Loader *ld, const char *file, unsigned line, char *message) {
+        _cleanup_free_ char *m = message, *f = message ? strdup(file) : NULL;
         ConfigErrors *e = ld->errors;
-        char *f = message ? strdup(file) : NULL;
 
+        assert(file);
         if (!f) {
-                free(message);
                 ld->out_of_memory = true;
                 return;
         }
@@ -65,15 +69,13 @@ void loader_add_error(Loader *ld, const char *file, unsigned line, char *message
                 size_t n = ld->errors_allocated ? ld->errors_allocated * 2 : 16;
                 ConfigError *items = realloc(e->items, n * sizeof(*items));
                 if (!items) {
-                        free(f);
-                        free(message);
                         ld->out_of_memory = true;
                         return;
                 }
                 e->items = items;
                 ld->errors_allocated = n;
         }
-        e->items[e->n++] = (ConfigError){.file = f, .line = line, .message = message};
+        e->items[e->n++] = (ConfigError){.file = TAKE_PTR(f), .line = line, .message = TAKE_PTR(m)};
 }
 
 /* Stable (insertion) sort by file and line: errors on one line keep the order they were found
@@ -96,7 +98,8 @@ void config_errors_sort(ConfigErrors *errors) {
 
 __attribute__((format(printf, 3, 4))) void loader_fail(Loader *ld, const config_setting_t *s,
                                                        const char *format, ...) {
-        char *message, *owned;
+        _cleanup_free_ char *owned = NULL;
+        char *message;
         va_list ap;
         int r;
 
@@ -104,7 +107,6 @@ __attribute__((format(printf, 3, 4))) void loader_fail(Loader *ld, const config_
         r = vasprintf(&message, format, ap);
         va_end(ap);
         loader_add_error(ld, setting_file(ld, s, &owned), setting_line(s), r < 0 ? NULL : message);
-        free(owned);
 }
 
 char *loader_copy_string(Loader *ld, const char *s) {

@@ -7,6 +7,7 @@
  * at the first syntax error, which is then the only error reported.  The walker is
  * config-schema.c; the transports, recipients and commitments have files of their own. */
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libconfig.h>
@@ -17,8 +18,11 @@
 #include <unistd.h>
 
 #include "config-internal.h"
+#include "noticed/macro.h"
 #include "noticed/template.h"
 #include "noticed/validate.h"
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(FILE *, fclose)
 
 static void load_timezone(Loader *ld, const config_setting_t *root) {
         const char *name = loader_member_string(ld, root, "timezone", false, "the config");
@@ -73,11 +77,12 @@ static void load_holidays(Loader *ld, const config_setting_t *root) {
  * line, errors in reaching it with the config's. */
 static void load_template_file(Loader *ld, const config_setting_t *s, char **ret) {
         const char *path = config_setting_get_string(s);
-        char *text = NULL, *message;
+        _cleanup_(fclosep) FILE *f = NULL;
+        _cleanup_free_ char *text = NULL;
+        char *message, *shrunk;
         struct stat st;
         unsigned line;
         size_t n;
-        FILE *f;
         int fd, r;
 
         if (path[0] != '/') {
@@ -94,41 +99,44 @@ static void load_template_file(Loader *ld, const config_setting_t *s, char **ret
                         (void) close(fd);
                 return;
         }
-        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
                 loader_fail(ld, s, "template \"%s\" is not a regular file", path);
-        else if (st.st_size > TEMPLATE_SIZE_MAX)
+                return;
+        }
+        if (st.st_size > TEMPLATE_SIZE_MAX) {
                 loader_fail(ld, s, "template \"%s\" is larger than %d bytes", path,
                             TEMPLATE_SIZE_MAX);
-        else if (!(text = malloc(TEMPLATE_SIZE_MAX + 2)))
+                return;
+        }
+        text = malloc(TEMPLATE_SIZE_MAX + 2);
+        if (!text) {
                 ld->out_of_memory = true;
-        if (!text)
-                goto finish;
+                return;
+        }
         /* One byte more than allowed, so that a file that grew since fstat() is noticed. */
         n = fread(text, 1, TEMPLATE_SIZE_MAX + 1, f);
-        if (ferror(f))
+        if (ferror(f)) {
                 loader_fail(ld, s, "cannot read template \"%s\": %s", path, strerror(EIO));
-        else if (n > TEMPLATE_SIZE_MAX)
+                return;
+        }
+        if (n > TEMPLATE_SIZE_MAX) {
                 loader_fail(ld, s, "template \"%s\" is larger than %d bytes", path,
                             TEMPLATE_SIZE_MAX);
-        else {
-                char *shrunk = realloc(text, n + 1); /* the model keeps it */
-                if (shrunk)
-                        text = shrunk;
-                text[n] = '\0';
-                r = template_check(text, n, &line, &message);
-                if (r == -ENOMEM)
-                        ld->out_of_memory = true;
-                else if (r < 0)
-                        loader_add_error(ld, path, line, message);
-                else {
-                        free(*ret);
-                        *ret = text;
-                        text = NULL;
-                }
+                return;
         }
-finish:
-        free(text);
-        (void) fclose(f);
+        shrunk = realloc(text, n + 1); /* the model keeps it */
+        if (shrunk)
+                text = shrunk;
+        text[n] = '\0';
+        r = template_check(text, n, &line, &message);
+        if (r == -ENOMEM)
+                ld->out_of_memory = true;
+        else if (r < 0)
+                loader_add_error(ld, path, line, message);
+        else {
+                free(*ret);
+                *ret = TAKE_PTR(text);
+        }
 }
 
 static void load_templates(Loader *ld, const config_setting_t *root) {
@@ -149,7 +157,7 @@ static void load_templates(Loader *ld, const config_setting_t *root) {
         if (!g)
                 return;
         loader_check_keys(ld, g, keys, "templates");
-        for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+        for (size_t i = 0; i < ELEMENTSOF(files); i++) {
                 const config_setting_t *s =
                         loader_member(ld, g, files[i].key, VALUE_STRING, false, "templates");
                 if (s)
@@ -261,13 +269,37 @@ static void load_root(Loader *ld, const config_setting_t *root) {
         free(global.policy.offsets);
 }
 
+/* libconfig stops at the first syntax error: the one error then reported. */
+static void add_syntax_error(Loader *ld, const config_t *cfg) {
+        _cleanup_free_ char *owned = NULL;
+        char *message;
+
+        if (asprintf(&message, "syntax error: %s", config_error_text(cfg)) < 0)
+                message = NULL;
+        loader_add_error(ld, loader_file_name(ld, config_error_file(cfg), &owned),
+                         (unsigned) config_error_line(cfg), message);
+}
+
+/* The model of a file libconfig has parsed: -ENOMEM, -EINVAL when it has errors, or 0. */
+static int load_model(Loader *ld, const config_setting_t *root) {
+        assert(!ld->model);
+        ld->model = calloc(1, sizeof(Model));
+        if (!ld->model || !(ld->model->path = strdup(ld->path)))
+                return -ENOMEM;
+        load_root(ld, root);
+        if (ld->out_of_memory)
+                return -ENOMEM;
+        return ld->errors->n > 0 ? -EINVAL : 0;
+}
+
 int config_load(const char *path, Model **ret, ConfigErrors *errors) {
         Loader ld = {.path = path, .errors = errors};
-        char *include_dir = NULL, *slash;
+        _cleanup_(fclosep) FILE *f = NULL;
+        _cleanup_free_ char *include_dir = NULL;
         struct stat st;
         config_t cfg;
-        FILE *f;
-        int r = 0;
+        char *slash;
+        int r;
 
         *errors = (ConfigErrors){0};
         f = fopen(path, "re");
@@ -279,7 +311,6 @@ int config_load(const char *path, Model **ret, ConfigErrors *errors) {
         /* libconfig's flex scanner calls exit(2) when a read fails, as reading a directory
          * does: refuse one here, with the usual message. */
         if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
-                (void) fclose(f);
                 loader_add_error(&ld, path, 0, strdup(strerror(EISDIR)));
                 return ld.out_of_memory ? -ENOMEM : -EISDIR;
         }
@@ -292,37 +323,13 @@ int config_load(const char *path, Model **ret, ConfigErrors *errors) {
                 config_set_include_dir(&cfg, include_dir);
                 ld.include_dir = include_dir;
         }
-        if (!config_read(&cfg, f)) {
-                const char *file = config_error_file(&cfg);
-                char *message, *owned = NULL;
-                if (asprintf(&message, "syntax error: %s", config_error_text(&cfg)) < 0)
-                        message = NULL;
-                if (file && file[0] != '/' && ld.include_dir &&
-                    asprintf(&owned, "%s/%s", ld.include_dir, file) < 0)
-                        owned = NULL;
-                loader_add_error(&ld,
-                                 owned  ? owned
-                                 : file ? file
-                                        : path,
-                                 (unsigned) config_error_line(&cfg), message);
-                free(owned);
+        if (config_read(&cfg, f))
+                r = load_model(&ld, config_root_setting(&cfg));
+        else {
+                add_syntax_error(&ld, &cfg);
                 r = -EINVAL;
-                goto finish;
         }
-        ld.model = calloc(1, sizeof(Model));
-        if (!ld.model || !(ld.model->path = strdup(path))) {
-                r = -ENOMEM;
-                goto finish;
-        }
-        load_root(&ld, config_root_setting(&cfg));
-        if (ld.out_of_memory)
-                r = -ENOMEM;
-        else if (errors->n > 0)
-                r = -EINVAL;
-finish:
-        (void) fclose(f);
         config_destroy(&cfg);
-        free(include_dir);
         free(ld.recipients_by_id);
         config_errors_sort(errors);
         if (r < 0) {

@@ -1,5 +1,6 @@
 /* The model's lifetime and the little arithmetic that belongs to the data itself. */
 
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -88,6 +89,8 @@ bool transport_kind_carries_mail(TransportKind kind) {
  * cents are that divided by 10,000, rounded half up.  config_load() bounds populations at 10^9
  * and rates at 1,000 a head (10^9 millionths), so the product stays below 10^18 < INT64_MAX. */
 static int64_t micro_to_cents(int64_t population, int64_t rate_micro) {
+        assert(population >= 0 && population <= 1000000000);
+        assert(rate_micro >= 0 && rate_micro <= 1000000000);
         return (population * rate_micro + 5000) / 10000;
 }
 

@@ -3,6 +3,7 @@
  * Placeholders are looked up by name in a table of VAR_COUNT entries; a template is short and
  * has few of them, so a linear search costs less than building anything better. */
 
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,6 +56,7 @@ static bool expand_line(Buffer *out, const char *s, size_t n, char *const values
                         break;
                 }
                 v = var_lookup(s + i + 1, (size_t) (close - s - i - 1));
+                assert(v < VAR_COUNT);
                 if (v >= 0 && values[v] && values[v][0])
                         buffer_puts(out, values[v]);
                 else

@@ -6,6 +6,7 @@
  * themselves one-line templates (words.h), expanded first, so that a message template can say
  * ${action} and ${consequence} whatever the milestone. */
 
+#include <assert.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -89,7 +90,10 @@ static const char *consequence_phrase(const Words *w, const Commitment *c, const
                 [RENEWAL_TACIT] = OUTCOME_TACIT,
                 [RENEWAL_INDEFINITE] = OUTCOME_INDEFINITE,
         };
-        RenewalOutcome outcome = by_renewal[c->renewal];
+        RenewalOutcome outcome;
+
+        assert((size_t) c->renewal < ELEMENTSOF(by_renewal));
+        outcome = by_renewal[c->renewal];
 
         if (ms->kind == MILESTONE_DECISION || ms->kind == MILESTONE_NOTICE)
                 return w->consequence[outcome];
@@ -111,6 +115,10 @@ static void values_fill(Values *val, const Model *m, Language language, const Mi
         bool has_cycle = ms->cycle > 0 && plan_cycle(m, ms->commitment, ms->cycle, &cycle) == 0;
         char buf[DATE_STRING_MAX], low[RENDER_MONEY_MAX], high[RENDER_MONEY_MAX];
         int64_t min, max;
+
+        /* Plan made the milestone and the reminder from this model. */
+        assert(ms->commitment < m->n_commitments);
+        assert(!r || r->recipient < m->n_recipients);
 
         if (rcpt)
                 set(val, VAR_RECIPIENT, "%s", rcpt->name);

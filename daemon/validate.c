@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "noticed/macro.h"
 #include "noticed/validate.h"
 
 static bool is_alnum(char c) {
@@ -213,10 +214,10 @@ int validate_time_span(const char *s, uint64_t *ret_usec) {
                 char unit;
                 uint64_t usec;
         } units[] = {
-                {'s', UINT64_C(1000000)},
-                {'m', UINT64_C(60) * 1000000},
-                {'h', UINT64_C(3600) * 1000000},
-                {'d', UINT64_C(86400) * 1000000},
+                {'s', USEC_PER_SEC},
+                {'m', USEC_PER_MINUTE},
+                {'h', USEC_PER_HOUR},
+                {'d', USEC_PER_DAY},
         };
         size_t digits = strspn(s, "0123456789");
         uint64_t count = 0, per_unit = 0;
@@ -224,7 +225,7 @@ int validate_time_span(const char *s, uint64_t *ret_usec) {
         if (digits == 0 || s[digits] == '\0' || s[digits + 1] != '\0' ||
             (digits > 1 && s[0] == '0'))
                 return -EINVAL;
-        for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+        for (size_t i = 0; i < ELEMENTSOF(units); i++)
                 if (s[digits] == units[i].unit)
                         per_unit = units[i].usec;
         if (per_unit == 0)

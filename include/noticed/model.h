@@ -167,9 +167,11 @@ typedef struct Model {
         uint64_t stop_timeout_usec; /* default 10 s */
 } Model;
 
-#define MODEL_RETRY_BASE_DEFAULT_USEC   (UINT64_C(60) * 1000000)
-#define MODEL_RETRY_MAX_DEFAULT_USEC    (UINT64_C(3600) * 1000000)
-#define MODEL_STOP_TIMEOUT_DEFAULT_USEC (UINT64_C(10) * 1000000)
+/* The defaults of the three spans.  USEC_PER_SEC is macro.h's, included where these are used
+ * (not here: tests that include this header define an ELEMENTSOF() of their own). */
+#define MODEL_RETRY_BASE_DEFAULT_USEC   (60 * USEC_PER_SEC)
+#define MODEL_RETRY_MAX_DEFAULT_USEC    (3600 * USEC_PER_SEC)
+#define MODEL_STOP_TIMEOUT_DEFAULT_USEC (10 * USEC_PER_SEC)
 
 Model *model_free(Model *m);
 

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "noticed/config.h"
+#include "noticed/macro.h"
 #include "fixture.h"
 
 static const char *const good_transport =
@@ -679,7 +680,7 @@ static Model *model_with(const char *transports, const char *extra) {
         return m;
 }
 
-#define SECONDS(n) (UINT64_C(n) * 1000000)
+#define SECONDS(n) (UINT64_C(n) * USEC_PER_SEC)
 
 static void test_config_load_time_spans_default(void **state) {
         Model *m = model_with(NULL, NULL);
