@@ -63,41 +63,34 @@ bool validate_id(const char *s) {
         return true;
 }
 
-/* Letters, digits and '-' in labels separated by single dots; no leading or trailing dot. */
-static bool validate_domain(const char *s, size_t n) {
-        bool label_start = true;
+/* 1 to max characters in runs of letters, digits and the characters in `also`, separated by
+ * single dots; no leading or trailing dot. */
+static bool validate_dotted(const char *s, size_t n, size_t max, const char *also) {
+        bool run_start = true;
 
-        if (n == 0 || n > 253)
+        if (n == 0 || n > max)
                 return false;
         for (size_t i = 0; i < n; i++) {
                 if (s[i] == '.') {
-                        if (label_start)
+                        if (run_start)
                                 return false;
-                        label_start = true;
-                } else if (is_alnum(s[i]) || s[i] == '-') {
-                        label_start = false;
+                        run_start = true;
+                } else if (is_alnum(s[i]) || (s[i] && strchr(also, s[i]))) {
+                        run_start = false;
                 } else
                         return false;
         }
-        return !label_start;
+        return !run_start;
 }
 
-static bool validate_dot_atom(const char *s, size_t n) {
-        bool atom_start = true;
+/* A domain: labels of letters, digits and '-'. */
+static bool validate_domain(const char *s, size_t n) {
+        return validate_dotted(s, n, 253, "-");
+}
 
-        if (n == 0 || n > 64)
-                return false;
-        for (size_t i = 0; i < n; i++) {
-                if (s[i] == '.') {
-                        if (atom_start)
-                                return false;
-                        atom_start = true;
-                } else if (is_alnum(s[i]) || strchr("!#$%&'*+/=?^_`{|}~-", s[i])) {
-                        atom_start = false;
-                } else
-                        return false;
-        }
-        return !atom_start;
+/* A local part (RFC 5322 dot-atom). */
+static bool validate_dot_atom(const char *s, size_t n) {
+        return validate_dotted(s, n, 64, "!#$%&'*+/=?^_`{|}~-");
 }
 
 static bool validate_address_range(const char *s, size_t n) {
