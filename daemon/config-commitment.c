@@ -12,6 +12,8 @@
 
 #include "config-internal.h"
 
+/* ---- policy ---- */
+
 static int duration_compare_desc(const void *a, const void *b) {
         /* Longest first; months and years are compared by their average length, which orders
          * any two distinct durations the same way as the dates they produce nearly always do. */
@@ -128,6 +130,8 @@ static void merge_policy(Loader *ld, const PolicySettings *global, PolicySetting
                 ret->n_offsets = offsets_from->n_offsets;
         }
 }
+
+/* ---- commitments ---- */
 
 static void load_recipient_list(Loader *ld, const config_setting_t *g, const char *key,
                                 bool required, const char *what, size_t **ret, size_t *ret_n) {

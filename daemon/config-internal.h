@@ -48,8 +48,6 @@ void loader_add_error(Loader *ld, const char *file, unsigned line, char *message
  * relative @include name) and line, or its parent's. */
 __attribute__((format(printf, 3, 4))) void loader_fail(Loader *ld, const config_setting_t *s,
                                                        const char *format, ...);
-/* Sorts by file and line, keeping the order of the errors on one line. */
-void config_errors_sort(ConfigErrors *errors);
 
 /* ---- memory ---- */
 

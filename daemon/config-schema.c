@@ -17,19 +17,7 @@
 #include "noticed/macro.h"
 #include "noticed/validate.h"
 
-static const char *value_type_name(ValueType t) {
-        static const char *const names[] = {
-                [VALUE_STRING] = "a string",
-                [VALUE_INTEGER] = "an integer",
-                [VALUE_NUMBER] = "a number",
-                [VALUE_BOOL] = "true or false",
-                [VALUE_GROUP] = "a group { ... }",
-                [VALUE_LIST] = "a list ( { ... }, ... )",
-                [VALUE_STRING_ARRAY] = "an array of strings [ \"...\", ... ]",
-        };
-        assert((size_t) t < ELEMENTSOF(names));
-        return names[t];
-}
+/* ---- errors ---- */
 
 static unsigned setting_line(const config_setting_t *s) {
         for (; s; s = config_setting_parent(s))
@@ -78,24 +66,6 @@ void loader_add_error(Loader *ld, const char *file, unsigned line, char *message
         e->items[e->n++] = (ConfigError){.file = TAKE_PTR(f), .line = line, .message = TAKE_PTR(m)};
 }
 
-/* Stable (insertion) sort by file and line: errors on one line keep the order they were found
- * in, and a config has few enough errors that the quadratic worst case does not matter. */
-void config_errors_sort(ConfigErrors *errors) {
-        for (size_t i = 1; i < errors->n; i++) {
-                ConfigError e = errors->items[i];
-                size_t j = i;
-                while (j > 0) {
-                        const ConfigError *p = &errors->items[j - 1];
-                        int c = strcmp(p->file, e.file);
-                        if (c < 0 || (c == 0 && p->line <= e.line))
-                                break;
-                        errors->items[j] = *p;
-                        j--;
-                }
-                errors->items[j] = e;
-        }
-}
-
 __attribute__((format(printf, 3, 4))) void loader_fail(Loader *ld, const config_setting_t *s,
                                                        const char *format, ...) {
         _cleanup_free_ char *owned = NULL;
@@ -108,6 +78,8 @@ __attribute__((format(printf, 3, 4))) void loader_fail(Loader *ld, const config_
         va_end(ap);
         loader_add_error(ld, setting_file(ld, s, &owned), setting_line(s), r < 0 ? NULL : message);
 }
+
+/* ---- memory ---- */
 
 char *loader_copy_string(Loader *ld, const char *s) {
         char *copy;
@@ -134,6 +106,22 @@ void *loader_allocate_array(Loader *ld, size_t n, size_t size) {
         if (!p)
                 ld->out_of_memory = true;
         return p;
+}
+
+/* ---- settings ---- */
+
+static const char *value_type_name(ValueType t) {
+        static const char *const names[] = {
+                [VALUE_STRING] = "a string",
+                [VALUE_INTEGER] = "an integer",
+                [VALUE_NUMBER] = "a number",
+                [VALUE_BOOL] = "true or false",
+                [VALUE_GROUP] = "a group { ... }",
+                [VALUE_LIST] = "a list ( { ... }, ... )",
+                [VALUE_STRING_ARRAY] = "an array of strings [ \"...\", ... ]",
+        };
+        assert((size_t) t < ELEMENTSOF(names));
+        return names[t];
 }
 
 bool setting_type_matches(const config_setting_t *s, ValueType t) {
@@ -327,22 +315,4 @@ size_t *loader_index_by_id(Loader *ld, const config_setting_t *list, size_t n,
                 }
         }
         return index;
-}
-
-char *config_error_to_string(const ConfigError *e) {
-        char *s;
-
-        if ((e->line > 0 ? asprintf(&s, "%s:%u: %s", e->file, e->line, e->message)
-                         : asprintf(&s, "%s: %s", e->file, e->message)) < 0)
-                return NULL;
-        return s;
-}
-
-void config_errors_done(ConfigErrors *errors) {
-        for (size_t i = 0; i < errors->n; i++) {
-                free(errors->items[i].file);
-                free(errors->items[i].message);
-        }
-        free(errors->items);
-        *errors = (ConfigErrors){0};
 }

@@ -24,6 +24,8 @@
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(FILE *, fclose)
 
+/* ---- top level: time zone, holidays ---- */
+
 static void load_timezone(Loader *ld, const config_setting_t *root) {
         const char *name = loader_member_string(ld, root, "timezone", false, "the config");
         int r;
@@ -70,6 +72,8 @@ static void load_holidays(Loader *ld, const config_setting_t *root) {
                 ld->out_of_memory = true;
         free(extra);
 }
+
+/* ---- message templates ---- */
 
 #define TEMPLATE_SIZE_MAX 65536
 
@@ -165,6 +169,8 @@ static void load_templates(Loader *ld, const config_setting_t *root) {
                                            &ld->model->templates[files[i].language][files[i].kind]);
         }
 }
+
+/* ---- delivery timing ---- */
 
 typedef enum SpanSetting {
         SPAN_ABSENT,
@@ -269,6 +275,26 @@ static void load_root(Loader *ld, const config_setting_t *root) {
         free(global.policy.offsets);
 }
 
+/* ---- the whole file ---- */
+
+/* Stable (insertion) sort by file and line: errors on one line keep the order they were found
+ * in, and a config has few enough errors that the quadratic worst case does not matter. */
+static void sort_errors(ConfigErrors *errors) {
+        for (size_t i = 1; i < errors->n; i++) {
+                ConfigError e = errors->items[i];
+                size_t j = i;
+                while (j > 0) {
+                        const ConfigError *p = &errors->items[j - 1];
+                        int c = strcmp(p->file, e.file);
+                        if (c < 0 || (c == 0 && p->line <= e.line))
+                                break;
+                        errors->items[j] = *p;
+                        j--;
+                }
+                errors->items[j] = e;
+        }
+}
+
 /* libconfig stops at the first syntax error: the one error then reported. */
 static void add_syntax_error(Loader *ld, const config_t *cfg) {
         _cleanup_free_ char *owned = NULL;
@@ -331,11 +357,29 @@ int config_load(const char *path, Model **ret, ConfigErrors *errors) {
         }
         config_destroy(&cfg);
         free(ld.recipients_by_id);
-        config_errors_sort(errors);
+        sort_errors(errors);
         if (r < 0) {
                 model_free(ld.model);
                 return ld.out_of_memory ? -ENOMEM : r;
         }
         *ret = ld.model;
         return 0;
+}
+
+char *config_error_to_string(const ConfigError *e) {
+        char *s;
+
+        if ((e->line > 0 ? asprintf(&s, "%s:%u: %s", e->file, e->line, e->message)
+                         : asprintf(&s, "%s: %s", e->file, e->message)) < 0)
+                return NULL;
+        return s;
+}
+
+void config_errors_done(ConfigErrors *errors) {
+        for (size_t i = 0; i < errors->n; i++) {
+                free(errors->items[i].file);
+                free(errors->items[i].message);
+        }
+        free(errors->items);
+        *errors = (ConfigErrors){0};
 }
