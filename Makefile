@@ -206,7 +206,7 @@ FUZZ_FLAGS := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 .PHONY: fuzz
 fuzz: deps
 	@mkdir -p build/fuzz build/fuzz/corpus
-	clang -std=c11 -D_GNU_SOURCE -Iinclude -g -O1 $(FUZZ_FLAGS) $(shell pkg-config --cflags $(PKGS)) \
+	clang -std=c11 -D_GNU_SOURCE -DNOTICED_VERSION='"$(VERSION)"' -Iinclude -g -O1 $(FUZZ_FLAGS) $(shell pkg-config --cflags $(PKGS)) \
 		-o build/fuzz/fuzz-config tests/fuzz/fuzz-config.c \
 		$(addprefix daemon/,$(addsuffix .c,$(LIB_MODULES))) $(LIBS)
 	LSAN_OPTIONS=suppressions=tests/fuzz/lsan.supp build/fuzz/fuzz-config -max_total_time=$(FUZZ_SECONDS) -max_len=8192 -timeout=10 -artifact_prefix=build/fuzz/ \

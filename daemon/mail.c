@@ -256,34 +256,25 @@ static void hex(const unsigned char *p, size_t n, char *out) {
 
 /* ---- the headers every message has ---- */
 
-/* The mail_via transport's `from`, split for the From header and the Message-ID's domain. */
+/* The mail_via transport's `from`, as config_load() split it, for the From header and the
+ * Message-ID's domain. */
 typedef struct Sender {
-        const char *from;    /* as written: "Name <addr>" or "addr" */
-        size_t name_len;     /* of "Name " before '<'; 0 without one */
-        const char *address; /* the addr-spec, address_len long */
-        size_t address_len;
-        const char *domain; /* after the address's last '@', domain_len long */
-        size_t domain_len;
+        const char *name;    /* NULL without one */
+        const char *address; /* the addr-spec */
+        const char *domain;  /* after the address's last '@' */
 } Sender;
 
 /* -EINVAL when there is no mail_via or from, or the recipient has no address. */
 static int mail_sender(const Model *m, const Recipient *rcpt, Sender *ret) {
-        const char *from, *lt, *at;
-        Sender s;
+        const Transport *t = m->has_mail_via ? &m->transports[m->mail_via] : NULL;
+        const char *at;
 
-        if (!m->has_mail_via || !m->transports[m->mail_via].from || rcpt->n_mail == 0)
+        if (!t || !t->from_address || rcpt->n_mail == 0)
                 return -EINVAL;
-        from = m->transports[m->mail_via].from;
-        lt = strchr(from, '<');
-        s = (Sender){.from = from, .name_len = lt ? (size_t) (lt - from) : 0};
-        s.address = lt ? lt + 1 : from;
-        s.address_len = lt ? strlen(s.address) - 1 : strlen(s.address); /* validate_mailbox() */
-        at = memrchr(s.address, '@', s.address_len);
+        at = strrchr(t->from_address, '@');
         if (!at)
                 return -EINVAL;
-        s.domain = at + 1;
-        s.domain_len = (size_t) (s.address + s.address_len - s.domain);
-        *ret = s;
+        *ret = (Sender){.name = t->from_name, .address = t->from_address, .domain = at + 1};
         return 0;
 }
 
@@ -301,8 +292,7 @@ static int mail_names(const Sender *s, const char *identity, char **ret_message_
         hex(digest, 16, ret_key);
         if (ret_boundary)
                 hex(digest + 16, 8, ret_boundary);
-        if (asprintf(ret_message_id, "<noticed.%s@%.*s>", ret_key, (int) s->domain_len, s->domain) <
-            0) {
+        if (asprintf(ret_message_id, "<noticed.%s@%s>", ret_key, s->domain) < 0) {
                 *ret_message_id = NULL;
                 return -ENOMEM;
         }
@@ -317,7 +307,7 @@ static void mail_headers(Buffer *b, const Model *m, const Sender *s, const Recip
         HeaderLine h;
 
         h = header_begin(b, "From");
-        header_mailbox(&h, s->from, s->name_len, s->address, s->address_len);
+        header_mailbox(&h, s->name, s->name ? strlen(s->name) : 0, s->address, strlen(s->address));
         buffer_append(b, "\r\n", 2);
         h = header_begin(b, "To");
         for (size_t i = 0; i < rcpt->n_mail; i++) {

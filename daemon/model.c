@@ -1,5 +1,6 @@
 /* The model's lifetime and the little arithmetic that belongs to the data itself. */
 
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,8 @@ static void transport_done(Transport *t) {
         free(t->id);
         free(t->url);
         free(t->from);
+        free(t->from_name);
+        free(t->from_address);
         free(t->envelope_from);
         free(t->username);
         free(t->password_credential);
@@ -86,6 +89,8 @@ bool transport_kind_carries_mail(TransportKind kind) {
  * cents are that divided by 10,000, rounded half up.  config_load() bounds populations at 10^9
  * and rates at 1,000 a head (10^9 millionths), so the product stays below 10^18 < INT64_MAX. */
 static int64_t micro_to_cents(int64_t population, int64_t rate_micro) {
+        assert(population >= 0 && population <= 1000000000);
+        assert(rate_micro >= 0 && rate_micro <= 1000000000);
         return (population * rate_micro + 5000) / 10000;
 }
 
@@ -110,6 +115,17 @@ int model_find_commitment(const Model *m, const char *id, size_t *ret) {
 int model_find_recipient(const Model *m, const char *id, size_t *ret) {
         for (size_t i = 0; i < m->n_recipients; i++)
                 if (strcmp(m->recipients[i].id, id) == 0) {
+                        *ret = i;
+                        return 0;
+                }
+        return -ENOENT;
+}
+
+/* A transport's id is NULL only in a model config_load() is still building and ran out of memory
+ * for; it names nothing. */
+int model_find_transport(const Model *m, const char *id, size_t *ret) {
+        for (size_t i = 0; i < m->n_transports; i++)
+                if (m->transports[i].id && strcmp(m->transports[i].id, id) == 0) {
                         *ret = i;
                         return 0;
                 }

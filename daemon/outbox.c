@@ -199,12 +199,12 @@ static int retarget(Outbox *o) {
 }
 
 static const Transport *find_transport(const Outbox *o, const char *name, const Secret **secret) {
-        for (size_t i = 0; i < o->model->n_transports; i++)
-                if (strcmp(o->model->transports[i].id, name) == 0) {
-                        *secret = o->secrets[i].data ? &o->secrets[i] : NULL;
-                        return &o->model->transports[i];
-                }
-        return NULL;
+        size_t i;
+
+        if (model_find_transport(o->model, name, &i) < 0)
+                return NULL;
+        *secret = o->secrets[i].data ? &o->secrets[i] : NULL;
+        return &o->model->transports[i];
 }
 
 static Busy *busy_of(Outbox *o, const char *transport) {

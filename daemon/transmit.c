@@ -11,18 +11,6 @@
 #include "noticed/validate.h"
 #include "noticed/webhook.h"
 
-/* The address inside "Name <address>", or the whole string. */
-static char *address_of(const char *mailbox) {
-        const char *lt = strchr(mailbox, '<');
-        const char *gt = lt ? strchr(lt, '>') : NULL;
-
-        if (!lt)
-                return strdup(mailbox);
-        if (!gt)
-                return NULL;
-        return strndup(lt + 1, (size_t) (gt - lt - 1));
-}
-
 /* "a@x\nb@y" -> a NULL-terminated array pointing into the copy *ret_buf. */
 static int split_lines(const char *text, char **ret_buf, const char ***ret_v, size_t *ret_n) {
         char *buf = strdup(text), *save = NULL;
@@ -50,7 +38,8 @@ static int split_lines(const char *text, char **ret_buf, const char ***ret_v, si
 static int transmit_mail(Net *net, const TransmitRequest *req, NetDoneFn done, void *userdata) {
         const Transport *t = req->transport;
         const char **rcpt = NULL;
-        char *rcpt_buf = NULL, *from = NULL;
+        const char *from = t->envelope_from ? t->envelope_from : t->from_address;
+        char *rcpt_buf = NULL;
         size_t n = 0;
         int r;
 
@@ -59,10 +48,7 @@ static int transmit_mail(Net *net, const TransmitRequest *req, NetDoneFn done, v
         r = split_lines(req->recipients, &rcpt_buf, &rcpt, &n);
         if (r < 0)
                 return r;
-        from = t->envelope_from ? strdup(t->envelope_from) : address_of(t->from);
-        if (!from)
-                r = -ENOMEM;
-        else if (n == 0)
+        if (n == 0)
                 r = -EINVAL;
         else
                 r = net_send_mail(net,
@@ -78,7 +64,6 @@ static int transmit_mail(Net *net, const TransmitRequest *req, NetDoneFn done, v
                                              .size = req->size,
                                              .timeout_usec = req->timeout_usec},
                                   done, userdata);
-        free(from);
         free(rcpt);
         free(rcpt_buf);
         return r;

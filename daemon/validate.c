@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "noticed/macro.h"
 #include "noticed/validate.h"
 
 static bool is_alnum(char c) {
@@ -62,41 +63,34 @@ bool validate_id(const char *s) {
         return true;
 }
 
-/* Letters, digits and '-' in labels separated by single dots; no leading or trailing dot. */
-static bool validate_domain(const char *s, size_t n) {
-        bool label_start = true;
+/* 1 to max characters in runs of letters, digits and the characters in `also`, separated by
+ * single dots; no leading or trailing dot. */
+static bool validate_dotted(const char *s, size_t n, size_t max, const char *also) {
+        bool run_start = true;
 
-        if (n == 0 || n > 253)
+        if (n == 0 || n > max)
                 return false;
         for (size_t i = 0; i < n; i++) {
                 if (s[i] == '.') {
-                        if (label_start)
+                        if (run_start)
                                 return false;
-                        label_start = true;
-                } else if (is_alnum(s[i]) || s[i] == '-') {
-                        label_start = false;
+                        run_start = true;
+                } else if (is_alnum(s[i]) || (s[i] && strchr(also, s[i]))) {
+                        run_start = false;
                 } else
                         return false;
         }
-        return !label_start;
+        return !run_start;
 }
 
-static bool validate_dot_atom(const char *s, size_t n) {
-        bool atom_start = true;
+/* A domain: labels of letters, digits and '-'. */
+static bool validate_domain(const char *s, size_t n) {
+        return validate_dotted(s, n, 253, "-");
+}
 
-        if (n == 0 || n > 64)
-                return false;
-        for (size_t i = 0; i < n; i++) {
-                if (s[i] == '.') {
-                        if (atom_start)
-                                return false;
-                        atom_start = true;
-                } else if (is_alnum(s[i]) || strchr("!#$%&'*+/=?^_`{|}~-", s[i])) {
-                        atom_start = false;
-                } else
-                        return false;
-        }
-        return !atom_start;
+/* A local part (RFC 5322 dot-atom). */
+static bool validate_dot_atom(const char *s, size_t n) {
+        return validate_dotted(s, n, 64, "!#$%&'*+/=?^_`{|}~-");
 }
 
 static bool validate_address_range(const char *s, size_t n) {
@@ -122,20 +116,36 @@ bool validate_mail_address(const char *s) {
         return validate_address_range(s, strlen(s));
 }
 
-bool validate_mailbox(const char *s) {
-        const char *lt = strchr(s, '<');
-        size_t n = strlen(s);
+bool validate_mailbox(const char *s, Mailbox *ret) {
+        const char *lt = strchr(s, '<'), *name = s;
+        size_t n = strlen(s), name_len;
 
         if (!validate_header_text(s))
                 return false;
-        if (!lt)
-                return validate_address_range(s, n);
+        if (!lt) {
+                if (!validate_address_range(s, n))
+                        return false;
+                if (ret)
+                        *ret = (Mailbox){.address = s, .address_len = n};
+                return true;
+        }
         if (n < 2 || s[n - 1] != '>' || strchr(lt + 1, '<') || strchr(s, '"'))
                 return false;
         for (const char *p = s; p < lt; p++)
                 if (*p == '>')
                         return false;
-        return validate_address_range(lt + 1, (size_t) (s + n - 1 - lt - 1));
+        if (!validate_address_range(lt + 1, (size_t) (s + n - 1 - lt - 1)))
+                return false;
+        for (name_len = (size_t) (lt - s); name_len > 0 && name[0] == ' '; name_len--)
+                name++;
+        while (name_len > 0 && name[name_len - 1] == ' ')
+                name_len--;
+        if (ret)
+                *ret = (Mailbox){.name = name_len > 0 ? name : NULL,
+                                 .name_len = name_len,
+                                 .address = lt + 1,
+                                 .address_len = (size_t) (s + n - 1 - lt - 1)};
+        return true;
 }
 
 bool validate_url_host(const char *url, char *host, size_t host_size) {
@@ -197,10 +207,10 @@ int validate_time_span(const char *s, uint64_t *ret_usec) {
                 char unit;
                 uint64_t usec;
         } units[] = {
-                {'s', UINT64_C(1000000)},
-                {'m', UINT64_C(60) * 1000000},
-                {'h', UINT64_C(3600) * 1000000},
-                {'d', UINT64_C(86400) * 1000000},
+                {'s', USEC_PER_SEC},
+                {'m', USEC_PER_MINUTE},
+                {'h', USEC_PER_HOUR},
+                {'d', USEC_PER_DAY},
         };
         size_t digits = strspn(s, "0123456789");
         uint64_t count = 0, per_unit = 0;
@@ -208,7 +218,7 @@ int validate_time_span(const char *s, uint64_t *ret_usec) {
         if (digits == 0 || s[digits] == '\0' || s[digits + 1] != '\0' ||
             (digits > 1 && s[0] == '0'))
                 return -EINVAL;
-        for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+        for (size_t i = 0; i < ELEMENTSOF(units); i++)
                 if (s[digits] == units[i].unit)
                         per_unit = units[i].usec;
         if (per_unit == 0)

@@ -71,8 +71,10 @@ typedef struct Transport {
         TransportKind kind;
         char *url;
         char *from;                /* NULL unless set; required on the mail_via transport */
+        char *from_name;           /* from's display name, NULL when it has none */
+        char *from_address;        /* from's address; NULL exactly when from is */
         char *envelope_from;       /* the SMTP envelope sender (MAIL FROM), a bare address;
-                                    * NULL: the address in `from` */
+                                    * NULL: from_address */
         char *username;            /* NULL unless set */
         char *password_credential; /* NULL unless set; at most one of these two */
         char *password_file;       /* NULL unless set; an absolute path */
@@ -153,7 +155,7 @@ typedef struct Model {
         size_t n_recipients;
         Commitment *commitments; /* in config order */
         size_t n_commitments;
-        /* The texts of the files named in `templates`, checked by text_template_check() at load
+        /* The texts of the files named in `templates`, checked by template_check() at load
          * (unlike every other string here they have lines: LF and TAB are allowed); NULL where
          * the built-in text applies.  Indexed by Language and MessageKind. */
         char *templates[LANGUAGE_COUNT][MESSAGE_KIND_COUNT];
@@ -165,18 +167,21 @@ typedef struct Model {
         uint64_t stop_timeout_usec; /* default 10 s */
 } Model;
 
-#define MODEL_RETRY_BASE_DEFAULT_USEC   (UINT64_C(60) * 1000000)
-#define MODEL_RETRY_MAX_DEFAULT_USEC    (UINT64_C(3600) * 1000000)
-#define MODEL_STOP_TIMEOUT_DEFAULT_USEC (UINT64_C(10) * 1000000)
+/* The defaults of the three spans.  USEC_PER_SEC is macro.h's, included where these are used
+ * (not here: tests that include this header define an ELEMENTSOF() of their own). */
+#define MODEL_RETRY_BASE_DEFAULT_USEC   (60 * USEC_PER_SEC)
+#define MODEL_RETRY_MAX_DEFAULT_USEC    (3600 * USEC_PER_SEC)
+#define MODEL_STOP_TIMEOUT_DEFAULT_USEC (10 * USEC_PER_SEC)
 
 Model *model_free(Model *m);
 
 int language_from_string(const char *s, Language *ret); /* 0 or -EINVAL */
 
-/* The index of the commitment or recipient with this id: 0 and *ret, or -ENOENT.  A linear
- * search: callers look up a handful of ids, not one per reminder. */
+/* The index of the commitment, recipient or transport with this id: 0 and *ret, or -ENOENT.  A
+ * linear search: callers look up a handful of ids, not one per reminder. */
 int model_find_commitment(const Model *m, const char *id, size_t *ret);
 int model_find_recipient(const Model *m, const char *id, size_t *ret);
+int model_find_transport(const Model *m, const char *id, size_t *ret);
 bool transport_kind_carries_mail(TransportKind kind);
 /* The recipient's mail addresses, one per line ("a@x\nb@y"), as an SMTP envelope and the
  * ledger's outbox keep them.  Malloc'd; NULL when out of memory. */

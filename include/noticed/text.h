@@ -1,11 +1,11 @@
 #pragma once
 /* Text: the words a recipient reads about a reminder, and a calendar about a milestone.
  *
- * The words come from templates, the built-in Dutch and English ones or the administrator's
- * files (noticed.conf(5) "Templates"), all expanded by one engine: "${name}" placeholders, and a
- * body line whose placeholder is empty is left out.  Pure: the model and the reminder or
- * milestone go in, UTF-8 text with LF line endings comes out; templates were read and checked
- * (text_template_check()) at config load.  Returns 0 or -errno and never logs. */
+ * The words come from templates, the built-in Dutch and English ones (words.h) or the
+ * administrator's files (noticed.conf(5) "Templates"), all expanded by template.h's engine.
+ * Pure: the model and the reminder or milestone go in, UTF-8 text with LF line endings comes
+ * out; templates were read and checked (template_check()) at config load.  Returns 0 or -errno
+ * and never logs. */
 
 #include <stddef.h>
 
@@ -13,7 +13,7 @@
 #include "noticed/plan.h"
 
 /* The plain text alone, subject and body (LF line endings) in the recipient's language, for
- * webhooks.  Returns 0, -ENOMEM, or -EINVAL for a template text_template_check() would refuse
+ * webhooks.  Returns 0, -ENOMEM, or -EINVAL for a template template_check() would refuse
  * (config_load() does). */
 int text_render(const Model *m, const Reminder *r, char **ret_subject, char **ret_body);
 
@@ -23,15 +23,7 @@ int text_render(const Model *m, const Reminder *r, char **ret_subject, char **re
 int text_milestone(const Model *m, Language language, const Milestone *ms, char **ret_summary,
                    char **ret_description);
 
-/* Checks a template's text as config_load() reads it from a file: valid UTF-8 without control
- * characters other than newline and tab, "Subject: ..." on line 1, line 2 empty, and only known
- * ${placeholders}.  Returns 0; -EINVAL with the 1-based line and a message (malloc'd) naming the
- * problem; -ENOMEM. */
-int text_template_check(const char *text, size_t size, unsigned *ret_line, char **ret_message);
 #define TEXT_DATE_MAX 48 /* "donderdag 30 september 2020" and room for any year of a Date */
 /* A date in words as every text writes it: "dinsdag 19 mei 2020", "Tuesday 19 May 2020".
  * Returns buf. */
 char *text_date(Language language, Date d, char buf[static TEXT_DATE_MAX]);
-
-/* The built-in template (for tests and documentation). */
-const char *text_builtin_template(Language language, MessageKind kind);

@@ -19,9 +19,17 @@ bool validate_id(const char *s);
 /* An addr-spec "local@domain" in ASCII: dot-atom local part, domain of letters, digits, '-' and
  * dots (no empty labels), or a bracketed IP literal. */
 bool validate_mail_address(const char *s);
+/* A mailbox split into its parts, pointing into the string it was parsed from. */
+typedef struct Mailbox {
+        const char *name; /* the display name without the spaces around it; NULL without one */
+        size_t name_len;
+        const char *address; /* the addr-spec */
+        size_t address_len;
+} Mailbox;
 /* "addr" or "Display Name <addr>" as written in a From header; the display name may be any header
- * text without '<', '>' or '"' (render quotes or encodes it). */
-bool validate_mailbox(const char *s);
+ * text without '<', '>' or '"' (mail.c quotes or encodes it).  The one parser of a mailbox: with
+ * ret not NULL, its parts go there. */
+bool validate_mailbox(const char *s, Mailbox *ret);
 
 /* The host of "scheme://host[:port][/path]" with a valid port (1..65535) and no user info,
  * spaces or control characters.  Copies the host (without IPv6 brackets) into host and returns

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "noticed/config.h"
+#include "noticed/macro.h"
 #include "fixture.h"
 
 static const char *const good_transport =
@@ -679,7 +680,7 @@ static Model *model_with(const char *transports, const char *extra) {
         return m;
 }
 
-#define SECONDS(n) (UINT64_C(n) * 1000000)
+#define SECONDS(n) (UINT64_C(n) * USEC_PER_SEC)
 
 static void test_config_load_time_spans_default(void **state) {
         Model *m = model_with(NULL, NULL);
@@ -896,6 +897,34 @@ static void test_config_load_transport_delivery_defaults(void **state) {
                 assert_null(t->secret_file);
                 assert_null(t->ca_file);
         }
+        model_free(m);
+        free(transports);
+}
+
+static void test_config_load_from_is_split_into_name_and_address(void **state) {
+        char *transports = transports_of(
+                NULL, "  a = { url = \"smtps://m.example\"; from = \"  Gemeente  Hof "
+                      "<h@x.example>\"; };\n"
+                      "  b = { url = \"smtps://m.example\"; from = \"Hof<h@x.example>\"; };\n"
+                      "  c = { url = \"smtps://m.example\"; from = \"  <h@x.example>\"; };\n"
+                      "  d = { url = \"https://h.example\"; };\n");
+        Model *m = model_with(transports, NULL);
+        const Transport *t = m->transports;
+        (void) state;
+
+        assert_string_equal(t[0].from, "  Gemeente  Hof <h@x.example>"); /* as written */
+        assert_string_equal(t[0].from_name, "Gemeente  Hof");
+        assert_string_equal(t[0].from_address, "h@x.example");
+        assert_string_equal(t[1].from_name, "Hof");
+        assert_string_equal(t[1].from_address, "h@x.example");
+        assert_null(t[2].from_name);
+        assert_string_equal(t[2].from_address, "h@x.example");
+        assert_null(t[3].from);
+        assert_null(t[3].from_name);
+        assert_null(t[3].from_address);
+        assert_null(t[4].from_name); /* "n@x.example" */
+        assert_string_equal(t[4].from_address, "n@x.example");
+        assert_null(t[4].envelope_from);
         model_free(m);
         free(transports);
 }
@@ -1155,6 +1184,7 @@ int main(void) {
                 cmocka_unit_test(test_config_load_time_spans_out_of_bounds),
                 cmocka_unit_test(test_config_load_retry_max_below_retry_base),
                 cmocka_unit_test(test_config_load_transport_delivery_defaults),
+                cmocka_unit_test(test_config_load_from_is_split_into_name_and_address),
                 cmocka_unit_test_setup_teardown(
                         test_config_load_transport_delivery_keys_are_read_into_the_model,
                         delivery_files_setup, delivery_files_teardown),

@@ -207,6 +207,43 @@ static void test_mail_render_headers_are_rfc5322(void **state) {
         model_free(m);
 }
 
+/* The From header as the mail_via transport's `from` has it: a name in atoms, quoted, RFC 2047
+ * encoded, or none; the bytes are the same whichever way config_load() split it. */
+static void test_mail_render_from_header_quotes_encodes_or_omits_the_name(void **state) {
+        static const char *const cases[][2] = {
+                {"Burgernet Twente <burgernet@twente.example>",
+                 "From: Burgernet Twente <burgernet@twente.example>\r\n"},
+                {"burgernet@twente.example", "From: <burgernet@twente.example>\r\n"},
+                {"  <burgernet@twente.example>", "From: <burgernet@twente.example>\r\n"},
+                {"  Burgernet  Twente   <burgernet@twente.example>",
+                 "From: Burgernet Twente <burgernet@twente.example>\r\n"},
+                {"Burgernet (Twente) <burgernet@twente.example>",
+                 "From: \"Burgernet (Twente)\" <burgernet@twente.example>\r\n"},
+                {"Regio Twente – Burgernet<burgernet@twente.example>",
+                 "From: =?utf-8?B?UmVnaW8gVHdlbnRlIOKAkyBCdXJnZXJuZXQ=?=\r\n"
+                 " <burgernet@twente.example>\r\n"},
+        };
+        (void) state;
+
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                char *text = fixture_replace(
+                        fixture_twente, "Burgernet Twente <burgernet@twente.example>", cases[i][0]);
+                Model *m = fixture_load(text);
+                Reminder r = fixture_reminder(m, "enschede", MILESTONE_DECISION, 1, "2020-05-19",
+                                              "2020-04-17", false);
+                MailMessage msg = render(m, &r);
+
+                char *id = header(&msg, "Message-ID");
+
+                assert_int_equal(strncmp(msg.data, cases[i][1], strlen(cases[i][1])), 0);
+                assert_string_equal(id + strlen(id) - 16, "@twente.example>");
+                free(id);
+                mail_message_done(&msg);
+                model_free(m);
+                free(text);
+        }
+}
+
 static void test_mail_render_to_quotes_specials_and_encodes_non_ascii(void **state) {
         Model *m = fixture_load(fixture_twente);
         Reminder e = fixture_reminder(m, "enschede", MILESTONE_NOTICE, 1, "2020-06-30",
@@ -837,6 +874,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_mail_render_message_id_is_stable_and_differs_per_identity),
                 cmocka_unit_test(test_mail_render_headers_are_rfc5322),
+                cmocka_unit_test(test_mail_render_from_header_quotes_encodes_or_omits_the_name),
                 cmocka_unit_test(test_mail_render_to_quotes_specials_and_encodes_non_ascii),
                 cmocka_unit_test(test_mail_render_subject_is_rfc2047_encoded_and_decodes),
                 cmocka_unit_test(test_mail_render_ascii_subject_stays_readable_and_folds),

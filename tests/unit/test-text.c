@@ -269,67 +269,6 @@ static void test_text_render_template_overrides_the_built_in_text(void **state) 
         model_free(m);
 }
 
-static void test_text_template_check_accepts_the_built_in_templates(void **state) {
-        static const Language languages[] = {LANGUAGE_NL, LANGUAGE_EN};
-        (void) state;
-
-        for (size_t i = 0; i < 2; i++)
-                for (MessageKind k = MESSAGE_REMINDER; k <= MESSAGE_OVERDUE; k++) {
-                        const char *t = text_builtin_template(languages[i], k);
-                        unsigned line = 0;
-                        char *message = NULL;
-                        assert_int_equal(text_template_check(t, strlen(t), &line, &message), 0);
-                        assert_null(message);
-                }
-}
-
-static void assert_template_error(const char *text, size_t size, unsigned line,
-                                  const char *message) {
-        unsigned l = 0;
-        char *msg = NULL;
-
-        assert_int_equal(text_template_check(text, size, &l, &msg), -EINVAL);
-        assert_string_equal(msg, message);
-        assert_int_equal(l, line);
-        free(msg);
-}
-
-static void test_text_template_check_reports_problem_and_line(void **state) {
-        (void) state;
-        assert_template_error("Subject: x\n\na\n${nope}\n", 22, 4,
-                              "unknown placeholder \"${nope}\"");
-        assert_template_error("Subject: x\n\n${title\n", 20, 3,
-                              "unterminated placeholder \"${\" (write \"$$\" for a '$')");
-        assert_template_error("Subject: x\n\nb\xc3(\n", 16, 3, "invalid UTF-8");
-        assert_template_error("Subject: x\n\na\x01\n", 15, 3,
-                              "control character (only newline and tab are allowed)");
-        assert_template_error("Subject: x\n\na\xc2\x85\n", 16, 3,
-                              "control character (only newline and tab are allowed)");
-        assert_template_error("Subject: x\r\n\r\n", 14, 1,
-                              "carriage return (CR): save the file with Unix (LF) line ends");
-        assert_template_error("Subject: x\n\na\0b\n", 16, 3,
-                              "control character (only newline and tab are allowed)");
-        assert_template_error("Hello\n\nbody\n", 12, 1, "the first line must be \"Subject: ...\"");
-        assert_template_error("Subject:  \n\nbody\n", 17, 1,
-                              "the first line must be \"Subject: ...\"");
-        assert_template_error("Subject: a\tb\n\n", 14, 1, "a tab in the Subject line");
-        assert_template_error("Subject: x\nbody\n", 16, 2,
-                              "line 2 must be empty: it separates the Subject line from the body");
-        assert_template_error("", 0, 1, "the first line must be \"Subject: ...\"");
-}
-
-static void test_text_template_check_accepts_tabs_dollars_and_no_body(void **state) {
-        unsigned line;
-        char *message = NULL;
-        (void) state;
-
-        assert_int_equal(text_template_check("Subject: $5 ${title}\n\n\tcost $$ ${cost} $x\n", 41,
-                                             &line, &message),
-                         0);
-        assert_int_equal(text_template_check("Subject: only\n", 14, &line, &message), 0);
-        assert_null(message);
-}
-
 static void test_text_date_spells_weekday_day_month_year(void **state) {
         char buf[TEXT_DATE_MAX];
         (void) state;
@@ -356,9 +295,6 @@ int main(void) {
                 cmocka_unit_test(test_text_render_needs_no_mail_address),
                 cmocka_unit_test(test_text_milestone_capitalises_the_summary_and_lists_the_facts),
                 cmocka_unit_test(test_text_render_template_overrides_the_built_in_text),
-                cmocka_unit_test(test_text_template_check_accepts_the_built_in_templates),
-                cmocka_unit_test(test_text_template_check_reports_problem_and_line),
-                cmocka_unit_test(test_text_template_check_accepts_tabs_dollars_and_no_body),
                 cmocka_unit_test(test_text_date_spells_weekday_day_month_year),
         };
 
