@@ -5,6 +5,7 @@
 #   make demo            install what is missing, build, run the daemon on the Twente case
 #   make SANITIZE=1 ...  the same with AddressSanitizer and UndefinedBehaviorSanitizer
 #   make CC=clang ...    any C11 compiler; warnings are errors with gcc and clang
+#   make compile_commands.json   for editors and clang-tidy: the exact compile commands
 
 VERSION := 0.1.0
 
@@ -39,7 +40,8 @@ NOTICECTL := $(BUILD)/noticectl
 NOTICED := $(BUILD)/noticed
 
 .PHONY: all deps bench-deps check check-run demo demo-run bench clean format fuzz install
-all: $(NOTICED) $(NOTICECTL)
+# Once made, compile_commands.json is kept current by every `make`.
+all: $(NOTICED) $(NOTICECTL) $(if $(wildcard compile_commands.json),compile_commands.json)
 
 # Everything in $(BUILD) depends on the compiler and flags that built it: `make CC=clang` after a
 # gcc build rebuilds instead of linking gcc's objects.  The stamp is rewritten only when they
@@ -53,9 +55,15 @@ $(file >$(FLAGS_STAMP),$(BUILD_FLAGS))
 endif
 endif
 
+# The two compile commands, as functions of (object, source): the rules below and
+# compile_commands.json both use them, so that an editor sees exactly the flags make uses.
+TEST_CFLAGS = $(shell pkg-config --cflags $(TEST_PKGS))
+compile_daemon = $(CC) $(ALL_CFLAGS) -c -o $(1) $(2)
+compile_test = $(CC) $(ALL_CFLAGS) $(TEST_CFLAGS) -c -o $(1) $(2)
+
 $(BUILD)/daemon/%.o: daemon/%.c $(FLAGS_STAMP)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	$(call compile_daemon,$@,$<)
 
 $(BUILD)/libnoticed.a: $(LIB_OBJS)
 	$(AR) rcs $@ $^
@@ -68,7 +76,7 @@ $(NOTICED): $(BUILD)/daemon/noticed.o $(BUILD)/libnoticed.a
 
 $(BUILD)/tests/%.o: tests/unit/%.c $(FLAGS_STAMP)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(shell pkg-config --cflags $(TEST_PKGS)) -c -o $@ $<
+	$(call compile_test,$@,$<)
 
 $(BUILD)/tests/test-%: $(BUILD)/tests/test-%.o $(BUILD)/libnoticed.a
 	$(CC) $(ALL_LDFLAGS) $(TEST_WRAP) -o $@ $^ $(LIBS) $(TEST_LIBS)
@@ -81,6 +89,27 @@ $(BUILD)/tests/test-outbox: TEST_WRAP := -Wl,--wrap=ledger_mark_sent -Wl,--wrap=
 $(BUILD)/tests/test-secret: TEST_WRAP := -Wl,--wrap=free
 # test-daemon makes secrets_load() fail without a message of its own (out of memory).
 $(BUILD)/tests/test-daemon: TEST_WRAP := -Wl,--wrap=secrets_load
+
+# compile_commands.json for editors (clangd) and clang-tidy: one entry per daemon/*.c and
+# tests/unit/*.c with the command the rules above run, written by make itself from the same
+# functions.  Rewritten only when its text changes (a new CC, CFLAGS or source file), so that
+# an editor does not re-index for nothing; `make lint` refreshes it.
+json_escape = $(subst ",\",$(subst \,\\,$(1)))
+compdb_object = $(patsubst tests/unit/%.c,$(BUILD)/tests/%.o,$(1:daemon/%.c=$(BUILD)/daemon/%.o))
+compdb_command = $(call $(if $(filter tests/unit/%,$(1)),compile_test,compile_daemon),$(call compdb_object,$(1)),$(1))
+compdb_entry = { "directory": "$(call json_escape,$(CURDIR))", "file": "$(1)", \
+	"command": "$(call json_escape,$(strip $(call compdb_command,$(1))))" }
+COMPDB_SOURCES = $(sort $(wildcard daemon/*.c)) $(sort $(wildcard tests/unit/*.c))
+define newline
+
+
+endef
+comma := ,
+COMPDB_JSON = [$(subst } $(newline),}$(comma)$(newline),$(foreach s,$(COMPDB_SOURCES),$(newline)  $(call compdb_entry,$(s))))$(newline)]
+.PHONY: compile_commands.json
+compile_commands.json:
+	$(file >$@.tmp,$(COMPDB_JSON))
+	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@ && echo "make: wrote $@"; fi
 
 # Installs what is missing on Debian when run as root; elsewhere prints the command and stops.
 deps:
