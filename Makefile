@@ -112,24 +112,29 @@ compile_commands.json:
 	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@ && echo "make: wrote $@"; fi
 
 # Installs what is missing on Debian when run as root; elsewhere prints the command and stops.
+# $(call install_missing,GOAL,PACKAGES,TEST): TEST (a command) decides where there is no dpkg.
+define install_missing
+@missing=""; \
+if command -v dpkg-query >/dev/null 2>&1; then \
+	for p in $(2); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q ' installed$$' || missing="$$missing $$p"; \
+	done; \
+else \
+	$(3) >/dev/null 2>&1 || missing=" $(2)"; \
+fi; \
+[ -z "$$missing" ] && exit 0; \
+if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	echo "make $(1): installing$$missing"; \
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends$$missing; \
+else \
+	echo "make $(1): missing:$$missing"; \
+	echo "install them first, e.g.: sudo apt-get install$$missing"; \
+	exit 1; \
+fi
+endef
+
 deps:
-	@missing=""; \
-	if command -v dpkg-query >/dev/null 2>&1; then \
-		for p in $(DEB_PACKAGES); do \
-			dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q ' installed$$' || missing="$$missing $$p"; \
-		done; \
-	else \
-		pkg-config --exists $(PKGS) $(TEST_PKGS) 2>/dev/null || missing=" $(DEB_PACKAGES)"; \
-	fi; \
-	[ -z "$$missing" ] && exit 0; \
-	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-		echo "make deps: installing$$missing"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends$$missing; \
-	else \
-		echo "make deps: missing:$$missing"; \
-		echo "install them first, e.g.: sudo apt-get install$$missing"; \
-		exit 1; \
-	fi
+	$(call install_missing,deps,$(DEB_PACKAGES),pkg-config --exists $(PKGS) $(TEST_PKGS))
 
 # The peers of tests/bench/deliver: postfix for smtp-sink and smtp-source, wrk, nginx.  The MTA
 # and nginx must not start as services: while they install, /usr/sbin/policy-rc.d says
