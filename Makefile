@@ -258,12 +258,15 @@ lint-run:
 	echo "make lint: nothing found"
 
 # scan-build sets CC to its analyzer for the command it runs; CC is passed on explicitly so that a
-# CC=... given to make cannot override it in the inner make.  --use-cc is the real compiler.
+# CC=... given to make cannot override it in the inner make.  --use-cc is the real compiler.  The
+# unit tests get scripts/scan-cmocka.h first, which tells the analyzer (only) that a failed
+# cmocka assertion does not return.
 SCAN_BUILD := $(BUILD)/scan
 lint-scan:
 	@rm -rf $(SCAN_BUILD)
 	scan-build --status-bugs --use-cc=$(CC) -o $(SCAN_BUILD)/report \
-		sh -c '$(MAKE) -s --no-print-directory BUILD=$(SCAN_BUILD) CC="$$CC" lint-scan-targets'
+		sh -c '$(MAKE) -s --no-print-directory BUILD=$(SCAN_BUILD) CC="$$CC" \
+		TEST_CFLAGS="$(TEST_CFLAGS) -include scripts/scan-cmocka.h" lint-scan-targets'
 lint-scan-targets: $(NOTICED) $(NOTICECTL) $(UNIT_TESTS)
 
 # cppcheck reads the project's own headers (-Iinclude, the -D flags) and knows the system's from
