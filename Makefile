@@ -5,6 +5,7 @@
 #   make demo            install what is missing, build, run the daemon on the Twente case
 #   make SANITIZE=1 ...  the same with AddressSanitizer and UndefinedBehaviorSanitizer
 #   make CC=clang ...    any C11 compiler; warnings are errors with gcc and clang
+#   make lint            install the tools (Debian, as root), then scan-build, cppcheck, clang-tidy
 #   make compile_commands.json   for editors and clang-tidy: the exact compile commands
 
 VERSION := 0.1.0
