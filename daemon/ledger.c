@@ -63,6 +63,39 @@ static const char *const migrations[] = {
          * scans them all each time. */
         "CREATE INDEX reminders_by_recipient ON reminders (recipient, commitment);"
         "PRAGMA user_version = 2;",
+        /* 3: a reminder's identity in columns (identity.h), so that group look-ups compare
+         * columns and nothing parses the id: the one-off deadline's id, and for an escalation
+         * the failed reminder's kind, deadline, recipient and channel.  The rows there are get
+         * them from their ids, here, once: "commitment/deadline:ID/..." and
+         * "commitment/escalation/cycle/milestone/KIND:OFFSET:RECIPIENT:CHANNEL/TO", where KIND
+         * may be "deadline:ID" and CHANNEL "webhook:NAME", and the offset (a column) splits. */
+        "ALTER TABLE reminders ADD COLUMN deadline TEXT;"
+        "ALTER TABLE reminders ADD COLUMN failed_kind TEXT;"
+        "ALTER TABLE reminders ADD COLUMN failed_deadline TEXT;"
+        "ALTER TABLE reminders ADD COLUMN failed_recipient TEXT;"
+        "ALTER TABLE reminders ADD COLUMN failed_channel TEXT;"
+        "UPDATE reminders SET deadline = substr(id, length(commitment) + 11, "
+        "  instr(substr(id, length(commitment) + 11), '/') - 1) "
+        "WHERE kind = 'deadline' AND substr(id, length(commitment) + 2, 9) = 'deadline:';"
+        "CREATE TEMP TABLE migration3 AS SELECT id, channel, "
+        "  substr(part, 1, instr(part, o) - 1) AS k, substr(part, instr(part, o) + length(o)) AS t "
+        "FROM (SELECT id, channel, ':' || offset_ || ':' AS o, "
+        "  substr(id, length(commitment) + length(cycle) + length(milestone) + 15, "
+        "    length(id) - length(commitment) - length(cycle) - length(milestone) - 15 "
+        "    - length(recipient)) AS part "
+        "  FROM reminders WHERE kind = 'escalation');"
+        "UPDATE reminders SET "
+        "  failed_kind = (SELECT CASE WHEN instr(k, ':') > 0 THEN substr(k, 1, instr(k, ':') - 1) "
+        "    ELSE k END FROM migration3 m WHERE m.id = reminders.id AND m.channel = reminders.channel),"
+        "  failed_deadline = (SELECT CASE WHEN instr(k, ':') > 0 THEN substr(k, instr(k, ':') + 1) "
+        "    END FROM migration3 m WHERE m.id = reminders.id AND m.channel = reminders.channel),"
+        "  failed_recipient = (SELECT substr(t, 1, instr(t, ':') - 1) "
+        "    FROM migration3 m WHERE m.id = reminders.id AND m.channel = reminders.channel),"
+        "  failed_channel = (SELECT substr(t, instr(t, ':') + 1) "
+        "    FROM migration3 m WHERE m.id = reminders.id AND m.channel = reminders.channel) "
+        "WHERE kind = 'escalation';"
+        "DROP TABLE migration3;"
+        "PRAGMA user_version = 3;",
 };
 _Static_assert(ELEMENTSOF(migrations) == LEDGER_SCHEMA_VERSION, "one migration per version");
 
@@ -102,14 +135,26 @@ typedef enum Statement {
         _STMT_MAX,
 } Statement;
 
+/* A reminder's identity, as read_identity() reads it: columns 0 to IDENTITY_N - 1. */
+#define IDENTITY_COLUMNS                                                                           \
+        "r.id, r.channel, commitment, kind, deadline, cycle, milestone, offset_, recipient, "     \
+        "failed_kind, failed_deadline, failed_recipient, failed_channel"
+#define IDENTITY_N 13
+/* A reminder's group (ledger_latest_settled()) is ?1 to ?8, by recipient and commitment first:
+ * left to itself, SQLite takes reminders_by_commitment for MAX(due_usec), and a burst to
+ * thousands of participants of one commitment would read them all for each reminder. */
+#define GROUP_INDEX "INDEXED BY reminders_by_recipient "
+#define GROUP_WHERE                                                                                \
+        "WHERE recipient = ?1 AND commitment = ?2 AND kind = ?3 AND deadline IS ?4 AND cycle = ?5 " \
+        "AND milestone = ?6 AND channel = ?7 AND (offset_ = 'overdue') = ?8 "
 /* A pending row with an outbox row is reported as queued. */
 #define ENTRY_SELECT                                                                               \
-        "SELECT id, channel, commitment, kind, cycle, milestone, offset_, recipient, "             \
+        "SELECT " IDENTITY_COLUMNS ", "                                                            \
         "CASE WHEN state = 'pending' AND EXISTS (SELECT 1 FROM outbox o WHERE o.id = r.id AND "    \
         "o.channel = r.channel) THEN 'queued' ELSE state END, "                                    \
         "attempts, due_usec, created_usec, updated_usec, reply, r.message_id FROM reminders r "
 #define QUEUED_SELECT                                                                              \
-        "SELECT r.id, r.channel, commitment, kind, cycle, milestone, offset_, recipient, "         \
+        "SELECT " IDENTITY_COLUMNS ", "                                                            \
         "attempts, due_usec, reply, transport, recipients, payload, o.message_id, key, escalate, " \
         "next_usec, deadline_usec, interrupted FROM outbox o JOIN reminders r "                    \
         "ON r.id = o.id AND r.channel = o.channel "
@@ -126,9 +171,11 @@ static const char *const statement_sql[_STMT_MAX] = {
         [STMT_ROLLBACK_TO] = "ROLLBACK TO one",
         [STMT_GET_STATE] = "SELECT state FROM reminders WHERE id = ?1 AND channel = ?2",
         [STMT_INSERT_REMINDER] =
-                "INSERT INTO reminders (id, channel, commitment, kind, cycle, milestone, offset_, "
-                "recipient, due_usec, state, attempts, created_usec, updated_usec, reply) "
-                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12, ?13)",
+                "INSERT INTO reminders (id, channel, commitment, kind, deadline, cycle, milestone, "
+                "offset_, recipient, failed_kind, failed_deadline, failed_recipient, "
+                "failed_channel, due_usec, state, attempts, created_usec, updated_usec, reply) "
+                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, "
+                "?17, ?17, ?18)",
         [STMT_RETRY] = "UPDATE reminders SET attempts = attempts + 1, updated_usec = ?3 "
                        "WHERE id = ?1 AND channel = ?2",
         [STMT_SETTLE] = "UPDATE reminders SET state = ?3, updated_usec = ?4, reply = ?5, "
@@ -144,15 +191,9 @@ static const char *const statement_sql[_STMT_MAX] = {
         [STMT_PENDING] = ENTRY_SELECT "WHERE state = 'pending' AND NOT EXISTS (SELECT 1 FROM "
                                       "outbox o WHERE o.id = r.id AND o.channel = r.channel)"
                                       ENTRY_ORDER,
-        /* By recipient and commitment (reminders_by_recipient), then the id range and suffix. */
-        [STMT_LATEST_SETTLED] = "SELECT MAX(due_usec) FROM reminders "
-                                "WHERE recipient = substr(?2, 2) "
-                                "AND commitment = substr(?1, 1, instr(?1, '/') - 1) "
-                                "AND id >= ?1 AND id < ?1 || char(0x10FFFF) "
-                                "AND substr(id, -length(?2)) = ?2 AND channel = ?3 "
+        [STMT_LATEST_SETTLED] = "SELECT MAX(due_usec) FROM reminders " GROUP_INDEX GROUP_WHERE
                                 "AND (state != 'pending' OR EXISTS (SELECT 1 FROM outbox o "
-                                "WHERE o.id = reminders.id AND o.channel = reminders.channel)) "
-                                "AND (offset_ = 'overdue') = ?4",
+                                "WHERE o.id = reminders.id AND o.channel = reminders.channel))",
         [STMT_IS_QUEUED] = "SELECT 1 FROM outbox WHERE id = ?1 AND channel = ?2",
         [STMT_OUTBOX_INSERT] = "INSERT INTO outbox (id, channel, transport, recipients, payload, "
                                "message_id, key, escalate, next_usec, deadline_usec, interrupted) "
@@ -176,12 +217,10 @@ static const char *const statement_sql[_STMT_MAX] = {
                                 "WHERE inflight = 1",
         /* The older reminders of a group (as STMT_LATEST_SETTLED has it) still waiting. */
         [STMT_OUTBOX_SUPERSEDE] =
-                "UPDATE reminders SET state = 'skipped', updated_usec = ?6, reply = ?7 "
-                "WHERE recipient = substr(?2, 2) AND commitment = substr(?1, 1, instr(?1, '/') - 1) "
-                "AND id >= ?1 AND id < ?1 || char(0x10FFFF) AND substr(id, -length(?2)) = ?2 "
-                "AND channel = ?3 AND (offset_ = 'overdue') = ?4 AND due_usec < ?5 "
-                "AND state = 'pending' AND EXISTS (SELECT 1 FROM outbox o WHERE o.id = "
-                "reminders.id AND o.channel = reminders.channel AND o.inflight = 0)",
+                "UPDATE reminders " GROUP_INDEX "SET state = 'skipped', updated_usec = ?10, "
+                "reply = ?11 " GROUP_WHERE "AND due_usec < ?9 AND state = 'pending' AND EXISTS (SELECT 1 "
+                "FROM outbox o WHERE o.id = reminders.id AND o.channel = reminders.channel AND "
+                "o.inflight = 0)",
         [STMT_OUTBOX_SKIP_DECIDED] =
                 "UPDATE reminders SET state = 'skipped', updated_usec = ?4, reply = ?5 "
                 "WHERE commitment = ?1 AND cycle = ?2 AND recipient = ?3 "
@@ -291,8 +330,10 @@ static int errno_from_sqlite(sqlite3 *db, int rc) {
         case SQLITE_PERM:
         case SQLITE_AUTH:
                 return -EACCES;
-        case SQLITE_CANTOPEN: /* errno knows why: a missing directory, no permission, ... */
-                return db && sqlite3_system_errno(db) > 0 ? -sqlite3_system_errno(db) : -EIO;
+        case SQLITE_CANTOPEN: { /* errno knows why: a missing directory, no permission, ... */
+                int e = db ? sqlite3_system_errno(db) : 0;
+                return e > 0 ? -e : -EIO;
+        }
         default:
                 return -EIO;
         }
@@ -315,8 +356,10 @@ static void reset(sqlite3_stmt *s) {
 }
 
 /* Binds ?1, ?2, ... in order, then steps the statement to its end and resets it.  types has one
- * letter per value: 't' a string (NULL binds NULL) or 'i' an int64_t, which the caller must pass
- * as exactly that type.  A bind fails only for a value too big or a programming error. */
+ * letter per value: 't' a string (NULL binds NULL; a bare NULL must be cast to const char *),
+ * 'i' an int64_t or 'u' a usec_t, which the caller must pass as exactly that type; SQLite keeps
+ * a usec_t as its signed 64 bits.  A bind fails only for a value too big or a programming
+ * error. */
 static int execute(Ledger *l, Statement statement, const char *types, ...) {
         sqlite3_stmt *s = l->statements[statement];
         const char *text;
@@ -334,7 +377,9 @@ static int execute(Ledger *l, Statement statement, const char *types, ...) {
                         text = va_arg(ap, const char *);
                         rc = text ? sqlite3_bind_text(s, i + 1, text, -1, SQLITE_STATIC)
                                   : sqlite3_bind_null(s, i + 1);
-                } else
+                } else if (types[i] == 'u')
+                        rc = sqlite3_bind_int64(s, i + 1, (int64_t) va_arg(ap, usec_t));
+                else
                         rc = sqlite3_bind_int64(s, i + 1, va_arg(ap, int64_t));
         va_end(ap);
         if (rc == SQLITE_OK)
@@ -413,36 +458,44 @@ static const Change transitions[_LEDGER_STATE_MAX][1 + _LEDGER_STATE_MAX] = {
         [LEDGER_SKIPPED] = {INSERT, SETTLE, REFUSE_SETTLED, REFUSE_SETTLED, KEEP},
 };
 
-/* Moves the row (id, channel) to state to, in one write transaction.  m describes the row for
- * the transitions that may create it. */
-static int transition(Ledger *l, LedgerState to, const char *id, const char *channel,
-                      const LedgerReminder *m, int64_t now_usec, const char *reply,
-                      const char *message_id) {
+/* The INSERT of a row in state state for reminder m. */
+static int insert_reminder(Ledger *l, const LedgerReminder *m, LedgerState state, unsigned attempts,
+                           usec_t now_usec, const char *reply) {
+        const ReminderIdentity *x = m->identity;
+
+        return execute(l, STMT_INSERT_REMINDER, "tttttitttttttutiut", x->id, x->channel,
+                       x->commitment, x->kind, x->deadline, (int64_t) x->cycle, x->milestone,
+                       x->offset, x->recipient, x->failed_kind, x->failed_deadline,
+                       x->failed_recipient, x->failed_channel, m->due_usec, state_names[state],
+                       (int64_t) attempts, now_usec, reply);
+}
+
+/* Moves the row of x to state to, in one write transaction.  m describes the row for the
+ * transitions that may create it. */
+static int transition(Ledger *l, LedgerState to, const ReminderIdentity *x, const LedgerReminder *m,
+                      usec_t now_usec, const char *reply, const char *message_id) {
         LedgerState state = LEDGER_PENDING;
         int r;
 
         r = execute(l, l->batch ? STMT_SAVEPOINT : STMT_BEGIN, "");
         if (r < 0)
                 return r;
-        r = lookup_state(l, id, channel, &state);
+        r = lookup_state(l, x->id, x->channel, &state);
         if (r < 0)
                 return transaction_abort(l, r);
 
         switch (transitions[to][r == 0 ? 0 : 1 + state]) {
         case INSERT:
-                r = execute(l, STMT_INSERT_REMINDER, "ttttitttitiit", m->id, m->channel,
-                            m->commitment, m->kind, (int64_t) m->cycle, m->milestone, m->offset,
-                            m->recipient, m->due_usec, state_names[to],
-                            (int64_t) (to == LEDGER_PENDING ? 1 : 0), now_usec, reply);
+                r = insert_reminder(l, m, to, to == LEDGER_PENDING ? 1 : 0, now_usec, reply);
                 break;
         case RETRY:
-                r = execute(l, STMT_RETRY, "tti", id, channel, now_usec);
+                r = execute(l, STMT_RETRY, "ttu", x->id, x->channel, now_usec);
                 break;
         case SETTLE:
-                r = execute(l, STMT_SETTLE, "tttitt", id, channel, state_names[to], now_usec, reply,
-                            message_id);
+                r = execute(l, STMT_SETTLE, "tttutt", x->id, x->channel, state_names[to], now_usec,
+                            reply, message_id);
                 if (r >= 0) /* settled: nothing is left to send */
-                        r = execute(l, STMT_OUTBOX_DELETE, "tt", id, channel);
+                        r = execute(l, STMT_OUTBOX_DELETE, "tt", x->id, x->channel);
                 break;
         case KEEP:
                 r = 0;
@@ -459,9 +512,15 @@ static int transition(Ledger *l, LedgerState to, const char *id, const char *cha
         return transaction_end(l, r);
 }
 
+static bool identity_is_valid(const ReminderIdentity *x) {
+        return x && x->id && x->channel;
+}
+
 static bool reminder_is_valid(const LedgerReminder *m) {
-        return m && m->id && m->channel && m->commitment && m->kind && m->milestone && m->offset &&
-               m->recipient;
+        const ReminderIdentity *x = m ? m->identity : NULL;
+
+        return x && x->id && x->channel && x->commitment && x->kind && x->milestone && x->offset &&
+               x->recipient;
 }
 
 /* A missing file is created here, not by SQLite, so that it gets mode 0600 whatever the umask
@@ -653,15 +712,15 @@ static int is_queued(Ledger *l, const char *id, const char *channel) {
         return r;
 }
 
-int ledger_get_state(Ledger *l, const char *id, const char *channel, LedgerState *ret) {
+int ledger_get_state(Ledger *l, const ReminderIdentity *x, LedgerState *ret) {
         LedgerState state;
         int r;
 
-        if (!l || !id || !channel)
+        if (!l || !identity_is_valid(x))
                 return -EINVAL;
-        r = lookup_state(l, id, channel, &state);
+        r = lookup_state(l, x->id, x->channel, &state);
         if (r > 0 && state == LEDGER_PENDING) {
-                int q = is_queued(l, id, channel);
+                int q = is_queued(l, x->id, x->channel);
                 if (q < 0)
                         return q;
                 if (q > 0)
@@ -696,26 +755,47 @@ int ledger_batch_end(Ledger *l, bool commit) {
         return commit ? r : 0;
 }
 
-int ledger_latest_settled(Ledger *l, const char *id_prefix, const char *id_suffix,
-                          const char *channel, bool overdue, int64_t *ret_due_usec) {
+/* Binds x's group to ?1 .. ?8 of s (GROUP_WHERE). */
+static int bind_group(sqlite3_stmt *s, const ReminderIdentity *x) {
+        int rc;
+
+        rc = sqlite3_bind_text(s, 1, x->recipient, -1, SQLITE_STATIC);
+        if (rc == SQLITE_OK)
+                rc = sqlite3_bind_text(s, 2, x->commitment, -1, SQLITE_STATIC);
+        if (rc == SQLITE_OK)
+                rc = sqlite3_bind_text(s, 3, x->kind, -1, SQLITE_STATIC);
+        if (rc == SQLITE_OK)
+                rc = x->deadline ? sqlite3_bind_text(s, 4, x->deadline, -1, SQLITE_STATIC)
+                                 : sqlite3_bind_null(s, 4);
+        if (rc == SQLITE_OK)
+                rc = sqlite3_bind_int64(s, 5, x->cycle);
+        if (rc == SQLITE_OK)
+                rc = sqlite3_bind_text(s, 6, x->milestone, -1, SQLITE_STATIC);
+        if (rc == SQLITE_OK)
+                rc = sqlite3_bind_text(s, 7, x->channel, -1, SQLITE_STATIC);
+        if (rc == SQLITE_OK)
+                rc = sqlite3_bind_int(s, 8, identity_is_overdue(x));
+        return rc;
+}
+
+static bool group_is_valid(const ReminderIdentity *x) {
+        return identity_is_valid(x) && x->recipient && x->commitment && x->kind && x->milestone &&
+               x->offset;
+}
+
+int ledger_latest_settled(Ledger *l, const ReminderIdentity *x, usec_t *ret_due_usec) {
         sqlite3_stmt *s;
         int rc, r = 0;
 
-        if (!l || !id_prefix || !id_suffix || !channel || !ret_due_usec)
+        if (!l || !group_is_valid(x) || !ret_due_usec)
                 return -EINVAL;
         s = l->statements[STMT_LATEST_SETTLED];
-        rc = sqlite3_bind_text(s, 1, id_prefix, -1, SQLITE_STATIC);
-        if (rc == SQLITE_OK)
-                rc = sqlite3_bind_text(s, 2, id_suffix, -1, SQLITE_STATIC);
-        if (rc == SQLITE_OK)
-                rc = sqlite3_bind_text(s, 3, channel, -1, SQLITE_STATIC);
-        if (rc == SQLITE_OK)
-                rc = sqlite3_bind_int(s, 4, overdue);
+        rc = bind_group(s, x);
         if (rc == SQLITE_OK)
                 rc = sqlite3_step(s);
         if (rc == SQLITE_ROW) {
                 if (sqlite3_column_type(s, 0) != SQLITE_NULL) {
-                        *ret_due_usec = sqlite3_column_int64(s, 0);
+                        *ret_due_usec = (usec_t) sqlite3_column_int64(s, 0);
                         r = 1;
                 }
         } else
@@ -724,42 +804,39 @@ int ledger_latest_settled(Ledger *l, const char *id_prefix, const char *id_suffi
         return r;
 }
 
-int ledger_begin_attempt(Ledger *l, const LedgerReminder *reminder, int64_t now_usec) {
+int ledger_begin_attempt(Ledger *l, const LedgerReminder *reminder, usec_t now_usec) {
         if (!l || !reminder_is_valid(reminder))
                 return -EINVAL;
-        return transition(l, LEDGER_PENDING, reminder->id, reminder->channel, reminder, now_usec,
-                          NULL, NULL);
+        return transition(l, LEDGER_PENDING, reminder->identity, reminder, now_usec, NULL, NULL);
 }
 
-int ledger_mark_sent(Ledger *l, const char *id, const char *channel, int64_t now_usec,
-                     const char *reply, const char *message_id) {
-        if (!l || !id || !channel)
+int ledger_mark_sent(Ledger *l, const ReminderIdentity *x, usec_t now_usec, const char *reply,
+                     const char *message_id) {
+        if (!l || !identity_is_valid(x))
                 return -EINVAL;
-        return transition(l, LEDGER_SENT, id, channel, NULL, now_usec, reply, message_id);
+        return transition(l, LEDGER_SENT, x, NULL, now_usec, reply, message_id);
 }
 
-int ledger_mark_failed(Ledger *l, const char *id, const char *channel, int64_t now_usec,
-                       const char *reply) {
-        if (!l || !id || !channel)
+int ledger_mark_failed(Ledger *l, const ReminderIdentity *x, usec_t now_usec, const char *reply) {
+        if (!l || !identity_is_valid(x))
                 return -EINVAL;
-        return transition(l, LEDGER_FAILED, id, channel, NULL, now_usec, reply, NULL);
+        return transition(l, LEDGER_FAILED, x, NULL, now_usec, reply, NULL);
 }
 
-int ledger_mark_skipped(Ledger *l, const LedgerReminder *reminder, int64_t now_usec,
+int ledger_mark_skipped(Ledger *l, const LedgerReminder *reminder, usec_t now_usec,
                         const char *reason) {
         if (!l || !reminder_is_valid(reminder))
                 return -EINVAL;
-        return transition(l, LEDGER_SKIPPED, reminder->id, reminder->channel, reminder, now_usec,
-                          reason, NULL);
+        return transition(l, LEDGER_SKIPPED, reminder->identity, reminder, now_usec, reason, NULL);
 }
 
 int ledger_record_decision(Ledger *l, const char *commitment, uint32_t cycle,
                            const char *participant, Decision decision, const char *note,
-                           const char *user, int64_t at_usec) {
+                           const char *user, usec_t at_usec) {
         if (!l || !commitment || !participant || !decision_to_string(decision) || !user)
                 return -EINVAL;
         /* One INSERT outside BEGIN is one transaction. */
-        return execute(l, STMT_INSERT_DECISION, "titttti", commitment, (int64_t) cycle, participant,
+        return execute(l, STMT_INSERT_DECISION, "tittttu", commitment, (int64_t) cycle, participant,
                        decision_names[decision], note, user, at_usec);
 }
 
@@ -782,29 +859,48 @@ static int column_range(sqlite3_stmt *s, int i, int64_t max, int64_t *ret) {
         return *ret >= 0 && *ret <= max ? 0 : -EBADMSG;
 }
 
-static int read_entry(sqlite3_stmt *s, void *item) {
-        LedgerEntry *e = item;
-        char **texts[] = {&e->id,        &e->channel, &e->commitment, &e->kind,  NULL,
-                          &e->milestone, &e->offset,  &e->recipient,  NULL,      NULL,
-                          NULL,          NULL,        NULL,           &e->reply, &e->message_id};
-        int64_t cycle, attempts;
+/* Columns 0 .. IDENTITY_N - 1 (IDENTITY_COLUMNS) into *x. */
+static int read_identity(sqlite3_stmt *s, ReminderIdentity *x) {
+        char **texts[IDENTITY_N] = {&x->id,          &x->channel,         &x->commitment,
+                                    &x->kind,        &x->deadline,        NULL,
+                                    &x->milestone,   &x->offset,          &x->recipient,
+                                    &x->failed_kind, &x->failed_deadline, &x->failed_recipient,
+                                    &x->failed_channel};
+        int64_t cycle;
         int r = 0;
 
-        for (int i = 0; r >= 0 && i < (int) ELEMENTSOF(texts); i++)
+        for (int i = 0; r >= 0 && i < IDENTITY_N; i++)
                 if (texts[i])
-                        r = column_strdup(s, i, i >= 13, texts[i]);
+                        r = column_strdup(s, i, i == 4 || i >= 9, texts[i]);
         if (r < 0)
                 return r;
-        r = lookup_name(state_names, _LEDGER_STATE_MAX, (const char *) sqlite3_column_text(s, 8));
-        if (r < 0 || column_range(s, 4, UINT32_MAX, &cycle) < 0 ||
-            column_range(s, 9, UINT_MAX, &attempts) < 0)
+        if (column_range(s, 5, UINT32_MAX, &cycle) < 0)
+                return -EBADMSG;
+        x->cycle = (uint32_t) cycle;
+        return 0;
+}
+
+static int read_entry(sqlite3_stmt *s, void *item) {
+        LedgerEntry *e = item;
+        int64_t attempts;
+        int r;
+
+        r = read_identity(s, &e->identity);
+        if (r >= 0)
+                r = column_strdup(s, IDENTITY_N + 5, true, &e->reply);
+        if (r >= 0)
+                r = column_strdup(s, IDENTITY_N + 6, true, &e->message_id);
+        if (r < 0)
+                return r;
+        r = lookup_name(state_names, _LEDGER_STATE_MAX,
+                        (const char *) sqlite3_column_text(s, IDENTITY_N));
+        if (r < 0 || column_range(s, IDENTITY_N + 1, UINT_MAX, &attempts) < 0)
                 return -EBADMSG;
         e->state = (LedgerState) r;
-        e->cycle = (uint32_t) cycle;
         e->attempts = (unsigned) attempts;
-        e->due_usec = sqlite3_column_int64(s, 10);
-        e->created_usec = sqlite3_column_int64(s, 11);
-        e->updated_usec = sqlite3_column_int64(s, 12);
+        e->due_usec = (usec_t) sqlite3_column_int64(s, IDENTITY_N + 2);
+        e->created_usec = (usec_t) sqlite3_column_int64(s, IDENTITY_N + 3);
+        e->updated_usec = (usec_t) sqlite3_column_int64(s, IDENTITY_N + 4);
         return 0;
 }
 
@@ -823,7 +919,7 @@ static int read_decision(sqlite3_stmt *s, void *item) {
                 return -EBADMSG;
         d->decision = (Decision) r;
         d->cycle = (uint32_t) cycle;
-        d->at_usec = sqlite3_column_int64(s, 6);
+        d->at_usec = (usec_t) sqlite3_column_int64(s, 6);
         return 0;
 }
 
@@ -923,13 +1019,7 @@ int ledger_pending(Ledger *l, LedgerEntry **ret, size_t *ret_n) {
 
 void ledger_entries_free(LedgerEntry *e, size_t n) {
         for (size_t i = 0; e && i < n; i++) {
-                free(e[i].id);
-                free(e[i].channel);
-                free(e[i].commitment);
-                free(e[i].kind);
-                free(e[i].milestone);
-                free(e[i].offset);
-                free(e[i].recipient);
+                identity_done(&e[i].identity);
                 free(e[i].reply);
                 free(e[i].message_id);
         }
@@ -938,62 +1028,40 @@ void ledger_entries_free(LedgerEntry *e, size_t n) {
 
 /* --- the outbox ---------------------------------------------------------------------------- */
 
-/* A reminder's group, as ledger_latest_settled() takes it: the id up to its offset
- * ("commitment/kind/cycle/milestone/", malloc'd) and its recipient ("/recipient", pointing into
- * id).  1, 0 when id is not a reminder id of that shape, or -ENOMEM. */
-static int group_of(const char *id, char **ret_prefix, const char **ret_suffix) {
-        const char *p = id, *suffix = strrchr(id, '/');
-
-        for (int k = 0; p && k < 4; k++)
-                if ((p = strchr(p, '/')))
-                        p++;
-        if (!p || !suffix || suffix < p)
-                return 0;
-        *ret_prefix = strndup(id, (size_t) (p - id));
-        if (!*ret_prefix)
-                return -ENOMEM;
-        *ret_suffix = suffix;
-        return 1;
-}
-
-int ledger_later_sibling(Ledger *l, const char *id, const char *channel, bool overdue,
-                         int64_t due_usec) {
-        const char *suffix;
-        char *prefix;
-        int64_t latest = 0;
+int ledger_later_sibling(Ledger *l, const ReminderIdentity *x, usec_t due_usec) {
+        usec_t latest = 0;
         int r;
 
-        if (!l || !id || !channel)
-                return -EINVAL;
-        r = group_of(id, &prefix, &suffix);
-        if (r <= 0)
-                return r;
-        r = ledger_latest_settled(l, prefix, suffix, channel, overdue, &latest);
-        free(prefix);
-        return r > 0 && latest > due_usec;
+        r = ledger_latest_settled(l, x, &latest);
+        return r > 0 ? latest > due_usec : r;
 }
 
 /* Skips the older reminders of m's group (same milestone, recipient, channel, and overdue or
  * not) that still wait in the outbox: catch-up sends only the latest of a group, and a
  * transport that was down for weeks must not deliver every offset at once when it is back. */
-static int supersede(Ledger *l, const LedgerReminder *m, int64_t now_usec) {
-        const char *suffix;
-        char *prefix;
-        int r;
+static int supersede(Ledger *l, const LedgerReminder *m, usec_t now_usec) {
+        sqlite3_stmt *s = l->statements[STMT_OUTBOX_SUPERSEDE];
+        int rc, r;
 
-        r = group_of(m->id, &prefix, &suffix);
-        if (r <= 0)
-                return r;
-        r = execute(l, STMT_OUTBOX_SUPERSEDE, "tttiiit", prefix, suffix, m->channel,
-                    (int64_t) (strcmp(m->offset, "overdue") == 0), m->due_usec, now_usec,
-                    "superseded by a later reminder for the same milestone");
-        free(prefix);
+        rc = bind_group(s, m->identity);
+        if (rc == SQLITE_OK)
+                rc = sqlite3_bind_int64(s, 9, (int64_t) m->due_usec);
+        if (rc == SQLITE_OK)
+                rc = sqlite3_bind_int64(s, 10, (int64_t) now_usec);
+        if (rc == SQLITE_OK)
+                rc = sqlite3_bind_text(s, 11, "superseded by a later reminder for the same milestone",
+                                       -1, SQLITE_STATIC);
+        if (rc == SQLITE_OK)
+                rc = sqlite3_step(s);
+        reset(s);
+        r = rc == SQLITE_DONE ? 0 : fail(l, rc);
         if (r >= 0 && sqlite3_changes(l->db) > 0)
                 r = execute(l, STMT_OUTBOX_DROP_SKIPPED, "");
         return r;
 }
 
-int ledger_enqueue(Ledger *l, const LedgerReminder *m, const LedgerMessage *msg, int64_t now_usec) {
+int ledger_enqueue(Ledger *l, const LedgerReminder *m, const LedgerMessage *msg, usec_t now_usec) {
+        const ReminderIdentity *x;
         sqlite3_stmt *s;
         LedgerState state = LEDGER_PENDING;
         bool exists;
@@ -1004,17 +1072,15 @@ int ledger_enqueue(Ledger *l, const LedgerReminder *m, const LedgerMessage *msg,
         r = execute(l, l->batch ? STMT_SAVEPOINT : STMT_BEGIN, "");
         if (r < 0)
                 return r;
-        r = lookup_state(l, m->id, m->channel, &state);
+        x = m->identity;
+        r = lookup_state(l, x->id, x->channel, &state);
         exists = r > 0;
         if (r == 0)
-                r = execute(l, STMT_INSERT_REMINDER, "ttttitttitiit", m->id, m->channel,
-                            m->commitment, m->kind, (int64_t) m->cycle, m->milestone, m->offset,
-                            m->recipient, m->due_usec, state_names[LEDGER_PENDING], (int64_t) 0,
-                            now_usec, NULL);
+                r = insert_reminder(l, m, LEDGER_PENDING, 0, now_usec, NULL);
         else if (r > 0 && state != LEDGER_PENDING) {
                 set_error(l, "the reminder is already sent, failed or skipped");
                 r = -EALREADY;
-        } else if (r > 0 && (r = is_queued(l, m->id, m->channel)) > 0) {
+        } else if (r > 0 && (r = is_queued(l, x->id, x->channel)) > 0) {
                 set_error(l, "the reminder's message is in the outbox already");
                 r = -EEXIST;
         }
@@ -1023,9 +1089,9 @@ int ledger_enqueue(Ledger *l, const LedgerReminder *m, const LedgerMessage *msg,
 
         /* Not execute(): the payload is a blob. */
         s = l->statements[STMT_OUTBOX_INSERT];
-        rc = sqlite3_bind_text(s, 1, m->id, -1, SQLITE_STATIC);
+        rc = sqlite3_bind_text(s, 1, x->id, -1, SQLITE_STATIC);
         if (rc == SQLITE_OK)
-                rc = sqlite3_bind_text(s, 2, m->channel, -1, SQLITE_STATIC);
+                rc = sqlite3_bind_text(s, 2, x->channel, -1, SQLITE_STATIC);
         if (rc == SQLITE_OK)
                 rc = sqlite3_bind_text(s, 3, msg->transport, -1, SQLITE_STATIC);
         if (rc == SQLITE_OK)
@@ -1042,9 +1108,9 @@ int ledger_enqueue(Ledger *l, const LedgerReminder *m, const LedgerMessage *msg,
         if (rc == SQLITE_OK)
                 rc = sqlite3_bind_int(s, 8, msg->escalate);
         if (rc == SQLITE_OK)
-                rc = sqlite3_bind_int64(s, 9, now_usec);
+                rc = sqlite3_bind_int64(s, 9, (int64_t) now_usec);
         if (rc == SQLITE_OK)
-                rc = sqlite3_bind_int64(s, 10, msg->deadline_usec);
+                rc = sqlite3_bind_int64(s, 10, (int64_t) msg->deadline_usec);
         /* A pending row without a message: an attempt of an older noticed that never settled. */
         if (rc == SQLITE_OK)
                 rc = sqlite3_bind_int(s, 11, exists);
@@ -1052,7 +1118,7 @@ int ledger_enqueue(Ledger *l, const LedgerReminder *m, const LedgerMessage *msg,
                 rc = sqlite3_step(s);
         reset(s);
         r = rc == SQLITE_DONE ? 0 : fail(l, rc);
-        if (r >= 0 && strcmp(m->kind, "escalation") != 0)
+        if (r >= 0 && !identity_is_escalation(x))
                 r = supersede(l, m, now_usec);
         return transaction_end(l, r);
 }
@@ -1061,7 +1127,7 @@ static int read_string(sqlite3_stmt *s, void *item) {
         return column_strdup(s, 0, false, item);
 }
 
-int ledger_queued_transports(Ledger *l, int64_t now_usec, char ***ret, size_t *ret_n) {
+int ledger_queued_transports(Ledger *l, usec_t now_usec, char ***ret, size_t *ret_n) {
         sqlite3_stmt *s;
         void *items = NULL;
         size_t n = 0;
@@ -1070,7 +1136,7 @@ int ledger_queued_transports(Ledger *l, int64_t now_usec, char ***ret, size_t *r
         if (!l || !ret || !ret_n)
                 return -EINVAL;
         s = l->statements[STMT_OUTBOX_TRANSPORTS];
-        if (sqlite3_bind_int64(s, 1, now_usec) != SQLITE_OK) {
+        if (sqlite3_bind_int64(s, 1, (int64_t) now_usec) != SQLITE_OK) {
                 reset(s);
                 return -ENOMEM;
         }
@@ -1091,28 +1157,32 @@ void ledger_strv_free(char **v, size_t n) {
 }
 
 static int read_queued(sqlite3_stmt *s, void *item) {
+        enum { ATTEMPTS = IDENTITY_N, DUE, REPLY, TRANSPORT, RECIPIENTS, PAYLOAD, MESSAGE_ID, KEY,
+               ESCALATE, NEXT, DEADLINE, INTERRUPTED };
         LedgerQueued *q = item;
-        char **texts[] = {&q->id,         &q->channel, &q->commitment, &q->kind,
-                          NULL,           &q->milestone, &q->offset,   &q->recipient,
-                          NULL,           NULL,        &q->reply,      &q->transport,
-                          &q->recipients, NULL,        &q->message_id, &q->key};
-        int64_t cycle, attempts;
+        int64_t attempts;
         const void *blob;
-        int r = 0;
+        int r;
 
-        for (int i = 0; r >= 0 && i < (int) ELEMENTSOF(texts); i++)
-                if (texts[i])
-                        r = column_strdup(s, i, i == 10 || i == 12 || i == 14 || i == 15, texts[i]);
+        r = read_identity(s, &q->identity);
+        if (r >= 0)
+                r = column_strdup(s, REPLY, true, &q->reply);
+        if (r >= 0)
+                r = column_strdup(s, TRANSPORT, false, &q->transport);
+        if (r >= 0)
+                r = column_strdup(s, RECIPIENTS, true, &q->recipients);
+        if (r >= 0)
+                r = column_strdup(s, MESSAGE_ID, true, &q->message_id);
+        if (r >= 0)
+                r = column_strdup(s, KEY, true, &q->key);
         if (r < 0)
                 return r;
-        if (column_range(s, 4, UINT32_MAX, &cycle) < 0 ||
-            column_range(s, 8, UINT_MAX, &attempts) < 0)
+        if (column_range(s, ATTEMPTS, UINT_MAX, &attempts) < 0)
                 return -EBADMSG;
-        q->cycle = (uint32_t) cycle;
         q->attempts = (unsigned) attempts;
-        q->due_usec = sqlite3_column_int64(s, 9);
-        blob = sqlite3_column_blob(s, 13);
-        q->payload_size = (size_t) sqlite3_column_bytes(s, 13);
+        q->due_usec = (usec_t) sqlite3_column_int64(s, DUE);
+        blob = sqlite3_column_blob(s, PAYLOAD);
+        q->payload_size = (size_t) sqlite3_column_bytes(s, PAYLOAD);
         /* One byte more, a NUL: payloads are text, and callers may treat them so. */
         q->payload = malloc(q->payload_size + 1);
         if (!q->payload)
@@ -1120,10 +1190,10 @@ static int read_queued(sqlite3_stmt *s, void *item) {
         if (q->payload_size > 0)
                 memcpy(q->payload, blob, q->payload_size);
         ((char *) q->payload)[q->payload_size] = '\0';
-        q->escalate = sqlite3_column_int(s, 16) != 0;
-        q->next_usec = sqlite3_column_int64(s, 17);
-        q->deadline_usec = sqlite3_column_int64(s, 18);
-        q->interrupted = sqlite3_column_int(s, 19) != 0;
+        q->escalate = sqlite3_column_int(s, ESCALATE) != 0;
+        q->next_usec = (usec_t) sqlite3_column_int64(s, NEXT);
+        q->deadline_usec = (usec_t) sqlite3_column_int64(s, DEADLINE);
+        q->interrupted = sqlite3_column_int(s, INTERRUPTED) != 0;
         return 0;
 }
 
@@ -1142,7 +1212,7 @@ static int queued(Ledger *l, sqlite3_stmt *s, LedgerQueued **ret, size_t *ret_n)
         return 0;
 }
 
-int ledger_queued_due(Ledger *l, const char *transport, int64_t now_usec, size_t limit,
+int ledger_queued_due(Ledger *l, const char *transport, usec_t now_usec, size_t limit,
                       LedgerQueued **ret, size_t *ret_n) {
         sqlite3_stmt *s;
         int rc;
@@ -1152,7 +1222,7 @@ int ledger_queued_due(Ledger *l, const char *transport, int64_t now_usec, size_t
         s = l->statements[STMT_OUTBOX_DUE];
         rc = sqlite3_bind_text(s, 1, transport, -1, SQLITE_STATIC);
         if (rc == SQLITE_OK)
-                rc = sqlite3_bind_int64(s, 2, now_usec);
+                rc = sqlite3_bind_int64(s, 2, (int64_t) now_usec);
         if (rc == SQLITE_OK)
                 rc = sqlite3_bind_int64(s, 3, limit > INT64_MAX ? INT64_MAX : (int64_t) limit);
         if (rc != SQLITE_OK) {
@@ -1162,7 +1232,7 @@ int ledger_queued_due(Ledger *l, const char *transport, int64_t now_usec, size_t
         return queued(l, s, ret, ret_n);
 }
 
-int ledger_queued_next(Ledger *l, int64_t *ret_usec) {
+int ledger_queued_next(Ledger *l, usec_t *ret_usec) {
         sqlite3_stmt *s;
         int rc, r = 0;
 
@@ -1172,7 +1242,7 @@ int ledger_queued_next(Ledger *l, int64_t *ret_usec) {
         rc = sqlite3_step(s);
         if (rc == SQLITE_ROW) {
                 if (sqlite3_column_type(s, 0) != SQLITE_NULL) {
-                        *ret_usec = sqlite3_column_int64(s, 0);
+                        *ret_usec = (usec_t) sqlite3_column_int64(s, 0);
                         r = 1;
                 }
         } else
@@ -1181,45 +1251,45 @@ int ledger_queued_next(Ledger *l, int64_t *ret_usec) {
         return r;
 }
 
-int ledger_queued_begin(Ledger *l, const char *id, const char *channel, int64_t now_usec) {
+int ledger_queued_begin(Ledger *l, const ReminderIdentity *x, usec_t now_usec) {
         int r;
 
-        if (!l || !id || !channel)
+        if (!l || !identity_is_valid(x))
                 return -EINVAL;
         r = execute(l, l->batch ? STMT_SAVEPOINT : STMT_BEGIN, "");
         if (r < 0)
                 return r;
-        r = execute(l, STMT_OUTBOX_BEGIN, "tt", id, channel);
+        r = execute(l, STMT_OUTBOX_BEGIN, "tt", x->id, x->channel);
         if (r >= 0 && sqlite3_changes(l->db) != 1) {
                 set_error(l, "the message is in flight already, or not in the outbox");
                 r = -EALREADY;
         }
         if (r >= 0)
-                r = execute(l, STMT_RETRY, "tti", id, channel, now_usec);
+                r = execute(l, STMT_RETRY, "ttu", x->id, x->channel, now_usec);
         return r < 0 ? transaction_abort(l, r) : transaction_end(l, r);
 }
 
-int ledger_queued_retry(Ledger *l, const char *id, const char *channel, int64_t now_usec,
-                        int64_t next_usec, const char *reply) {
+int ledger_queued_retry(Ledger *l, const ReminderIdentity *x, usec_t now_usec, usec_t next_usec,
+                        const char *reply) {
         int r;
 
-        if (!l || !id || !channel)
+        if (!l || !identity_is_valid(x))
                 return -EINVAL;
         r = execute(l, l->batch ? STMT_SAVEPOINT : STMT_BEGIN, "");
         if (r < 0)
                 return r;
-        r = execute(l, STMT_OUTBOX_RETRY, "tti", id, channel, next_usec);
+        r = execute(l, STMT_OUTBOX_RETRY, "ttu", x->id, x->channel, next_usec);
         if (r >= 0 && sqlite3_changes(l->db) != 1) {
                 set_error(l, "the message is not in the outbox");
                 r = -ENOENT;
         }
         if (r >= 0)
-                r = execute(l, STMT_OUTBOX_RETRY_REPLY, "ttit", id, channel, now_usec, reply);
+                r = execute(l, STMT_OUTBOX_RETRY_REPLY, "ttut", x->id, x->channel, now_usec, reply);
         return r < 0 ? transaction_abort(l, r) : transaction_end(l, r);
 }
 
 int ledger_queued_skip_decided(Ledger *l, const char *commitment, uint32_t cycle,
-                               const char *participant, bool overdue_too, int64_t now_usec) {
+                               const char *participant, bool overdue_too, usec_t now_usec) {
         int r;
 
         if (!l || !commitment || !participant)
@@ -1227,7 +1297,7 @@ int ledger_queued_skip_decided(Ledger *l, const char *commitment, uint32_t cycle
         r = execute(l, l->batch ? STMT_SAVEPOINT : STMT_BEGIN, "");
         if (r < 0)
                 return r;
-        r = execute(l, STMT_OUTBOX_SKIP_DECIDED, "tititi", commitment, (int64_t) cycle,
+        r = execute(l, STMT_OUTBOX_SKIP_DECIDED, "tituti", commitment, (int64_t) cycle,
                     participant, now_usec, "the participant has decided",
                     (int64_t) overdue_too);
         if (r >= 0) {
@@ -1268,13 +1338,7 @@ int ledger_queued_recover(Ledger *l, LedgerQueued **ret, size_t *ret_n) {
 }
 
 void ledger_queued_done(LedgerQueued *q) {
-        free(q->id);
-        free(q->channel);
-        free(q->commitment);
-        free(q->kind);
-        free(q->milestone);
-        free(q->offset);
-        free(q->recipient);
+        identity_done(&q->identity);
         free(q->reply);
         free(q->transport);
         free(q->recipients);

@@ -774,15 +774,9 @@ static void write_message(const MailMessage *msg, const char *dir, const char *n
  * recipients, as a strict reader sees them. */
 static void test_mail_render_plain_passes_check_mail_py(void **state) {
         static const char *const recipients[] = {"klankbordgroep", "swf", "hof"};
+        ReminderIdentity swf;
         const Escalation failed = {
-                .reminder_id = "burgernet-twente/decision/1/2020-05-19/30d/swf",
-                .channel = "mail",
-                .commitment = "burgernet-twente",
-                .kind = "decision",
-                .cycle = 1,
-                .milestone = "2020-05-19",
-                .offset = "30d",
-                .recipient = "swf",
+                .failed = &swf,
                 .reply = "550-5.1.1 The email account that you tried to reach does not exist.\r\n"
                          "550 5.1.1 Please try double-checking the recipient's email address "
                          "for typos or unnecessary spaces. \xe2\x82",
@@ -792,12 +786,16 @@ static void test_mail_render_plain_passes_check_mail_py(void **state) {
         Model *m;
         (void) state;
 
+        assert_int_equal(identity_make("burgernet-twente", "decision", NULL, 1, "2020-05-19", "30d",
+                                       "swf", "mail", &swf),
+                         0);
         assert_non_null(mkdtemp(dir));
         m = fixture_load(fixture_twente);
         for (size_t i = 0; i < sizeof(recipients) / sizeof(recipients[0]); i++) {
                 size_t index;
                 const Recipient *rc;
-                char *id, *subject, *body;
+                ReminderIdentity escalation;
+                char *subject, *body;
                 MailMessage msg =
                         render_plain(m, recipients[i], "burgernet-twente/escalation/x",
                                      "Niet afgeleverd: Súdwest-Fryslân", plain_body, 1587106800);
@@ -807,13 +805,13 @@ static void test_mail_render_plain_passes_check_mail_py(void **state) {
 
                 assert_int_equal(model_find_recipient(m, recipients[i], &index), 0);
                 rc = &m->recipients[index];
-                id = message_escalation_id(&failed, rc->id);
+                assert_int_equal(identity_escalation(&swf, rc->id, "mail", &escalation), 0);
                 assert_int_equal(message_escalation_text(m, &failed, rc->language, &subject, &body),
                                  0);
-                msg = render_plain(m, recipients[i], id, subject, body, 1587106800);
+                msg = render_plain(m, recipients[i], escalation.id, subject, body, 1587106800);
                 write_message(&msg, dir, "escalation", i);
                 mail_message_done(&msg);
-                free(id);
+                identity_done(&escalation);
                 free(subject);
                 free(body);
 
@@ -831,6 +829,7 @@ static void test_mail_render_plain_passes_check_mail_py(void **state) {
         (void) system(pattern);
         free(pattern);
         model_free(m);
+        identity_done(&swf);
 }
 
 int main(void) {
