@@ -1290,7 +1290,7 @@ int ledger_queued_retry(Ledger *l, const ReminderIdentity *x, usec_t now_usec, u
 
 int ledger_queued_skip_decided(Ledger *l, const char *commitment, uint32_t cycle,
                                const char *participant, bool overdue_too, usec_t now_usec) {
-        int r;
+        int k, r;
 
         if (!l || !commitment || !participant)
                 return -EINVAL;
@@ -1303,12 +1303,17 @@ int ledger_queued_skip_decided(Ledger *l, const char *commitment, uint32_t cycle
         if (r >= 0) {
                 r = sqlite3_changes(l->db);
                 if (r > 0) {
-                        int k = execute(l, STMT_OUTBOX_DROP_SKIPPED, "");
+                        k = execute(l, STMT_OUTBOX_DROP_SKIPPED, "");
                         if (k < 0)
                                 r = k;
                 }
         }
-        return r < 0 ? transaction_abort(l, r) : transaction_end(l, r) < 0 ? -EIO : r;
+        if (r < 0)
+                return transaction_abort(l, r);
+        /* The commit's own error: a busy or full disk is worth trying again, and -EIO says
+         * it is failing. */
+        k = transaction_end(l, r);
+        return k < 0 ? k : r;
 }
 
 int ledger_queued_retarget(Ledger *l, const char *channel, const char *transport) {

@@ -35,6 +35,24 @@
 #define ID_ENSCHEDE "burgernet-twente/decision/1/2020-05-19/30d/enschede"
 #define ID_HENGELO  "burgernet-twente/decision/1/2020-05-19/30d/hengelo"
 
+/* One edge is wrapped (-Wl,--wrap=sqlite3_step): a COMMIT can be made to fail the way a busy
+ * or full disk makes it fail.  Everything else passes through. */
+int __real_sqlite3_step(sqlite3_stmt *s);
+int __wrap_sqlite3_step(sqlite3_stmt *s);
+
+static int commit_failure; /* the SQLITE_* code the next COMMIT returns, or 0 */
+
+int __wrap_sqlite3_step(sqlite3_stmt *s) {
+        const char *sql = sqlite3_sql(s);
+
+        if (commit_failure != 0 && sql && strcmp(sql, "COMMIT") == 0) {
+                int rc = commit_failure;
+                commit_failure = 0;
+                return rc;
+        }
+        return __real_sqlite3_step(s);
+}
+
 /* The identities the tests made, freed by teardown().  Each is allocated on its own, so that a
  * LedgerReminder may point to it while more are made. */
 static ReminderIdentity **identities;
@@ -72,6 +90,7 @@ static int teardown(void **state) {
         Fixture *f = *state;
         int r;
 
+        commit_failure = 0;
         for (size_t i = 0; i < n_identities; i++) {
                 identity_done(identities[i]);
                 free(identities[i]);
@@ -2014,6 +2033,69 @@ static void test_ledger_group_look_ups_use_the_recipient_index(void **state) {
         free(plan);
 }
 
+/* A COMMIT that fails says why: busy and full are worth waiting for (ledger_refusal_may_pass()),
+ * and -EIO would say the disk is failing. */
+static void test_ledger_batch_end_returns_the_commits_own_error(void **state) {
+        const Fixture *f = *state;
+        LedgerReminder hengelo =
+                reminder(ID_HENGELO, "mail", "burgernet-twente", "hengelo", DUE_USEC);
+        Ledger *l = open_ledger(f);
+
+        assert_int_equal(ledger_batch_begin(l), 0);
+        assert_int_equal(ledger_mark_skipped(l, &hengelo, NOW_USEC, "superseded"), 0);
+        commit_failure = SQLITE_BUSY;
+        assert_int_equal(ledger_batch_end(l, true), -EBUSY);
+        assert_int_equal(ledger_get_state(l, key(ID_HENGELO, "mail"), NULL), 0); /* rolled back */
+        assert_int_equal(ledger_batch_begin(l), 0);
+        assert_int_equal(ledger_mark_skipped(l, &hengelo, NOW_USEC, "superseded"), 0);
+        commit_failure = SQLITE_FULL;
+        assert_int_equal(ledger_batch_end(l, true), -ENOSPC);
+        assert_int_equal(ledger_get_state(l, key(ID_HENGELO, "mail"), NULL), 0);
+        /* And the ledger works afterwards. */
+        assert_int_equal(ledger_mark_skipped(l, &hengelo, NOW_USEC, "superseded"), 0);
+        assert_state(l, ID_HENGELO, "mail", LEDGER_SKIPPED);
+        assert_null(ledger_close(l));
+}
+
+static void test_ledger_queued_skip_decided_returns_the_commits_own_error(void **state) {
+        const Fixture *f = *state;
+        LedgerReminder decision = enschede();
+        LedgerMessage m = mail_message("x");
+        Ledger *l = open_ledger(f);
+
+        assert_int_equal(ledger_enqueue(l, &decision, &m, NOW_USEC), 0);
+        commit_failure = SQLITE_FULL;
+        assert_int_equal(
+                ledger_queued_skip_decided(l, "burgernet-twente", 1, "enschede", true, NOW_USEC),
+                -ENOSPC);
+        assert_state(l, ID_ENSCHEDE, "mail", LEDGER_QUEUED); /* rolled back */
+        commit_failure = SQLITE_BUSY;
+        assert_int_equal(
+                ledger_queued_skip_decided(l, "burgernet-twente", 1, "enschede", true, NOW_USEC),
+                -EBUSY);
+        assert_int_equal(
+                ledger_queued_skip_decided(l, "burgernet-twente", 1, "enschede", true, NOW_USEC),
+                1);
+        assert_state(l, ID_ENSCHEDE, "mail", LEDGER_SKIPPED);
+        assert_null(ledger_close(l));
+}
+
+static void test_ledger_mark_sent_returns_the_commits_own_error(void **state) {
+        const Fixture *f = *state;
+        LedgerReminder r = enschede();
+        LedgerMessage m = mail_message("x");
+        Ledger *l = open_ledger(f);
+
+        assert_int_equal(ledger_enqueue(l, &r, &m, NOW_USEC), 0);
+        assert_int_equal(ledger_queued_begin(l, r.identity, NOW_USEC), 0);
+        commit_failure = SQLITE_BUSY;
+        assert_int_equal(ledger_mark_sent(l, r.identity, NOW_USEC, "250", NULL), -EBUSY);
+        assert_state(l, ID_ENSCHEDE, "mail", LEDGER_QUEUED);
+        assert_int_equal(ledger_mark_sent(l, r.identity, NOW_USEC, "250", NULL), 0);
+        assert_state(l, ID_ENSCHEDE, "mail", LEDGER_SENT);
+        assert_null(ledger_close(l));
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void) {
@@ -2077,6 +2159,9 @@ int main(void) {
                 T(test_ledger_open_migrates_real_v2_file_into_identity_columns),
                 T(test_ledger_group_look_ups_work_on_migrated_v2_rows),
                 T(test_ledger_group_look_ups_use_the_recipient_index),
+                T(test_ledger_batch_end_returns_the_commits_own_error),
+                T(test_ledger_queued_skip_decided_returns_the_commits_own_error),
+                T(test_ledger_mark_sent_returns_the_commits_own_error),
                 cmocka_unit_test(test_ledger_close_accepts_null),
                 cmocka_unit_test(test_ledger_state_to_string_names_every_state),
                 cmocka_unit_test(test_decision_from_string_parses_contract_spellings),
