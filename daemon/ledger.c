@@ -7,6 +7,7 @@
  * absorbs the short waits for that lock.  Statements are prepared once at open; values are
  * always bound, never pasted into SQL. */
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -442,16 +443,15 @@ typedef enum Change {
         REFUSE_NO_ROW,  /* -ENOENT */
         REFUSE_SETTLED, /* -EALREADY */
         INSERT,
-        RETRY,
         SETTLE,
         KEEP,
 } Change;
 
-/* The state machine, by the state a call moves to (begin_attempt pending, mark_sent sent, ...)
+/* The state machine, by the state a call moves to (mark_sent sent, mark_skipped skipped, ...)
  * and the row's current state: no row yet, pending, sent, failed, skipped.  A settled row is never
- * rewritten: its record is what prevents a second send. */
+ * rewritten: its record is what prevents a second send.  A row becomes pending only by
+ * ledger_enqueue(), and its attempts are counted by ledger_queued_begin(). */
 static const Change transitions[_LEDGER_STATE_MAX][1 + _LEDGER_STATE_MAX] = {
-        [LEDGER_PENDING] = {INSERT, RETRY, REFUSE_SETTLED, REFUSE_SETTLED, REFUSE_SETTLED},
         [LEDGER_SENT] = {REFUSE_NO_ROW, SETTLE, REFUSE_SETTLED, REFUSE_SETTLED, REFUSE_SETTLED},
         [LEDGER_FAILED] = {REFUSE_NO_ROW, SETTLE, REFUSE_SETTLED, REFUSE_SETTLED, REFUSE_SETTLED},
         /* Skipping twice is no error; the first reason stands. */
@@ -477,6 +477,7 @@ static int transition(Ledger *l, LedgerState to, const ReminderIdentity *x, cons
         LedgerState state = LEDGER_PENDING;
         int r;
 
+        assert(to == LEDGER_SENT || to == LEDGER_FAILED || to == LEDGER_SKIPPED);
         r = execute(l, l->batch ? STMT_SAVEPOINT : STMT_BEGIN, "");
         if (r < 0)
                 return r;
@@ -486,10 +487,7 @@ static int transition(Ledger *l, LedgerState to, const ReminderIdentity *x, cons
 
         switch (transitions[to][r == 0 ? 0 : 1 + state]) {
         case INSERT:
-                r = insert_reminder(l, m, to, to == LEDGER_PENDING ? 1 : 0, now_usec, reply);
-                break;
-        case RETRY:
-                r = execute(l, STMT_RETRY, "ttu", x->id, x->channel, now_usec);
+                r = insert_reminder(l, m, to, 0, now_usec, reply);
                 break;
         case SETTLE:
                 r = execute(l, STMT_SETTLE, "tttutt", x->id, x->channel, state_names[to], now_usec,
@@ -802,12 +800,6 @@ int ledger_latest_settled(Ledger *l, const ReminderIdentity *x, usec_t *ret_due_
                 r = fail(l, rc);
         reset(s);
         return r;
-}
-
-int ledger_begin_attempt(Ledger *l, const LedgerReminder *reminder, usec_t now_usec) {
-        if (!l || !reminder_is_valid(reminder))
-                return -EINVAL;
-        return transition(l, LEDGER_PENDING, reminder->identity, reminder, now_usec, NULL, NULL);
 }
 
 int ledger_mark_sent(Ledger *l, const ReminderIdentity *x, usec_t now_usec, const char *reply,

@@ -106,9 +106,6 @@ int ledger_get_state(Ledger *l, const ReminderIdentity *x, LedgerState *ret);
  * rather than the plan, which forgets an offset the config no longer has. */
 int ledger_latest_settled(Ledger *l, const ReminderIdentity *x, usec_t *ret_due_usec);
 
-/* Records that a delivery attempt begins: the row is created (pending) or moves to pending,
- * attempts + 1.  Refuses with -EALREADY when the row is sent, skipped or failed. */
-int ledger_begin_attempt(Ledger *l, const LedgerReminder *r, usec_t now_usec);
 /* Settles a pending row.  reply and message_id may be NULL.  -ENOENT when there is no row,
  * -EALREADY when it is not pending (sent, failed or skipped: that record stands). */
 int ledger_mark_sent(Ledger *l, const ReminderIdentity *x, usec_t now_usec, const char *reply,

@@ -161,6 +161,50 @@ static LedgerReminder enschede(void) {
         return reminder(ID_ENSCHEDE, "mail", "burgernet-twente", "enschede", DUE_USEC);
 }
 
+/* An attempt begins as the outbox begins one: the reminder is queued (ledger_enqueue()), and its
+ * message goes in flight (ledger_queued_begin()), attempts + 1. */
+static int begin(Ledger *l, const LedgerReminder *r, usec_t now) {
+        LedgerMessage m = {.transport = "relay",
+                           .payload = "x",
+                           .payload_size = 1,
+                           .deadline_usec = DUE_USEC + 30 * 24 * HOUR_USEC};
+        int k;
+
+        k = ledger_enqueue(l, r, &m, now);
+        return k < 0 ? k : ledger_queued_begin(l, r->identity, now);
+}
+
+/* The attempt in flight failed for now, and the next begins at now. */
+static int begin_again(Ledger *l, const LedgerReminder *r, usec_t now) {
+        int k;
+
+        k = ledger_queued_retry(l, r->identity, now, now, NULL);
+        return k < 0 ? k : ledger_queued_begin(l, r->identity, now);
+}
+
+/* A row an older noticed left when it died during an attempt: pending, attempts, and no message
+ * in the outbox.  Written through a plain connection, as that noticed wrote it. */
+static void interrupted(const char *path, const LedgerReminder *r, unsigned attempts, usec_t now) {
+        const ReminderIdentity *x = r->identity;
+        sqlite3 *db = NULL;
+        char *sql;
+
+        sql = sqlite3_mprintf("INSERT INTO reminders (id, channel, commitment, kind, deadline, "
+                              "cycle, milestone, offset_, recipient, due_usec, state, attempts, "
+                              "created_usec, updated_usec) VALUES (%Q, %Q, %Q, %Q, %Q, %u, %Q, "
+                              "%Q, %Q, %lld, 'pending', %u, %lld, %lld)",
+                              x->id, x->channel, x->commitment, x->kind, x->deadline, x->cycle,
+                              x->milestone, x->offset, x->recipient, (long long) r->due_usec,
+                              attempts, (long long) now, (long long) now);
+        assert_non_null(sql);
+        assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+        assert_int_equal(sqlite3_busy_timeout(db, 5000), SQLITE_OK);
+        if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+                fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+        sqlite3_free(sql);
+        assert_int_equal(sqlite3_close(db), SQLITE_OK);
+}
+
 /* Runs sql through a separate, plain SQLite connection and returns the first column of the
  * first row as text (NULL for SQL NULL or no row). */
 static char *query(const char *path, const char *sql) {
@@ -250,7 +294,7 @@ static void test_ledger_open_creates_file_with_mode_0600(void **state) {
         assert_true(S_ISREG(st.st_mode));
         assert_int_equal(st.st_mode & 07777, 0600);
         /* SQLite's own files copy the database's mode. */
-        assert_int_equal(ledger_begin_attempt(l, &r, NOW_USEC), 0);
+        assert_int_equal(ledger_mark_skipped(l, &r, NOW_USEC, "missed"), 0);
         (void) snprintf(wal, sizeof(wal), "%s-wal", f->path);
         assert_int_equal(stat(wal, &st), 0);
         assert_int_equal(st.st_mode & 07777, 0600);
@@ -311,11 +355,11 @@ static void test_ledger_open_migrates_empty_database(void **state) {
 
         l = open_ledger(f);
         assert_query(f->path, "PRAGMA user_version", "3");
-        assert_int_equal(ledger_begin_attempt(l, &r, NOW_USEC), 0);
+        assert_int_equal(begin(l, &r, NOW_USEC), 0);
         assert_int_equal(ledger_record_decision(l, "burgernet-twente", 1, "enschede",
                                                 DECISION_CONTINUE, NULL, "root", NOW_USEC),
                          0);
-        assert_state(l, ID_ENSCHEDE, "mail", LEDGER_PENDING);
+        assert_state(l, ID_ENSCHEDE, "mail", LEDGER_QUEUED);
         assert_null(ledger_close(l));
 }
 
@@ -328,7 +372,7 @@ static void test_ledger_open_keeps_rows_on_reopen(void **state) {
         Ledger *l;
 
         l = open_ledger(f);
-        assert_int_equal(ledger_begin_attempt(l, &r, NOW_USEC), 0);
+        assert_int_equal(begin(l, &r, NOW_USEC), 0);
         assert_int_equal(ledger_mark_sent(l, key(ID_ENSCHEDE, "mail"), NOW_USEC, "250 OK", "<id@x>"), 0);
         assert_int_equal(ledger_record_decision(l, "burgernet-twente", 1, "enschede",
                                                 DECISION_TERMINATE, "B&W besluit", "root",
@@ -349,7 +393,7 @@ static void test_ledger_open_keeps_rows_on_reopen(void **state) {
         assert_string_equal(decisions[0].note, "B&W besluit");
         ledger_decisions_free(decisions, n);
         /* Still sent after the restart: the ledger is what prevents a second send. */
-        assert_int_equal(ledger_begin_attempt(l, &r, NOW_USEC + HOUR_USEC), -EALREADY);
+        assert_int_equal(begin(l, &r, NOW_USEC + HOUR_USEC), -EALREADY);
         assert_null(ledger_close(l));
 }
 
@@ -452,14 +496,14 @@ static void test_ledger_open_twice_shares_writes(void **state) {
         daemon = open_ledger(f);
         ctl = open_ledger(f);
 
-        assert_int_equal(ledger_begin_attempt(daemon, &r, NOW_USEC), 0);
-        assert_state(ctl, ID_ENSCHEDE, "mail", LEDGER_PENDING);
+        assert_int_equal(begin(daemon, &r, NOW_USEC), 0);
+        assert_state(ctl, ID_ENSCHEDE, "mail", LEDGER_QUEUED);
         assert_int_equal(ledger_mark_sent(ctl, key(ID_ENSCHEDE, "mail"), NOW_USEC, "250 OK", NULL), 0);
         assert_state(daemon, ID_ENSCHEDE, "mail", LEDGER_SENT);
         /* The refusal must not leave a transaction (and the write lock) behind. */
-        assert_int_equal(ledger_begin_attempt(daemon, &r, NOW_USEC), -EALREADY);
-        assert_int_equal(ledger_begin_attempt(ctl, &hengelo, NOW_USEC), 0);
-        assert_int_equal(ledger_begin_attempt(daemon, &hengelo, NOW_USEC + 1), 0);
+        assert_int_equal(begin(daemon, &r, NOW_USEC), -EALREADY);
+        assert_int_equal(begin(ctl, &hengelo, NOW_USEC), 0);
+        assert_int_equal(begin_again(daemon, &hengelo, NOW_USEC + 1), 0);
         e = history_entry(ctl, ID_HENGELO, "mail", &entries, &n);
         assert_int_equal(e->attempts, 2);
         ledger_entries_free(entries, n);
@@ -476,7 +520,7 @@ static void test_ledger_open_twice_shares_writes(void **state) {
         assert_null(ledger_close(ctl));
 }
 
-static void test_ledger_begin_attempt_waits_for_lock_then_returns_ebusy(void **state) {
+static void test_ledger_enqueue_waits_for_lock_then_returns_ebusy(void **state) {
         const Fixture *f = *state;
         LedgerReminder r = enschede();
         struct timespec start, end;
@@ -489,7 +533,7 @@ static void test_ledger_begin_attempt_waits_for_lock_then_returns_ebusy(void **s
         assert_int_equal(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
 
         assert_int_equal(clock_gettime(CLOCK_MONOTONIC, &start), 0);
-        assert_int_equal(ledger_begin_attempt(l, &r, NOW_USEC), -EBUSY);
+        assert_int_equal(begin(l, &r, NOW_USEC), -EBUSY);
         assert_int_equal(clock_gettime(CLOCK_MONOTONIC, &end), 0);
         waited =
                 (double) (end.tv_sec - start.tv_sec) + (double) (end.tv_nsec - start.tv_nsec) / 1e9;
@@ -498,23 +542,23 @@ static void test_ledger_begin_attempt_waits_for_lock_then_returns_ebusy(void **s
 
         assert_int_equal(sqlite3_exec(other, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
         assert_int_equal(sqlite3_close(other), SQLITE_OK);
-        assert_int_equal(ledger_begin_attempt(l, &r, NOW_USEC), 0);
-        assert_state(l, ID_ENSCHEDE, "mail", LEDGER_PENDING);
+        assert_int_equal(begin(l, &r, NOW_USEC), 0);
+        assert_state(l, ID_ENSCHEDE, "mail", LEDGER_QUEUED);
         assert_null(ledger_close(l));
 }
 
-static void test_ledger_begin_attempt_creates_pending_row(void **state) {
+static void test_ledger_queued_begin_records_the_attempt_on_its_row(void **state) {
         const Fixture *f = *state;
         LedgerReminder r = enschede();
         LedgerEntry *entries = NULL, *e;
         Ledger *l = open_ledger(f);
         size_t n = 0;
 
-        assert_int_equal(ledger_begin_attempt(l, &r, NOW_USEC), 0);
-        assert_state(l, ID_ENSCHEDE, "mail", LEDGER_PENDING);
+        assert_int_equal(begin(l, &r, NOW_USEC), 0);
+        assert_state(l, ID_ENSCHEDE, "mail", LEDGER_QUEUED);
         e = history_entry(l, ID_ENSCHEDE, "mail", &entries, &n);
         assert_int_equal(n, 1);
-        assert_int_equal(e->state, LEDGER_PENDING);
+        assert_int_equal(e->state, LEDGER_QUEUED);
         assert_int_equal(e->attempts, 1);
         assert_string_equal(e->identity.commitment, "burgernet-twente");
         assert_string_equal(e->identity.kind, "decision");
@@ -531,18 +575,18 @@ static void test_ledger_begin_attempt_creates_pending_row(void **state) {
         assert_null(ledger_close(l));
 }
 
-static void test_ledger_begin_attempt_again_counts_attempts(void **state) {
+static void test_ledger_queued_begin_again_counts_attempts(void **state) {
         const Fixture *f = *state;
         LedgerReminder r = enschede();
         LedgerEntry *entries = NULL, *e;
         Ledger *l = open_ledger(f);
         size_t n = 0;
 
-        assert_int_equal(ledger_begin_attempt(l, &r, NOW_USEC), 0);
-        assert_int_equal(ledger_begin_attempt(l, &r, NOW_USEC + HOUR_USEC), 0);
+        assert_int_equal(begin(l, &r, NOW_USEC), 0);
+        assert_int_equal(begin_again(l, &r, NOW_USEC + HOUR_USEC), 0);
         e = history_entry(l, ID_ENSCHEDE, "mail", &entries, &n);
         assert_int_equal(n, 1);
-        assert_int_equal(e->state, LEDGER_PENDING);
+        assert_int_equal(e->state, LEDGER_QUEUED);
         assert_int_equal(e->attempts, 2);
         assert_int_equal(e->created_usec, NOW_USEC);
         assert_int_equal(e->updated_usec, NOW_USEC + HOUR_USEC);
@@ -550,7 +594,7 @@ static void test_ledger_begin_attempt_again_counts_attempts(void **state) {
         assert_null(ledger_close(l));
 }
 
-static void test_ledger_begin_attempt_refuses_settled_row(void **state) {
+static void test_ledger_enqueue_refuses_every_settled_row(void **state) {
         const Fixture *f = *state;
         LedgerReminder sent = enschede();
         LedgerReminder failed =
@@ -561,16 +605,16 @@ static void test_ledger_begin_attempt_refuses_settled_row(void **state) {
         Ledger *l = open_ledger(f);
         size_t n = 0;
 
-        assert_int_equal(ledger_begin_attempt(l, &sent, NOW_USEC), 0);
+        assert_int_equal(begin(l, &sent, NOW_USEC), 0);
         assert_int_equal(ledger_mark_sent(l, sent.identity, NOW_USEC, NULL, NULL), 0);
-        assert_int_equal(ledger_begin_attempt(l, &failed, NOW_USEC), 0);
+        assert_int_equal(begin(l, &failed, NOW_USEC), 0);
         assert_int_equal(ledger_mark_failed(l, failed.identity, NOW_USEC, "500"), 0);
         assert_int_equal(ledger_mark_skipped(l, &skipped, NOW_USEC, "missed"), 0);
 
-        assert_int_equal(ledger_begin_attempt(l, &sent, NOW_USEC + HOUR_USEC), -EALREADY);
+        assert_int_equal(begin(l, &sent, NOW_USEC + HOUR_USEC), -EALREADY);
         assert_true(ledger_error(l)[0] != '\0');
-        assert_int_equal(ledger_begin_attempt(l, &failed, NOW_USEC + HOUR_USEC), -EALREADY);
-        assert_int_equal(ledger_begin_attempt(l, &skipped, NOW_USEC + HOUR_USEC), -EALREADY);
+        assert_int_equal(begin(l, &failed, NOW_USEC + HOUR_USEC), -EALREADY);
+        assert_int_equal(begin(l, &skipped, NOW_USEC + HOUR_USEC), -EALREADY);
 
         assert_state(l, sent.identity->id, sent.identity->channel, LEDGER_SENT);
         assert_state(l, failed.identity->id, failed.identity->channel, LEDGER_FAILED);
@@ -582,15 +626,17 @@ static void test_ledger_begin_attempt_refuses_settled_row(void **state) {
         assert_null(ledger_close(l));
 }
 
-static void test_ledger_begin_attempt_refuses_incomplete_reminder(void **state) {
+static void test_ledger_enqueue_refuses_incomplete_reminder(void **state) {
         const Fixture *f = *state;
         LedgerReminder r = enschede();
+        LedgerMessage m = {.transport = "relay", .payload = "x", .payload_size = 1};
         Ledger *l = open_ledger(f);
 
         SET_PART(r, channel, NULL);
-        assert_int_equal(ledger_begin_attempt(l, &r, NOW_USEC), -EINVAL);
-        assert_int_equal(ledger_begin_attempt(l, NULL, NOW_USEC), -EINVAL);
-        assert_int_equal(ledger_begin_attempt(NULL, &r, NOW_USEC), -EINVAL);
+        assert_int_equal(ledger_enqueue(l, &r, &m, NOW_USEC), -EINVAL);
+        assert_int_equal(ledger_mark_skipped(l, &r, NOW_USEC, "x"), -EINVAL);
+        assert_int_equal(ledger_enqueue(l, NULL, &m, NOW_USEC), -EINVAL);
+        assert_int_equal(ledger_enqueue(NULL, &r, &m, NOW_USEC), -EINVAL);
         assert_int_equal(ledger_get_state(l, key(ID_ENSCHEDE, "mail"), NULL), 0);
         assert_null(ledger_close(l));
 }
@@ -602,7 +648,7 @@ static void test_ledger_mark_sent_stores_reply_and_message_id(void **state) {
         Ledger *l = open_ledger(f);
         size_t n = 0;
 
-        assert_int_equal(ledger_begin_attempt(l, &r, NOW_USEC), 0);
+        assert_int_equal(begin(l, &r, NOW_USEC), 0);
         assert_int_equal(ledger_mark_sent(l, key(ID_ENSCHEDE, "mail"), NOW_USEC + 5,
                                           "250 2.0.0 Ok: queued as 4F3", "<abc@noticed>"),
                          0);
@@ -637,7 +683,7 @@ static void test_ledger_mark_sent_refuses_settled_row(void **state) {
         Ledger *l = open_ledger(f);
         size_t n = 0;
 
-        assert_int_equal(ledger_begin_attempt(l, &r, NOW_USEC), 0);
+        assert_int_equal(begin(l, &r, NOW_USEC), 0);
         assert_int_equal(ledger_mark_sent(l, key(ID_ENSCHEDE, "mail"), NOW_USEC, "first", "<1@x>"), 0);
         assert_int_equal(ledger_mark_sent(l, key(ID_ENSCHEDE, "mail"), NOW_USEC + 1, "second", "<2@x>"),
                          -EALREADY);
@@ -664,8 +710,8 @@ static void test_ledger_mark_failed_settles_pending_row(void **state) {
         Ledger *l = open_ledger(f);
         size_t n = 0;
 
-        assert_int_equal(ledger_begin_attempt(l, &r, NOW_USEC), 0);
-        assert_int_equal(ledger_begin_attempt(l, &r, NOW_USEC + 1), 0);
+        assert_int_equal(begin(l, &r, NOW_USEC), 0);
+        assert_int_equal(begin_again(l, &r, NOW_USEC + 1), 0);
         assert_int_equal(ledger_mark_failed(l, key(ID_ENSCHEDE, "mail"), NOW_USEC + 2,
                                             "550 5.1.1 mailbox unavailable"),
                          0);
@@ -717,7 +763,7 @@ static void test_ledger_mark_skipped_moves_pending_to_skipped(void **state) {
         Ledger *l = open_ledger(f);
         size_t n = 0;
 
-        assert_int_equal(ledger_begin_attempt(l, &r, NOW_USEC), 0);
+        assert_int_equal(begin(l, &r, NOW_USEC), 0);
         assert_int_equal(ledger_mark_skipped(l, &r, NOW_USEC + 1, "superseded"), 0);
         e = history_entry(l, ID_ENSCHEDE, "mail", &entries, &n);
         assert_int_equal(e->state, LEDGER_SKIPPED);
@@ -737,7 +783,7 @@ static void test_ledger_mark_skipped_refuses_sent_row(void **state) {
         Ledger *l = open_ledger(f);
         size_t n = 0;
 
-        assert_int_equal(ledger_begin_attempt(l, &r, NOW_USEC), 0);
+        assert_int_equal(begin(l, &r, NOW_USEC), 0);
         assert_int_equal(ledger_mark_sent(l, key(ID_ENSCHEDE, "mail"), NOW_USEC, "250 OK", NULL), 0);
         assert_int_equal(ledger_mark_skipped(l, &r, NOW_USEC + 1, "moot"), -EALREADY);
         e = history_entry(l, ID_ENSCHEDE, "mail", &entries, &n);
@@ -745,7 +791,7 @@ static void test_ledger_mark_skipped_refuses_sent_row(void **state) {
         assert_string_equal(e->reply, "250 OK");
         ledger_entries_free(entries, n);
 
-        assert_int_equal(ledger_begin_attempt(l, &failed, NOW_USEC), 0);
+        assert_int_equal(begin(l, &failed, NOW_USEC), 0);
         assert_int_equal(ledger_mark_failed(l, key(ID_HENGELO, "mail"), NOW_USEC, "500"), 0);
         assert_int_equal(ledger_mark_skipped(l, &failed, NOW_USEC + 1, "moot"), -EALREADY);
         assert_state(l, ID_HENGELO, "mail", LEDGER_FAILED);
@@ -778,7 +824,7 @@ static void test_ledger_get_state_unknown_row_returns_0(void **state) {
 
         assert_int_equal(ledger_get_state(l, key(ID_ENSCHEDE, "mail"), &s), 0);
         assert_int_equal(s, LEDGER_FAILED); /* untouched */
-        assert_int_equal(ledger_begin_attempt(l, &r, NOW_USEC), 0);
+        interrupted(f->path, &r, 1, NOW_USEC);
         /* The identity is the pair: the same reminder on another channel is another row. */
         assert_int_equal(ledger_get_state(l, key(ID_ENSCHEDE, "webhook:teams"), &s), 0);
         assert_int_equal(ledger_get_state(l, key(ID_HENGELO, "mail"), &s), 0);
@@ -859,7 +905,7 @@ static void test_ledger_decisions_empty_returns_null(void **state) {
 }
 
 /* Rows recorded out of order, to be read back in (due, commitment, recipient, channel) order. */
-static void record_mixed_rows(Ledger *l) {
+static void record_mixed_rows(const Fixture *f, Ledger *l) {
         const LedgerReminder rows[] = {
                 reminder("b/late", "mail", "b", "enschede", DUE_USEC + 2 * HOUR_USEC),
                 reminder("a/hengelo-webhook", "webhook:teams", "a", "hengelo", DUE_USEC),
@@ -870,8 +916,9 @@ static void record_mixed_rows(Ledger *l) {
                 reminder("a/early", "mail", "a", "zwolle", DUE_USEC - HOUR_USEC),
         };
 
+        /* Pending, as older noticeds left them: ledger_pending() lists them. */
         for (size_t i = 0; i < ELEMENTSOF(rows); i++)
-                assert_int_equal(ledger_begin_attempt(l, &rows[i], NOW_USEC), 0);
+                interrupted(f->path, &rows[i], 1, NOW_USEC);
         assert_int_equal(ledger_mark_sent(l, key("a/almelo", "mail"), NOW_USEC, NULL, NULL), 0);
         assert_int_equal(ledger_mark_failed(l, key("b/late", "mail"), NOW_USEC, NULL), 0);
 }
@@ -892,7 +939,7 @@ static void test_ledger_history_orders_by_due_commitment_recipient_channel(void 
         Ledger *l = open_ledger(f);
         size_t n = 0;
 
-        record_mixed_rows(l);
+        record_mixed_rows(f, l);
         assert_int_equal(ledger_history(l, NULL, &e, &n), 0);
         assert_ids(e, n, expected, ELEMENTSOF(expected));
         ledger_entries_free(e, n);
@@ -908,7 +955,7 @@ static void test_ledger_history_filters_by_commitment(void **state) {
         Ledger *l = open_ledger(f);
         size_t n = 0;
 
-        record_mixed_rows(l);
+        record_mixed_rows(f, l);
         assert_int_equal(ledger_history(l, "a", &e, &n), 0);
         assert_ids(e, n, expected_a, ELEMENTSOF(expected_a));
         ledger_entries_free(e, n);
@@ -935,7 +982,7 @@ static void test_ledger_pending_lists_only_pending_rows(void **state) {
         assert_null(e);
         assert_int_equal(n, 0);
 
-        record_mixed_rows(l);
+        record_mixed_rows(f, l);
         assert_int_equal(ledger_mark_skipped(l, &skipped, NOW_USEC, "moot"), 0);
         assert_int_equal(ledger_pending(l, &e, &n), 0);
         assert_ids(e, n, expected, ELEMENTSOF(expected));
@@ -998,7 +1045,7 @@ static void test_ledger_batch_end_commits_every_change_and_only_refuses_the_refu
         Ledger *l = open_ledger(f);
         Ledger *other = open_ledger(f);
 
-        assert_int_equal(ledger_begin_attempt(l, &sent, NOW_USEC), 0);
+        assert_int_equal(begin(l, &sent, NOW_USEC), 0);
         assert_int_equal(ledger_mark_sent(l, sent.identity, NOW_USEC, NULL, NULL), 0);
 
         assert_int_equal(ledger_batch_begin(l), 0);
@@ -1054,7 +1101,7 @@ static void test_ledger_latest_settled_finds_the_group_whatever_the_offset(void 
         /* The group of a reminder whose offset the config no longer has: its identity. */
         assert_int_equal(ledger_latest_settled(l, d30.identity, &due), 0);
         assert_int_equal(ledger_mark_skipped(l, &d30, NOW_USEC, "x"), 0);
-        assert_int_equal(ledger_begin_attempt(l, &d7, NOW_USEC), 0); /* pending: not settled */
+        interrupted(f->path, &d7, 1, NOW_USEC); /* pending: not settled */
         assert_int_equal(ledger_mark_skipped(l, &other, NOW_USEC, "x"), 0); /* another recipient */
         assert_int_equal(ledger_latest_settled(l, d30.identity, &due), 1);
         assert_int_equal(due, DUE_USEC);
@@ -1165,7 +1212,7 @@ static void test_ledger_enqueue_refuses_settled_row(void **state) {
         LedgerMessage m = mail_message("x");
         Ledger *l = open_ledger(f);
 
-        assert_int_equal(ledger_begin_attempt(l, &sent, NOW_USEC), 0);
+        assert_int_equal(begin(l, &sent, NOW_USEC), 0);
         assert_int_equal(ledger_mark_sent(l, sent.identity, NOW_USEC, "250", NULL), 0);
         assert_int_equal(ledger_mark_skipped(l, &skipped, NOW_USEC, "superseded"), 0);
 
@@ -1213,7 +1260,7 @@ static void test_ledger_enqueue_takes_over_interrupted_attempt(void **state) {
         size_t n = 0;
 
         /* An older noticed began an attempt and died: pending, no message in the outbox. */
-        assert_int_equal(ledger_begin_attempt(l, &r, NOW_USEC), 0);
+        interrupted(f->path, &r, 1, NOW_USEC);
         assert_state(l, ID_ENSCHEDE, "mail", LEDGER_PENDING);
 
         assert_int_equal(ledger_enqueue(l, &r, &m, NOW_USEC + HOUR_USEC), 0);
@@ -1675,7 +1722,7 @@ static void test_ledger_batch_end_keeps_the_outbox_changes_that_were_not_refused
         Ledger *l = open_ledger(f);
         Ledger *other = open_ledger(f);
 
-        assert_int_equal(ledger_begin_attempt(l, &sent, NOW_USEC), 0);
+        assert_int_equal(begin(l, &sent, NOW_USEC), 0);
         assert_int_equal(ledger_mark_sent(l, sent.identity, NOW_USEC, NULL, NULL), 0);
 
         assert_int_equal(ledger_batch_begin(l), 0);
@@ -2113,11 +2160,11 @@ int main(void) {
                 T(test_ledger_open_refuses_missing_directory),
                 T(test_ledger_open_refuses_uri),
                 T(test_ledger_open_twice_shares_writes),
-                T(test_ledger_begin_attempt_waits_for_lock_then_returns_ebusy),
-                T(test_ledger_begin_attempt_creates_pending_row),
-                T(test_ledger_begin_attempt_again_counts_attempts),
-                T(test_ledger_begin_attempt_refuses_settled_row),
-                T(test_ledger_begin_attempt_refuses_incomplete_reminder),
+                T(test_ledger_enqueue_waits_for_lock_then_returns_ebusy),
+                T(test_ledger_queued_begin_records_the_attempt_on_its_row),
+                T(test_ledger_queued_begin_again_counts_attempts),
+                T(test_ledger_enqueue_refuses_every_settled_row),
+                T(test_ledger_enqueue_refuses_incomplete_reminder),
                 T(test_ledger_mark_sent_stores_reply_and_message_id),
                 T(test_ledger_mark_sent_refuses_missing_row),
                 T(test_ledger_mark_sent_refuses_settled_row),
