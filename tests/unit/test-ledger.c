@@ -149,7 +149,8 @@ static void set_part(const LedgerReminder *r, char **part, const char *value) {
         *part = value ? strdup(value) : NULL;
         assert_true(!value || *part);
 }
-#define SET_PART(r, field, value) set_part(&(r), &((ReminderIdentity *) (r).identity)->field, (value))
+#define SET_PART(r, field, value)                                                                  \
+        set_part(&(r), &((ReminderIdentity *) (r).identity)->field, (value))
 
 static LedgerReminder reminder(const char *id, const char *channel, const char *commitment,
                                const char *recipient, usec_t due_usec) {
@@ -373,7 +374,8 @@ static void test_ledger_open_keeps_rows_on_reopen(void **state) {
 
         l = open_ledger(f);
         assert_int_equal(begin(l, &r, NOW_USEC), 0);
-        assert_int_equal(ledger_mark_sent(l, key(ID_ENSCHEDE, "mail"), NOW_USEC, "250 OK", "<id@x>"), 0);
+        assert_int_equal(
+                ledger_mark_sent(l, key(ID_ENSCHEDE, "mail"), NOW_USEC, "250 OK", "<id@x>"), 0);
         assert_int_equal(ledger_record_decision(l, "burgernet-twente", 1, "enschede",
                                                 DECISION_TERMINATE, "B&W besluit", "root",
                                                 NOW_USEC),
@@ -498,7 +500,8 @@ static void test_ledger_open_twice_shares_writes(void **state) {
 
         assert_int_equal(begin(daemon, &r, NOW_USEC), 0);
         assert_state(ctl, ID_ENSCHEDE, "mail", LEDGER_QUEUED);
-        assert_int_equal(ledger_mark_sent(ctl, key(ID_ENSCHEDE, "mail"), NOW_USEC, "250 OK", NULL), 0);
+        assert_int_equal(ledger_mark_sent(ctl, key(ID_ENSCHEDE, "mail"), NOW_USEC, "250 OK", NULL),
+                         0);
         assert_state(daemon, ID_ENSCHEDE, "mail", LEDGER_SENT);
         /* The refusal must not leave a transaction (and the write lock) behind. */
         assert_int_equal(begin(daemon, &r, NOW_USEC), -EALREADY);
@@ -668,7 +671,8 @@ static void test_ledger_mark_sent_refuses_missing_row(void **state) {
         const Fixture *f = *state;
         Ledger *l = open_ledger(f);
 
-        assert_int_equal(ledger_mark_sent(l, key(ID_ENSCHEDE, "mail"), NOW_USEC, NULL, NULL), -ENOENT);
+        assert_int_equal(ledger_mark_sent(l, key(ID_ENSCHEDE, "mail"), NOW_USEC, NULL, NULL),
+                         -ENOENT);
         assert_true(ledger_error(l)[0] != '\0');
         assert_int_equal(ledger_get_state(l, key(ID_ENSCHEDE, "mail"), NULL), 0);
         assert_null(ledger_close(l));
@@ -684,11 +688,14 @@ static void test_ledger_mark_sent_refuses_settled_row(void **state) {
         size_t n = 0;
 
         assert_int_equal(begin(l, &r, NOW_USEC), 0);
-        assert_int_equal(ledger_mark_sent(l, key(ID_ENSCHEDE, "mail"), NOW_USEC, "first", "<1@x>"), 0);
-        assert_int_equal(ledger_mark_sent(l, key(ID_ENSCHEDE, "mail"), NOW_USEC + 1, "second", "<2@x>"),
-                         -EALREADY);
-        assert_int_equal(ledger_mark_failed(l, key(ID_ENSCHEDE, "mail"), NOW_USEC + 1, "late error"),
-                         -EALREADY);
+        assert_int_equal(ledger_mark_sent(l, key(ID_ENSCHEDE, "mail"), NOW_USEC, "first", "<1@x>"),
+                         0);
+        assert_int_equal(
+                ledger_mark_sent(l, key(ID_ENSCHEDE, "mail"), NOW_USEC + 1, "second", "<2@x>"),
+                -EALREADY);
+        assert_int_equal(
+                ledger_mark_failed(l, key(ID_ENSCHEDE, "mail"), NOW_USEC + 1, "late error"),
+                -EALREADY);
         assert_int_equal(ledger_mark_skipped(l, &skipped, NOW_USEC, "missed"), 0);
         assert_int_equal(ledger_mark_sent(l, key(ID_HENGELO, "mail"), NOW_USEC + 1, NULL, NULL),
                          -EALREADY);
@@ -784,7 +791,8 @@ static void test_ledger_mark_skipped_refuses_sent_row(void **state) {
         size_t n = 0;
 
         assert_int_equal(begin(l, &r, NOW_USEC), 0);
-        assert_int_equal(ledger_mark_sent(l, key(ID_ENSCHEDE, "mail"), NOW_USEC, "250 OK", NULL), 0);
+        assert_int_equal(ledger_mark_sent(l, key(ID_ENSCHEDE, "mail"), NOW_USEC, "250 OK", NULL),
+                         0);
         assert_int_equal(ledger_mark_skipped(l, &r, NOW_USEC + 1, "moot"), -EALREADY);
         e = history_entry(l, ID_ENSCHEDE, "mail", &entries, &n);
         assert_int_equal(e->state, LEDGER_SENT);
@@ -1333,15 +1341,18 @@ static void test_ledger_queued_skip_decided_skips_waiting_decision_messages(void
         assert_int_equal(ledger_enqueue(l, &deadline, &m, NOW_USEC), 0);
         assert_int_equal(ledger_enqueue(l, &flying, &m, NOW_USEC), 0);
         assert_int_equal(ledger_queued_begin(l, flying.identity, NOW_USEC), 0);
-        assert_int_equal(ledger_queued_skip_decided(l, "burgernet-twente", 2, "enschede", true, NOW_USEC),
-                         0);
-        assert_int_equal(ledger_queued_skip_decided(l, "burgernet-twente", 1, "hengelo", true, NOW_USEC),
-                         0);
-        assert_int_equal(ledger_queued_skip_decided(l, "burgernet-twente", 1, "enschede", true, NOW_USEC),
-                         1);
+        assert_int_equal(
+                ledger_queued_skip_decided(l, "burgernet-twente", 2, "enschede", true, NOW_USEC),
+                0);
+        assert_int_equal(
+                ledger_queued_skip_decided(l, "burgernet-twente", 1, "hengelo", true, NOW_USEC), 0);
+        assert_int_equal(
+                ledger_queued_skip_decided(l, "burgernet-twente", 1, "enschede", true, NOW_USEC),
+                1);
         assert_state(l, ID_ENSCHEDE, "mail", LEDGER_SKIPPED);
-        assert_state(l, deadline.identity->id, "mail", LEDGER_QUEUED);      /* not a decision reminder */
-        assert_state(l, flying.identity->id, "webhook:teams", LEDGER_QUEUED); /* in flight: its outcome */
+        assert_state(l, deadline.identity->id, "mail", LEDGER_QUEUED); /* not a decision reminder */
+        assert_state(l, flying.identity->id, "webhook:teams",
+                     LEDGER_QUEUED); /* in flight: its outcome */
         assert_int_equal(outbox_rows(f), 2);
         assert_null(ledger_close(l));
 }
@@ -1544,7 +1555,8 @@ static void test_ledger_queued_begin_sets_in_flight_and_counts_attempt(void **st
         assert_int_equal(e->attempts, 1);
         assert_int_equal(e->updated_usec, NOW_USEC + 5);
         ledger_entries_free(entries, n);
-        assert_int_equal(ledger_queued_begin(l, key(ID_ENSCHEDE, "webhook:teams"), NOW_USEC), -EALREADY);
+        assert_int_equal(ledger_queued_begin(l, key(ID_ENSCHEDE, "webhook:teams"), NOW_USEC),
+                         -EALREADY);
         assert_null(ledger_close(l));
 }
 
@@ -1944,8 +1956,8 @@ static void test_ledger_open_migrates_real_v2_file_into_identity_columns(void **
         assert_string_equal(e->reply, "451 try later");
         ledger_entries_free(entries, n);
         e = history_entry(l, V2_ID("notice/1/2020-06-30/7d/swf"), "webhook:hook", &entries, &n);
-        assert_identity(&e->identity, "notice", NULL, 1, "2020-06-30", "7d", "swf", NULL, NULL, NULL,
-                        NULL);
+        assert_identity(&e->identity, "notice", NULL, 1, "2020-06-30", "7d", "swf", NULL, NULL,
+                        NULL, NULL);
         assert_int_equal(e->state, LEDGER_QUEUED);
         ledger_entries_free(entries, n);
         e = history_entry(l,
@@ -1959,8 +1971,8 @@ static void test_ledger_open_migrates_real_v2_file_into_identity_columns(void **
         assert_int_equal(identity_make("burgernet-twente", "deadline", "standpunt", 0, "2017-11-30",
                                        "30d", "hof", "mail", &failed),
                          0);
-        assert_int_equal(identity_escalation(&failed, "klankbordgroep", "webhook:hook", &escalation),
-                         0);
+        assert_int_equal(
+                identity_escalation(&failed, "klankbordgroep", "webhook:hook", &escalation), 0);
         assert_string_equal(escalation.id, e->identity.id);
         identity_done(&escalation);
         identity_done(&failed);
