@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "noticed/history.h"
+#include "noticed/macro.h"
 #include "noticed/output.h"
 #include "noticed/plan.h"
 #include "noticed/tz.h"
@@ -78,8 +79,8 @@ int history_invoking_user(char **ret) {
 }
 
 /* RFC 3339 local time of a CLOCK_REALTIME µs value. */
-static char *format_usec(const Tz *tz, int64_t usec, char buf[static TZ_TIMESTAMP_MAX]) {
-        int64_t unix_time = usec / 1000000;
+static char *format_usec(const Tz *tz, usec_t usec, char buf[static TZ_TIMESTAMP_MAX]) {
+        int64_t unix_time = (int64_t) (usec / USEC_PER_SEC);
         int32_t seconds, offset;
         Date d;
 

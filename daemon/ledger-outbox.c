@@ -40,25 +40,31 @@ static bool group_is_valid(const ReminderIdentity *x) {
                x->milestone && x->offset;
 }
 
-int ledger_latest_settled(Ledger *l, const ReminderIdentity *x, usec_t *ret_due_usec) {
-        sqlite3_stmt *s;
-        int rc, r = 0;
+/* Steps s, whose values bound with rc, for the instant in column 0 of its one row (MIN, MAX):
+ * 1 and *ret, 0 when it is NULL (no rows), or -errno. */
+static int step_usec(Ledger *l, sqlite3_stmt *s, int rc, usec_t *ret) {
+        int r = 0;
 
-        if (!l || !group_is_valid(x) || !ret_due_usec)
-                return -EINVAL;
-        s = l->statements[STMT_LATEST_SETTLED];
-        rc = bind_group(s, x);
         if (rc == SQLITE_OK)
                 rc = sqlite3_step(s);
         if (rc == SQLITE_ROW) {
                 if (sqlite3_column_type(s, 0) != SQLITE_NULL) {
-                        *ret_due_usec = (usec_t) sqlite3_column_int64(s, 0);
+                        *ret = (usec_t) sqlite3_column_int64(s, 0);
                         r = 1;
                 }
         } else
                 r = ledger_fail(l, rc);
         ledger_reset(s);
         return r;
+}
+
+int ledger_latest_settled(Ledger *l, const ReminderIdentity *x, usec_t *ret_due_usec) {
+        sqlite3_stmt *s;
+
+        if (!l || !group_is_valid(x) || !ret_due_usec)
+                return -EINVAL;
+        s = l->statements[STMT_LATEST_SETTLED];
+        return step_usec(l, s, bind_group(s, x), ret_due_usec);
 }
 
 /* --- the outbox ---------------------------------------------------------------------------- */
@@ -281,22 +287,9 @@ int ledger_queued_due(Ledger *l, const char *transport, usec_t now_usec, size_t 
 }
 
 int ledger_queued_next(Ledger *l, usec_t *ret_usec) {
-        sqlite3_stmt *s;
-        int rc, r = 0;
-
         if (!l || !ret_usec)
                 return -EINVAL;
-        s = l->statements[STMT_OUTBOX_NEXT];
-        rc = sqlite3_step(s);
-        if (rc == SQLITE_ROW) {
-                if (sqlite3_column_type(s, 0) != SQLITE_NULL) {
-                        *ret_usec = (usec_t) sqlite3_column_int64(s, 0);
-                        r = 1;
-                }
-        } else
-                r = ledger_fail(l, rc);
-        ledger_reset(s);
-        return r;
+        return step_usec(l, l->statements[STMT_OUTBOX_NEXT], SQLITE_OK, ret_usec);
 }
 
 int ledger_queued_begin(Ledger *l, const ReminderIdentity *x, usec_t now_usec) {

@@ -153,6 +153,21 @@ static int push_due(Due *d, DueReminder item, ReminderIdentity *x) {
         return 0;
 }
 
+/* Ends a pass's batch: rolled back when r failed (and r returned), else committed; a failed
+ * commit is logged as the failure to do what. */
+static int end_batch(Pass *p, int r, const char *what) {
+        if (r < 0) {
+                (void) ledger_batch_end(p->ledger, false);
+                return r;
+        }
+        r = ledger_batch_end(p->ledger, true);
+        if (r < 0)
+                return log_error_errno(r,
+                                       "Failed to %s: %s; they are decided again in the next pass",
+                                       what, ledger_error(p->ledger));
+        return 0;
+}
+
 /* Records every reminder catch-up skips as one ledger transaction: a first start after a long
  * time, or with many commitments, skips thousands, and one fsync each took seconds. */
 static int skip_all(Pass *p, const Due *d, const CatchUpAction *actions, usec_t now) {
@@ -175,17 +190,7 @@ static int skip_all(Pass *p, const Due *d, const CatchUpAction *actions, usec_t 
                         break; /* the skips so far are committed: they are decided */
                 r = enqueue_skip(p->enqueue, &d->due[i].reminder, &d->ids[i], actions[i], now);
         }
-        if (r < 0) {
-                (void) ledger_batch_end(p->ledger, false);
-                return r;
-        }
-        r = ledger_batch_end(p->ledger, true);
-        if (r < 0)
-                return log_error_errno(r,
-                                       "Failed to record the skipped reminders: %s; they "
-                                       "are decided again in the next pass",
-                                       ledger_error(p->ledger));
-        return 0;
+        return end_batch(p, r, "record the skipped reminders");
 }
 
 /* A decision stops what was queued before it, too: a message still waiting for a relay that
@@ -246,17 +251,7 @@ static int queue_all(Pass *p, const Model *model, const Due *d, const CatchUpAct
                 r = enqueue_reminder(p->enqueue, model, &d->due[i].reminder, d->due[i].channel,
                                      &d->ids[i], now);
         }
-        if (r < 0) {
-                (void) ledger_batch_end(p->ledger, false);
-                return r;
-        }
-        r = ledger_batch_end(p->ledger, true);
-        if (r < 0)
-                return log_error_errno(r,
-                                       "Failed to queue the reminders due: %s; they are decided "
-                                       "again in the next pass",
-                                       ledger_error(p->ledger));
-        return 0;
+        return end_batch(p, r, "queue the reminders due");
 }
 
 /* --- a pass ------------------------------------------------------------------------------- */
