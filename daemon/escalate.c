@@ -71,15 +71,16 @@ static int escalate_to(Ledger *ledger, const Model *m, const LedgerQueued *q, co
         for (uint32_t ch = 0; r >= 0 && ch < 1 + rc->n_webhooks; ch++) {
                 const Transport *t;
                 ReminderIdentity x;
-                char channel[128];
+                _cleanup_free_ char *channel = NULL;
 
                 if (ch == 0 && (rc->n_mail == 0 || !m->has_mail_via))
                         continue;
                 t = ch == 0 ? &m->transports[m->mail_via] : &m->transports[rc->webhooks[ch - 1]];
-                if (ch == 0)
-                        (void) snprintf(channel, sizeof(channel), "mail");
-                else
-                        (void) snprintf(channel, sizeof(channel), "webhook:%s", t->id);
+                channel = identity_channel(m, rc, ch);
+                if (!channel) {
+                        r = -ENOMEM;
+                        break;
+                }
                 if (strcmp(rc->id, failed->recipient) == 0 && strcmp(channel, failed->channel) == 0)
                         continue;
                 if (transport_failed && strcmp(t->id, q->transport) == 0)

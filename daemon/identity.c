@@ -90,25 +90,34 @@ char *identity_offset(const Reminder *r, char buf[static DURATION_STRING_MAX]) {
         return duration_format(d, buf);
 }
 
+char *identity_channel(const Model *m, const Recipient *rc, uint32_t channel) {
+        char *s;
+
+        assert(channel == 0 || channel - 1 < rc->n_webhooks);
+        if (channel == 0)
+                return strdup("mail");
+        if (asprintf(&s, "webhook:%s", m->transports[rc->webhooks[channel - 1]].id) < 0)
+                return NULL;
+        return s;
+}
+
 int identity_from_reminder(const Model *m, const Reminder *r, uint32_t channel,
                            ReminderIdentity *ret) {
         const Commitment *c = &m->commitments[r->milestone.commitment];
         const Milestone *ms = &r->milestone;
         const Recipient *rc = &m->recipients[r->recipient];
         char date[DATE_STRING_MAX], offset[DURATION_STRING_MAX];
-        _cleanup_free_ char *webhook = NULL;
+        _cleanup_free_ char *name = identity_channel(m, rc, channel);
         int k;
 
-        assert(channel == 0 || channel - 1 < rc->n_webhooks);
-        if (channel > 0 &&
-            asprintf(&webhook, "webhook:%s", m->transports[rc->webhooks[channel - 1]].id) < 0)
+        if (!name)
                 return -ENOMEM;
         k = identity_make(c->id, milestone_kind_to_string(ms->kind),
                           ms->kind == MILESTONE_DEADLINE && ms->deadline >= 0
                                   ? c->deadlines[ms->deadline].id
                                   : NULL,
                           ms->cycle, date_format(ms->date, date), identity_offset(r, offset),
-                          rc->id, webhook ? webhook : "mail", ret);
+                          rc->id, name, ret);
         return k == -EINVAL ? -ENOMEM : k;
 }
 

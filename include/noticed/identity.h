@@ -43,6 +43,9 @@ typedef struct ReminderIdentity {
 int identity_make(const char *commitment, const char *kind, const char *deadline, uint32_t cycle,
                   const char *milestone, const char *offset, const char *recipient,
                   const char *channel, ReminderIdentity *ret);
+/* Channel 0 of recipient rc, "mail", or 1 + i, its webhook i: "webhook:NAME".  Malloc'd, NULL
+ * when out of memory. */
+char *identity_channel(const Model *m, const Recipient *rc, uint32_t channel);
 /* The identity of reminder r of the plan on channel: 0 for mail, 1 + i for the recipient's
  * webhook i ("webhook:NAME").  0 or -ENOMEM. */
 int identity_from_reminder(const Model *m, const Reminder *r, uint32_t channel,
