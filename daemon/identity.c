@@ -54,21 +54,38 @@ static char *render_id(const ReminderIdentity *x) {
         return r < 0 ? NULL : id;
 }
 
+/* x with copies of the parts (escalations: but failed_*), its id not rendered yet. */
+static int copy_parts(const char *commitment, const char *kind, const char *deadline,
+                      uint32_t cycle, const char *milestone, const char *offset,
+                      const char *recipient, const char *channel, ReminderIdentity *x) {
+        *x = (ReminderIdentity){.cycle = cycle};
+        if (!commitment || !kind || !milestone || !offset || !recipient || !channel)
+                return -EINVAL;
+        if (!copy(commitment, &x->commitment) || !copy(kind, &x->kind) ||
+            !copy(deadline, &x->deadline) || !copy(milestone, &x->milestone) ||
+            !copy(offset, &x->offset) || !copy(recipient, &x->recipient) ||
+            !copy(channel, &x->channel)) {
+                identity_done(x);
+                return -ENOMEM;
+        }
+        return 0;
+}
+
 int identity_make(const char *commitment, const char *kind, const char *deadline, uint32_t cycle,
                   const char *milestone, const char *offset, const char *recipient,
                   const char *channel, ReminderIdentity *ret) {
-        ReminderIdentity x = {.cycle = cycle};
+        ReminderIdentity x;
+        int r;
 
-        if (!commitment || !kind || !milestone || !offset || !recipient || !channel || !ret)
+        /* An escalation's id needs the failed reminder: identity_escalation(). */
+        if (!ret || (kind && strcmp(kind, IDENTITY_ESCALATION) == 0))
                 return -EINVAL;
-        if (!copy(commitment, &x.commitment) || !copy(kind, &x.kind) ||
-            !copy(deadline, &x.deadline) || !copy(milestone, &x.milestone) ||
-            !copy(offset, &x.offset) || !copy(recipient, &x.recipient) ||
-            !copy(channel, &x.channel)) {
-                identity_done(&x);
-                return -ENOMEM;
-        }
-        if (!identity_is_escalation(&x) && !(x.id = render_id(&x))) {
+        r = copy_parts(commitment, kind, deadline, cycle, milestone, offset, recipient, channel,
+                       &x);
+        if (r < 0)
+                return r;
+        x.id = render_id(&x);
+        if (!x.id) {
                 identity_done(&x);
                 return -ENOMEM;
         }
@@ -129,8 +146,8 @@ int identity_escalation(const ReminderIdentity *failed, const char *to, const ch
         if (!failed || identity_is_escalation(failed) || !failed->kind || !failed->recipient ||
             !failed->channel)
                 return -EINVAL;
-        r = identity_make(failed->commitment, IDENTITY_ESCALATION, NULL, failed->cycle,
-                          failed->milestone, failed->offset, to, channel, &x);
+        r = copy_parts(failed->commitment, IDENTITY_ESCALATION, NULL, failed->cycle,
+                       failed->milestone, failed->offset, to, channel, &x);
         if (r < 0)
                 return r;
         if (!copy(failed->kind, &x.failed_kind) || !copy(failed->deadline, &x.failed_deadline) ||

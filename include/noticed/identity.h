@@ -39,7 +39,8 @@ typedef struct ReminderIdentity {
 } ReminderIdentity;
 
 /* The identity from its parts: copies them and renders the id.  deadline may be NULL.  0,
- * -EINVAL when a required part is NULL, or -ENOMEM. */
+ * -EINVAL when a required part is NULL or kind is "escalation" (identity_escalation() makes
+ * those), or -ENOMEM. */
 int identity_make(const char *commitment, const char *kind, const char *deadline, uint32_t cycle,
                   const char *milestone, const char *offset, const char *recipient,
                   const char *channel, ReminderIdentity *ret);

@@ -171,6 +171,9 @@ static void test_identity_make_refuses_missing_parts(void **state) {
         assert_int_equal(
                 identity_make("c", "decision", NULL, 1, "2020-05-19", "30d", "a", NULL, &x),
                 -EINVAL);
+        assert_int_equal(
+                identity_make("c", "escalation", NULL, 1, "2020-05-19", "30d", "a", "mail", &x),
+                -EINVAL);
         identity_done(NULL);
 }
 
