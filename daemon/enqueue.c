@@ -74,7 +74,7 @@ static int render(const Model *model, const Reminder *r, uint32_t channel, const
 
         tz_unix_to_local(model->tz, now, &late.date, &seconds, &offset);
         if (channel == 0)
-                return mail_render(model, &late, now, ret_mail);
+                return mail_render(model, &late, id, now, ret_mail);
         k = text_render(model, &late, &subject, &body);
         if (k >= 0)
                 k = webhook_reminder_body(model, &late, id, now,

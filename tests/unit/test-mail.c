@@ -25,12 +25,24 @@
 #include "noticed/mail.h"
 #include "noticed/message.h"
 #include "noticed/plan.h"
+#include "noticed/render.h"
 #include "noticed/text.h"
+
+/* mail_render() as enqueue calls it, with the reminder's identity. */
+static int render_reminder(const Model *m, const Reminder *r, int64_t now, MailMessage *ret) {
+        char *id = render_reminder_id(m, r);
+        int k;
+
+        assert_non_null(id);
+        k = mail_render(m, r, id, now, ret);
+        free(id);
+        return k;
+}
 
 static MailMessage render(const Model *m, const Reminder *r) {
         MailMessage msg = {0};
 
-        assert_int_equal(mail_render(m, r, r->at, &msg), 0);
+        assert_int_equal(render_reminder(m, r, r->at, &msg), 0);
         assert_int_equal(strlen(msg.data), msg.size);
         return msg;
 }
@@ -153,7 +165,7 @@ static void test_mail_render_message_id_is_stable_and_differs_per_identity(void 
         (void) state;
 
         /* A retry a day later is the same message to the receiver. */
-        assert_int_equal(mail_render(m, &a, a.at + 86400, &again), 0);
+        assert_int_equal(render_reminder(m, &a, a.at + 86400, &again), 0);
         assert_string_equal(first.message_id, again.message_id);
         assert_string_not_equal(first.message_id, other.message_id);
         assert_string_not_equal(first.message_id, later.message_id);
@@ -305,7 +317,7 @@ static void test_mail_render_lines_end_in_crlf_and_stay_short(void **state) {
         assert_true(n > 100);
         for (size_t i = 0; i < n; i++) {
                 MailMessage msg = {0};
-                int r = mail_render(m, &rs[i], rs[i].at, &msg);
+                int r = render_reminder(m, &rs[i], rs[i].at, &msg);
                 if (m->recipients[rs[i].recipient].n_mail == 0) {
                         assert_int_equal(r, -EINVAL);
                         continue;
@@ -370,7 +382,7 @@ static void test_mail_render_without_mail_address_is_einval(void **state) {
         MailMessage msg = {0};
         (void) state;
 
-        assert_int_equal(mail_render(m, &r, r.at, &msg), -EINVAL);
+        assert_int_equal(render_reminder(m, &r, r.at, &msg), -EINVAL);
         assert_null(msg.data);
         model_free(m);
 }
