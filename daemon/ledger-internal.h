@@ -71,9 +71,13 @@ void ledger_set_error(Ledger *l, const char *message);
 int ledger_fail(Ledger *l, int rc);
 /* Resets s and clears its bindings. */
 void ledger_reset(sqlite3_stmt *s);
-/* Binds ?1, ?2, ... by types ('t' a const char *, NULL binds NULL; 'i' an int64_t; 'u' a
- * usec_t), steps the statement to its end and resets it. */
+/* Binds ?1, ?2, ... of a statement in order, one letter of types per value, passed as exactly
+ * that type: 't' a const char * (NULL binds NULL: a bare NULL must be cast), 'i' an int64_t,
+ * 'u' a usec_t (SQLite keeps its signed 64 bits), 'b' a blob: a const void * and a size_t.
+ * ledger_execute() then steps it to its end and resets it; ledger_bind() returns it for the
+ * caller to step (and reset), or NULL and *ret the -errno. */
 int ledger_execute(Ledger *l, Statement statement, const char *types, ...);
+sqlite3_stmt *ledger_bind(Ledger *l, Statement statement, int *ret, const char *types, ...);
 
 /* A write transaction (a savepoint inside a batch), ended by one of the two below. */
 int ledger_transaction_begin(Ledger *l);

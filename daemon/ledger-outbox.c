@@ -12,41 +12,24 @@
 
 #include "ledger-internal.h"
 
-/* Binds x's group to ?1 .. ?8 of s (GROUP_WHERE). */
-static int bind_group(sqlite3_stmt *s, const ReminderIdentity *x) {
-        int rc;
-
-        rc = sqlite3_bind_text(s, 1, x->recipient, -1, SQLITE_STATIC);
-        if (rc == SQLITE_OK)
-                rc = sqlite3_bind_text(s, 2, x->commitment, -1, SQLITE_STATIC);
-        if (rc == SQLITE_OK)
-                rc = sqlite3_bind_text(s, 3, x->kind, -1, SQLITE_STATIC);
-        if (rc == SQLITE_OK)
-                rc = x->deadline ? sqlite3_bind_text(s, 4, x->deadline, -1, SQLITE_STATIC)
-                                 : sqlite3_bind_null(s, 4);
-        if (rc == SQLITE_OK)
-                rc = sqlite3_bind_int64(s, 5, x->cycle);
-        if (rc == SQLITE_OK)
-                rc = sqlite3_bind_text(s, 6, x->milestone, -1, SQLITE_STATIC);
-        if (rc == SQLITE_OK)
-                rc = sqlite3_bind_text(s, 7, x->channel, -1, SQLITE_STATIC);
-        if (rc == SQLITE_OK)
-                rc = sqlite3_bind_int(s, 8, identity_is_overdue(x));
-        return rc;
-}
+/* A reminder's group as ?1 .. ?8 of GROUP_WHERE (ledger-schema.c): the letters for
+ * ledger_bind() and ledger_execute(), and the values. */
+#define GROUP_TYPES "ttttitti"
+#define GROUP_VALUES(x)                                                                            \
+        (x)->recipient, (x)->commitment, (x)->kind, (x)->deadline, (int64_t) (x)->cycle,           \
+                (x)->milestone, (x)->channel, (int64_t) identity_is_overdue(x)
 
 static bool group_is_valid(const ReminderIdentity *x) {
         return ledger_identity_is_valid(x) && x->recipient && x->commitment && x->kind &&
                x->milestone && x->offset;
 }
 
-/* Steps s, whose values bound with rc, for the instant in column 0 of its one row (MIN, MAX):
- * 1 and *ret, 0 when it is NULL (no rows), or -errno. */
-static int step_usec(Ledger *l, sqlite3_stmt *s, int rc, usec_t *ret) {
-        int r = 0;
+/* Steps s (bound) for the instant in column 0 of its one row (MIN, MAX): 1 and *ret, 0 when it
+ * is NULL (no rows), or -errno. */
+static int step_usec(Ledger *l, sqlite3_stmt *s, usec_t *ret) {
+        int rc, r = 0;
 
-        if (rc == SQLITE_OK)
-                rc = sqlite3_step(s);
+        rc = sqlite3_step(s);
         if (rc == SQLITE_ROW) {
                 if (sqlite3_column_type(s, 0) != SQLITE_NULL) {
                         *ret = (usec_t) sqlite3_column_int64(s, 0);
@@ -60,11 +43,12 @@ static int step_usec(Ledger *l, sqlite3_stmt *s, int rc, usec_t *ret) {
 
 int ledger_latest_settled(Ledger *l, const ReminderIdentity *x, usec_t *ret_due_usec) {
         sqlite3_stmt *s;
+        int r;
 
         if (!l || !group_is_valid(x) || !ret_due_usec)
                 return -EINVAL;
-        s = l->statements[STMT_LATEST_SETTLED];
-        return step_usec(l, s, bind_group(s, x), ret_due_usec);
+        s = ledger_bind(l, STMT_LATEST_SETTLED, &r, GROUP_TYPES, GROUP_VALUES(x));
+        return s ? step_usec(l, s, ret_due_usec) : r;
 }
 
 /* --- the outbox ---------------------------------------------------------------------------- */
@@ -81,22 +65,11 @@ int ledger_later_sibling(Ledger *l, const ReminderIdentity *x, usec_t due_usec) 
  * not) that still wait in the outbox: catch-up sends only the latest of a group, and a
  * transport that was down for weeks must not deliver every offset at once when it is back. */
 static int supersede(Ledger *l, const LedgerReminder *m, usec_t now_usec) {
-        sqlite3_stmt *s = l->statements[STMT_OUTBOX_SUPERSEDE];
-        int rc, r;
+        int r;
 
-        rc = bind_group(s, m->identity);
-        if (rc == SQLITE_OK)
-                rc = sqlite3_bind_int64(s, 9, (int64_t) m->due_usec);
-        if (rc == SQLITE_OK)
-                rc = sqlite3_bind_int64(s, 10, (int64_t) now_usec);
-        if (rc == SQLITE_OK)
-                rc = sqlite3_bind_text(s, 11,
-                                       "superseded by a later reminder for the same milestone", -1,
-                                       SQLITE_STATIC);
-        if (rc == SQLITE_OK)
-                rc = sqlite3_step(s);
-        ledger_reset(s);
-        r = rc == SQLITE_DONE ? 0 : ledger_fail(l, rc);
+        r = ledger_execute(l, STMT_OUTBOX_SUPERSEDE, GROUP_TYPES "uut", GROUP_VALUES(m->identity),
+                           m->due_usec, now_usec,
+                           "superseded by a later reminder for the same milestone");
         if (r >= 0 && sqlite3_changes(l->db) > 0)
                 r = ledger_execute(l, STMT_OUTBOX_DROP_SKIPPED, "");
         return r;
@@ -104,10 +77,9 @@ static int supersede(Ledger *l, const LedgerReminder *m, usec_t now_usec) {
 
 int ledger_enqueue(Ledger *l, const LedgerReminder *m, const LedgerMessage *msg, usec_t now_usec) {
         const ReminderIdentity *x;
-        sqlite3_stmt *s;
         LedgerState state = LEDGER_PENDING;
         bool exists;
-        int rc, r;
+        int r;
 
         if (!l || !ledger_reminder_is_valid(m) || !msg || !msg->transport || !msg->payload)
                 return -EINVAL;
@@ -129,37 +101,11 @@ int ledger_enqueue(Ledger *l, const LedgerReminder *m, const LedgerMessage *msg,
         if (r < 0)
                 return ledger_transaction_abort(l, r);
 
-        /* Not ledger_execute(): the payload is a blob. */
-        s = l->statements[STMT_OUTBOX_INSERT];
-        rc = sqlite3_bind_text(s, 1, x->id, -1, SQLITE_STATIC);
-        if (rc == SQLITE_OK)
-                rc = sqlite3_bind_text(s, 2, x->channel, -1, SQLITE_STATIC);
-        if (rc == SQLITE_OK)
-                rc = sqlite3_bind_text(s, 3, msg->transport, -1, SQLITE_STATIC);
-        if (rc == SQLITE_OK)
-                rc = msg->recipients ? sqlite3_bind_text(s, 4, msg->recipients, -1, SQLITE_STATIC)
-                                     : sqlite3_bind_null(s, 4);
-        if (rc == SQLITE_OK)
-                rc = sqlite3_bind_blob64(s, 5, msg->payload, msg->payload_size, SQLITE_STATIC);
-        if (rc == SQLITE_OK)
-                rc = msg->message_id ? sqlite3_bind_text(s, 6, msg->message_id, -1, SQLITE_STATIC)
-                                     : sqlite3_bind_null(s, 6);
-        if (rc == SQLITE_OK)
-                rc = msg->key ? sqlite3_bind_text(s, 7, msg->key, -1, SQLITE_STATIC)
-                              : sqlite3_bind_null(s, 7);
-        if (rc == SQLITE_OK)
-                rc = sqlite3_bind_int(s, 8, msg->escalate);
-        if (rc == SQLITE_OK)
-                rc = sqlite3_bind_int64(s, 9, (int64_t) now_usec);
-        if (rc == SQLITE_OK)
-                rc = sqlite3_bind_int64(s, 10, (int64_t) msg->deadline_usec);
         /* A pending row without a message: an attempt of an older noticed that never settled. */
-        if (rc == SQLITE_OK)
-                rc = sqlite3_bind_int(s, 11, exists);
-        if (rc == SQLITE_OK)
-                rc = sqlite3_step(s);
-        ledger_reset(s);
-        r = rc == SQLITE_DONE ? 0 : ledger_fail(l, rc);
+        r = ledger_execute(l, STMT_OUTBOX_INSERT, "ttttbttiuui", x->id, x->channel, msg->transport,
+                           msg->recipients, msg->payload, msg->payload_size, msg->message_id,
+                           msg->key, (int64_t) msg->escalate, now_usec, msg->deadline_usec,
+                           (int64_t) exists);
         if (r >= 0 && !identity_is_escalation(x))
                 r = supersede(l, m, now_usec);
         return ledger_transaction_end(l, r);
@@ -177,11 +123,9 @@ int ledger_queued_transports(Ledger *l, usec_t now_usec, char ***ret, size_t *re
 
         if (!l || !ret || !ret_n)
                 return -EINVAL;
-        s = l->statements[STMT_OUTBOX_TRANSPORTS];
-        if (sqlite3_bind_int64(s, 1, (int64_t) now_usec) != SQLITE_OK) {
-                ledger_reset(s);
-                return -ENOMEM;
-        }
+        s = ledger_bind(l, STMT_OUTBOX_TRANSPORTS, &r, "u", now_usec);
+        if (!s)
+                return r;
         r = ledger_collect(l, s, sizeof(char *), read_string, &items, &n);
         if (r < 0) {
                 ledger_strv_free(items, n);
@@ -269,27 +213,19 @@ static int queued(Ledger *l, sqlite3_stmt *s, LedgerQueued **ret, size_t *ret_n)
 int ledger_queued_due(Ledger *l, const char *transport, usec_t now_usec, size_t limit,
                       LedgerQueued **ret, size_t *ret_n) {
         sqlite3_stmt *s;
-        int rc;
+        int r;
 
         if (!l || !transport || !ret || !ret_n)
                 return -EINVAL;
-        s = l->statements[STMT_OUTBOX_DUE];
-        rc = sqlite3_bind_text(s, 1, transport, -1, SQLITE_STATIC);
-        if (rc == SQLITE_OK)
-                rc = sqlite3_bind_int64(s, 2, (int64_t) now_usec);
-        if (rc == SQLITE_OK)
-                rc = sqlite3_bind_int64(s, 3, limit > INT64_MAX ? INT64_MAX : (int64_t) limit);
-        if (rc != SQLITE_OK) {
-                ledger_reset(s);
-                return ledger_fail(l, rc);
-        }
-        return queued(l, s, ret, ret_n);
+        s = ledger_bind(l, STMT_OUTBOX_DUE, &r, "tui", transport, now_usec,
+                        limit > INT64_MAX ? INT64_MAX : (int64_t) limit);
+        return s ? queued(l, s, ret, ret_n) : r;
 }
 
 int ledger_queued_next(Ledger *l, usec_t *ret_usec) {
         if (!l || !ret_usec)
                 return -EINVAL;
-        return step_usec(l, l->statements[STMT_OUTBOX_NEXT], SQLITE_OK, ret_usec);
+        return step_usec(l, l->statements[STMT_OUTBOX_NEXT], ret_usec);
 }
 
 int ledger_queued_begin(Ledger *l, const ReminderIdentity *x, usec_t now_usec) {

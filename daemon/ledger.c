@@ -108,32 +108,71 @@ void ledger_reset(sqlite3_stmt *s) {
         (void) sqlite3_clear_bindings(s);
 }
 
-/* Binds ?1, ?2, ... in order, then steps the statement to its end and resets it.  types has one
- * letter per value: 't' a string (NULL binds NULL; a bare NULL must be cast to const char *),
- * 'i' an int64_t or 'u' a usec_t, which the caller must pass as exactly that type; SQLite keeps
- * a usec_t as its signed 64 bits.  A bind fails only for a value too big or a programming
- * error. */
-int ledger_execute(Ledger *l, Statement statement, const char *types, ...) {
-        sqlite3_stmt *s = l->statements[statement];
-        const char *text;
-        va_list ap;
+/* Binds ?1, ?2, ... of s in order, as types says (see ledger_bind()); an SQLITE_* code.  A bind
+ * fails only for a value too big or a programming error. */
+static int bind_values(sqlite3_stmt *s, const char *types, va_list ap) {
         int rc = SQLITE_OK;
 
-        /* The letters cannot be checked against the values; their number at least can be. */
-        if (strlen(types) != (size_t) sqlite3_bind_parameter_count(s)) {
-                ledger_set_error(l, "internal error: wrong number of values for a statement");
-                return -EINVAL;
-        }
-        va_start(ap, types);
         for (int i = 0; rc == SQLITE_OK && types[i]; i++)
-                if (types[i] == 't') {
-                        text = va_arg(ap, const char *);
+                switch (types[i]) {
+                case 't': {
+                        const char *text = va_arg(ap, const char *);
                         rc = text ? sqlite3_bind_text(s, i + 1, text, -1, SQLITE_STATIC)
                                   : sqlite3_bind_null(s, i + 1);
-                } else if (types[i] == 'u')
+                        break;
+                }
+                case 'b': {
+                        const void *blob = va_arg(ap, const void *);
+                        rc = sqlite3_bind_blob64(s, i + 1, blob, va_arg(ap, size_t), SQLITE_STATIC);
+                        break;
+                }
+                case 'u':
                         rc = sqlite3_bind_int64(s, i + 1, (int64_t) va_arg(ap, usec_t));
-                else
+                        break;
+                default:
+                        assert(types[i] == 'i');
                         rc = sqlite3_bind_int64(s, i + 1, va_arg(ap, int64_t));
+                }
+        return rc;
+}
+
+/* The letters cannot be checked against the values; their number at least can be. */
+static int check_types(Ledger *l, sqlite3_stmt *s, const char *types) {
+        if (strlen(types) == (size_t) sqlite3_bind_parameter_count(s))
+                return 0;
+        ledger_set_error(l, "internal error: wrong number of values for a statement");
+        return -EINVAL;
+}
+
+sqlite3_stmt *ledger_bind(Ledger *l, Statement statement, int *ret, const char *types, ...) {
+        sqlite3_stmt *s = l->statements[statement];
+        va_list ap;
+        int rc;
+
+        *ret = check_types(l, s, types);
+        if (*ret < 0)
+                return NULL;
+        va_start(ap, types);
+        rc = bind_values(s, types, ap);
+        va_end(ap);
+        if (rc != SQLITE_OK) {
+                ledger_reset(s);
+                *ret = ledger_fail(l, rc);
+                return NULL;
+        }
+        return s;
+}
+
+int ledger_execute(Ledger *l, Statement statement, const char *types, ...) {
+        sqlite3_stmt *s = l->statements[statement];
+        va_list ap;
+        int rc, r;
+
+        r = check_types(l, s, types);
+        if (r < 0)
+                return r;
+        va_start(ap, types);
+        rc = bind_values(s, types, ap);
         va_end(ap);
         if (rc == SQLITE_OK)
                 rc = sqlite3_step(s);
@@ -531,17 +570,13 @@ static int entries(Ledger *l, sqlite3_stmt *s, LedgerEntry **ret, size_t *ret_n)
 
 int ledger_history(Ledger *l, const char *commitment, LedgerEntry **ret, size_t *ret_n) {
         sqlite3_stmt *s;
-        int rc;
+        int r;
 
         if (!l || !ret || !ret_n)
                 return -EINVAL;
-        s = l->statements[commitment ? STMT_HISTORY_OF : STMT_HISTORY_ALL];
-        rc = commitment ? sqlite3_bind_text(s, 1, commitment, -1, SQLITE_STATIC) : SQLITE_OK;
-        if (rc != SQLITE_OK) {
-                ledger_reset(s);
-                return ledger_fail(l, rc);
-        }
-        return entries(l, s, ret, ret_n);
+        s = commitment ? ledger_bind(l, STMT_HISTORY_OF, &r, "t", commitment)
+                       : l->statements[STMT_HISTORY_ALL];
+        return s ? entries(l, s, ret, ret_n) : r;
 }
 
 int ledger_pending(Ledger *l, LedgerEntry **ret, size_t *ret_n) {
