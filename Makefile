@@ -87,6 +87,8 @@ $(BUILD)/tests/test-%: $(BUILD)/tests/test-%.o $(BUILD)/libnoticed.a
 # variable of its own, so that `make LDFLAGS=...` cannot drop it.
 $(BUILD)/tests/test-outbox: TEST_WRAP := -Wl,--wrap=ledger_mark_sent -Wl,--wrap=ledger_enqueue \
 	-Wl,--wrap=ledger_queued_transports
+# test-ledger makes a COMMIT fail (busy, a full disk) to see the error come back whole.
+$(BUILD)/tests/test-ledger: TEST_WRAP := -Wl,--wrap=sqlite3_step
 # test-secret looks at a secret's bytes as secret_done() frees them: free() passes through.
 $(BUILD)/tests/test-secret: TEST_WRAP := -Wl,--wrap=free
 # test-daemon makes secrets_load() fail without a message of its own (out of memory).

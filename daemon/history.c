@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "noticed/history.h"
+#include "noticed/macro.h"
 #include "noticed/output.h"
 #include "noticed/plan.h"
 #include "noticed/tz.h"
@@ -78,8 +79,8 @@ int history_invoking_user(char **ret) {
 }
 
 /* RFC 3339 local time of a CLOCK_REALTIME µs value. */
-static char *format_usec(const Tz *tz, int64_t usec, char buf[static TZ_TIMESTAMP_MAX]) {
-        int64_t unix_time = usec / 1000000;
+static char *format_usec(const Tz *tz, usec_t usec, char buf[static TZ_TIMESTAMP_MAX]) {
+        int64_t unix_time = (int64_t) (usec / USEC_PER_SEC);
         int32_t seconds, offset;
         Date d;
 
@@ -97,14 +98,15 @@ static json_t *decision_json(const Tz *m, const LedgerDecision *d) {
 }
 
 static json_t *entry_json(const Tz *m, const LedgerEntry *e) {
+        const ReminderIdentity *x = &e->identity;
         char at[TZ_TIMESTAMP_MAX], due[TZ_TIMESTAMP_MAX];
 
         return json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:s, s:I, s:s, "
                          "s:s*, s:s*}",
                          "type", "reminder", "at", format_usec(m, e->updated_usec, at), "state",
-                         ledger_state_to_string(e->state), "id", e->id, "commitment", e->commitment,
-                         "cycle", (json_int_t) e->cycle, "kind", e->kind, "milestone", e->milestone,
-                         "offset", e->offset, "recipient", e->recipient, "channel", e->channel,
+                         ledger_state_to_string(e->state), "id", x->id, "commitment", x->commitment,
+                         "cycle", (json_int_t) x->cycle, "kind", x->kind, "milestone", x->milestone,
+                         "offset", x->offset, "recipient", x->recipient, "channel", x->channel,
                          "attempts", (json_int_t) e->attempts, "due",
                          format_usec(m, e->due_usec, due), "reply", e->reply, "message_id",
                          e->message_id);
@@ -120,23 +122,26 @@ static void print_decision_row(FILE *out, const Tz *m, const LedgerDecision *d) 
 }
 
 static void print_entry_row(FILE *out, const Tz *m, const LedgerEntry *e) {
+        const ReminderIdentity *x = &e->identity;
         char at[TZ_TIMESTAMP_MAX];
 
         fprintf(out, "%-25s  %-8s  %-22s %-10s %-5" PRIu32 " %-16s %s %s %s (%u attempt%s)%s%s\n",
                 format_usec(m, e->updated_usec, at), ledger_state_to_string(e->state),
-                e->commitment, e->kind, e->cycle, e->recipient, e->milestone, e->offset, e->channel,
+                x->commitment, x->kind, x->cycle, x->recipient, x->milestone, x->offset, x->channel,
                 e->attempts, e->attempts == 1 ? "" : "s", e->reply ? ": " : "",
                 e->reply ? e->reply : "");
 }
 
 static int compare_updated(const void *a, const void *b) {
         const LedgerEntry *x = a, *y = b;
+        int r;
 
         if (x->updated_usec != y->updated_usec)
                 return x->updated_usec < y->updated_usec ? -1 : 1;
         if (x->due_usec != y->due_usec)
                 return x->due_usec < y->due_usec ? -1 : 1;
-        return strcmp(x->id, y->id) != 0 ? strcmp(x->id, y->id) : strcmp(x->channel, y->channel);
+        r = strcmp(x->identity.id, y->identity.id);
+        return r != 0 ? r : strcmp(x->identity.channel, y->identity.channel);
 }
 
 int history_print(FILE *out, Ledger *l, const Tz *m, const char *commitment, bool json) {

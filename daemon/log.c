@@ -43,8 +43,13 @@ void log_set_max_level(int level) {
         max_level = level;
 }
 
-int log_get_max_level(void) {
-        return max_level;
+LogFields log_fields_of(const ReminderIdentity *x) {
+        return (LogFields){.commitment = x->commitment,
+                           .milestone = x->milestone,
+                           .cycle = x->cycle,
+                           .recipient = x->recipient,
+                           .channel = x->channel,
+                           .reminder_id = x->id};
 }
 
 int log_level_from_string(const char *s) {

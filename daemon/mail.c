@@ -351,12 +351,12 @@ static int mail_message_take(Buffer *b, char **message_id, char **subject, const
 
 /* ---- messages ---- */
 
-int mail_render(const Model *m, const Reminder *r, int64_t now, MailMessage *ret) {
+int mail_render(const Model *m, const Reminder *r, const char *id, int64_t now, MailMessage *ret) {
         const Recipient *rcpt;
         Sender sender;
         char key[33], boundary_hex[17], date[DATE_STRING_MAX];
         char content[96];
-        char *id = NULL, *subject = NULL, *body = NULL, *ics = NULL, *message_id = NULL;
+        char *subject = NULL, *body = NULL, *ics = NULL, *message_id = NULL;
         Buffer b = {0};
         int k;
 
@@ -370,10 +370,6 @@ int mail_render(const Model *m, const Reminder *r, int64_t now, MailMessage *ret
         k = text_render(m, r, &subject, &body);
         if (k < 0)
                 return k;
-        k = -ENOMEM;
-        id = render_reminder_id(m, r);
-        if (!id)
-                goto finish;
         k = mail_names(&sender, id, &message_id, key, boundary_hex);
         if (k < 0)
                 goto finish;
@@ -408,7 +404,6 @@ int mail_render(const Model *m, const Reminder *r, int64_t now, MailMessage *ret
         k = mail_message_take(&b, &message_id, &subject, key, ret);
 finish:
         free(b.data);
-        free(id);
         free(subject);
         free(body);
         free(ics);

@@ -189,24 +189,16 @@ static char *channel_phrase(const MessageWords *w, const char *channel) {
         return buffer_take(&b, NULL);
 }
 
-/* The ledger's kind as a milestone kind, or -1; *ret_deadline_id is the ID of "deadline:ID". */
-static int kind_from_string(const char *kind, const char **ret_deadline_id) {
+/* The identity's kind as a milestone kind, or -1. */
+static int kind_from_string(const char *kind) {
         static const char *const names[] = {
-                [MILESTONE_DECISION] = "decision",
-                [MILESTONE_NOTICE] = "notice",
-                [MILESTONE_TERM_END] = "term_end",
+                [MILESTONE_DEADLINE] = "deadline", [MILESTONE_DECISION] = "decision",
+                [MILESTONE_NOTICE] = "notice",     [MILESTONE_TERM_END] = "term_end",
                 [MILESTONE_REVIEW] = "review",
         };
 
-        *ret_deadline_id = NULL;
-        if (strcmp(kind, "deadline") == 0)
-                return MILESTONE_DEADLINE;
-        if (strncmp(kind, "deadline:", 9) == 0) {
-                *ret_deadline_id = kind + 9;
-                return MILESTONE_DEADLINE;
-        }
         for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-                if (names[i] && strcmp(kind, names[i]) == 0)
+                if (strcmp(kind, names[i]) == 0)
                         return (int) i;
         return -1;
 }
@@ -214,67 +206,57 @@ static int kind_from_string(const char *kind, const char **ret_deadline_id) {
 /* "het besluit over Deelname Burgernet, uiterlijk dinsdag 19 mei 2020".  c is the commitment
  * when the model still has it. */
 static void milestone_phrase(Buffer *out, const MessageWords *w, Language language,
-                             const Commitment *c, const Escalation *e) {
-        const char *title = c ? c->title : e->commitment, *deadline_id;
-        int kind = kind_from_string(e->kind, &deadline_id);
+                             const Commitment *c, const ReminderIdentity *x) {
+        const char *title = c ? c->title : x->commitment;
+        int kind = kind_from_string(x->kind);
         char date[TEXT_DATE_MAX];
         Date d;
 
-        if (date_parse(e->milestone, &d) == 0)
+        if (date_parse(x->milestone, &d) == 0)
                 (void) text_date(language, d, date);
         else
-                (void) snprintf(date, sizeof(date), "%s", e->milestone);
+                (void) snprintf(date, sizeof(date), "%s", x->milestone);
         if (kind < 0)
-                buffer_printf(out, w->other_milestone, e->kind, title, date);
+                buffer_printf(out, w->other_milestone, x->kind, title, date);
         else if (kind == MILESTONE_DEADLINE) {
-                const char *deadline = deadline_id ? deadline_id : title;
+                const char *deadline = x->deadline ? x->deadline : title;
 
-                for (size_t i = 0; c && deadline_id && i < c->n_deadlines; i++)
-                        if (strcmp(c->deadlines[i].id, deadline_id) == 0)
+                for (size_t i = 0; c && x->deadline && i < c->n_deadlines; i++)
+                        if (strcmp(c->deadlines[i].id, x->deadline) == 0)
                                 deadline = c->deadlines[i].title;
                 buffer_printf(out, w->milestone[kind], deadline, title, date);
         } else
                 buffer_printf(out, w->milestone[kind], title, date);
 }
 
-char *message_escalation_id(const Escalation *e, const char *to) {
-        char *id;
-
-        if (!e->commitment || !e->milestone || !e->kind || !e->offset || !e->recipient ||
-            !e->channel || !to)
-                return NULL;
-        if (asprintf(&id, "%s/escalation/%" PRIu32 "/%s/%s:%s:%s:%s/%s", e->commitment, e->cycle,
-                     e->milestone, e->kind, e->offset, e->recipient, e->channel, to) < 0)
-                return NULL;
-        return id;
-}
-
 int message_escalation_text(const Model *m, const Escalation *e, Language language,
                             char **ret_subject, char **ret_body) {
         const MessageWords *w = words_of(language);
+        const ReminderIdentity *x = e->failed;
         const Commitment *c = NULL;
-        const char *recipient = e->recipient, *transport = NULL;
+        const char *recipient, *transport = NULL;
         bool overdue;
         Buffer subject = {0}, body = {0};
         char *reply = NULL, *channel = NULL;
         size_t i;
         int r = -ENOMEM;
 
-        if (!e->reminder_id || !e->channel || !e->commitment || !e->kind || !e->milestone ||
-            !e->offset || !e->recipient)
+        if (!x || !x->id || !x->channel || !x->commitment || !x->kind || !x->milestone ||
+            !x->offset || !x->recipient)
                 return -EINVAL;
-        if (model_find_commitment(m, e->commitment, &i) == 0)
+        recipient = x->recipient;
+        if (model_find_commitment(m, x->commitment, &i) == 0)
                 c = &m->commitments[i];
-        if (model_find_recipient(m, e->recipient, &i) == 0)
+        if (model_find_recipient(m, x->recipient, &i) == 0)
                 recipient = m->recipients[i].name;
-        if (strncmp(e->channel, "webhook:", 8) == 0)
-                transport = e->channel + 8;
-        else if (strcmp(e->channel, "mail") != 0)
-                transport = e->channel;
+        if (strncmp(x->channel, "webhook:", 8) == 0)
+                transport = x->channel + 8;
+        else if (strcmp(x->channel, "mail") != 0)
+                transport = x->channel;
         else if (m->has_mail_via)
                 transport = m->transports[m->mail_via].id;
-        overdue = strcmp(e->offset, "overdue") == 0;
-        channel = channel_phrase(w, e->channel);
+        overdue = identity_is_overdue(x);
+        channel = channel_phrase(w, x->channel);
         if (!channel)
                 goto finish;
         if (e->reply && e->reply[0]) {
@@ -284,11 +266,11 @@ int message_escalation_text(const Model *m, const Escalation *e, Language langua
         }
 
         buffer_printf(&subject, overdue ? w->overdue_subject : w->subject, recipient,
-                      c ? c->title : e->commitment);
+                      c ? c->title : x->commitment);
 
         /* What failed, to whom, how and how often; what the server said. */
         buffer_printf(&body, "%s ", overdue ? w->overdue : w->reminder);
-        milestone_phrase(&body, w, language, c, e);
+        milestone_phrase(&body, w, language, c, x);
         buffer_printf(&body, w->not_delivered, recipient);
         buffer_puts(&body, " ");
         if (e->attempts == 1)
@@ -309,7 +291,7 @@ int message_escalation_text(const Model *m, const Escalation *e, Language langua
         else
                 buffer_puts(&body, w->check_mail_via);
         buffer_puts(&body, "\n");
-        buffer_printf(&body, w->history, e->reminder_id, e->channel);
+        buffer_printf(&body, w->history, x->id, x->channel);
         buffer_puts(&body, "\n");
         buffer_puts(&body, w->signature);
 

@@ -21,6 +21,7 @@
 #include "noticed/clock.h"
 #include "noticed/escalate.h"
 #include "noticed/log.h"
+#include "noticed/macro.h"
 #include "noticed/net.h"
 #include "noticed/outbox.h"
 #include "noticed/retry.h"
@@ -31,10 +32,10 @@
 /* Local transports take this many messages per ledger transaction. */
 #define LOCAL_CHUNK 256
 /* When messages are due and none could be started (the ledger refused), look again then. */
-#define STALLED_RETRY_USEC (UINT64_C(5) * 1000000)
+#define STALLED_RETRY_USEC (UINT64_C(5) * USEC_PER_SEC)
 /* The last attempt before a deadline comes this long before it, and only if it is not due
  * this soon already (no burst of attempts at the deadline). */
-#define LAST_ATTEMPT_MARGIN_USEC (UINT64_C(60) * 1000000)
+#define LAST_ATTEMPT_MARGIN_USEC (UINT64_C(60) * USEC_PER_SEC)
 
 /* What the ledger was told of an outcome. */
 typedef enum Verdict {
@@ -226,32 +227,15 @@ static Busy *busy_of(Outbox *o, const char *transport) {
 /* --- outcomes -----------------------------------------------------------------------------------
  */
 
-static LogFields item_log_fields(const LedgerQueued *q) {
-        return (LogFields){.commitment = q->commitment,
-                           .milestone = q->milestone,
-                           .cycle = q->cycle,
-                           .recipient = q->recipient,
-                           .channel = q->channel,
-                           .reminder_id = q->id};
+static const char *what(const LedgerQueued *q) {
+        if (identity_is_escalation(&q->identity))
+                return "escalation";
+        return identity_is_overdue(&q->identity) ? "overdue message" : "reminder";
 }
 
 /* The record of a queued message, for the calls that may create or skip its row. */
 static LedgerReminder queued_reminder(const LedgerQueued *q) {
-        return (LedgerReminder){.id = q->id,
-                                .channel = q->channel,
-                                .commitment = q->commitment,
-                                .kind = q->kind,
-                                .cycle = q->cycle,
-                                .milestone = q->milestone,
-                                .offset = q->offset,
-                                .recipient = q->recipient,
-                                .due_usec = q->due_usec};
-}
-
-static const char *what(const LedgerQueued *q) {
-        if (strcmp(q->kind, "escalation") == 0)
-                return "escalation";
-        return strcmp(q->offset, "overdue") == 0 ? "overdue message" : "reminder";
+        return (LedgerReminder){.identity = &q->identity, .due_usec = q->due_usec};
 }
 
 static bool transport_failed(const Outcome *oc);
@@ -262,11 +246,11 @@ static void remember(Outbox *o, LedgerQueued *item, NetOutcome outcome, long cod
         Outcome *more = reallocarray(o->outcomes, o->n_outcomes + 1, sizeof(*more));
 
         if (!more) {
-                LogFields f = item_log_fields(item);
+                LogFields f = log_fields_of(&item->identity);
                 (void) log_full(LOG_ERR, -ENOMEM, &f,
                                 "%s: out of memory: its outcome is lost, and it is sent again "
                                 "after the next start",
-                                item->id);
+                                item->identity.id);
                 ledger_queued_done(item);
                 free(reply);
                 return;
@@ -284,7 +268,7 @@ static void remember(Outbox *o, LedgerQueued *item, NetOutcome outcome, long cod
 /* When the next attempt is, or 0 when there is none: a temporary failure waits (retry.h), but
  * not past the message's deadline; one last attempt comes just before it, if there is room. */
 static uint64_t next_attempt(const Outbox *o, const Outcome *oc, uint64_t now) {
-        uint64_t deadline = (uint64_t) oc->item.deadline_usec, next, random = 0;
+        uint64_t deadline = oc->item.deadline_usec, next, random = 0;
 
         if (oc->outcome != NET_TEMPORARY || now >= deadline)
                 return 0;
@@ -302,28 +286,25 @@ static uint64_t next_attempt(const Outbox *o, const Outcome *oc, uint64_t now) {
  * for report().  Returns -errno while the ledger refuses in a way that may pass. */
 static int record(Outbox *o, Outcome *oc, uint64_t now) {
         LedgerQueued *q = &oc->item;
-        LogFields f = item_log_fields(q);
+        LogFields f = log_fields_of(&q->identity);
         const char *reply = oc->reply ? oc->reply : "?";
         Verdict verdict;
         int r = 0;
 
         if (oc->outcome == NET_OK) {
                 verdict = VERDICT_SENT;
-                r = ledger_mark_sent(o->ledger, q->id, q->channel, (int64_t) now, reply,
-                                     q->message_id);
+                r = ledger_mark_sent(o->ledger, &q->identity, now, reply, q->message_id);
         } else if ((oc->next_usec = next_attempt(o, oc, now)) > 0 &&
-                   (r = ledger_later_sibling(o->ledger, q->id, q->channel,
-                                             strcmp(q->offset, "overdue") == 0, q->due_usec)) > 0) {
+                   (r = ledger_later_sibling(o->ledger, &q->identity, q->due_usec)) > 0) {
                 /* A later reminder of its milestone was queued while this one was in flight:
                  * that one says it better now. */
                 LedgerReminder lr = queued_reminder(q);
                 verdict = VERDICT_SUPERSEDED;
-                r = ledger_mark_skipped(o->ledger, &lr, (int64_t) now,
+                r = ledger_mark_skipped(o->ledger, &lr, now,
                                         "superseded by a later reminder for the same milestone");
         } else if (oc->next_usec > 0 && r >= 0) {
                 verdict = VERDICT_RETRY;
-                r = ledger_queued_retry(o->ledger, q->id, q->channel, (int64_t) now,
-                                        (int64_t) oc->next_usec, reply);
+                r = ledger_queued_retry(o->ledger, &q->identity, now, oc->next_usec, reply);
         } else if (oc->next_usec > 0) {
                 verdict = VERDICT_RETRY; /* the sibling query failed: r says how */
         } else {
@@ -338,18 +319,18 @@ static int record(Outbox *o, Outcome *oc, uint64_t now) {
                                              now, &oc->escalated_to, &oc->n_escalated)
                             : 0;
                 if (r >= 0)
-                        r = ledger_mark_failed(o->ledger, q->id, q->channel, (int64_t) now, reply);
+                        r = ledger_mark_failed(o->ledger, &q->identity, now, reply);
         }
         if (r < 0 && ledger_refusal_may_pass(r))
                 return log_full(LOG_ERR, r, &f,
                                 "%s: failed to record the outcome: %s; will record it later, not "
                                 "send it again",
-                                q->id, ledger_error(o->ledger));
+                                q->identity.id, ledger_error(o->ledger));
         if (r < 0 && r != -EALREADY && r != -ENOENT) {
                 (void) log_full(LOG_ERR, r, &f,
                                 "%s: the ledger will not take its outcome (%s), giving up: it "
                                 "stays in flight there and is sent again after the next start",
-                                q->id, ledger_error(o->ledger));
+                                q->identity.id, ledger_error(o->ledger));
                 verdict = VERDICT_GONE;
         } else if (r < 0) /* settled meanwhile (another process, a reload's skip) */
                 verdict = VERDICT_GONE;
@@ -361,14 +342,15 @@ static int record(Outbox *o, Outcome *oc, uint64_t now) {
  * temporary failure (it seems down), a webhook's refusal (the endpoint is the transport), an
  * SMTP login refused. */
 static bool transport_failed(const Outcome *oc) {
-        return oc->outcome == NET_TEMPORARY || strncmp(oc->item.channel, "webhook:", 8) == 0 ||
-               oc->code == 530 || oc->code == 534 || oc->code == 535 || oc->code == 538;
+        return oc->outcome == NET_TEMPORARY ||
+               strncmp(oc->item.identity.channel, "webhook:", 8) == 0 || oc->code == 530 ||
+               oc->code == 534 || oc->code == 535 || oc->code == 538;
 }
 
 /* Logs and counts an outcome the ledger has committed; escalates a failure. */
 static void report(Outbox *o, Outcome *oc) {
         LedgerQueued *q = &oc->item;
-        LogFields f = item_log_fields(q);
+        LogFields f = log_fields_of(&q->identity);
         const char *reply = oc->reply ? oc->reply : "?";
         unsigned attempts = q->attempts + 1; /* ledger_queued_begin() counted this one */
         char until[64];
@@ -380,36 +362,37 @@ static void report(Outbox *o, Outcome *oc) {
         case VERDICT_SENT:
                 /* An escalation about an overdue message is an escalation: "sent". */
                 f.message_id =
-                        strcmp(q->offset, "overdue") == 0 && strcmp(q->kind, "escalation") != 0
+                        identity_is_overdue(&q->identity) && !identity_is_escalation(&q->identity)
                                 ? LOG_MESSAGE_OVERDUE
                                 : LOG_MESSAGE_SENT;
-                (void) log_full(LOG_INFO, 0, &f, "%s: %s sent to %s by %s (%s)", q->id, what(q),
-                                q->recipient, q->channel, reply);
+                (void) log_full(LOG_INFO, 0, &f, "%s: %s sent to %s by %s (%s)", q->identity.id,
+                                what(q), q->identity.recipient, q->identity.channel, reply);
                 o->counts.sent++;
                 break;
         case VERDICT_RETRY:
                 /* In the config's zone, as every time an administrator reads. */
-                tz_unix_to_local(o->model->tz, (int64_t) (oc->next_usec / 1000000u), &day, &seconds,
-                                 &utc_offset);
+                tz_unix_to_local(o->model->tz, (int64_t) (oc->next_usec / USEC_PER_SEC), &day,
+                                 &seconds, &utc_offset);
                 (void) snprintf(until, sizeof(until), "%s %02d:%02d:%02d", date_format(day, date),
                                 (int) (seconds / 3600), (int) (seconds / 60 % 60),
                                 (int) (seconds % 60));
                 (void) log_full(LOG_WARNING, 0, &f,
                                 "%s: %s to %s by %s failed for now (attempt %u): %s; trying "
                                 "again at %s",
-                                q->id, what(q), q->recipient, q->channel, attempts, reply, until);
+                                q->identity.id, what(q), q->identity.recipient, q->identity.channel,
+                                attempts, reply, until);
                 o->counts.retried++;
                 break;
         case VERDICT_FAILED:
                 f.message_id = LOG_MESSAGE_FAILED;
                 (void) log_full(LOG_ERR, 0, &f,
-                                "%s: %s to %s by %s failed%s after %u attempt%s: %s", q->id,
-                                what(q), q->recipient, q->channel,
+                                "%s: %s to %s by %s failed%s after %u attempt%s: %s",
+                                q->identity.id, what(q), q->identity.recipient, q->identity.channel,
                                 oc->outcome == NET_PERMANENT ? "" : " (its time has passed)",
                                 attempts, attempts == 1 ? "" : "s", reply);
                 o->counts.failed++;
                 if (oc->escalated_to) {
-                        (void) log_full(LOG_NOTICE, 0, &f, "%s: escalated to %s", q->id,
+                        (void) log_full(LOG_NOTICE, 0, &f, "%s: escalated to %s", q->identity.id,
                                         oc->escalated_to);
                         o->counts.escalated += oc->n_escalated;
                         /* Escalations are queued: start them. */
@@ -421,7 +404,8 @@ static void report(Outbox *o, Outcome *oc) {
                 (void) log_full(LOG_NOTICE, 0, &f,
                                 "%s: %s to %s by %s skipped after a failed attempt (%s): "
                                 "superseded by a later reminder for the same milestone",
-                                q->id, what(q), q->recipient, q->channel, reply);
+                                q->identity.id, what(q), q->identity.recipient, q->identity.channel,
+                                reply);
                 break;
         case VERDICT_NONE:
         case VERDICT_GONE:
@@ -437,7 +421,7 @@ static void settled(Outbox *o) {
         if (!o->settled)
                 return;
         now = clock_now_usec(CLOCK_MONOTONIC);
-        if (o->in_flight > 0 && now - o->last_settled_usec < 1000000u)
+        if (o->in_flight > 0 && now - o->last_settled_usec < USEC_PER_SEC)
                 return;
         o->last_settled_usec = now;
         o->settled(o->userdata);
@@ -464,7 +448,8 @@ static int record_outcomes(Outbox *o) {
                 for (size_t i = 0; i < done; i++)
                         o->outcomes[i].verdict = VERDICT_NONE;
                 (void) log_error("Failed to record %zu outcome(s): %s; trying again in %d s", done,
-                                 ledger_error(o->ledger), (int) (STALLED_RETRY_USEC / 1000000u));
+                                 ledger_error(o->ledger),
+                                 (int) (STALLED_RETRY_USEC / USEC_PER_SEC));
                 return -EIO;
         }
         /* Committed, escalations with their failures: now it may be said and counted. */
@@ -514,10 +499,10 @@ static void start(Outbox *o, LedgerQueued *q, const Transport *t, const Secret *
                                .recipients = q->recipients,
                                .data = q->payload,
                                .size = q->payload_size,
-                               .idempotency_key = q->id,
+                               .idempotency_key = q->identity.id,
                                .key = q->key,
                                .interrupted = q->interrupted,
-                               .now = (int64_t) (now / 1000000u)};
+                               .now = (int64_t) (now / USEC_PER_SEC)};
         TransmitLocal local = {0};
         Flight *fl = calloc(1, sizeof(*fl));
         char *reply;
@@ -563,21 +548,22 @@ static void skip_orphans(Outbox *o, const char *transport, uint64_t now) {
         char *reason = NULL;
         int r;
 
-        r = ledger_queued_due(o->ledger, transport, (int64_t) now, LOCAL_CHUNK, &items, &n);
+        r = ledger_queued_due(o->ledger, transport, now, LOCAL_CHUNK, &items, &n);
         if (r >= 0 && asprintf(&reason, "transport %s is no longer in the config", transport) < 0)
                 r = -ENOMEM;
         for (size_t i = 0; r >= 0 && i < n; i++) {
                 LedgerQueued *q = &items[i];
                 LedgerReminder lr = queued_reminder(q);
-                LogFields f = item_log_fields(q);
+                LogFields f = log_fields_of(&q->identity);
 
-                r = ledger_mark_skipped(o->ledger, &lr, (int64_t) now, reason);
+                r = ledger_mark_skipped(o->ledger, &lr, now, reason);
                 if (r == -EALREADY)
                         r = 0;
                 else if (r >= 0) {
                         f.message_id = LOG_MESSAGE_SKIPPED;
-                        (void) log_full(LOG_NOTICE, 0, &f, "%s: %s to %s by %s skipped: %s", q->id,
-                                        what(q), q->recipient, q->channel, reason);
+                        (void) log_full(LOG_NOTICE, 0, &f, "%s: %s to %s by %s skipped: %s",
+                                        q->identity.id, what(q), q->identity.recipient,
+                                        q->identity.channel, reason);
                 }
         }
         if (r < 0)
@@ -604,7 +590,7 @@ static int start_transport(Outbox *o, const Transport *t, const Secret *secret, 
         bool local = is_local(t);
         int r;
 
-        r = ledger_queued_due(o->ledger, t->id, (int64_t) now, slots, &items, &n);
+        r = ledger_queued_due(o->ledger, t->id, now, slots, &items, &n);
         if (r < 0)
                 return log_error_errno(r, "Failed to read the outbox: %s", ledger_error(o->ledger));
         r = local ? 0 : ledger_batch_begin(o->ledger);
@@ -617,7 +603,7 @@ static int start_transport(Outbox *o, const Transport *t, const Secret *secret, 
                                  n - i);
                         break;
                 }
-                k = ledger_queued_begin(o->ledger, items[i].id, items[i].channel, (int64_t) now);
+                k = ledger_queued_begin(o->ledger, &items[i].identity, now);
                 if (k == -EALREADY) { /* not ours (another process took it): leave it */
                         items[i].attempts = UINT_MAX;
                         continue;
@@ -627,7 +613,7 @@ static int start_transport(Outbox *o, const Transport *t, const Secret *secret, 
                         break;
                 }
                 begun++;
-                if ((uint64_t) items[i].deadline_usec <= now) {
+                if (items[i].deadline_usec <= now) {
                         /* Too late to be of use (the daemon was down, or it waited for a
                          * slot): failed, and escalated, not sent. */
                         remember(o, &items[i], NET_PERMANENT, 0,
@@ -682,15 +668,14 @@ static int arm_timer_in(Outbox *o, uint64_t wait) {
 
 /* The next retry. */
 static int arm_timer(Outbox *o, uint64_t now) {
-        int64_t next;
-        uint64_t wait;
+        usec_t next, wait;
         int r;
 
         r = ledger_queued_next(o->ledger, &next);
         if (r < 0) {
                 (void) log_error_errno(r, "Failed to read the outbox: %s; trying again in %d s",
                                        ledger_error(o->ledger),
-                                       (int) (STALLED_RETRY_USEC / 1000000u));
+                                       (int) (STALLED_RETRY_USEC / USEC_PER_SEC));
                 return arm_timer_in(o, STALLED_RETRY_USEC);
         }
         if (r == 0) {
@@ -698,8 +683,8 @@ static int arm_timer(Outbox *o, uint64_t now) {
                         (void) sd_event_source_set_enabled(o->timer, SD_EVENT_OFF);
                 return 0;
         }
-        if ((uint64_t) next > now)
-                wait = (uint64_t) next - now;
+        if (next > now)
+                wait = next - now;
         else if (o->in_flight > 0)
                 return 0; /* due, and waiting for a slot: a transfer that ends starts it */
         else
@@ -722,11 +707,11 @@ int outbox_run(Outbox *o, uint64_t now) {
          * mail_via a reload changed.  Until the ledger lets both happen, nothing starts. */
         if ((!o->recovered && outbox_recover(o) < 0) || (o->retarget && retarget(o) < 0))
                 return arm_timer_in(o, STALLED_RETRY_USEC);
-        r = ledger_queued_transports(o->ledger, (int64_t) now, &names, &n);
+        r = ledger_queued_transports(o->ledger, now, &names, &n);
         if (r < 0) {
                 (void) log_error_errno(r, "Failed to read the outbox: %s; trying again in %d s",
                                        ledger_error(o->ledger),
-                                       (int) (STALLED_RETRY_USEC / 1000000u));
+                                       (int) (STALLED_RETRY_USEC / USEC_PER_SEC));
                 return arm_timer_in(o, STALLED_RETRY_USEC);
         }
         for (size_t i = 0; i < n; i++) {
@@ -805,11 +790,11 @@ int outbox_recover(Outbox *o) {
                                        ledger_error(o->ledger));
         o->recovered = true;
         for (size_t i = 0; i < n; i++) {
-                LogFields f = item_log_fields(&items[i]);
+                LogFields f = log_fields_of(&items[i].identity);
                 (void) log_full(LOG_WARNING, 0, &f,
                                 "%s: was being sent by %s when noticed last stopped, and may have "
                                 "gone out; sending it again, so it may arrive twice",
-                                items[i].id, items[i].channel);
+                                items[i].identity.id, items[i].identity.channel);
         }
         ledger_queued_free(items, n);
         return 0;
@@ -861,6 +846,6 @@ int outbox_flush(Outbox *o) {
         for (size_t i = 0; r < 0 && i < o->n_outcomes; i++)
                 log_error("%s: its outcome could not be recorded: it stays in the outbox and may "
                           "be sent again at the next start",
-                          o->outcomes[i].item.id);
+                          o->outcomes[i].item.identity.id);
         return r;
 }

@@ -12,7 +12,9 @@
 #include "noticed/catchup.h"
 #include "noticed/enqueue.h"
 #include "noticed/pass.h"
+#include "noticed/identity.h"
 #include "noticed/log.h"
+#include "noticed/macro.h"
 #include "noticed/plan.h"
 #include "noticed/render.h"
 
@@ -114,23 +116,62 @@ static bool pass_has_decided(void *userdata, size_t commitment, uint32_t cycle,
                bsearch(&key, pass->decided, pass->n_decided, sizeof(key), compare_decided) != NULL;
 }
 
-static int push_due(DueReminder **due, size_t *n, size_t *allocated, DueReminder d) {
-        if (*n == *allocated) {
-                size_t more = *allocated ? 2 * *allocated : 64;
-                DueReminder *bigger = reallocarray(*due, more, sizeof(**due));
+/* The reminders due, for catch-up, and beside each its identity (taken; a settled sibling has
+ * none: nothing is done with it). */
+typedef struct Due {
+        DueReminder *due;
+        ReminderIdentity *ids;
+        size_t n, allocated;
+} Due;
+
+static void due_done(Due *d) {
+        for (size_t i = 0; i < d->n; i++)
+                identity_done(&d->ids[i]);
+        free(d->ids);
+        free(d->due);
+}
+
+static int push_due(Due *d, DueReminder item, ReminderIdentity *x) {
+        if (d->n == d->allocated) {
+                size_t more = d->allocated ? 2 * d->allocated : 64;
+                DueReminder *bigger = reallocarray(d->due, more, sizeof(*bigger));
+                ReminderIdentity *ids;
+
                 if (!bigger)
                         return -ENOMEM;
-                *due = bigger;
-                *allocated = more;
+                d->due = bigger;
+                ids = reallocarray(d->ids, more, sizeof(*ids));
+                if (!ids)
+                        return -ENOMEM;
+                d->ids = ids;
+                d->allocated = more;
         }
-        (*due)[(*n)++] = d;
+        d->due[d->n] = item;
+        d->ids[d->n++] = x ? *x : (ReminderIdentity){0};
+        if (x)
+                *x = (ReminderIdentity){0};
+        return 0;
+}
+
+/* Ends a pass's batch: rolled back when r failed (and r returned), else committed; a failed
+ * commit is logged as the failure to do what. */
+static int end_batch(Pass *p, int r, const char *what) {
+        if (r < 0) {
+                (void) ledger_batch_end(p->ledger, false);
+                return r;
+        }
+        r = ledger_batch_end(p->ledger, true);
+        if (r < 0)
+                return log_error_errno(r,
+                                       "Failed to %s: %s; they are decided again in the next pass",
+                                       what, ledger_error(p->ledger));
         return 0;
 }
 
 /* Records every reminder catch-up skips as one ledger transaction: a first start after a long
  * time, or with many commitments, skips thousands, and one fsync each took seconds. */
-static int skip_all(Pass *p, const Model *model, const DueReminder *due, size_t n,
-                    const CatchUpAction *actions, uint64_t now) {
+static int skip_all(Pass *p, const Due *d, const CatchUpAction *actions, usec_t now) {
+        size_t n = d->n;
         bool any = false;
         int r;
 
@@ -147,20 +188,9 @@ static int skip_all(Pass *p, const Model *model, const DueReminder *due, size_t 
                         continue;
                 if (p->progress && !p->progress(p->progress_userdata))
                         break; /* the skips so far are committed: they are decided */
-                r = enqueue_skip(p->enqueue, model, &due[i].reminder, due[i].channel, actions[i],
-                                 now);
+                r = enqueue_skip(p->enqueue, &d->due[i].reminder, &d->ids[i], actions[i], now);
         }
-        if (r < 0) {
-                (void) ledger_batch_end(p->ledger, false);
-                return r;
-        }
-        r = ledger_batch_end(p->ledger, true);
-        if (r < 0)
-                return log_error_errno(r,
-                                       "Failed to record the skipped reminders: %s; they "
-                                       "are decided again in the next pass",
-                                       ledger_error(p->ledger));
-        return 0;
+        return end_batch(p, r, "record the skipped reminders");
 }
 
 /* A decision stops what was queued before it, too: a message still waiting for a relay that
@@ -181,7 +211,7 @@ static int skip_decided(Pass *p, const Model *model, uint64_t now) {
                         escalation_recipient |= c->escalate_to[e] == k->participant;
                 r = ledger_queued_skip_decided(p->ledger, c->id, k->cycle,
                                                model->recipients[k->participant].id,
-                                               !escalation_recipient, (int64_t) now);
+                                               !escalation_recipient, now);
                 if (r > 0)
                         skipped += r;
         }
@@ -201,8 +231,9 @@ static int skip_decided(Pass *p, const Model *model, uint64_t now) {
 
 /* Queues every reminder catch-up sends, as one ledger transaction (the outbox sends them).  A
  * ledger that cannot record stops the pass, so that the daemon tries again soon. */
-static int queue_all(Pass *p, const Model *model, const DueReminder *due, size_t n,
-                     const CatchUpAction *actions, uint64_t now) {
+static int queue_all(Pass *p, const Model *model, const Due *d, const CatchUpAction *actions,
+                     usec_t now) {
+        size_t n = d->n;
         int r;
 
         r = ledger_batch_begin(p->ledger);
@@ -217,19 +248,10 @@ static int queue_all(Pass *p, const Model *model, const DueReminder *due, size_t
                                  "next start");
                         break;
                 }
-                r = enqueue_reminder(p->enqueue, model, &due[i].reminder, due[i].channel, now);
+                r = enqueue_reminder(p->enqueue, model, &d->due[i].reminder, d->due[i].channel,
+                                     &d->ids[i], now);
         }
-        if (r < 0) {
-                (void) ledger_batch_end(p->ledger, false);
-                return r;
-        }
-        r = ledger_batch_end(p->ledger, true);
-        if (r < 0)
-                return log_error_errno(r,
-                                       "Failed to queue the reminders due: %s; they are decided "
-                                       "again in the next pass",
-                                       ledger_error(p->ledger));
-        return 0;
+        return end_batch(p, r, "queue the reminders due");
 }
 
 /* --- a pass ------------------------------------------------------------------------------- */
@@ -238,9 +260,9 @@ static int queue_all(Pass *p, const Model *model, const DueReminder *due, size_t
  * has not settled, by the catch-up rules. */
 int pass_queue_due(Pass *p, const Model *model, uint64_t now, Date today) {
         Reminder *rs = NULL;
-        DueReminder *due = NULL;
+        Due due = {0};
         CatchUpAction *actions = NULL;
-        size_t n_rs = 0, n_due = 0, allocated = 0;
+        size_t n_rs = 0;
         int r;
 
         r = skip_decided(p, model, now);
@@ -250,26 +272,32 @@ int pass_queue_due(Pass *p, const Model *model, uint64_t now, Date today) {
                            pass_has_decided, p, &rs, &n_rs);
         if (r < 0)
                 return log_error_errno(r, "Failed to plan reminders: %m");
-        for (size_t i = 0; i < n_rs && (uint64_t) rs[i].at * 1000000u <= now; i++) {
+        for (size_t i = 0; i < n_rs && (usec_t) rs[i].at * USEC_PER_SEC <= now; i++) {
                 const Recipient *rc = &model->recipients[rs[i].recipient];
                 for (uint32_t ch = 0; ch < enqueue_channel_count(rc); ch++) {
+                        ReminderIdentity x = {0};
                         Reminder sibling;
 
                         if (!enqueue_channel_exists(model, rc, ch))
                                 continue;
-                        r = enqueue_unsettled(p->enqueue, model, &rs[i], ch);
-                        if (r > 0) {
-                                r = push_due(&due, &n_due, &allocated,
-                                             (DueReminder){.reminder = rs[i], .channel = ch});
-                                /* What was sent counts, even for an offset since removed. */
-                                if (r >= 0 &&
-                                    (r = enqueue_settled_sibling(p->enqueue, model, &rs[i], ch,
-                                                                 &sibling)) > 0)
-                                        r = push_due(&due, &n_due, &allocated,
+                        r = identity_from_reminder(model, &rs[i], ch, &x);
+                        if (r >= 0)
+                                r = enqueue_unsettled(p->enqueue, &x);
+                        /* What was sent counts, even for an offset since removed. */
+                        if (r > 0 && (r = enqueue_settled_sibling(p->enqueue, model, &rs[i], &x,
+                                                                  &sibling)) >= 0) {
+                                bool settled = r > 0;
+
+                                r = push_due(&due, (DueReminder){.reminder = rs[i], .channel = ch},
+                                             &x);
+                                if (r >= 0 && settled)
+                                        r = push_due(&due,
                                                      (DueReminder){.reminder = sibling,
                                                                    .channel = ch,
-                                                                   .settled = true});
+                                                                   .settled = true},
+                                                     NULL);
                         }
+                        identity_done(&x);
                         if (r < 0) {
                                 (void) log_error_errno(r, "Failed to read the ledger: %s",
                                                        r == -ENOMEM ? "out of memory"
@@ -279,19 +307,19 @@ int pass_queue_due(Pass *p, const Model *model, uint64_t now, Date today) {
                 }
         }
         r = 0;
-        if (n_due == 0)
+        if (due.n == 0)
                 goto finish;
-        actions = calloc(n_due, sizeof(*actions));
-        if (!actions || catch_up_decide(due, n_due, today, actions) < 0) {
+        actions = calloc(due.n, sizeof(*actions));
+        if (!actions || catch_up_decide(due.due, due.n, today, actions) < 0) {
                 r = log_error_errno(-ENOMEM, "Out of memory");
                 goto finish;
         }
-        r = skip_all(p, model, due, n_due, actions, now);
+        r = skip_all(p, &due, actions, now);
         if (r >= 0)
-                r = queue_all(p, model, due, n_due, actions, now);
+                r = queue_all(p, model, &due, actions, now);
 finish:
         free(actions);
-        free(due);
+        due_done(&due);
         free(rs);
         return r;
 }
@@ -335,12 +363,17 @@ int pass_find_next(Pass *p, const Model *model, uint64_t now, Date today, uint64
                         return log_error_errno(r, "Failed to plan reminders: %m");
                 for (size_t i = 0; i < n; i++) {
                         const Recipient *rc = &model->recipients[rs[i].recipient];
-                        if ((uint64_t) rs[i].at * 1000000u <= now)
+                        if ((usec_t) rs[i].at * USEC_PER_SEC <= now)
                                 continue;
                         for (uint32_t ch = 0; ch < enqueue_channel_count(rc); ch++) {
+                                ReminderIdentity x = {0};
+
                                 if (!enqueue_channel_exists(model, rc, ch))
                                         continue;
-                                r = enqueue_unsettled(p->enqueue, model, &rs[i], ch);
+                                r = identity_from_reminder(model, &rs[i], ch, &x);
+                                if (r >= 0)
+                                        r = enqueue_unsettled(p->enqueue, &x);
+                                identity_done(&x);
                                 if (r < 0) {
                                         free(rs);
                                         return log_error_errno(r, "Failed to read the ledger: %s",
@@ -348,7 +381,7 @@ int pass_find_next(Pass *p, const Model *model, uint64_t now, Date today, uint64
                                 }
                                 if (r == 0)
                                         continue;
-                                *ret_usec = (uint64_t) rs[i].at * 1000000u;
+                                *ret_usec = (usec_t) rs[i].at * USEC_PER_SEC;
                                 *ret_description = describe_next(model, rs, n, i);
                                 free(rs);
                                 return *ret_description ? 1

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "noticed/identity.h"
+#include "noticed/macro.h"
 #include "noticed/render.h"
 
 const char *render_weekday_short(Language language, Date d) {
@@ -96,34 +98,12 @@ json_t *render_reminder_json(const Model *m, const Reminder *r) {
                          render_offset(r, offset), "recipient", rcpt->id, "channels", channels);
 }
 
-char *render_identity_offset(const Reminder *r, char buf[static DURATION_STRING_MAX]) {
-        Duration d = r->offset;
-
-        if (r->overdue) {
-                (void) snprintf(buf, DURATION_STRING_MAX, "overdue");
-                return buf;
-        }
-        /* "1w" and "7d" are one offset: a config edited from one to the other must not make
-         * the same reminder new again. */
-        if (d.unit == DURATION_WEEKS)
-                d = (Duration){.count = d.count * 7, .unit = DURATION_DAYS};
-        return duration_format(d, buf);
-}
-
 char *render_reminder_id(const Model *m, const Reminder *r) {
-        const Commitment *c = &m->commitments[r->milestone.commitment];
-        const Milestone *ms = &r->milestone;
-        char date[DATE_STRING_MAX], offset[DURATION_STRING_MAX];
-        char *id;
+        ReminderIdentity x;
 
-        if (asprintf(&id, "%s/%s%s%s/%" PRIu32 "/%s/%s/%s", c->id,
-                     milestone_kind_to_string(ms->kind),
-                     ms->kind == MILESTONE_DEADLINE && ms->deadline >= 0 ? ":" : "",
-                     ms->kind == MILESTONE_DEADLINE && ms->deadline >= 0
-                             ? c->deadlines[ms->deadline].id
-                             : "",
-                     ms->cycle, date_format(ms->date, date), render_identity_offset(r, offset),
-                     m->recipients[r->recipient].id) < 0)
+        if (identity_from_reminder(m, r, 0, &x) < 0)
                 return NULL;
+        char *id = TAKE_PTR(x.id);
+        identity_done(&x);
         return id;
 }

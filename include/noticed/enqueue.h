@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "noticed/catchup.h"
+#include "noticed/identity.h"
 #include "noticed/ledger.h"
 #include "noticed/model.h"
 #include "noticed/plan.h"
@@ -28,23 +29,26 @@ const EnqueueCounts *enqueue_counts(const Enqueue *eq);
 bool enqueue_channel_exists(const Model *model, const Recipient *rc, uint32_t channel);
 uint32_t enqueue_channel_count(const Recipient *rc);
 
+/* Each call takes the reminder's identity on that channel (identity_from_reminder()), built
+ * once by the caller for all of them. */
+
 /* 1 when the reminder is still to be delivered (unknown to the ledger, or an attempt of an
  * older noticed began and never settled), 0 when it is settled or queued, or -errno. */
-int enqueue_unsettled(Enqueue *eq, const Model *model, const Reminder *r, uint32_t channel);
+int enqueue_unsettled(Enqueue *eq, const ReminderIdentity *x);
 /* The latest settled reminder of r's group (milestone, recipient, channel, overdue or not) as
  * the ledger has it, whatever offsets the config has now: 1 and *ret (r moved to that instant
  * and its local date), 0 when there is none, or -errno. */
-int enqueue_settled_sibling(Enqueue *eq, const Model *model, const Reminder *r, uint32_t channel,
-                            Reminder *ret);
+int enqueue_settled_sibling(Enqueue *eq, const Model *model, const Reminder *r,
+                            const ReminderIdentity *x, Reminder *ret);
 
-/* Renders the reminder and queues it in the outbox, due at now (CLOCK_REALTIME µs).  0 (also
- * when it was settled or queued meanwhile), or -errno when it could not be rendered (logged;
- * it is not tried again until the next pass) or the ledger refused. */
+/* Renders the reminder and queues it in the outbox, due at now.  0 (also when it was settled or
+ * queued meanwhile), or -errno when it could not be rendered (logged; it is not tried again
+ * until the next pass) or the ledger refused. */
 int enqueue_reminder(Enqueue *eq, const Model *model, const Reminder *r, uint32_t channel,
-                     uint64_t now);
+                     const ReminderIdentity *x, usec_t now);
 /* Records the reminder as skipped for the reason why; 0 or -errno. */
-int enqueue_skip(Enqueue *eq, const Model *model, const Reminder *r, uint32_t channel,
-                 CatchUpAction why, uint64_t now);
+int enqueue_skip(Enqueue *eq, const Reminder *r, const ReminderIdentity *x, CatchUpAction why,
+                 usec_t now);
 
 /* Logs each reminder the ledger still has pending from an interrupted attempt.  0 or -errno. */
 int enqueue_report_interrupted(Enqueue *eq);

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "noticed/ledger.h"
+#include "noticed/macro.h"
 #include "noticed/model.h"
 
 /* Queues the escalations of q, which failed with reply, at now (CLOCK_REALTIME µs).  *ret_to
@@ -22,4 +23,4 @@
  * them); what will not pass (no escalate_to, no channel left, a message that cannot be
  * rendered) is logged here, and 0 is returned so that the failure is recorded without it. */
 int escalate_queue(Ledger *ledger, const Model *m, const LedgerQueued *q, const char *reply,
-                   bool transport_failed, uint64_t now, char **ret_to, unsigned *ret_n);
+                   bool transport_failed, usec_t now, char **ret_to, unsigned *ret_n);

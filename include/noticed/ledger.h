@@ -2,23 +2,27 @@
 /* The ledger: the durable record of what was sent, skipped, failed and decided.
  *
  * One SQLite file (WAL, mode 0600) that the daemon writes and noticectl reads and writes while
- * the daemon runs.  A reminder is known by its identity (reminder id and channel); its row says
- * where its delivery stands.  Decisions are an append-only audit trail: who recorded what, when.
- * The schema version lives in PRAGMA user_version and is migrated forward on open.  Every write
- * is one transaction.  Every call returns >= 0 or -errno (SQLite's codes translated: busy ->
- * -EBUSY, full -> -ENOSPC, corrupt/not a database -> -EBADMSG, I/O -> -EIO, read-only ->
- * -EROFS, out of memory -> -ENOMEM, a constraint -> -EINVAL) and never logs; ledger_error()
- * says what SQLite said about the last failure. */
+ * the daemon runs.  A reminder is known by its identity (identity.h): its id and channel are
+ * the row's key, and its other parts are columns, which group look-ups compare.  Its row says
+ * where its delivery stands.  Instants are CLOCK_REALTIME µs.  Decisions are an append-only audit
+ * trail: who recorded what, when. The schema version lives in PRAGMA user_version and is migrated
+ * forward on open.  Every write is one transaction.  Every call returns >= 0 or -errno (SQLite's
+ * codes translated: busy -> -EBUSY, full -> -ENOSPC, corrupt/not a database -> -EBADMSG, I/O ->
+ * -EIO, read-only -> -EROFS, out of memory -> -ENOMEM, a constraint -> -EINVAL) and never logs;
+ * ledger_error() says what SQLite said about the last failure. */
 
 #include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "noticed/identity.h"
+#include "noticed/macro.h"
+
 typedef struct Ledger Ledger;
 
 #define LEDGER_FILE           "ledger.sqlite"
-#define LEDGER_SCHEMA_VERSION 2
+#define LEDGER_SCHEMA_VERSION 3
 
 typedef enum LedgerState {
         LEDGER_PENDING, /* an attempt began and has not been settled */
@@ -32,31 +36,22 @@ typedef enum LedgerState {
 
 const char *ledger_state_to_string(LedgerState s);
 
-/* What identifies and describes one reminder on one channel.  The strings are the contract's
- * spellings: kind is the milestone's kind; offset "30d" before it, or "overdue" after it. */
+/* One reminder on one channel, as the calls that may create its row take it. */
 typedef struct LedgerReminder {
-        const char *id;      /* "commitment/kind/cycle/milestone/offset/recipient" */
-        const char *channel; /* "mail" or "webhook:NAME" */
-        const char *commitment;
-        const char *kind;
-        uint32_t cycle;
-        const char *milestone; /* YYYY-MM-DD */
-        const char *offset;
-        const char *recipient;
-        int64_t due_usec; /* the planned instant, CLOCK_REALTIME µs */
+        const ReminderIdentity *identity;
+        usec_t due_usec; /* the planned instant */
 } LedgerReminder;
 
-/* A row of the reminders table, as history shows it.  Strings owned by the entry. */
+/* A row of the reminders table, as history shows it.  Owned by the entry. */
 typedef struct LedgerEntry {
-        char *id, *channel, *commitment, *kind, *milestone, *offset, *recipient;
-        uint32_t cycle;
+        ReminderIdentity identity;
         LedgerState state;
         unsigned attempts;
-        int64_t due_usec;
-        int64_t created_usec; /* first recorded */
-        int64_t updated_usec; /* last change of state */
-        char *reply;          /* the transport's last reply or the reason; NULL when none */
-        char *message_id;     /* NULL when none */
+        usec_t due_usec;
+        usec_t created_usec; /* first recorded */
+        usec_t updated_usec; /* last change of state */
+        char *reply;         /* the transport's last reply or the reason; NULL when none */
+        char *message_id;    /* NULL when none */
 } LedgerEntry;
 
 typedef enum Decision {
@@ -75,7 +70,7 @@ typedef struct LedgerDecision {
         Decision decision;
         char *note; /* NULL when none */
         char *user; /* who recorded it */
-        int64_t at_usec;
+        usec_t at_usec;
 } LedgerDecision;
 
 /* $STATE_DIRECTORY (its first entry) or LEDGER_STATE_DIRECTORY_DEFAULT; never NULL. */
@@ -102,30 +97,24 @@ static inline bool ledger_refusal_may_pass(int r) {
 
 /* 1 and the state when the reminder is recorded, 0 when it is not.  ret may be NULL.  A pending
  * row whose message is in the outbox is LEDGER_QUEUED. */
-int ledger_get_state(Ledger *l, const char *id, const char *channel, LedgerState *ret);
+int ledger_get_state(Ledger *l, const ReminderIdentity *x, LedgerState *ret);
 
 /* The latest planned instant among the settled rows (sent, failed, skipped) and the queued ones
- * (waiting in the outbox or in flight: they will be settled) of one group:
- * reminder ids that start with id_prefix ("commitment/kind/cycle/milestone/") and end with
- * id_suffix ("/recipient"), on channel, overdue or not.  1 and *ret_due_usec, or 0 when the
- * group has none.  Catch-up asks this rather than the plan, which forgets an offset the config
- * no longer has. */
-int ledger_latest_settled(Ledger *l, const char *id_prefix, const char *id_suffix,
-                          const char *channel, bool overdue, int64_t *ret_due_usec);
+ * (waiting in the outbox or in flight: they will be settled) of x's group: the reminders of its
+ * commitment, kind (and deadline), cycle, milestone, recipient and channel, overdue or not,
+ * whatever their offset.  1 and *ret_due_usec, or 0 when the group has none.  Catch-up asks this
+ * rather than the plan, which forgets an offset the config no longer has. */
+int ledger_latest_settled(Ledger *l, const ReminderIdentity *x, usec_t *ret_due_usec);
 
-/* Records that a delivery attempt begins: the row is created (pending) or moves to pending,
- * attempts + 1.  Refuses with -EALREADY when the row is sent, skipped or failed. */
-int ledger_begin_attempt(Ledger *l, const LedgerReminder *r, int64_t now_usec);
 /* Settles a pending row.  reply and message_id may be NULL.  -ENOENT when there is no row,
  * -EALREADY when it is not pending (sent, failed or skipped: that record stands). */
-int ledger_mark_sent(Ledger *l, const char *id, const char *channel, int64_t now_usec,
-                     const char *reply, const char *message_id);
-int ledger_mark_failed(Ledger *l, const char *id, const char *channel, int64_t now_usec,
-                       const char *reply);
+int ledger_mark_sent(Ledger *l, const ReminderIdentity *x, usec_t now_usec, const char *reply,
+                     const char *message_id);
+int ledger_mark_failed(Ledger *l, const ReminderIdentity *x, usec_t now_usec, const char *reply);
 /* Records a reminder that will not be sent (creating the row); reason goes into reply.
  * -EALREADY when the row exists and is sent or failed; a pending row becomes skipped; a row
  * already skipped is left as it is (0, and the first reason stands). */
-int ledger_mark_skipped(Ledger *l, const LedgerReminder *r, int64_t now_usec, const char *reason);
+int ledger_mark_skipped(Ledger *l, const LedgerReminder *r, usec_t now_usec, const char *reason);
 
 /* Many changes as one transaction (one fsync instead of one each): the transitions between
  * begin and end are applied, each on its own (a refused one changes nothing), when the batch
@@ -137,7 +126,7 @@ int ledger_batch_end(Ledger *l, bool commit);
 /* Appends a decision.  note may be NULL. */
 int ledger_record_decision(Ledger *l, const char *commitment, uint32_t cycle,
                            const char *participant, Decision decision, const char *note,
-                           const char *user, int64_t at_usec);
+                           const char *user, usec_t at_usec);
 /* All decisions, oldest first: in the order they were recorded, whatever their at_usec. */
 int ledger_decisions(Ledger *l, LedgerDecision **ret, size_t *ret_n);
 void ledger_decisions_free(LedgerDecision *d, size_t n);
@@ -164,51 +153,49 @@ typedef struct LedgerMessage {
         const char *message_id; /* NULL when none */
         const char *key;        /* the Maildir key (mail.h), NULL when none */
         bool escalate;          /* escalate when it fails (reminders; not escalations) */
-        int64_t deadline_usec;  /* no attempt after this; then it fails */
+        usec_t deadline_usec;   /* no attempt after this; then it fails */
 } LedgerMessage;
 
-/* A message in the outbox with its reminder's record.  Strings and payload owned. */
+/* A message in the outbox with its reminder's record.  Owned. */
 typedef struct LedgerQueued {
-        char *id, *channel, *commitment, *kind, *milestone, *offset, *recipient;
-        uint32_t cycle;
+        ReminderIdentity identity;
         unsigned attempts;
-        int64_t due_usec;
+        usec_t due_usec;
         char *reply; /* the last attempt's, NULL when none */
         char *transport, *recipients, *message_id, *key;
         void *payload;
         size_t payload_size;
         bool escalate;
         bool interrupted; /* an attempt was in flight when the process ended */
-        int64_t next_usec, deadline_usec;
+        usec_t next_usec, deadline_usec;
 } LedgerQueued;
 
 /* Creates the reminder (pending, no attempt yet) and puts its message in the outbox, due at
  * now_usec, as one change.  Older reminders of the same group (milestone, recipient, channel,
  * overdue or not) that still wait in the outbox, not in flight, are skipped as superseded.
  * -EALREADY when the reminder is settled, -EEXIST when its message is in the outbox already. */
-int ledger_enqueue(Ledger *l, const LedgerReminder *r, const LedgerMessage *m, int64_t now_usec);
+int ledger_enqueue(Ledger *l, const LedgerReminder *r, const LedgerMessage *m, usec_t now_usec);
 /* The names of the transports that have messages due at now_usec and not in flight. */
-int ledger_queued_transports(Ledger *l, int64_t now_usec, char ***ret, size_t *ret_n);
+int ledger_queued_transports(Ledger *l, usec_t now_usec, char ***ret, size_t *ret_n);
 /* Up to limit messages of one transport due at now_usec and not in flight, oldest first. */
-int ledger_queued_due(Ledger *l, const char *transport, int64_t now_usec, size_t limit,
+int ledger_queued_due(Ledger *l, const char *transport, usec_t now_usec, size_t limit,
                       LedgerQueued **ret, size_t *ret_n);
 /* The earliest next attempt of a message not in flight: 1 and *ret_usec, or 0 when none. */
-int ledger_queued_next(Ledger *l, int64_t *ret_usec);
+int ledger_queued_next(Ledger *l, usec_t *ret_usec);
 /* An attempt begins: the message is in flight, attempts + 1.  -EALREADY when it is in flight
  * already or not in the outbox. */
-int ledger_queued_begin(Ledger *l, const char *id, const char *channel, int64_t now_usec);
+int ledger_queued_begin(Ledger *l, const ReminderIdentity *x, usec_t now_usec);
 /* The attempt failed for now: the message waits until next_usec; reply is recorded. */
-int ledger_queued_retry(Ledger *l, const char *id, const char *channel, int64_t now_usec,
-                        int64_t next_usec, const char *reply);
+int ledger_queued_retry(Ledger *l, const ReminderIdentity *x, usec_t now_usec, usec_t next_usec,
+                        const char *reply);
 /* Skips the decision and notice reminders and overdue messages of a participant who decided,
  * for that commitment and cycle, that still wait in the outbox (not in flight).  The number
  * skipped, or -errno. */
 int ledger_queued_skip_decided(Ledger *l, const char *commitment, uint32_t cycle,
-                               const char *participant, bool overdue_too, int64_t now_usec);
-/* Has the group of reminder id (ledger_latest_settled()) a later reminder than due_usec on
- * channel, queued or settled?  1, 0 (also for an id that is not a reminder's), or -errno. */
-int ledger_later_sibling(Ledger *l, const char *id, const char *channel, bool overdue,
-                         int64_t due_usec);
+                               const char *participant, bool overdue_too, usec_t now_usec);
+/* Has x's group (ledger_latest_settled()) a later reminder than due_usec, queued or settled?
+ * 1, 0, or -errno. */
+int ledger_later_sibling(Ledger *l, const ReminderIdentity *x, usec_t due_usec);
 /* The waiting messages of one channel ("mail") go by transport from now on.  0 or -errno. */
 int ledger_queued_retarget(Ledger *l, const char *channel, const char *transport);
 /* At start: the messages that were in flight when the process ended, now waiting again and

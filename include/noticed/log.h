@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <syslog.h>
 
+#include "noticed/identity.h"
+
 /* MESSAGE_ID= of each event type; fixed forever, documented in noticed(8). */
 #define LOG_MESSAGE_SENT          "0fa10a37602f49ffb6cea0838f00ca64"
 #define LOG_MESSAGE_FAILED        "5aa1135fb76741c38384578e741dcde3"
@@ -31,13 +33,15 @@ typedef struct LogFields {
 
 #define LOG_FIELDS_NONE ((LogFields){.cycle = -1})
 
+/* The fields of a line about one reminder (or escalation); they point into x. */
+LogFields log_fields_of(const ReminderIdentity *x);
+
 /* Chooses journal or stderr (from JOURNAL_STREAM); call once at start.  A process that has
  * detached from its terminal calls log_open_journal() instead. */
 void log_open(void);
 void log_open_journal(void);
 /* Messages above level are dropped.  Default LOG_INFO. */
 void log_set_max_level(int level);
-int log_get_max_level(void);
 /* "err", "warning", "notice", "info", "debug" (and syslog's other names) -> level, or -EINVAL */
 int log_level_from_string(const char *s);
 

@@ -23,9 +23,10 @@ typedef struct MailMessage {
 } MailMessage;
 
 /* One message for reminder r to its recipient's mail addresses, From the mail_via transport's
- * `from`.  now (Unix seconds) is the Date header and the iCalendar DTSTAMP.  Returns 0, -ENOMEM,
- * -EINVAL (the recipient has no mail address or there is no mail_via/from). */
-int mail_render(const Model *m, const Reminder *r, int64_t now, MailMessage *ret);
+ * `from`; id is r's identity (identity.h), which names it (Message-ID).  now (Unix seconds) is
+ * the Date header and the iCalendar DTSTAMP.  Returns 0, -ENOMEM, -EINVAL (the recipient has
+ * no mail address or there is no mail_via/from). */
+int mail_render(const Model *m, const Reminder *r, const char *id, int64_t now, MailMessage *ret);
 /* A plain message (text/plain only, no calendar) to recipient rc's mail addresses, From the
  * mail_via transport's `from`: an escalation or a test message (message.h).  identity names it
  * as a reminder id names a reminder: it goes into X-Noticed-Reminder and, hashed, into the

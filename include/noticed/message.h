@@ -11,33 +11,21 @@
 
 #include <stdint.h>
 
+#include "noticed/identity.h"
 #include "noticed/model.h"
 
-/* The failed reminder, as the ledger knows it.  Every string is required but reply. */
+/* The failed reminder, as the ledger knows it. */
 typedef struct Escalation {
-        const char *reminder_id; /* the failed reminder's identity */
-        const char *channel;     /* "mail" or "webhook:NAME" */
-        const char *commitment;  /* its id */
-        const char *kind;        /* the milestone's kind: "decision", "deadline:ID", ... */
-        uint32_t cycle;
-        const char *milestone; /* YYYY-MM-DD */
-        const char *offset;    /* "30d" or "overdue" */
-        const char *recipient; /* the id of the recipient who did not get it */
-        const char *reply;     /* the last reply or error; NULL (or "") when none */
+        const ReminderIdentity *failed; /* its identity, complete */
+        const char *reply;              /* the last reply or error; NULL (or "") when none */
         unsigned attempts;
 } Escalation;
-
-/* The escalation's own identity, its ledger key (and, hashed, its Message-ID):
- * "COMMITMENT/escalation/CYCLE/MILESTONE/KIND:OFFSET:RECIPIENT:CHANNEL/TO", e.g.
- * "burgernet-twente/escalation/1/2020-05-19/decision:30d:enschede:mail/klankbordgroep".
- * Malloc'd; NULL when out of memory or when one of those strings is NULL. */
-char *message_escalation_id(const Escalation *e, const char *to);
 
 /* Subject and body of an escalation for a recipient who reads language.  The commitment's title
  * and the failed recipient's name come from the model when it still has them (ids otherwise).
  * The subject starts with "Niet afgeleverd:" / "Not delivered:" and passes
  * validate_header_text(); the reply is quoted on one line, control characters as spaces, cut
- * after 500 bytes.  Returns 0, -ENOMEM, or -EINVAL when a required string is NULL. */
+ * after 500 bytes.  Returns 0, -ENOMEM, or -EINVAL when a required part is NULL. */
 int message_escalation_text(const Model *m, const Escalation *e, Language language,
                             char **ret_subject, char **ret_body);
 

@@ -26,14 +26,9 @@ const char *render_milestone_title(const Model *m, const Milestone *ms);
  * and "webhook:NAME" for each of its webhooks.  NULL only when out of memory. */
 json_t *render_channels_json(const Model *m, const Recipient *r);
 
-/* A reminder's identity (DESIGN.md "Identity"), the ledger's key with the channel:
- * "commitment/kind/cycle/milestone/offset/recipient", e.g.
- * "burgernet-twente/decision/1/2020-05-19/30d/enschede".  The offset of an overdue message is
- * "overdue" (not its day count, which moves with the calendar); a one-off deadline's kind is
- * "deadline:ID" so two deadlines on one day stay apart.  Malloc'd; NULL when out of memory. */
+/* A reminder's id (identity.h), e.g. "burgernet-twente/decision/1/2020-05-19/30d/enschede".
+ * Malloc'd; NULL when out of memory. */
 char *render_reminder_id(const Model *m, const Reminder *r);
-/* The offset as the identity spells it: "30d" (weeks in days: "1w" is "7d"), or "overdue". */
-char *render_identity_offset(const Reminder *r, char buf[static DURATION_STRING_MAX]);
 
 /* The contract's objects (DESIGN.md, noticectl): NULL only when out of memory. */
 json_t *render_milestone_json(const Model *m, const Milestone *ms);

@@ -26,7 +26,6 @@
 
 #include "noticed/ledger.h"
 
-#define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
 
 /* 2020-04-20T09:00:00+02:00, 30 days before the Twente decision deadline of 2020-05-19. */
 #define DUE_USEC  INT64_C(1587366000000000)
@@ -35,6 +34,29 @@
 
 #define ID_ENSCHEDE "burgernet-twente/decision/1/2020-05-19/30d/enschede"
 #define ID_HENGELO  "burgernet-twente/decision/1/2020-05-19/30d/hengelo"
+
+/* One edge is wrapped (-Wl,--wrap=sqlite3_step): a COMMIT can be made to fail the way a busy
+ * or full disk makes it fail.  Everything else passes through. */
+int __real_sqlite3_step(sqlite3_stmt *s);
+int __wrap_sqlite3_step(sqlite3_stmt *s);
+
+static int commit_failure; /* the SQLITE_* code the next COMMIT returns, or 0 */
+
+int __wrap_sqlite3_step(sqlite3_stmt *s) {
+        const char *sql = sqlite3_sql(s);
+
+        if (commit_failure != 0 && sql && strcmp(sql, "COMMIT") == 0) {
+                int rc = commit_failure;
+                commit_failure = 0;
+                return rc;
+        }
+        return __real_sqlite3_step(s);
+}
+
+/* The identities the tests made, freed by teardown().  Each is allocated on its own, so that a
+ * LedgerReminder may point to it while more are made. */
+static ReminderIdentity **identities;
+static size_t n_identities;
 
 typedef struct Fixture {
         char dir[PATH_MAX];
@@ -68,6 +90,15 @@ static int teardown(void **state) {
         Fixture *f = *state;
         int r;
 
+        commit_failure = 0;
+        for (size_t i = 0; i < n_identities; i++) {
+                identity_done(identities[i]);
+                free(identities[i]);
+        }
+        free(identities);
+        identities = NULL;
+        n_identities = 0;
+
         r = nftw(f->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
         free(f);
         return r;
@@ -85,23 +116,94 @@ static Ledger *open_ledger(const Fixture *f) {
         return l;
 }
 
+/* A decision reminder's identity (30 days before 2020-05-19) with the id given: the ledger takes
+ * the id as its key and the other parts as columns, and the tests name rows by their ids. */
+static ReminderIdentity *identity(const char *id, const char *channel, const char *commitment,
+                                  const char *recipient) {
+        ReminderIdentity **more, *x = calloc(1, sizeof(*x));
+
+        assert_non_null(x);
+        assert_int_equal(identity_make(commitment, "decision", NULL, 1, "2020-05-19", "30d",
+                                       recipient, channel, x),
+                         0);
+        free(x->id);
+        x->id = strdup(id);
+        assert_non_null(x->id);
+        more = reallocarray(identities, n_identities + 1, sizeof(*more));
+        assert_non_null(more);
+        identities = more;
+        identities[n_identities++] = x;
+        return x;
+}
+
+/* The identity that names the row (id, channel), for the calls that only look it up. */
+static const ReminderIdentity *key(const char *id, const char *channel) {
+        return identity(id, channel, "burgernet-twente", "enschede");
+}
+
+/* A part of an identity made here, changed. */
+static void set_part(const LedgerReminder *r, char **part, const char *value) {
+        assert_true((void *) part >= (void *) r->identity &&
+                    (void *) part < (void *) (r->identity + 1));
+        free(*part);
+        *part = value ? strdup(value) : NULL;
+        assert_true(!value || *part);
+}
+#define SET_PART(r, field, value)                                                                  \
+        set_part(&(r), &((ReminderIdentity *) (r).identity)->field, (value))
+
 static LedgerReminder reminder(const char *id, const char *channel, const char *commitment,
-                               const char *recipient, int64_t due_usec) {
-        return (LedgerReminder){
-                .id = id,
-                .channel = channel,
-                .commitment = commitment,
-                .kind = "decision",
-                .cycle = 1,
-                .milestone = "2020-05-19",
-                .offset = "30d",
-                .recipient = recipient,
-                .due_usec = due_usec,
-        };
+                               const char *recipient, usec_t due_usec) {
+        return (LedgerReminder){.identity = identity(id, channel, commitment, recipient),
+                                .due_usec = due_usec};
 }
 
 static LedgerReminder enschede(void) {
         return reminder(ID_ENSCHEDE, "mail", "burgernet-twente", "enschede", DUE_USEC);
+}
+
+/* An attempt begins as the outbox begins one: the reminder is queued (ledger_enqueue()), and its
+ * message goes in flight (ledger_queued_begin()), attempts + 1. */
+static int begin(Ledger *l, const LedgerReminder *r, usec_t now) {
+        LedgerMessage m = {.transport = "relay",
+                           .payload = "x",
+                           .payload_size = 1,
+                           .deadline_usec = DUE_USEC + 30 * 24 * HOUR_USEC};
+        int k;
+
+        k = ledger_enqueue(l, r, &m, now);
+        return k < 0 ? k : ledger_queued_begin(l, r->identity, now);
+}
+
+/* The attempt in flight failed for now, and the next begins at now. */
+static int begin_again(Ledger *l, const LedgerReminder *r, usec_t now) {
+        int k;
+
+        k = ledger_queued_retry(l, r->identity, now, now, NULL);
+        return k < 0 ? k : ledger_queued_begin(l, r->identity, now);
+}
+
+/* A row an older noticed left when it died during an attempt: pending, attempts, and no message
+ * in the outbox.  Written through a plain connection, as that noticed wrote it. */
+static void interrupted(const char *path, const LedgerReminder *r, unsigned attempts, usec_t now) {
+        const ReminderIdentity *x = r->identity;
+        sqlite3 *db = NULL;
+        char *sql;
+
+        sql = sqlite3_mprintf("INSERT INTO reminders (id, channel, commitment, kind, deadline, "
+                              "cycle, milestone, offset_, recipient, due_usec, state, attempts, "
+                              "created_usec, updated_usec) VALUES (%Q, %Q, %Q, %Q, %Q, %u, %Q, "
+                              "%Q, %Q, %lld, 'pending', %u, %lld, %lld)",
+                              x->id, x->channel, x->commitment, x->kind, x->deadline, x->cycle,
+                              x->milestone, x->offset, x->recipient, (long long) r->due_usec,
+                              attempts, (long long) now, (long long) now);
+        assert_non_null(sql);
+        assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+        assert_int_equal(sqlite3_busy_timeout(db, 5000), SQLITE_OK);
+        if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+                fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+        sqlite3_free(sql);
+        assert_int_equal(sqlite3_close(db), SQLITE_OK);
 }
 
 /* Runs sql through a separate, plain SQLite connection and returns the first column of the
@@ -137,6 +239,12 @@ static void assert_query(const char *path, const char *sql, const char *expected
         free(text);
 }
 
+#define assert_contains(haystack, needle)                                                          \
+        do {                                                                                       \
+                if (!strstr((haystack), (needle)))                                                 \
+                        fail_msg("\"%s\" not found in:\n%s", (needle), (haystack));                \
+        } while (0)
+
 /* Creates a database the way another program would, with plain SQLite. */
 static void create_database(const char *path, const char *sql) {
         sqlite3 *db = NULL;
@@ -156,8 +264,8 @@ static LedgerEntry *history_entry(Ledger *l, const char *id, const char *channel
                                   LedgerEntry **ret_all, size_t *ret_n) {
         assert_int_equal(ledger_history(l, NULL, ret_all, ret_n), 0);
         for (size_t i = 0; i < *ret_n; i++)
-                if (strcmp((*ret_all)[i].id, id) == 0 &&
-                    strcmp((*ret_all)[i].channel, channel) == 0)
+                if (strcmp((*ret_all)[i].identity.id, id) == 0 &&
+                    strcmp((*ret_all)[i].identity.channel, channel) == 0)
                         return &(*ret_all)[i];
         fail_msg("%s on %s is not in the history", id, channel);
         return NULL;
@@ -166,7 +274,7 @@ static LedgerEntry *history_entry(Ledger *l, const char *id, const char *channel
 static void assert_state(Ledger *l, const char *id, const char *channel, LedgerState expected) {
         LedgerState state = _LEDGER_STATE_MAX;
 
-        assert_int_equal(ledger_get_state(l, id, channel, &state), 1);
+        assert_int_equal(ledger_get_state(l, key(id, channel), &state), 1);
         assert_string_equal(ledger_state_to_string(state), ledger_state_to_string(expected));
 }
 
@@ -187,7 +295,7 @@ static void test_ledger_open_creates_file_with_mode_0600(void **state) {
         assert_true(S_ISREG(st.st_mode));
         assert_int_equal(st.st_mode & 07777, 0600);
         /* SQLite's own files copy the database's mode. */
-        assert_int_equal(ledger_begin_attempt(l, &r, NOW_USEC), 0);
+        assert_int_equal(ledger_mark_skipped(l, &r, NOW_USEC, "missed"), 0);
         (void) snprintf(wal, sizeof(wal), "%s-wal", f->path);
         assert_int_equal(stat(wal, &st), 0);
         assert_int_equal(st.st_mode & 07777, 0600);
@@ -247,12 +355,12 @@ static void test_ledger_open_migrates_empty_database(void **state) {
         assert_query(f->path, "SELECT count(*) FROM sqlite_schema", "0");
 
         l = open_ledger(f);
-        assert_query(f->path, "PRAGMA user_version", "2");
-        assert_int_equal(ledger_begin_attempt(l, &r, NOW_USEC), 0);
+        assert_query(f->path, "PRAGMA user_version", "3");
+        assert_int_equal(begin(l, &r, NOW_USEC), 0);
         assert_int_equal(ledger_record_decision(l, "burgernet-twente", 1, "enschede",
                                                 DECISION_CONTINUE, NULL, "root", NOW_USEC),
                          0);
-        assert_state(l, ID_ENSCHEDE, "mail", LEDGER_PENDING);
+        assert_state(l, ID_ENSCHEDE, "mail", LEDGER_QUEUED);
         assert_null(ledger_close(l));
 }
 
@@ -265,8 +373,9 @@ static void test_ledger_open_keeps_rows_on_reopen(void **state) {
         Ledger *l;
 
         l = open_ledger(f);
-        assert_int_equal(ledger_begin_attempt(l, &r, NOW_USEC), 0);
-        assert_int_equal(ledger_mark_sent(l, ID_ENSCHEDE, "mail", NOW_USEC, "250 OK", "<id@x>"), 0);
+        assert_int_equal(begin(l, &r, NOW_USEC), 0);
+        assert_int_equal(
+                ledger_mark_sent(l, key(ID_ENSCHEDE, "mail"), NOW_USEC, "250 OK", "<id@x>"), 0);
         assert_int_equal(ledger_record_decision(l, "burgernet-twente", 1, "enschede",
                                                 DECISION_TERMINATE, "B&W besluit", "root",
                                                 NOW_USEC),
@@ -276,7 +385,7 @@ static void test_ledger_open_keeps_rows_on_reopen(void **state) {
         l = open_ledger(f);
         assert_int_equal(ledger_history(l, NULL, &entries, &n), 0);
         assert_int_equal(n, 1);
-        assert_string_equal(entries[0].id, ID_ENSCHEDE);
+        assert_string_equal(entries[0].identity.id, ID_ENSCHEDE);
         assert_int_equal(entries[0].state, LEDGER_SENT);
         assert_string_equal(entries[0].reply, "250 OK");
         ledger_entries_free(entries, n);
@@ -286,7 +395,7 @@ static void test_ledger_open_keeps_rows_on_reopen(void **state) {
         assert_string_equal(decisions[0].note, "B&W besluit");
         ledger_decisions_free(decisions, n);
         /* Still sent after the restart: the ledger is what prevents a second send. */
-        assert_int_equal(ledger_begin_attempt(l, &r, NOW_USEC + HOUR_USEC), -EALREADY);
+        assert_int_equal(begin(l, &r, NOW_USEC + HOUR_USEC), -EALREADY);
         assert_null(ledger_close(l));
 }
 
@@ -389,14 +498,15 @@ static void test_ledger_open_twice_shares_writes(void **state) {
         daemon = open_ledger(f);
         ctl = open_ledger(f);
 
-        assert_int_equal(ledger_begin_attempt(daemon, &r, NOW_USEC), 0);
-        assert_state(ctl, ID_ENSCHEDE, "mail", LEDGER_PENDING);
-        assert_int_equal(ledger_mark_sent(ctl, ID_ENSCHEDE, "mail", NOW_USEC, "250 OK", NULL), 0);
+        assert_int_equal(begin(daemon, &r, NOW_USEC), 0);
+        assert_state(ctl, ID_ENSCHEDE, "mail", LEDGER_QUEUED);
+        assert_int_equal(ledger_mark_sent(ctl, key(ID_ENSCHEDE, "mail"), NOW_USEC, "250 OK", NULL),
+                         0);
         assert_state(daemon, ID_ENSCHEDE, "mail", LEDGER_SENT);
         /* The refusal must not leave a transaction (and the write lock) behind. */
-        assert_int_equal(ledger_begin_attempt(daemon, &r, NOW_USEC), -EALREADY);
-        assert_int_equal(ledger_begin_attempt(ctl, &hengelo, NOW_USEC), 0);
-        assert_int_equal(ledger_begin_attempt(daemon, &hengelo, NOW_USEC + 1), 0);
+        assert_int_equal(begin(daemon, &r, NOW_USEC), -EALREADY);
+        assert_int_equal(begin(ctl, &hengelo, NOW_USEC), 0);
+        assert_int_equal(begin_again(daemon, &hengelo, NOW_USEC + 1), 0);
         e = history_entry(ctl, ID_HENGELO, "mail", &entries, &n);
         assert_int_equal(e->attempts, 2);
         ledger_entries_free(entries, n);
@@ -413,7 +523,7 @@ static void test_ledger_open_twice_shares_writes(void **state) {
         assert_null(ledger_close(ctl));
 }
 
-static void test_ledger_begin_attempt_waits_for_lock_then_returns_ebusy(void **state) {
+static void test_ledger_enqueue_waits_for_lock_then_returns_ebusy(void **state) {
         const Fixture *f = *state;
         LedgerReminder r = enschede();
         struct timespec start, end;
@@ -426,7 +536,7 @@ static void test_ledger_begin_attempt_waits_for_lock_then_returns_ebusy(void **s
         assert_int_equal(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
 
         assert_int_equal(clock_gettime(CLOCK_MONOTONIC, &start), 0);
-        assert_int_equal(ledger_begin_attempt(l, &r, NOW_USEC), -EBUSY);
+        assert_int_equal(begin(l, &r, NOW_USEC), -EBUSY);
         assert_int_equal(clock_gettime(CLOCK_MONOTONIC, &end), 0);
         waited =
                 (double) (end.tv_sec - start.tv_sec) + (double) (end.tv_nsec - start.tv_nsec) / 1e9;
@@ -435,30 +545,30 @@ static void test_ledger_begin_attempt_waits_for_lock_then_returns_ebusy(void **s
 
         assert_int_equal(sqlite3_exec(other, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
         assert_int_equal(sqlite3_close(other), SQLITE_OK);
-        assert_int_equal(ledger_begin_attempt(l, &r, NOW_USEC), 0);
-        assert_state(l, ID_ENSCHEDE, "mail", LEDGER_PENDING);
+        assert_int_equal(begin(l, &r, NOW_USEC), 0);
+        assert_state(l, ID_ENSCHEDE, "mail", LEDGER_QUEUED);
         assert_null(ledger_close(l));
 }
 
-static void test_ledger_begin_attempt_creates_pending_row(void **state) {
+static void test_ledger_queued_begin_records_the_attempt_on_its_row(void **state) {
         const Fixture *f = *state;
         LedgerReminder r = enschede();
         LedgerEntry *entries = NULL, *e;
         Ledger *l = open_ledger(f);
         size_t n = 0;
 
-        assert_int_equal(ledger_begin_attempt(l, &r, NOW_USEC), 0);
-        assert_state(l, ID_ENSCHEDE, "mail", LEDGER_PENDING);
+        assert_int_equal(begin(l, &r, NOW_USEC), 0);
+        assert_state(l, ID_ENSCHEDE, "mail", LEDGER_QUEUED);
         e = history_entry(l, ID_ENSCHEDE, "mail", &entries, &n);
         assert_int_equal(n, 1);
-        assert_int_equal(e->state, LEDGER_PENDING);
+        assert_int_equal(e->state, LEDGER_QUEUED);
         assert_int_equal(e->attempts, 1);
-        assert_string_equal(e->commitment, "burgernet-twente");
-        assert_string_equal(e->kind, "decision");
-        assert_int_equal(e->cycle, 1);
-        assert_string_equal(e->milestone, "2020-05-19");
-        assert_string_equal(e->offset, "30d");
-        assert_string_equal(e->recipient, "enschede");
+        assert_string_equal(e->identity.commitment, "burgernet-twente");
+        assert_string_equal(e->identity.kind, "decision");
+        assert_int_equal(e->identity.cycle, 1);
+        assert_string_equal(e->identity.milestone, "2020-05-19");
+        assert_string_equal(e->identity.offset, "30d");
+        assert_string_equal(e->identity.recipient, "enschede");
         assert_int_equal(e->due_usec, DUE_USEC);
         assert_int_equal(e->created_usec, NOW_USEC);
         assert_int_equal(e->updated_usec, NOW_USEC);
@@ -468,18 +578,18 @@ static void test_ledger_begin_attempt_creates_pending_row(void **state) {
         assert_null(ledger_close(l));
 }
 
-static void test_ledger_begin_attempt_again_counts_attempts(void **state) {
+static void test_ledger_queued_begin_again_counts_attempts(void **state) {
         const Fixture *f = *state;
         LedgerReminder r = enschede();
         LedgerEntry *entries = NULL, *e;
         Ledger *l = open_ledger(f);
         size_t n = 0;
 
-        assert_int_equal(ledger_begin_attempt(l, &r, NOW_USEC), 0);
-        assert_int_equal(ledger_begin_attempt(l, &r, NOW_USEC + HOUR_USEC), 0);
+        assert_int_equal(begin(l, &r, NOW_USEC), 0);
+        assert_int_equal(begin_again(l, &r, NOW_USEC + HOUR_USEC), 0);
         e = history_entry(l, ID_ENSCHEDE, "mail", &entries, &n);
         assert_int_equal(n, 1);
-        assert_int_equal(e->state, LEDGER_PENDING);
+        assert_int_equal(e->state, LEDGER_QUEUED);
         assert_int_equal(e->attempts, 2);
         assert_int_equal(e->created_usec, NOW_USEC);
         assert_int_equal(e->updated_usec, NOW_USEC + HOUR_USEC);
@@ -487,7 +597,7 @@ static void test_ledger_begin_attempt_again_counts_attempts(void **state) {
         assert_null(ledger_close(l));
 }
 
-static void test_ledger_begin_attempt_refuses_settled_row(void **state) {
+static void test_ledger_enqueue_refuses_every_settled_row(void **state) {
         const Fixture *f = *state;
         LedgerReminder sent = enschede();
         LedgerReminder failed =
@@ -498,37 +608,39 @@ static void test_ledger_begin_attempt_refuses_settled_row(void **state) {
         Ledger *l = open_ledger(f);
         size_t n = 0;
 
-        assert_int_equal(ledger_begin_attempt(l, &sent, NOW_USEC), 0);
-        assert_int_equal(ledger_mark_sent(l, sent.id, sent.channel, NOW_USEC, NULL, NULL), 0);
-        assert_int_equal(ledger_begin_attempt(l, &failed, NOW_USEC), 0);
-        assert_int_equal(ledger_mark_failed(l, failed.id, failed.channel, NOW_USEC, "500"), 0);
+        assert_int_equal(begin(l, &sent, NOW_USEC), 0);
+        assert_int_equal(ledger_mark_sent(l, sent.identity, NOW_USEC, NULL, NULL), 0);
+        assert_int_equal(begin(l, &failed, NOW_USEC), 0);
+        assert_int_equal(ledger_mark_failed(l, failed.identity, NOW_USEC, "500"), 0);
         assert_int_equal(ledger_mark_skipped(l, &skipped, NOW_USEC, "missed"), 0);
 
-        assert_int_equal(ledger_begin_attempt(l, &sent, NOW_USEC + HOUR_USEC), -EALREADY);
+        assert_int_equal(begin(l, &sent, NOW_USEC + HOUR_USEC), -EALREADY);
         assert_true(ledger_error(l)[0] != '\0');
-        assert_int_equal(ledger_begin_attempt(l, &failed, NOW_USEC + HOUR_USEC), -EALREADY);
-        assert_int_equal(ledger_begin_attempt(l, &skipped, NOW_USEC + HOUR_USEC), -EALREADY);
+        assert_int_equal(begin(l, &failed, NOW_USEC + HOUR_USEC), -EALREADY);
+        assert_int_equal(begin(l, &skipped, NOW_USEC + HOUR_USEC), -EALREADY);
 
-        assert_state(l, sent.id, sent.channel, LEDGER_SENT);
-        assert_state(l, failed.id, failed.channel, LEDGER_FAILED);
-        assert_state(l, skipped.id, skipped.channel, LEDGER_SKIPPED);
-        e = history_entry(l, sent.id, sent.channel, &entries, &n);
+        assert_state(l, sent.identity->id, sent.identity->channel, LEDGER_SENT);
+        assert_state(l, failed.identity->id, failed.identity->channel, LEDGER_FAILED);
+        assert_state(l, skipped.identity->id, skipped.identity->channel, LEDGER_SKIPPED);
+        e = history_entry(l, sent.identity->id, sent.identity->channel, &entries, &n);
         assert_int_equal(e->attempts, 1);
         assert_int_equal(e->updated_usec, NOW_USEC);
         ledger_entries_free(entries, n);
         assert_null(ledger_close(l));
 }
 
-static void test_ledger_begin_attempt_refuses_incomplete_reminder(void **state) {
+static void test_ledger_enqueue_refuses_incomplete_reminder(void **state) {
         const Fixture *f = *state;
         LedgerReminder r = enschede();
+        LedgerMessage m = {.transport = "relay", .payload = "x", .payload_size = 1};
         Ledger *l = open_ledger(f);
 
-        r.channel = NULL;
-        assert_int_equal(ledger_begin_attempt(l, &r, NOW_USEC), -EINVAL);
-        assert_int_equal(ledger_begin_attempt(l, NULL, NOW_USEC), -EINVAL);
-        assert_int_equal(ledger_begin_attempt(NULL, &r, NOW_USEC), -EINVAL);
-        assert_int_equal(ledger_get_state(l, ID_ENSCHEDE, "mail", NULL), 0);
+        SET_PART(r, channel, NULL);
+        assert_int_equal(ledger_enqueue(l, &r, &m, NOW_USEC), -EINVAL);
+        assert_int_equal(ledger_mark_skipped(l, &r, NOW_USEC, "x"), -EINVAL);
+        assert_int_equal(ledger_enqueue(l, NULL, &m, NOW_USEC), -EINVAL);
+        assert_int_equal(ledger_enqueue(NULL, &r, &m, NOW_USEC), -EINVAL);
+        assert_int_equal(ledger_get_state(l, key(ID_ENSCHEDE, "mail"), NULL), 0);
         assert_null(ledger_close(l));
 }
 
@@ -539,8 +651,8 @@ static void test_ledger_mark_sent_stores_reply_and_message_id(void **state) {
         Ledger *l = open_ledger(f);
         size_t n = 0;
 
-        assert_int_equal(ledger_begin_attempt(l, &r, NOW_USEC), 0);
-        assert_int_equal(ledger_mark_sent(l, ID_ENSCHEDE, "mail", NOW_USEC + 5,
+        assert_int_equal(begin(l, &r, NOW_USEC), 0);
+        assert_int_equal(ledger_mark_sent(l, key(ID_ENSCHEDE, "mail"), NOW_USEC + 5,
                                           "250 2.0.0 Ok: queued as 4F3", "<abc@noticed>"),
                          0);
         assert_state(l, ID_ENSCHEDE, "mail", LEDGER_SENT);
@@ -559,9 +671,10 @@ static void test_ledger_mark_sent_refuses_missing_row(void **state) {
         const Fixture *f = *state;
         Ledger *l = open_ledger(f);
 
-        assert_int_equal(ledger_mark_sent(l, ID_ENSCHEDE, "mail", NOW_USEC, NULL, NULL), -ENOENT);
+        assert_int_equal(ledger_mark_sent(l, key(ID_ENSCHEDE, "mail"), NOW_USEC, NULL, NULL),
+                         -ENOENT);
         assert_true(ledger_error(l)[0] != '\0');
-        assert_int_equal(ledger_get_state(l, ID_ENSCHEDE, "mail", NULL), 0);
+        assert_int_equal(ledger_get_state(l, key(ID_ENSCHEDE, "mail"), NULL), 0);
         assert_null(ledger_close(l));
 }
 
@@ -574,14 +687,17 @@ static void test_ledger_mark_sent_refuses_settled_row(void **state) {
         Ledger *l = open_ledger(f);
         size_t n = 0;
 
-        assert_int_equal(ledger_begin_attempt(l, &r, NOW_USEC), 0);
-        assert_int_equal(ledger_mark_sent(l, ID_ENSCHEDE, "mail", NOW_USEC, "first", "<1@x>"), 0);
-        assert_int_equal(ledger_mark_sent(l, ID_ENSCHEDE, "mail", NOW_USEC + 1, "second", "<2@x>"),
-                         -EALREADY);
-        assert_int_equal(ledger_mark_failed(l, ID_ENSCHEDE, "mail", NOW_USEC + 1, "late error"),
-                         -EALREADY);
+        assert_int_equal(begin(l, &r, NOW_USEC), 0);
+        assert_int_equal(ledger_mark_sent(l, key(ID_ENSCHEDE, "mail"), NOW_USEC, "first", "<1@x>"),
+                         0);
+        assert_int_equal(
+                ledger_mark_sent(l, key(ID_ENSCHEDE, "mail"), NOW_USEC + 1, "second", "<2@x>"),
+                -EALREADY);
+        assert_int_equal(
+                ledger_mark_failed(l, key(ID_ENSCHEDE, "mail"), NOW_USEC + 1, "late error"),
+                -EALREADY);
         assert_int_equal(ledger_mark_skipped(l, &skipped, NOW_USEC, "missed"), 0);
-        assert_int_equal(ledger_mark_sent(l, ID_HENGELO, "mail", NOW_USEC + 1, NULL, NULL),
+        assert_int_equal(ledger_mark_sent(l, key(ID_HENGELO, "mail"), NOW_USEC + 1, NULL, NULL),
                          -EALREADY);
 
         e = history_entry(l, ID_ENSCHEDE, "mail", &entries, &n);
@@ -601,9 +717,9 @@ static void test_ledger_mark_failed_settles_pending_row(void **state) {
         Ledger *l = open_ledger(f);
         size_t n = 0;
 
-        assert_int_equal(ledger_begin_attempt(l, &r, NOW_USEC), 0);
-        assert_int_equal(ledger_begin_attempt(l, &r, NOW_USEC + 1), 0);
-        assert_int_equal(ledger_mark_failed(l, ID_ENSCHEDE, "mail", NOW_USEC + 2,
+        assert_int_equal(begin(l, &r, NOW_USEC), 0);
+        assert_int_equal(begin_again(l, &r, NOW_USEC + 1), 0);
+        assert_int_equal(ledger_mark_failed(l, key(ID_ENSCHEDE, "mail"), NOW_USEC + 2,
                                             "550 5.1.1 mailbox unavailable"),
                          0);
         assert_state(l, ID_ENSCHEDE, "mail", LEDGER_FAILED);
@@ -621,8 +737,8 @@ static void test_ledger_mark_failed_refuses_missing_row(void **state) {
         const Fixture *f = *state;
         Ledger *l = open_ledger(f);
 
-        assert_int_equal(ledger_mark_failed(l, ID_ENSCHEDE, "mail", NOW_USEC, "500"), -ENOENT);
-        assert_int_equal(ledger_get_state(l, ID_ENSCHEDE, "mail", NULL), 0);
+        assert_int_equal(ledger_mark_failed(l, key(ID_ENSCHEDE, "mail"), NOW_USEC, "500"), -ENOENT);
+        assert_int_equal(ledger_get_state(l, key(ID_ENSCHEDE, "mail"), NULL), 0);
         assert_null(ledger_close(l));
 }
 
@@ -641,7 +757,7 @@ static void test_ledger_mark_skipped_creates_skipped_row(void **state) {
         assert_string_equal(e->reply, "missed while stopped");
         assert_null(e->message_id);
         assert_int_equal(e->attempts, 0);
-        assert_string_equal(e->recipient, "enschede");
+        assert_string_equal(e->identity.recipient, "enschede");
         assert_int_equal(e->due_usec, DUE_USEC);
         ledger_entries_free(entries, n);
         assert_null(ledger_close(l));
@@ -654,7 +770,7 @@ static void test_ledger_mark_skipped_moves_pending_to_skipped(void **state) {
         Ledger *l = open_ledger(f);
         size_t n = 0;
 
-        assert_int_equal(ledger_begin_attempt(l, &r, NOW_USEC), 0);
+        assert_int_equal(begin(l, &r, NOW_USEC), 0);
         assert_int_equal(ledger_mark_skipped(l, &r, NOW_USEC + 1, "superseded"), 0);
         e = history_entry(l, ID_ENSCHEDE, "mail", &entries, &n);
         assert_int_equal(e->state, LEDGER_SKIPPED);
@@ -674,16 +790,17 @@ static void test_ledger_mark_skipped_refuses_sent_row(void **state) {
         Ledger *l = open_ledger(f);
         size_t n = 0;
 
-        assert_int_equal(ledger_begin_attempt(l, &r, NOW_USEC), 0);
-        assert_int_equal(ledger_mark_sent(l, ID_ENSCHEDE, "mail", NOW_USEC, "250 OK", NULL), 0);
+        assert_int_equal(begin(l, &r, NOW_USEC), 0);
+        assert_int_equal(ledger_mark_sent(l, key(ID_ENSCHEDE, "mail"), NOW_USEC, "250 OK", NULL),
+                         0);
         assert_int_equal(ledger_mark_skipped(l, &r, NOW_USEC + 1, "moot"), -EALREADY);
         e = history_entry(l, ID_ENSCHEDE, "mail", &entries, &n);
         assert_int_equal(e->state, LEDGER_SENT);
         assert_string_equal(e->reply, "250 OK");
         ledger_entries_free(entries, n);
 
-        assert_int_equal(ledger_begin_attempt(l, &failed, NOW_USEC), 0);
-        assert_int_equal(ledger_mark_failed(l, ID_HENGELO, "mail", NOW_USEC, "500"), 0);
+        assert_int_equal(begin(l, &failed, NOW_USEC), 0);
+        assert_int_equal(ledger_mark_failed(l, key(ID_HENGELO, "mail"), NOW_USEC, "500"), 0);
         assert_int_equal(ledger_mark_skipped(l, &failed, NOW_USEC + 1, "moot"), -EALREADY);
         assert_state(l, ID_HENGELO, "mail", LEDGER_FAILED);
         assert_null(ledger_close(l));
@@ -713,13 +830,13 @@ static void test_ledger_get_state_unknown_row_returns_0(void **state) {
         LedgerState s = LEDGER_FAILED;
         Ledger *l = open_ledger(f);
 
-        assert_int_equal(ledger_get_state(l, ID_ENSCHEDE, "mail", &s), 0);
+        assert_int_equal(ledger_get_state(l, key(ID_ENSCHEDE, "mail"), &s), 0);
         assert_int_equal(s, LEDGER_FAILED); /* untouched */
-        assert_int_equal(ledger_begin_attempt(l, &r, NOW_USEC), 0);
+        interrupted(f->path, &r, 1, NOW_USEC);
         /* The identity is the pair: the same reminder on another channel is another row. */
-        assert_int_equal(ledger_get_state(l, ID_ENSCHEDE, "webhook:teams", &s), 0);
-        assert_int_equal(ledger_get_state(l, ID_HENGELO, "mail", &s), 0);
-        assert_int_equal(ledger_get_state(l, ID_ENSCHEDE, "mail", &s), 1);
+        assert_int_equal(ledger_get_state(l, key(ID_ENSCHEDE, "webhook:teams"), &s), 0);
+        assert_int_equal(ledger_get_state(l, key(ID_HENGELO, "mail"), &s), 0);
+        assert_int_equal(ledger_get_state(l, key(ID_ENSCHEDE, "mail"), &s), 1);
         assert_int_equal(s, LEDGER_PENDING);
         assert_null(ledger_close(l));
 }
@@ -796,7 +913,7 @@ static void test_ledger_decisions_empty_returns_null(void **state) {
 }
 
 /* Rows recorded out of order, to be read back in (due, commitment, recipient, channel) order. */
-static void record_mixed_rows(Ledger *l) {
+static void record_mixed_rows(const Fixture *f, Ledger *l) {
         const LedgerReminder rows[] = {
                 reminder("b/late", "mail", "b", "enschede", DUE_USEC + 2 * HOUR_USEC),
                 reminder("a/hengelo-webhook", "webhook:teams", "a", "hengelo", DUE_USEC),
@@ -807,16 +924,17 @@ static void record_mixed_rows(Ledger *l) {
                 reminder("a/early", "mail", "a", "zwolle", DUE_USEC - HOUR_USEC),
         };
 
+        /* Pending, as older noticeds left them: ledger_pending() lists them. */
         for (size_t i = 0; i < ELEMENTSOF(rows); i++)
-                assert_int_equal(ledger_begin_attempt(l, &rows[i], NOW_USEC), 0);
-        assert_int_equal(ledger_mark_sent(l, "a/almelo", "mail", NOW_USEC, NULL, NULL), 0);
-        assert_int_equal(ledger_mark_failed(l, "b/late", "mail", NOW_USEC, NULL), 0);
+                interrupted(f->path, &rows[i], 1, NOW_USEC);
+        assert_int_equal(ledger_mark_sent(l, key("a/almelo", "mail"), NOW_USEC, NULL, NULL), 0);
+        assert_int_equal(ledger_mark_failed(l, key("b/late", "mail"), NOW_USEC, NULL), 0);
 }
 
 static void assert_ids(const LedgerEntry *e, size_t n, const char *const *ids, size_t n_ids) {
         assert_int_equal(n, n_ids);
         for (size_t i = 0; i < n; i++)
-                assert_string_equal(e[i].id, ids[i]);
+                assert_string_equal(e[i].identity.id, ids[i]);
 }
 
 static void test_ledger_history_orders_by_due_commitment_recipient_channel(void **state) {
@@ -829,7 +947,7 @@ static void test_ledger_history_orders_by_due_commitment_recipient_channel(void 
         Ledger *l = open_ledger(f);
         size_t n = 0;
 
-        record_mixed_rows(l);
+        record_mixed_rows(f, l);
         assert_int_equal(ledger_history(l, NULL, &e, &n), 0);
         assert_ids(e, n, expected, ELEMENTSOF(expected));
         ledger_entries_free(e, n);
@@ -845,7 +963,7 @@ static void test_ledger_history_filters_by_commitment(void **state) {
         Ledger *l = open_ledger(f);
         size_t n = 0;
 
-        record_mixed_rows(l);
+        record_mixed_rows(f, l);
         assert_int_equal(ledger_history(l, "a", &e, &n), 0);
         assert_ids(e, n, expected_a, ELEMENTSOF(expected_a));
         ledger_entries_free(e, n);
@@ -872,7 +990,7 @@ static void test_ledger_pending_lists_only_pending_rows(void **state) {
         assert_null(e);
         assert_int_equal(n, 0);
 
-        record_mixed_rows(l);
+        record_mixed_rows(f, l);
         assert_int_equal(ledger_mark_skipped(l, &skipped, NOW_USEC, "moot"), 0);
         assert_int_equal(ledger_pending(l, &e, &n), 0);
         assert_ids(e, n, expected, ELEMENTSOF(expected));
@@ -935,8 +1053,8 @@ static void test_ledger_batch_end_commits_every_change_and_only_refuses_the_refu
         Ledger *l = open_ledger(f);
         Ledger *other = open_ledger(f);
 
-        assert_int_equal(ledger_begin_attempt(l, &sent, NOW_USEC), 0);
-        assert_int_equal(ledger_mark_sent(l, sent.id, sent.channel, NOW_USEC, NULL, NULL), 0);
+        assert_int_equal(begin(l, &sent, NOW_USEC), 0);
+        assert_int_equal(ledger_mark_sent(l, sent.identity, NOW_USEC, NULL, NULL), 0);
 
         assert_int_equal(ledger_batch_begin(l), 0);
         assert_int_equal(ledger_batch_begin(l), -EINVAL); /* no nesting */
@@ -944,7 +1062,7 @@ static void test_ledger_batch_end_commits_every_change_and_only_refuses_the_refu
         assert_int_equal(ledger_mark_skipped(l, &sent, NOW_USEC, "superseded"), -EALREADY);
         assert_int_equal(ledger_mark_skipped(l, &teams, NOW_USEC, "superseded"), 0);
         /* Nothing shows to another connection before the commit. */
-        assert_int_equal(ledger_get_state(other, ID_HENGELO, "mail", NULL), 0);
+        assert_int_equal(ledger_get_state(other, key(ID_HENGELO, "mail"), NULL), 0);
         assert_int_equal(ledger_batch_end(l, true), 0);
 
         assert_state(other, ID_HENGELO, "mail", LEDGER_SKIPPED);
@@ -964,7 +1082,7 @@ static void test_ledger_batch_end_without_commit_changes_nothing(void **state) {
         assert_int_equal(ledger_batch_begin(l), 0);
         assert_int_equal(ledger_mark_skipped(l, &hengelo, NOW_USEC, "superseded"), 0);
         assert_int_equal(ledger_batch_end(l, false), 0);
-        assert_int_equal(ledger_get_state(l, ID_HENGELO, "mail", NULL), 0);
+        assert_int_equal(ledger_get_state(l, key(ID_HENGELO, "mail"), NULL), 0);
         /* And the ledger works as before afterwards. */
         assert_int_equal(ledger_mark_skipped(l, &hengelo, NOW_USEC, "superseded"), 0);
         assert_state(l, ID_HENGELO, "mail", LEDGER_SKIPPED);
@@ -980,26 +1098,25 @@ static void test_ledger_latest_settled_finds_the_group_whatever_the_offset(void 
         LedgerReminder other =
                 reminder("burgernet-twente/decision/1/2020-05-19/1d/enschedex", "mail",
                          "burgernet-twente", "enschedex", DUE_USEC + 30 * 24 * HOUR_USEC);
+        LedgerReminder overdue = reminder("burgernet-twente/decision/1/2020-05-19/overdue/enschede",
+                                          "mail", "burgernet-twente", "enschede", DUE_USEC);
         Ledger *l = open_ledger(f);
-        int64_t due = 0;
+        usec_t due = 0;
 
-        assert_int_equal(ledger_latest_settled(l, "burgernet-twente/decision/1/2020-05-19/",
-                                               "/enschede", "mail", false, &due),
-                         0);
+        SET_PART(d7, offset, "7d");
+        SET_PART(other, offset, "1d");
+        SET_PART(overdue, offset, "overdue");
+        /* The group of a reminder whose offset the config no longer has: its identity. */
+        assert_int_equal(ledger_latest_settled(l, d30.identity, &due), 0);
         assert_int_equal(ledger_mark_skipped(l, &d30, NOW_USEC, "x"), 0);
-        assert_int_equal(ledger_begin_attempt(l, &d7, NOW_USEC), 0); /* pending: not settled */
+        interrupted(f->path, &d7, 1, NOW_USEC); /* pending: not settled */
         assert_int_equal(ledger_mark_skipped(l, &other, NOW_USEC, "x"), 0); /* another recipient */
-        assert_int_equal(ledger_latest_settled(l, "burgernet-twente/decision/1/2020-05-19/",
-                                               "/enschede", "mail", false, &due),
-                         1);
+        assert_int_equal(ledger_latest_settled(l, d30.identity, &due), 1);
         assert_int_equal(due, DUE_USEC);
-        assert_int_equal(ledger_mark_sent(l, d7.id, d7.channel, NOW_USEC, NULL, NULL), 0);
-        assert_int_equal(ledger_latest_settled(l, "burgernet-twente/decision/1/2020-05-19/",
-                                               "/enschede", "mail", false, &due),
-                         1);
+        assert_int_equal(ledger_mark_sent(l, d7.identity, NOW_USEC, NULL, NULL), 0);
+        assert_int_equal(ledger_latest_settled(l, d30.identity, &due), 1);
         assert_int_equal(due, DUE_USEC + 23 * 24 * HOUR_USEC);
-        assert_int_equal(ledger_latest_settled(l, "burgernet-twente/decision/1/2020-05-19/",
-                                               "/enschede", "mail", true, &due),
+        assert_int_equal(ledger_latest_settled(l, overdue.identity, &due),
                          0); /* overdue messages are a group of their own */
         assert_null(ledger_close(l));
 }
@@ -1051,11 +1168,11 @@ static void assert_due(Ledger *l, const char *transport, int64_t now, size_t lim
         assert_int_equal(ledger_queued_due(l, transport, now, limit, &q, &n), 0);
         if (n != n_expected) {
                 for (size_t i = 0; i < n; i++)
-                        print_error("due: %s on %s\n", q[i].id, q[i].channel);
+                        print_error("due: %s on %s\n", q[i].identity.id, q[i].identity.channel);
                 fail_msg("%zu message(s) due through %s, expected %zu", n, transport, n_expected);
         }
         for (size_t i = 0; i < n; i++)
-                assert_string_equal(q[i].id, expected[i]);
+                assert_string_equal(q[i].identity.id, expected[i]);
         ledger_queued_free(q, n);
 }
 
@@ -1103,15 +1220,15 @@ static void test_ledger_enqueue_refuses_settled_row(void **state) {
         LedgerMessage m = mail_message("x");
         Ledger *l = open_ledger(f);
 
-        assert_int_equal(ledger_begin_attempt(l, &sent, NOW_USEC), 0);
-        assert_int_equal(ledger_mark_sent(l, sent.id, sent.channel, NOW_USEC, "250", NULL), 0);
+        assert_int_equal(begin(l, &sent, NOW_USEC), 0);
+        assert_int_equal(ledger_mark_sent(l, sent.identity, NOW_USEC, "250", NULL), 0);
         assert_int_equal(ledger_mark_skipped(l, &skipped, NOW_USEC, "superseded"), 0);
 
         assert_int_equal(ledger_enqueue(l, &sent, &m, NOW_USEC + HOUR_USEC), -EALREADY);
         assert_true(ledger_error(l)[0] != '\0');
         assert_int_equal(ledger_enqueue(l, &skipped, &m, NOW_USEC + HOUR_USEC), -EALREADY);
-        assert_state(l, sent.id, sent.channel, LEDGER_SENT);
-        assert_state(l, skipped.id, skipped.channel, LEDGER_SKIPPED);
+        assert_state(l, sent.identity->id, sent.identity->channel, LEDGER_SENT);
+        assert_state(l, skipped.identity->id, skipped.identity->channel, LEDGER_SKIPPED);
         assert_int_equal(outbox_rows(f), 0);
         /* The refusal left no transaction behind. */
         assert_int_equal(ledger_enqueue(l, &almelo, &m, NOW_USEC), 0);
@@ -1131,7 +1248,7 @@ static void test_ledger_enqueue_twice_returns_eexist(void **state) {
         assert_int_equal(ledger_enqueue(l, &r, &second, NOW_USEC + 1), -EEXIST);
         assert_true(ledger_error(l)[0] != '\0');
         /* In flight makes no difference: it is in the outbox. */
-        assert_int_equal(ledger_queued_begin(l, r.id, r.channel, NOW_USEC + 2), 0);
+        assert_int_equal(ledger_queued_begin(l, r.identity, NOW_USEC + 2), 0);
         assert_int_equal(ledger_enqueue(l, &r, &second, NOW_USEC + 3), -EEXIST);
         assert_int_equal(outbox_rows(f), 1);
         assert_int_equal(ledger_queued_recover(l, &q, &n), 0);
@@ -1151,7 +1268,7 @@ static void test_ledger_enqueue_takes_over_interrupted_attempt(void **state) {
         size_t n = 0;
 
         /* An older noticed began an attempt and died: pending, no message in the outbox. */
-        assert_int_equal(ledger_begin_attempt(l, &r, NOW_USEC), 0);
+        interrupted(f->path, &r, 1, NOW_USEC);
         assert_state(l, ID_ENSCHEDE, "mail", LEDGER_PENDING);
 
         assert_int_equal(ledger_enqueue(l, &r, &m, NOW_USEC + HOUR_USEC), 0);
@@ -1177,18 +1294,18 @@ static void test_ledger_enqueue_supersedes_an_earlier_waiting_reminder_of_its_gr
         LedgerMessage m = mail_message("x");
         Ledger *l = open_ledger(f);
 
-        late.id = "burgernet-twente/decision/1/2020-05-19/14d/enschede";
-        late.offset = "14d";
+        SET_PART(late, id, "burgernet-twente/decision/1/2020-05-19/14d/enschede");
+        SET_PART(late, offset, "14d");
         late.due_usec = DUE_USEC + 16 * 24 * HOUR_USEC;
-        other.id = "burgernet-twente/decision/1/2020-05-19/30d/hengelo";
-        other.recipient = "hengelo";
+        SET_PART(other, id, "burgernet-twente/decision/1/2020-05-19/30d/hengelo");
+        SET_PART(other, recipient, "hengelo");
         assert_int_equal(ledger_enqueue(l, &early, &m, NOW_USEC), 0);
         assert_int_equal(ledger_enqueue(l, &other, &m, NOW_USEC), 0);
         assert_int_equal(ledger_enqueue(l, &late, &m, NOW_USEC + HOUR_USEC), 0);
         /* The 30d reminder to enschede gives way; hengelo's is another group. */
         assert_state(l, ID_ENSCHEDE, "mail", LEDGER_SKIPPED);
-        assert_state(l, late.id, "mail", LEDGER_QUEUED);
-        assert_state(l, other.id, "mail", LEDGER_QUEUED);
+        assert_state(l, late.identity->id, "mail", LEDGER_QUEUED);
+        assert_state(l, other.identity->id, "mail", LEDGER_QUEUED);
         assert_int_equal(outbox_rows(f), 2);
         assert_null(ledger_close(l));
 }
@@ -1199,11 +1316,11 @@ static void test_ledger_enqueue_leaves_an_earlier_reminder_in_flight(void **stat
         LedgerMessage m = mail_message("x");
         Ledger *l = open_ledger(f);
 
-        late.id = "burgernet-twente/decision/1/2020-05-19/14d/enschede";
-        late.offset = "14d";
+        SET_PART(late, id, "burgernet-twente/decision/1/2020-05-19/14d/enschede");
+        SET_PART(late, offset, "14d");
         late.due_usec = DUE_USEC + 16 * 24 * HOUR_USEC;
         assert_int_equal(ledger_enqueue(l, &early, &m, NOW_USEC), 0);
-        assert_int_equal(ledger_queued_begin(l, ID_ENSCHEDE, "mail", NOW_USEC), 0);
+        assert_int_equal(ledger_queued_begin(l, key(ID_ENSCHEDE, "mail"), NOW_USEC), 0);
         assert_int_equal(ledger_enqueue(l, &late, &m, NOW_USEC + HOUR_USEC), 0);
         assert_state(l, ID_ENSCHEDE, "mail", LEDGER_QUEUED);
         assert_int_equal(outbox_rows(f), 2);
@@ -1216,23 +1333,26 @@ static void test_ledger_queued_skip_decided_skips_waiting_decision_messages(void
         LedgerMessage m = mail_message("x");
         Ledger *l = open_ledger(f);
 
-        deadline.id = "burgernet-twente/deadline:x/0/2020-05-19/30d/enschede";
-        deadline.kind = "deadline";
-        deadline.cycle = 1;
-        flying.channel = "webhook:teams";
+        SET_PART(deadline, id, "burgernet-twente/deadline:x/0/2020-05-19/30d/enschede");
+        SET_PART(deadline, kind, "deadline");
+        ((ReminderIdentity *) deadline.identity)->cycle = 1;
+        SET_PART(flying, channel, "webhook:teams");
         assert_int_equal(ledger_enqueue(l, &decision, &m, NOW_USEC), 0);
         assert_int_equal(ledger_enqueue(l, &deadline, &m, NOW_USEC), 0);
         assert_int_equal(ledger_enqueue(l, &flying, &m, NOW_USEC), 0);
-        assert_int_equal(ledger_queued_begin(l, flying.id, flying.channel, NOW_USEC), 0);
-        assert_int_equal(ledger_queued_skip_decided(l, "burgernet-twente", 2, "enschede", true, NOW_USEC),
-                         0);
-        assert_int_equal(ledger_queued_skip_decided(l, "burgernet-twente", 1, "hengelo", true, NOW_USEC),
-                         0);
-        assert_int_equal(ledger_queued_skip_decided(l, "burgernet-twente", 1, "enschede", true, NOW_USEC),
-                         1);
+        assert_int_equal(ledger_queued_begin(l, flying.identity, NOW_USEC), 0);
+        assert_int_equal(
+                ledger_queued_skip_decided(l, "burgernet-twente", 2, "enschede", true, NOW_USEC),
+                0);
+        assert_int_equal(
+                ledger_queued_skip_decided(l, "burgernet-twente", 1, "hengelo", true, NOW_USEC), 0);
+        assert_int_equal(
+                ledger_queued_skip_decided(l, "burgernet-twente", 1, "enschede", true, NOW_USEC),
+                1);
         assert_state(l, ID_ENSCHEDE, "mail", LEDGER_SKIPPED);
-        assert_state(l, deadline.id, "mail", LEDGER_QUEUED);      /* not a decision reminder */
-        assert_state(l, flying.id, "webhook:teams", LEDGER_QUEUED); /* in flight: its outcome */
+        assert_state(l, deadline.identity->id, "mail", LEDGER_QUEUED); /* not a decision reminder */
+        assert_state(l, flying.identity->id, "webhook:teams",
+                     LEDGER_QUEUED); /* in flight: its outcome */
         assert_int_equal(outbox_rows(f), 2);
         assert_null(ledger_close(l));
 }
@@ -1244,17 +1364,17 @@ static void test_ledger_queued_skip_decided_keeps_overdue_messages_when_asked(vo
         Ledger *l = open_ledger(f);
 
         /* Enschede decided, and is escalate_to: the overdue message about the others stays. */
-        overdue.id = "burgernet-twente/decision/1/2020-05-19/overdue/enschede";
-        overdue.offset = "overdue";
+        SET_PART(overdue, id, "burgernet-twente/decision/1/2020-05-19/overdue/enschede");
+        SET_PART(overdue, offset, "overdue");
         assert_int_equal(ledger_enqueue(l, &overdue, &m, NOW_USEC), 0);
         assert_int_equal(
                 ledger_queued_skip_decided(l, "burgernet-twente", 1, "enschede", false, NOW_USEC),
                 0);
-        assert_state(l, overdue.id, "mail", LEDGER_QUEUED);
+        assert_state(l, overdue.identity->id, "mail", LEDGER_QUEUED);
         assert_int_equal(
                 ledger_queued_skip_decided(l, "burgernet-twente", 1, "enschede", true, NOW_USEC),
                 1);
-        assert_state(l, overdue.id, "mail", LEDGER_SKIPPED);
+        assert_state(l, overdue.identity->id, "mail", LEDGER_SKIPPED);
         assert_null(ledger_close(l));
 }
 
@@ -1271,9 +1391,9 @@ static void test_ledger_enqueue_refuses_incomplete_message(void **state) {
         m.payload = NULL;
         assert_int_equal(ledger_enqueue(l, &r, &m, NOW_USEC), -EINVAL);
         m = mail_message("x");
-        r.commitment = NULL;
+        SET_PART(r, commitment, NULL);
         assert_int_equal(ledger_enqueue(l, &r, &m, NOW_USEC), -EINVAL);
-        assert_int_equal(ledger_get_state(l, ID_ENSCHEDE, "mail", NULL), 0);
+        assert_int_equal(ledger_get_state(l, key(ID_ENSCHEDE, "mail"), NULL), 0);
         assert_int_equal(outbox_rows(f), 0);
         assert_null(ledger_close(l));
 }
@@ -1308,14 +1428,14 @@ static void test_ledger_queued_due_returns_payload_bytes_exactly(void **state) {
         assert_int_equal(q[0].payload_size, sizeof(payload) - 1);
         assert_memory_equal(q[0].payload, payload, sizeof(payload) - 1);
         assert_int_equal(((const char *) q[0].payload)[q[0].payload_size], '\0');
-        assert_string_equal(q[0].id, ID_ENSCHEDE);
-        assert_string_equal(q[0].channel, "mail");
-        assert_string_equal(q[0].commitment, "burgernet-twente");
-        assert_string_equal(q[0].kind, "decision");
-        assert_int_equal(q[0].cycle, 1);
-        assert_string_equal(q[0].milestone, "2020-05-19");
-        assert_string_equal(q[0].offset, "30d");
-        assert_string_equal(q[0].recipient, "enschede");
+        assert_string_equal(q[0].identity.id, ID_ENSCHEDE);
+        assert_string_equal(q[0].identity.channel, "mail");
+        assert_string_equal(q[0].identity.commitment, "burgernet-twente");
+        assert_string_equal(q[0].identity.kind, "decision");
+        assert_int_equal(q[0].identity.cycle, 1);
+        assert_string_equal(q[0].identity.milestone, "2020-05-19");
+        assert_string_equal(q[0].identity.offset, "30d");
+        assert_string_equal(q[0].identity.recipient, "enschede");
         assert_int_equal(q[0].due_usec, DUE_USEC);
         assert_int_equal(q[0].attempts, 0);
         assert_null(q[0].reply);
@@ -1329,14 +1449,14 @@ static void test_ledger_queued_due_returns_payload_bytes_exactly(void **state) {
         assert_int_equal(q[0].deadline_usec, m.deadline_usec);
         /* ledger_queued_done() frees one and zeroes it. */
         ledger_queued_done(&q[0]);
-        assert_null(q[0].id);
+        assert_null(q[0].identity.id);
         assert_null(q[0].payload);
         assert_int_equal(q[0].payload_size, 0);
         ledger_queued_free(q, n);
 
         assert_int_equal(ledger_queued_due(l, "teams", NOW_USEC, 10, &q, &n), 0);
         assert_int_equal(n, 1);
-        assert_string_equal(q[0].channel, "webhook:teams");
+        assert_string_equal(q[0].identity.channel, "webhook:teams");
         assert_int_equal(q[0].payload_size, h.payload_size);
         assert_memory_equal(q[0].payload, h.payload, h.payload_size);
         assert_null(q[0].recipients);
@@ -1412,9 +1532,9 @@ static void test_ledger_queued_begin_sets_in_flight_and_counts_attempt(void **st
         char **names = NULL;
         size_t n = 0;
 
-        assert_int_equal(ledger_queued_begin(l, ID_ENSCHEDE, "mail", NOW_USEC), -EALREADY);
+        assert_int_equal(ledger_queued_begin(l, key(ID_ENSCHEDE, "mail"), NOW_USEC), -EALREADY);
         assert_int_equal(ledger_enqueue(l, &r, &m, NOW_USEC), 0);
-        assert_int_equal(ledger_queued_begin(l, ID_ENSCHEDE, "mail", NOW_USEC + 5), 0);
+        assert_int_equal(ledger_queued_begin(l, key(ID_ENSCHEDE, "mail"), NOW_USEC + 5), 0);
 
         assert_query(f->path, "SELECT inflight FROM outbox", "1");
         assert_state(l, ID_ENSCHEDE, "mail", LEDGER_QUEUED); /* still in the outbox */
@@ -1429,13 +1549,14 @@ static void test_ledger_queued_begin_sets_in_flight_and_counts_attempt(void **st
         ledger_strv_free(names, n);
 
         /* A second start of the same message is refused and changes nothing. */
-        assert_int_equal(ledger_queued_begin(l, ID_ENSCHEDE, "mail", NOW_USEC + 6), -EALREADY);
+        assert_int_equal(ledger_queued_begin(l, key(ID_ENSCHEDE, "mail"), NOW_USEC + 6), -EALREADY);
         assert_true(ledger_error(l)[0] != '\0');
         e = history_entry(l, ID_ENSCHEDE, "mail", &entries, &n);
         assert_int_equal(e->attempts, 1);
         assert_int_equal(e->updated_usec, NOW_USEC + 5);
         ledger_entries_free(entries, n);
-        assert_int_equal(ledger_queued_begin(l, ID_ENSCHEDE, "webhook:teams", NOW_USEC), -EALREADY);
+        assert_int_equal(ledger_queued_begin(l, key(ID_ENSCHEDE, "webhook:teams"), NOW_USEC),
+                         -EALREADY);
         assert_null(ledger_close(l));
 }
 
@@ -1448,11 +1569,11 @@ static void test_ledger_queued_retry_waits_until_next_and_keeps_reply(void **sta
         Ledger *l = open_ledger(f);
         size_t n = 0;
 
-        assert_int_equal(ledger_queued_retry(l, ID_ENSCHEDE, "mail", NOW_USEC, NOW_USEC, "x"),
+        assert_int_equal(ledger_queued_retry(l, key(ID_ENSCHEDE, "mail"), NOW_USEC, NOW_USEC, "x"),
                          -ENOENT);
         assert_int_equal(ledger_enqueue(l, &r, &m, NOW_USEC), 0);
-        assert_int_equal(ledger_queued_begin(l, ID_ENSCHEDE, "mail", NOW_USEC), 0);
-        assert_int_equal(ledger_queued_retry(l, ID_ENSCHEDE, "mail", NOW_USEC + 7,
+        assert_int_equal(ledger_queued_begin(l, key(ID_ENSCHEDE, "mail"), NOW_USEC), 0);
+        assert_int_equal(ledger_queued_retry(l, key(ID_ENSCHEDE, "mail"), NOW_USEC + 7,
                                              NOW_USEC + HOUR_USEC, "451 4.3.0 try again later"),
                          0);
 
@@ -1473,7 +1594,7 @@ static void test_ledger_queued_retry_waits_until_next_and_keeps_reply(void **sta
         ledger_queued_free(q, n);
 
         /* The next attempt counts on from there. */
-        assert_int_equal(ledger_queued_begin(l, ID_ENSCHEDE, "mail", NOW_USEC + HOUR_USEC), 0);
+        assert_int_equal(ledger_queued_begin(l, key(ID_ENSCHEDE, "mail"), NOW_USEC + HOUR_USEC), 0);
         e = history_entry(l, ID_ENSCHEDE, "mail", &entries, &n);
         assert_int_equal(e->attempts, 2);
         ledger_entries_free(entries, n);
@@ -1486,7 +1607,7 @@ static void test_ledger_queued_next_is_earliest_not_in_flight(void **state) {
         LedgerReminder h = reminder(ID_HENGELO, "mail", "burgernet-twente", "hengelo", DUE_USEC);
         LedgerMessage m = mail_message("x");
         Ledger *l = open_ledger(f);
-        int64_t next = 0;
+        usec_t next = 0;
 
         assert_int_equal(ledger_queued_next(l, &next), 0);
         assert_int_equal(ledger_enqueue(l, &e, &m, NOW_USEC), 0);
@@ -1494,19 +1615,19 @@ static void test_ledger_queued_next_is_earliest_not_in_flight(void **state) {
         assert_int_equal(ledger_queued_next(l, &next), 1);
         assert_int_equal(next, NOW_USEC);
 
-        assert_int_equal(ledger_queued_begin(l, e.id, e.channel, NOW_USEC), 0);
+        assert_int_equal(ledger_queued_begin(l, e.identity, NOW_USEC), 0);
         assert_int_equal(ledger_queued_next(l, &next), 1);
         assert_int_equal(next, NOW_USEC + HOUR_USEC); /* the one in flight does not count */
 
         assert_int_equal(
-                ledger_queued_retry(l, e.id, e.channel, NOW_USEC, NOW_USEC + 3 * HOUR_USEC, "busy"),
+                ledger_queued_retry(l, e.identity, NOW_USEC, NOW_USEC + 3 * HOUR_USEC, "busy"),
                 0);
         assert_int_equal(ledger_queued_next(l, &next), 1);
         assert_int_equal(next, NOW_USEC + HOUR_USEC);
-        assert_int_equal(ledger_queued_begin(l, h.id, h.channel, NOW_USEC + HOUR_USEC), 0);
+        assert_int_equal(ledger_queued_begin(l, h.identity, NOW_USEC + HOUR_USEC), 0);
         assert_int_equal(ledger_queued_next(l, &next), 1);
         assert_int_equal(next, NOW_USEC + 3 * HOUR_USEC);
-        assert_int_equal(ledger_queued_begin(l, e.id, e.channel, NOW_USEC + 3 * HOUR_USEC), 0);
+        assert_int_equal(ledger_queued_begin(l, e.identity, NOW_USEC + 3 * HOUR_USEC), 0);
         next = 42;
         assert_int_equal(ledger_queued_next(l, &next), 0); /* all in flight */
         assert_int_equal(next, 42);
@@ -1525,14 +1646,14 @@ static void test_ledger_queued_recover_makes_in_flight_due_and_interrupted(void 
 
         assert_int_equal(ledger_enqueue(l, &e, &m, NOW_USEC), 0);
         assert_int_equal(ledger_enqueue(l, &h, &m, NOW_USEC + 1), 0);
-        assert_int_equal(ledger_queued_begin(l, e.id, e.channel, NOW_USEC + 2), 0);
+        assert_int_equal(ledger_queued_begin(l, e.identity, NOW_USEC + 2), 0);
         assert_null(ledger_close(l));
 
         /* The next start: only what was in flight comes back, with its record. */
         l = open_ledger(f);
         assert_int_equal(ledger_queued_recover(l, &q, &n), 0);
         assert_int_equal(n, 1);
-        assert_string_equal(q[0].id, ID_ENSCHEDE);
+        assert_string_equal(q[0].identity.id, ID_ENSCHEDE);
         assert_int_equal(q[0].attempts, 1);
         assert_memory_equal(q[0].payload, "x", 1);
         ledger_queued_free(q, n);
@@ -1551,8 +1672,8 @@ static void test_ledger_queued_recover_makes_in_flight_due_and_interrupted(void 
         assert_null(q);
 
         /* A failed attempt after it is no longer "interrupted": it did not go out. */
-        assert_int_equal(ledger_queued_begin(l, e.id, e.channel, NOW_USEC + 3), 0);
-        assert_int_equal(ledger_queued_retry(l, e.id, e.channel, NOW_USEC + 3, NOW_USEC + 4, "x"),
+        assert_int_equal(ledger_queued_begin(l, e.identity, NOW_USEC + 3), 0);
+        assert_int_equal(ledger_queued_retry(l, e.identity, NOW_USEC + 3, NOW_USEC + 4, "x"),
                          0);
         assert_query(f->path, "SELECT interrupted FROM outbox WHERE id = '" ID_ENSCHEDE "'", "0");
         assert_null(ledger_close(l));
@@ -1566,25 +1687,25 @@ static void test_ledger_mark_sent_takes_message_out_of_outbox(void **state) {
         LedgerMessage m = mail_message("x");
         LedgerEntry *entries = NULL, *e;
         Ledger *l = open_ledger(f);
-        int64_t next = 0;
+        usec_t next = 0;
         size_t n = 0;
 
         assert_int_equal(ledger_enqueue(l, &sent, &m, NOW_USEC), 0);
         assert_int_equal(ledger_enqueue(l, &failed, &m, NOW_USEC), 0);
-        assert_int_equal(ledger_queued_begin(l, sent.id, sent.channel, NOW_USEC), 0);
-        assert_int_equal(ledger_queued_begin(l, failed.id, failed.channel, NOW_USEC), 0);
-        assert_int_equal(ledger_mark_sent(l, sent.id, sent.channel, NOW_USEC + 1, "maildir: new/x",
+        assert_int_equal(ledger_queued_begin(l, sent.identity, NOW_USEC), 0);
+        assert_int_equal(ledger_queued_begin(l, failed.identity, NOW_USEC), 0);
+        assert_int_equal(ledger_mark_sent(l, sent.identity, NOW_USEC + 1, "maildir: new/x",
                                           m.message_id),
                          0);
         assert_int_equal(outbox_rows(f), 1);
-        assert_int_equal(ledger_mark_failed(l, failed.id, failed.channel, NOW_USEC + 1,
+        assert_int_equal(ledger_mark_failed(l, failed.identity, NOW_USEC + 1,
                                             "550 5.1.1 no such user"),
                          0);
         assert_int_equal(outbox_rows(f), 0);
 
-        assert_state(l, sent.id, sent.channel, LEDGER_SENT);
-        assert_state(l, failed.id, failed.channel, LEDGER_FAILED);
-        e = history_entry(l, sent.id, sent.channel, &entries, &n);
+        assert_state(l, sent.identity->id, sent.identity->channel, LEDGER_SENT);
+        assert_state(l, failed.identity->id, failed.identity->channel, LEDGER_FAILED);
+        e = history_entry(l, sent.identity->id, sent.identity->channel, &entries, &n);
         assert_string_equal(e->reply, "maildir: new/x");
         assert_string_equal(e->message_id, m.message_id);
         assert_int_equal(e->attempts, 1);
@@ -1594,9 +1715,9 @@ static void test_ledger_mark_sent_takes_message_out_of_outbox(void **state) {
         /* Settled: nothing can queue it again. */
         assert_int_equal(ledger_enqueue(l, &sent, &m, NOW_USEC + 2), -EALREADY);
         assert_int_equal(ledger_enqueue(l, &failed, &m, NOW_USEC + 2), -EALREADY);
-        assert_int_equal(ledger_queued_begin(l, sent.id, sent.channel, NOW_USEC + 2), -EALREADY);
+        assert_int_equal(ledger_queued_begin(l, sent.identity, NOW_USEC + 2), -EALREADY);
         assert_int_equal(
-                ledger_queued_retry(l, sent.id, sent.channel, NOW_USEC + 2, NOW_USEC + 3, "x"),
+                ledger_queued_retry(l, sent.identity, NOW_USEC + 2, NOW_USEC + 3, "x"),
                 -ENOENT);
         assert_int_equal(outbox_rows(f), 0);
         assert_null(ledger_close(l));
@@ -1613,22 +1734,22 @@ static void test_ledger_batch_end_keeps_the_outbox_changes_that_were_not_refused
         Ledger *l = open_ledger(f);
         Ledger *other = open_ledger(f);
 
-        assert_int_equal(ledger_begin_attempt(l, &sent, NOW_USEC), 0);
-        assert_int_equal(ledger_mark_sent(l, sent.id, sent.channel, NOW_USEC, NULL, NULL), 0);
+        assert_int_equal(begin(l, &sent, NOW_USEC), 0);
+        assert_int_equal(ledger_mark_sent(l, sent.identity, NOW_USEC, NULL, NULL), 0);
 
         assert_int_equal(ledger_batch_begin(l), 0);
         assert_int_equal(ledger_enqueue(l, &h, &m, NOW_USEC), 0);
         assert_int_equal(ledger_enqueue(l, &sent, &m, NOW_USEC), -EALREADY);
         assert_int_equal(ledger_enqueue(l, &h, &m, NOW_USEC + 1), -EEXIST);
-        assert_int_equal(ledger_queued_begin(l, ID_ALMELO, "mail", NOW_USEC), -EALREADY);
-        assert_int_equal(ledger_queued_retry(l, ID_ALMELO, "mail", NOW_USEC, NOW_USEC, "x"),
+        assert_int_equal(ledger_queued_begin(l, key(ID_ALMELO, "mail"), NOW_USEC), -EALREADY);
+        assert_int_equal(ledger_queued_retry(l, key(ID_ALMELO, "mail"), NOW_USEC, NOW_USEC, "x"),
                          -ENOENT);
         assert_int_equal(ledger_enqueue(l, &a, &m, NOW_USEC + 1), 0);
-        assert_int_equal(ledger_queued_begin(l, h.id, h.channel, NOW_USEC + 2), 0);
-        assert_int_equal(ledger_queued_retry(l, h.id, h.channel, NOW_USEC + 2, NOW_USEC + 1, "451"),
+        assert_int_equal(ledger_queued_begin(l, h.identity, NOW_USEC + 2), 0);
+        assert_int_equal(ledger_queued_retry(l, h.identity, NOW_USEC + 2, NOW_USEC + 1, "451"),
                          0);
         /* Nothing shows to another connection before the commit. */
-        assert_int_equal(ledger_get_state(other, ID_HENGELO, "mail", NULL), 0);
+        assert_int_equal(ledger_get_state(other, key(ID_HENGELO, "mail"), NULL), 0);
         assert_int_equal(ledger_batch_end(l, true), 0);
 
         assert_state(other, ID_HENGELO, "mail", LEDGER_QUEUED);
@@ -1640,9 +1761,9 @@ static void test_ledger_batch_end_keeps_the_outbox_changes_that_were_not_refused
         /* A batch that is not committed queues nothing. */
         assert_int_equal(ledger_batch_begin(l), 0);
         assert_int_equal(ledger_enqueue(l, &x, &m, NOW_USEC), 0);
-        assert_int_equal(ledger_queued_begin(l, h.id, h.channel, NOW_USEC + 3), 0);
+        assert_int_equal(ledger_queued_begin(l, h.identity, NOW_USEC + 3), 0);
         assert_int_equal(ledger_batch_end(l, false), 0);
-        assert_int_equal(ledger_get_state(other, "x/1", "mail", NULL), 0);
+        assert_int_equal(ledger_get_state(other, key("x/1", "mail"), NULL), 0);
         assert_int_equal(outbox_rows(f), 2);
         assert_due(other, "relay", NOW_USEC + 1, 10, queued, 2); /* not in flight either */
         assert_null(ledger_close(other));
@@ -1703,7 +1824,7 @@ static void test_ledger_open_migrates_v1_file_and_keeps_its_rows(void **state) {
         assert_query(f->path, "PRAGMA user_version", "1");
 
         l = open_ledger(f);
-        assert_query(f->path, "PRAGMA user_version", "2");
+        assert_query(f->path, "PRAGMA user_version", "3");
         assert_query(f->path, "SELECT count(*) FROM sqlite_schema WHERE name = 'outbox'", "1");
         assert_int_equal(outbox_rows(f), 0);
 
@@ -1728,7 +1849,7 @@ static void test_ledger_open_migrates_v1_file_and_keeps_its_rows(void **state) {
         assert_state(l, ID_HENGELO, "mail", LEDGER_PENDING);
         assert_int_equal(ledger_pending(l, &entries, &n), 0);
         assert_int_equal(n, 1);
-        assert_string_equal(entries[0].id, ID_HENGELO);
+        assert_string_equal(entries[0].identity.id, ID_HENGELO);
         ledger_entries_free(entries, n);
         assert_int_equal(ledger_enqueue(l, &pending, &m, NOW_USEC + HOUR_USEC), 0);
         assert_state(l, ID_HENGELO, "mail", LEDGER_QUEUED);
@@ -1742,6 +1863,295 @@ static void test_ledger_open_migrates_v1_file_and_keeps_its_rows(void **state) {
         /* Opened again: version 2 already, nothing migrated twice. */
         l = open_ledger(f);
         assert_state(l, ID_HENGELO, "mail", LEDGER_QUEUED);
+        assert_null(ledger_close(l));
+}
+
+/* A real version-2 file (tests/unit/data/README says how it was made), migrated on open: the
+ * identity's parts that version 3 adds come out of the ids, and the group look-ups work on the
+ * old rows. */
+#define LEDGER_V2 "tests/unit/data/ledger-v2.sqlite"
+#define V2_T0     UINT64_C(1587366000000000)
+#define V2_HOUR   UINT64_C(3600000000)
+#define V2_ID(s)  "burgernet-twente/" s
+
+static void copy_file(const char *from, const char *to) {
+        char buf[4096];
+        FILE *in = fopen(from, "rbe"), *out;
+        size_t n;
+
+        if (!in)
+                fail_msg("%s: %s (run the tests from the top of the tree)", from, strerror(errno));
+        out = fopen(to, "wbe");
+        assert_non_null(out);
+        while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
+                assert_int_equal(fwrite(buf, 1, n, out), n);
+        assert_int_equal(fclose(in), 0);
+        assert_int_equal(fclose(out), 0);
+}
+
+static void assert_nullable(const char *value, const char *expected) {
+        if (expected)
+                assert_string_equal(value, expected);
+        else
+                assert_null(value);
+}
+
+static void assert_identity(const ReminderIdentity *x, const char *kind, const char *deadline,
+                            uint32_t cycle, const char *milestone, const char *offset,
+                            const char *recipient, const char *failed_kind,
+                            const char *failed_deadline, const char *failed_recipient,
+                            const char *failed_channel) {
+        assert_string_equal(x->commitment, "burgernet-twente");
+        assert_string_equal(x->kind, kind);
+        assert_nullable(x->deadline, deadline);
+        assert_int_equal(x->cycle, cycle);
+        assert_string_equal(x->milestone, milestone);
+        assert_string_equal(x->offset, offset);
+        assert_string_equal(x->recipient, recipient);
+        assert_nullable(x->failed_kind, failed_kind);
+        assert_nullable(x->failed_deadline, failed_deadline);
+        assert_nullable(x->failed_recipient, failed_recipient);
+        assert_nullable(x->failed_channel, failed_channel);
+}
+
+static void test_ledger_open_migrates_real_v2_file_into_identity_columns(void **state) {
+        const Fixture *f = *state;
+        LedgerEntry *entries = NULL, *e;
+        LedgerDecision *decisions = NULL;
+        ReminderIdentity failed, escalation;
+        size_t n = 0;
+        Ledger *l;
+
+        copy_file(LEDGER_V2, f->path);
+        assert_query(f->path, "PRAGMA user_version", "2");
+        l = open_ledger(f);
+        assert_query(f->path, "PRAGMA user_version", "3");
+
+        assert_int_equal(ledger_history(l, NULL, &entries, &n), 0);
+        assert_int_equal(n, 6);
+        ledger_entries_free(entries, n);
+        e = history_entry(l, V2_ID("decision/1/2020-05-19/30d/enschede"), "mail", &entries, &n);
+        assert_identity(&e->identity, "decision", NULL, 1, "2020-05-19", "30d", "enschede", NULL,
+                        NULL, NULL, NULL);
+        assert_int_equal(e->state, LEDGER_SENT);
+        assert_string_equal(e->reply, "250 ok");
+        assert_string_equal(e->message_id, "<x@example.org>");
+        assert_int_equal(e->due_usec, V2_T0);
+        ledger_entries_free(entries, n);
+        e = history_entry(l, V2_ID("decision/1/2020-05-19/42d/enschede"), "mail", &entries, &n);
+        assert_int_equal(e->state, LEDGER_SKIPPED);
+        assert_string_equal(e->reply, "missed while noticed was not running");
+        ledger_entries_free(entries, n);
+        e = history_entry(l, V2_ID("deadline:standpunt/0/2017-11-30/30d/hof"), "mail", &entries,
+                          &n);
+        assert_identity(&e->identity, "deadline", "standpunt", 0, "2017-11-30", "30d", "hof", NULL,
+                        NULL, NULL, NULL);
+        assert_int_equal(e->state, LEDGER_FAILED);
+        assert_string_equal(e->reply, "550 no such user");
+        ledger_entries_free(entries, n);
+        e = history_entry(l, V2_ID("decision/1/2020-05-19/overdue/hof"), "mail", &entries, &n);
+        assert_identity(&e->identity, "decision", NULL, 1, "2020-05-19", "overdue", "hof", NULL,
+                        NULL, NULL, NULL);
+        assert_int_equal(e->state, LEDGER_QUEUED);
+        assert_string_equal(e->reply, "451 try later");
+        ledger_entries_free(entries, n);
+        e = history_entry(l, V2_ID("notice/1/2020-06-30/7d/swf"), "webhook:hook", &entries, &n);
+        assert_identity(&e->identity, "notice", NULL, 1, "2020-06-30", "7d", "swf", NULL, NULL,
+                        NULL, NULL);
+        assert_int_equal(e->state, LEDGER_QUEUED);
+        ledger_entries_free(entries, n);
+        e = history_entry(l,
+                          V2_ID("escalation/0/2017-11-30/deadline:standpunt:30d:hof:mail/"
+                                "klankbordgroep"),
+                          "webhook:hook", &entries, &n);
+        assert_identity(&e->identity, "escalation", NULL, 0, "2017-11-30", "30d", "klankbordgroep",
+                        "deadline", "standpunt", "hof", "mail");
+        assert_int_equal(e->state, LEDGER_QUEUED);
+        /* The parts put together again spell the very id: rendering and migration agree. */
+        assert_int_equal(identity_make("burgernet-twente", "deadline", "standpunt", 0, "2017-11-30",
+                                       "30d", "hof", "mail", &failed),
+                         0);
+        assert_int_equal(
+                identity_escalation(&failed, "klankbordgroep", "webhook:hook", &escalation), 0);
+        assert_string_equal(escalation.id, e->identity.id);
+        identity_done(&escalation);
+        identity_done(&failed);
+        ledger_entries_free(entries, n);
+        assert_int_equal(ledger_decisions(l, &decisions, &n), 0);
+        assert_int_equal(n, 1);
+        assert_string_equal(decisions[0].participant, "enschede");
+        assert_string_equal(decisions[0].note, "raadsbesluit");
+        ledger_decisions_free(decisions, n);
+        assert_null(ledger_close(l));
+}
+
+static void test_ledger_group_look_ups_work_on_migrated_v2_rows(void **state) {
+        const Fixture *f = *state;
+        LedgerReminder swf3 = reminder(V2_ID("notice/1/2020-06-30/3d/swf"), "webhook:hook",
+                                       "burgernet-twente", "swf", V2_T0 + 4 * 24 * V2_HOUR);
+        LedgerMessage m = hook_message("hook");
+        LedgerQueued *q = NULL;
+        ReminderIdentity x;
+        usec_t due = 0;
+        size_t n = 0;
+        Ledger *l;
+
+        SET_PART(swf3, kind, "notice");
+        SET_PART(swf3, milestone, "2020-06-30");
+        SET_PART(swf3, offset, "3d");
+        copy_file(LEDGER_V2, f->path);
+        l = open_ledger(f);
+
+        /* Enschede's decision group: the sent 30d (and the skipped 42d, earlier) count, whatever
+         * offset asks. */
+        assert_int_equal(identity_make("burgernet-twente", "decision", NULL, 1, "2020-05-19", "14d",
+                                       "enschede", "mail", &x),
+                         0);
+        assert_int_equal(ledger_latest_settled(l, &x, &due), 1);
+        assert_int_equal(due, V2_T0);
+        assert_int_equal(ledger_later_sibling(l, &x, V2_T0 - 1), 1);
+        assert_int_equal(ledger_later_sibling(l, &x, V2_T0), 0);
+        identity_done(&x);
+        /* The deadline's group is the deadline's, not another's of the same day. */
+        assert_int_equal(identity_make("burgernet-twente", "deadline", "standpunt", 0, "2017-11-30",
+                                       "60d", "hof", "mail", &x),
+                         0);
+        assert_int_equal(ledger_latest_settled(l, &x, &due), 1);
+        assert_int_equal(due, V2_T0 + 2 * V2_HOUR);
+        identity_done(&x);
+        assert_int_equal(identity_make("burgernet-twente", "deadline", "other", 0, "2017-11-30",
+                                       "60d", "hof", "mail", &x),
+                         0);
+        assert_int_equal(ledger_latest_settled(l, &x, &due), 0);
+        identity_done(&x);
+        /* The overdue message waits in the outbox: it counts, in the overdue group only. */
+        assert_int_equal(identity_make("burgernet-twente", "decision", NULL, 1, "2020-05-19",
+                                       "overdue", "hof", "mail", &x),
+                         0);
+        assert_int_equal(ledger_latest_settled(l, &x, &due), 1);
+        assert_int_equal(due, V2_T0 + 3 * V2_HOUR);
+        identity_done(&x);
+        assert_int_equal(identity_make("burgernet-twente", "decision", NULL, 1, "2020-05-19", "30d",
+                                       "hof", "mail", &x),
+                         0);
+        assert_int_equal(ledger_latest_settled(l, &x, &due), 0);
+        identity_done(&x);
+
+        /* A later notice reminder to swf supersedes the 7d one still waiting. */
+        assert_int_equal(ledger_enqueue(l, &swf3, &m, V2_T0 + 4 * 24 * V2_HOUR), 0);
+        assert_state(l, V2_ID("notice/1/2020-06-30/7d/swf"), "webhook:hook", LEDGER_SKIPPED);
+        assert_state(l, swf3.identity->id, "webhook:hook", LEDGER_QUEUED);
+
+        /* The outbox's rows come back with their identities, and settle. */
+        assert_int_equal(ledger_queued_due(l, "hook", V2_T0 + 100 * 24 * V2_HOUR, 10, &q, &n), 0);
+        assert_int_equal(n, 2);
+        assert_string_equal(q[0].identity.kind, "escalation");
+        assert_string_equal(q[0].identity.failed_recipient, "hof");
+        assert_int_equal(ledger_queued_begin(l, &q[0].identity, V2_T0 + 5 * V2_HOUR), 0);
+        assert_int_equal(ledger_mark_sent(l, &q[0].identity, V2_T0 + 5 * V2_HOUR, "200", NULL), 0);
+        assert_state(l, q[0].identity.id, "webhook:hook", LEDGER_SENT);
+        ledger_queued_free(q, n);
+        assert_null(ledger_close(l));
+}
+
+/* The plan of a statement, through a plain connection: every "detail" joined. */
+static char *query_plan(const char *path, const char *sql) {
+        sqlite3 *db = NULL;
+        sqlite3_stmt *s = NULL;
+        char *plan = strdup(""), *more;
+
+        assert_non_null(plan);
+        assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+        assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
+        while (sqlite3_step(s) == SQLITE_ROW) {
+                assert_true(asprintf(&more, "%s%s\n", plan,
+                                     (const char *) sqlite3_column_text(s, 3)) > 0);
+                free(plan);
+                plan = more;
+        }
+        (void) sqlite3_finalize(s);
+        (void) sqlite3_close(db);
+        return plan;
+}
+
+static void test_ledger_group_look_ups_use_the_recipient_index(void **state) {
+        const Fixture *f = *state;
+        char *plan;
+
+        assert_null(ledger_close(open_ledger(f)));
+        /* The group look-ups as ledger.c has them (GROUP_WHERE): without INDEXED BY, SQLite takes
+         * reminders_by_commitment for MAX(due_usec), and a burst to thousands of participants
+         * of one commitment scans them all for each. */
+        plan = query_plan(f->path,
+                          "EXPLAIN QUERY PLAN SELECT MAX(due_usec) FROM reminders "
+                          "INDEXED BY reminders_by_recipient WHERE "
+                          "recipient = 'a' AND commitment = 'b' AND kind = 'decision' AND "
+                          "deadline IS NULL AND cycle = 1 AND milestone = '2020-05-19' AND "
+                          "channel = 'mail' AND (offset_ = 'overdue') = 0");
+        assert_contains(plan, "USING INDEX reminders_by_recipient (recipient=? AND commitment=?)");
+        free(plan);
+}
+
+/* A COMMIT that fails says why: busy and full are worth waiting for (ledger_refusal_may_pass()),
+ * and -EIO would say the disk is failing. */
+static void test_ledger_batch_end_returns_the_commits_own_error(void **state) {
+        const Fixture *f = *state;
+        LedgerReminder hengelo =
+                reminder(ID_HENGELO, "mail", "burgernet-twente", "hengelo", DUE_USEC);
+        Ledger *l = open_ledger(f);
+
+        assert_int_equal(ledger_batch_begin(l), 0);
+        assert_int_equal(ledger_mark_skipped(l, &hengelo, NOW_USEC, "superseded"), 0);
+        commit_failure = SQLITE_BUSY;
+        assert_int_equal(ledger_batch_end(l, true), -EBUSY);
+        assert_int_equal(ledger_get_state(l, key(ID_HENGELO, "mail"), NULL), 0); /* rolled back */
+        assert_int_equal(ledger_batch_begin(l), 0);
+        assert_int_equal(ledger_mark_skipped(l, &hengelo, NOW_USEC, "superseded"), 0);
+        commit_failure = SQLITE_FULL;
+        assert_int_equal(ledger_batch_end(l, true), -ENOSPC);
+        assert_int_equal(ledger_get_state(l, key(ID_HENGELO, "mail"), NULL), 0);
+        /* And the ledger works afterwards. */
+        assert_int_equal(ledger_mark_skipped(l, &hengelo, NOW_USEC, "superseded"), 0);
+        assert_state(l, ID_HENGELO, "mail", LEDGER_SKIPPED);
+        assert_null(ledger_close(l));
+}
+
+static void test_ledger_queued_skip_decided_returns_the_commits_own_error(void **state) {
+        const Fixture *f = *state;
+        LedgerReminder decision = enschede();
+        LedgerMessage m = mail_message("x");
+        Ledger *l = open_ledger(f);
+
+        assert_int_equal(ledger_enqueue(l, &decision, &m, NOW_USEC), 0);
+        commit_failure = SQLITE_FULL;
+        assert_int_equal(
+                ledger_queued_skip_decided(l, "burgernet-twente", 1, "enschede", true, NOW_USEC),
+                -ENOSPC);
+        assert_state(l, ID_ENSCHEDE, "mail", LEDGER_QUEUED); /* rolled back */
+        commit_failure = SQLITE_BUSY;
+        assert_int_equal(
+                ledger_queued_skip_decided(l, "burgernet-twente", 1, "enschede", true, NOW_USEC),
+                -EBUSY);
+        assert_int_equal(
+                ledger_queued_skip_decided(l, "burgernet-twente", 1, "enschede", true, NOW_USEC),
+                1);
+        assert_state(l, ID_ENSCHEDE, "mail", LEDGER_SKIPPED);
+        assert_null(ledger_close(l));
+}
+
+static void test_ledger_mark_sent_returns_the_commits_own_error(void **state) {
+        const Fixture *f = *state;
+        LedgerReminder r = enschede();
+        LedgerMessage m = mail_message("x");
+        Ledger *l = open_ledger(f);
+
+        assert_int_equal(ledger_enqueue(l, &r, &m, NOW_USEC), 0);
+        assert_int_equal(ledger_queued_begin(l, r.identity, NOW_USEC), 0);
+        commit_failure = SQLITE_BUSY;
+        assert_int_equal(ledger_mark_sent(l, r.identity, NOW_USEC, "250", NULL), -EBUSY);
+        assert_state(l, ID_ENSCHEDE, "mail", LEDGER_QUEUED);
+        assert_int_equal(ledger_mark_sent(l, r.identity, NOW_USEC, "250", NULL), 0);
+        assert_state(l, ID_ENSCHEDE, "mail", LEDGER_SENT);
         assert_null(ledger_close(l));
 }
 
@@ -1762,11 +2172,11 @@ int main(void) {
                 T(test_ledger_open_refuses_missing_directory),
                 T(test_ledger_open_refuses_uri),
                 T(test_ledger_open_twice_shares_writes),
-                T(test_ledger_begin_attempt_waits_for_lock_then_returns_ebusy),
-                T(test_ledger_begin_attempt_creates_pending_row),
-                T(test_ledger_begin_attempt_again_counts_attempts),
-                T(test_ledger_begin_attempt_refuses_settled_row),
-                T(test_ledger_begin_attempt_refuses_incomplete_reminder),
+                T(test_ledger_enqueue_waits_for_lock_then_returns_ebusy),
+                T(test_ledger_queued_begin_records_the_attempt_on_its_row),
+                T(test_ledger_queued_begin_again_counts_attempts),
+                T(test_ledger_enqueue_refuses_every_settled_row),
+                T(test_ledger_enqueue_refuses_incomplete_reminder),
                 T(test_ledger_mark_sent_stores_reply_and_message_id),
                 T(test_ledger_mark_sent_refuses_missing_row),
                 T(test_ledger_mark_sent_refuses_settled_row),
@@ -1805,6 +2215,12 @@ int main(void) {
                 T(test_ledger_mark_sent_takes_message_out_of_outbox),
                 T(test_ledger_batch_end_keeps_the_outbox_changes_that_were_not_refused),
                 T(test_ledger_open_migrates_v1_file_and_keeps_its_rows),
+                T(test_ledger_open_migrates_real_v2_file_into_identity_columns),
+                T(test_ledger_group_look_ups_work_on_migrated_v2_rows),
+                T(test_ledger_group_look_ups_use_the_recipient_index),
+                T(test_ledger_batch_end_returns_the_commits_own_error),
+                T(test_ledger_queued_skip_decided_returns_the_commits_own_error),
+                T(test_ledger_mark_sent_returns_the_commits_own_error),
                 cmocka_unit_test(test_ledger_close_accepts_null),
                 cmocka_unit_test(test_ledger_state_to_string_names_every_state),
                 cmocka_unit_test(test_decision_from_string_parses_contract_spellings),

@@ -25,12 +25,24 @@
 #include "noticed/mail.h"
 #include "noticed/message.h"
 #include "noticed/plan.h"
+#include "noticed/render.h"
 #include "noticed/text.h"
+
+/* mail_render() as enqueue calls it, with the reminder's identity. */
+static int render_reminder(const Model *m, const Reminder *r, int64_t now, MailMessage *ret) {
+        char *id = render_reminder_id(m, r);
+        int k;
+
+        assert_non_null(id);
+        k = mail_render(m, r, id, now, ret);
+        free(id);
+        return k;
+}
 
 static MailMessage render(const Model *m, const Reminder *r) {
         MailMessage msg = {0};
 
-        assert_int_equal(mail_render(m, r, r->at, &msg), 0);
+        assert_int_equal(render_reminder(m, r, r->at, &msg), 0);
         assert_int_equal(strlen(msg.data), msg.size);
         return msg;
 }
@@ -153,7 +165,7 @@ static void test_mail_render_message_id_is_stable_and_differs_per_identity(void 
         (void) state;
 
         /* A retry a day later is the same message to the receiver. */
-        assert_int_equal(mail_render(m, &a, a.at + 86400, &again), 0);
+        assert_int_equal(render_reminder(m, &a, a.at + 86400, &again), 0);
         assert_string_equal(first.message_id, again.message_id);
         assert_string_not_equal(first.message_id, other.message_id);
         assert_string_not_equal(first.message_id, later.message_id);
@@ -342,7 +354,7 @@ static void test_mail_render_lines_end_in_crlf_and_stay_short(void **state) {
         assert_true(n > 100);
         for (size_t i = 0; i < n; i++) {
                 MailMessage msg = {0};
-                int r = mail_render(m, &rs[i], rs[i].at, &msg);
+                int r = render_reminder(m, &rs[i], rs[i].at, &msg);
                 if (m->recipients[rs[i].recipient].n_mail == 0) {
                         assert_int_equal(r, -EINVAL);
                         continue;
@@ -407,7 +419,7 @@ static void test_mail_render_without_mail_address_is_einval(void **state) {
         MailMessage msg = {0};
         (void) state;
 
-        assert_int_equal(mail_render(m, &r, r.at, &msg), -EINVAL);
+        assert_int_equal(render_reminder(m, &r, r.at, &msg), -EINVAL);
         assert_null(msg.data);
         model_free(m);
 }
@@ -811,15 +823,9 @@ static void write_message(const MailMessage *msg, const char *dir, const char *n
  * recipients, as a strict reader sees them. */
 static void test_mail_render_plain_passes_check_mail_py(void **state) {
         static const char *const recipients[] = {"klankbordgroep", "swf", "hof"};
+        ReminderIdentity swf;
         const Escalation failed = {
-                .reminder_id = "burgernet-twente/decision/1/2020-05-19/30d/swf",
-                .channel = "mail",
-                .commitment = "burgernet-twente",
-                .kind = "decision",
-                .cycle = 1,
-                .milestone = "2020-05-19",
-                .offset = "30d",
-                .recipient = "swf",
+                .failed = &swf,
                 .reply = "550-5.1.1 The email account that you tried to reach does not exist.\r\n"
                          "550 5.1.1 Please try double-checking the recipient's email address "
                          "for typos or unnecessary spaces. \xe2\x82",
@@ -829,12 +835,16 @@ static void test_mail_render_plain_passes_check_mail_py(void **state) {
         Model *m;
         (void) state;
 
+        assert_int_equal(identity_make("burgernet-twente", "decision", NULL, 1, "2020-05-19", "30d",
+                                       "swf", "mail", &swf),
+                         0);
         assert_non_null(mkdtemp(dir));
         m = fixture_load(fixture_twente);
         for (size_t i = 0; i < sizeof(recipients) / sizeof(recipients[0]); i++) {
                 size_t index;
                 const Recipient *rc;
-                char *id, *subject, *body;
+                ReminderIdentity escalation;
+                char *subject, *body;
                 MailMessage msg =
                         render_plain(m, recipients[i], "burgernet-twente/escalation/x",
                                      "Niet afgeleverd: Súdwest-Fryslân", plain_body, 1587106800);
@@ -844,13 +854,13 @@ static void test_mail_render_plain_passes_check_mail_py(void **state) {
 
                 assert_int_equal(model_find_recipient(m, recipients[i], &index), 0);
                 rc = &m->recipients[index];
-                id = message_escalation_id(&failed, rc->id);
+                assert_int_equal(identity_escalation(&swf, rc->id, "mail", &escalation), 0);
                 assert_int_equal(message_escalation_text(m, &failed, rc->language, &subject, &body),
                                  0);
-                msg = render_plain(m, recipients[i], id, subject, body, 1587106800);
+                msg = render_plain(m, recipients[i], escalation.id, subject, body, 1587106800);
                 write_message(&msg, dir, "escalation", i);
                 mail_message_done(&msg);
-                free(id);
+                identity_done(&escalation);
                 free(subject);
                 free(body);
 
@@ -868,6 +878,7 @@ static void test_mail_render_plain_passes_check_mail_py(void **state) {
         (void) system(pattern);
         free(pattern);
         model_free(m);
+        identity_done(&swf);
 }
 
 int main(void) {

@@ -48,20 +48,20 @@
 
 extern char **environ;
 
-int __real_ledger_mark_sent(Ledger *l, const char *id, const char *channel, int64_t now_usec,
+int __real_ledger_mark_sent(Ledger *l, const ReminderIdentity *x, usec_t now_usec,
                             const char *reply, const char *message_id);
-int __wrap_ledger_mark_sent(Ledger *l, const char *id, const char *channel, int64_t now_usec,
+int __wrap_ledger_mark_sent(Ledger *l, const ReminderIdentity *x, usec_t now_usec,
                             const char *reply, const char *message_id);
 
 static int mark_sent_failures; /* how many calls to fail with -EBUSY before passing through */
 
-int __wrap_ledger_mark_sent(Ledger *l, const char *id, const char *channel, int64_t now_usec,
+int __wrap_ledger_mark_sent(Ledger *l, const ReminderIdentity *x, usec_t now_usec,
                             const char *reply, const char *message_id) {
         if (mark_sent_failures > 0) {
                 mark_sent_failures--;
                 return -EBUSY;
         }
-        return __real_ledger_mark_sent(l, id, channel, now_usec, reply, message_id);
+        return __real_ledger_mark_sent(l, x, now_usec, reply, message_id);
 }
 
 #define SEC_USEC       UINT64_C(1000000)
@@ -221,10 +221,13 @@ static char *reminder_id(const char *recipient, const char *milestone) {
         return id;
 }
 
+/* The identity that names the row (id, channel) for the ledger's look-ups; it borrows both. */
+#define KEY(i, c) (&(ReminderIdentity){.id = (char *) (i), .channel = (char *) (c)})
+
 /* The state of a row, or -1 when the ledger has none. */
 static int state_of(const Fixture *f, const char *id, const char *channel) {
         LedgerState s;
-        int r = ledger_get_state(f->ledger, id, channel, &s);
+        int r = ledger_get_state(f->ledger, KEY(id, channel), &s);
 
         assert_true(r >= 0);
         return r == 0 ? -1 : (int) s;
@@ -237,7 +240,8 @@ static LedgerEntry *entry_of(const Fixture *f, const char *id, const char *chann
 
         assert_int_equal(ledger_history(f->ledger, NULL, &e, &n), 0);
         for (size_t i = 0; i < n; i++)
-                if (strcmp(e[i].id, id) == 0 && strcmp(e[i].channel, channel) == 0) {
+                if (strcmp(e[i].identity.id, id) == 0 &&
+                    strcmp(e[i].identity.channel, channel) == 0) {
                         found = calloc(1, sizeof(*found));
                         assert_non_null(found);
                         *found = e[i];
@@ -265,7 +269,7 @@ static LedgerEntry *escalation_of(const Fixture *f) {
 
         assert_int_equal(ledger_history(f->ledger, NULL, &e, &n), 0);
         for (size_t i = 0; i < n; i++)
-                if (strcmp(e[i].kind, "escalation") == 0 && k++ == 0) {
+                if (strcmp(e[i].identity.kind, "escalation") == 0 && k++ == 0) {
                         found = calloc(1, sizeof(*found));
                         assert_non_null(found);
                         *found = e[i];
@@ -284,7 +288,7 @@ static size_t escalations(const Fixture *f, LedgerState s) {
 
         assert_int_equal(ledger_history(f->ledger, NULL, &e, &n), 0);
         for (size_t i = 0; i < n; i++)
-                k += strcmp(e[i].kind, "escalation") == 0 && e[i].state == s;
+                k += strcmp(e[i].identity.kind, "escalation") == 0 && e[i].state == s;
         ledger_entries_free(e, n);
         return k;
 }
@@ -473,7 +477,7 @@ static void test_outbox_run_delivers_due_reminders_and_records_them_sent(void **
         Fixture *f = *state;
         char *id = reminder_id("a", MILESTONE_PAST), pattern[160];
         LedgerEntry *e;
-        int64_t next;
+        usec_t next;
 
         configure_mail(f, MILESTONE_PAST);
         assert_int_equal(pass(f, NOW_PAST_USEC), 0);
@@ -508,7 +512,7 @@ static void test_outbox_run_retries_a_failing_maildir_until_it_works(void **stat
         char milestone[DATE_STRING_MAX], *id;
         uint64_t now = clock_usec(CLOCK_REALTIME);
         LedgerEntry *e;
-        int64_t next = 0;
+        usec_t next = 0;
         int fd;
 
         future_milestone(milestone);
@@ -531,12 +535,12 @@ static void test_outbox_run_retries_a_failing_maildir_until_it_works(void **stat
         assert_int_equal(outbox_counts(f->outbox)->retried, 1);
         assert_int_equal(outbox_counts(f->outbox)->failed, 0);
         assert_int_equal(ledger_queued_next(f->ledger, &next), 1);
-        assert_true((uint64_t) next > now);
+        assert_true(next > now);
 
         /* Fixed; a pass before the retry is due queues nothing new and tries nothing. */
         assert_int_equal(unlink(f->maildir), 0);
         assert_int_equal(pass(f, now), 0);
-        assert_int_equal(outbox_run(f->outbox, (uint64_t) next - 1), 0);
+        assert_int_equal(outbox_run(f->outbox, next - 1), 0);
         assert_int_equal(count_mails(f), 0);
         e = entry_of(f, id, "mail");
         assert_int_equal(e->attempts, 1);
@@ -544,7 +548,7 @@ static void test_outbox_run_retries_a_failing_maildir_until_it_works(void **stat
         assert_int_equal(pass_counts(f->pass)->queued, 1);
 
         /* When it is due, it goes. */
-        assert_int_equal(outbox_run(f->outbox, (uint64_t) next), 0);
+        assert_int_equal(outbox_run(f->outbox, next), 0);
         assert_int_equal(count_mails(f), 1);
         assert_int_equal(state_of(f, id, "mail"), LEDGER_SENT);
         e = entry_of(f, id, "mail");
@@ -561,7 +565,7 @@ test_outbox_run_fails_a_maildir_past_its_deadline_without_escalating_through_it(
         Fixture *f = *state;
         char *id = reminder_id("a", MILESTONE_PAST);
         LedgerEntry *e;
-        int64_t next;
+        usec_t next;
         int fd;
 
         configure_mail(f, MILESTONE_PAST);
@@ -621,7 +625,7 @@ test_outbox_recover_does_not_write_again_what_the_interrupted_attempt_delivered(
         /* An attempt began, wrote the mail, and the process died before its outcome. */
         assert_int_equal(ledger_queued_due(f->ledger, "box", NOW_PAST_USEC, 10, &q, &n), 0);
         assert_int_equal(n, 1);
-        assert_int_equal(ledger_queued_begin(f->ledger, q[0].id, q[0].channel, NOW_PAST_USEC), 0);
+        assert_int_equal(ledger_queued_begin(f->ledger, &q[0].identity, NOW_PAST_USEC), 0);
         assert_int_equal(
                 local_maildir(f->maildir, q[0].payload, q[0].payload_size, q[0].key, &reply), 0);
         free(reply);
@@ -653,7 +657,7 @@ static void test_outbox_recover_writes_what_the_interrupted_attempt_did_not_deli
 
         configure_mail(f, MILESTONE_PAST);
         assert_int_equal(pass_queue_due(f->pass, f->model, NOW_PAST_USEC, D("2020-04-24")), 0);
-        assert_int_equal(ledger_queued_begin(f->ledger, id, "mail", NOW_PAST_USEC), 0);
+        assert_int_equal(ledger_queued_begin(f->ledger, KEY(id, "mail"), NOW_PAST_USEC), 0);
         assert_int_equal(outbox_recover(f->outbox), 0);
         assert_int_equal(outbox_run(f->outbox, NOW_PAST_USEC), 0);
 
@@ -852,13 +856,13 @@ static void test_outbox_run_fails_a_webhook_answered_410_at_once_and_escalates(v
 
         /* The escalation is in the Maildir, to boss, about h's webhook. */
         e = escalation_of(f);
-        assert_string_equal(e->channel, "mail");
-        assert_string_equal(e->recipient, "boss");
-        assert_string_equal(e->commitment, "c");
-        assert_string_equal(e->milestone, milestone);
-        assert_contains(e->id, ":h:webhook:gone/boss");
+        assert_string_equal(e->identity.channel, "mail");
+        assert_string_equal(e->identity.recipient, "boss");
+        assert_string_equal(e->identity.commitment, "c");
+        assert_string_equal(e->identity.milestone, milestone);
+        assert_contains(e->identity.id, ":h:webhook:gone/boss");
         assert_int_equal(count_mails(f), 1);
-        mail = find_mail(f, e->id);
+        mail = find_mail(f, e->identity.id);
         assert_contains(mail, "boss@x.example");
         assert_contains(mail, "Not delivered");
         free(mail);
@@ -892,9 +896,9 @@ static void test_outbox_run_fails_a_webhook_past_its_deadline_and_escalates_by_m
         assert_int_equal(history_size(f), 2);
         /* The webhook's transport looks down; mail goes by another one. */
         e = escalation_of(f);
-        assert_string_equal(e->channel, "mail");
-        assert_string_equal(e->recipient, "boss");
-        mail = find_mail(f, e->id);
+        assert_string_equal(e->identity.channel, "mail");
+        assert_string_equal(e->identity.recipient, "boss");
+        mail = find_mail(f, e->identity.id);
         assert_contains(mail, "boss@x.example");
         free(mail);
         ledger_entries_free(e, 1);
@@ -907,7 +911,7 @@ static void test_outbox_run_sends_a_flaky_webhook_at_the_second_attempt(void **s
         Fixture *f = *state;
         char milestone[DATE_STRING_MAX], key[300], *id;
         LedgerEntry *e;
-        int64_t next = 0;
+        usec_t next = 0;
 
         peer_start(f);
         future_milestone(milestone);
@@ -925,7 +929,7 @@ static void test_outbox_run_sends_a_flaky_webhook_at_the_second_attempt(void **s
 
         /* The retry's instant, rather than a wait of retry_base. */
         assert_int_equal(ledger_queued_next(f->ledger, &next), 1);
-        assert_int_equal(outbox_run(f->outbox, (uint64_t) next), 0);
+        assert_int_equal(outbox_run(f->outbox, next), 0);
         assert_int_equal(outbox_in_flight(f->outbox), 1);
         RUN_UNTIL(f, state_of(f, id, "webhook:flaky") == LEDGER_SENT);
 
@@ -1164,7 +1168,7 @@ static void test_outbox_run_stops_between_local_deliveries_when_progress_says_so
 
 /* Nothing left in the outbox, nothing in flight. */
 static bool outbox_is_empty(const Fixture *f) {
-        int64_t next;
+        usec_t next;
 
         return outbox_in_flight(f->outbox) == 0 && ledger_queued_next(f->ledger, &next) == 0;
 }
@@ -1241,25 +1245,25 @@ static void test_outbox_free_with_a_transfer_in_flight_leaves_it_for_the_next_st
 /* --- the ledger refusing an escalation, or a read ----------------------------------------- */
 
 int __real_ledger_enqueue(Ledger *l, const LedgerReminder *m, const LedgerMessage *msg,
-                          int64_t now_usec);
+                          usec_t now_usec);
 int __wrap_ledger_enqueue(Ledger *l, const LedgerReminder *m, const LedgerMessage *msg,
-                          int64_t now_usec);
-int __real_ledger_queued_transports(Ledger *l, int64_t now_usec, char ***ret, size_t *ret_n);
-int __wrap_ledger_queued_transports(Ledger *l, int64_t now_usec, char ***ret, size_t *ret_n);
+                          usec_t now_usec);
+int __real_ledger_queued_transports(Ledger *l, usec_t now_usec, char ***ret, size_t *ret_n);
+int __wrap_ledger_queued_transports(Ledger *l, usec_t now_usec, char ***ret, size_t *ret_n);
 
 static int escalation_failures; /* escalation enqueues to refuse with -EBUSY */
 static int transports_failures; /* ledger_queued_transports() calls to refuse with -EBUSY */
 
 int __wrap_ledger_enqueue(Ledger *l, const LedgerReminder *m, const LedgerMessage *msg,
-                          int64_t now_usec) {
-        if (strcmp(m->kind, "escalation") == 0 && escalation_failures > 0) {
+                          usec_t now_usec) {
+        if (identity_is_escalation(m->identity) && escalation_failures > 0) {
                 escalation_failures--;
                 return -EBUSY;
         }
         return __real_ledger_enqueue(l, m, msg, now_usec);
 }
 
-int __wrap_ledger_queued_transports(Ledger *l, int64_t now_usec, char ***ret, size_t *ret_n) {
+int __wrap_ledger_queued_transports(Ledger *l, usec_t now_usec, char ***ret, size_t *ret_n) {
         if (transports_failures > 0) {
                 transports_failures--;
                 return -EBUSY;
