@@ -57,6 +57,7 @@ void loader_add_error(Loader *ld, const char *file, unsigned line, char *message
                 size_t n = ld->errors_allocated ? ld->errors_allocated * 2 : 16;
                 ConfigError *items = realloc(e->items, n * sizeof(*items));
                 if (!items) {
+                        /* NOLINTNEXTLINE(clang-analyzer-unix.Malloc): freed by _cleanup_ */
                         ld->out_of_memory = true;
                         return;
                 }

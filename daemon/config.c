@@ -134,6 +134,7 @@ static void load_template_file(Loader *ld, const config_setting_t *s, char **ret
         text[n] = '\0';
         r = template_check(text, n, &line, &message);
         if (r == -ENOMEM)
+                /* NOLINTNEXTLINE(clang-analyzer-unix.Malloc): _cleanup_ frees text */
                 ld->out_of_memory = true;
         else if (r < 0)
                 loader_add_error(ld, path, line, message);
@@ -349,6 +350,7 @@ int config_load(const char *path, Model **ret, ConfigErrors *errors) {
                 config_set_include_dir(&cfg, include_dir);
                 ld.include_dir = include_dir;
         }
+        /* NOLINTNEXTLINE(clang-analyzer-unix.Malloc): _cleanup_ frees include_dir */
         if (config_read(&cfg, f))
                 r = load_model(&ld, config_root_setting(&cfg));
         else {

@@ -162,6 +162,7 @@ int manager_new(const char *config_path, Manager **ret) {
         m->time_change_fd = m->lock_fd = -1;
         m->config_path = strdup(config_path);
         if (!m->config_path)
+                /* NOLINTNEXTLINE(clang-analyzer-unix.Malloc): _cleanup_ frees m */
                 return log_error_errno(-ENOMEM, "Out of memory");
         r = manager_load(m->config_path, NULL, &m->model, &m->secrets, NULL);
         if (r < 0)

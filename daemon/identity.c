@@ -129,6 +129,7 @@ int identity_from_reminder(const Model *m, const Reminder *r, uint32_t channel,
 
         if (!name)
                 return -ENOMEM;
+        /* NOLINTNEXTLINE(clang-analyzer-unix.Malloc): _cleanup_ frees name */
         k = identity_make(c->id, milestone_kind_to_string(ms->kind),
                           ms->kind == MILESTONE_DEADLINE && ms->deadline >= 0
                                   ? c->deadlines[ms->deadline].id

@@ -93,6 +93,7 @@ int testsend_run(const Model *m, const Recipient *rc, int64_t now, TestSendResul
         pending = calloc(1 + rc->n_webhooks, sizeof(*pending));
         secrets = calloc(1 + rc->n_webhooks, sizeof(*secrets));
         if (!results || !pending || !secrets) {
+                /* NOLINTNEXTLINE(clang-analyzer-unix.Malloc): _cleanup_ frees pending */
                 r = -ENOMEM;
                 goto finish;
         }

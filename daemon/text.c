@@ -221,6 +221,7 @@ int text_milestone(const Model *m, Language language, const Milestone *ms, char 
                 description[n - 1] = '\0';
         summary = strdup(val.v[VAR_MILESTONE] ? val.v[VAR_MILESTONE] : "");
         if (!summary || val.oom)
+                /* NOLINTNEXTLINE(clang-analyzer-unix.Malloc): _cleanup_ frees summary */
                 return -ENOMEM;
         if (summary[0] >= 'a' && summary[0] <= 'z') /* "Besluit over ..." */
                 summary[0] = (char) (summary[0] - 'a' + 'A');

@@ -5,7 +5,7 @@
  * "${name}" is a placeholder and "$$" one '$'; a line whose placeholder is empty is left out, so
  * that a template needs no conditionals for a missing cost or reference.  A message template is
  * "Subject: ..." on line 1, an empty line 2 and the body.  The values are strings by
- * TemplateVar, NULL or "" where empty.  Pure; returns 0 or -errno and never logs. */
+ * TemplateVar, NULL or "" where empty.  Pure: returns 0 or -errno and never logs. */
 
 #include <stddef.h>
 

@@ -3,7 +3,7 @@
  *
  * One table a language: weekdays, months and units, the names and sentences of each kind of
  * milestone (one-line templates, expanded by template.h), the consequences of a renewal, a
- * calendar event's description and the two built-in message templates.  Pure data; the
+ * calendar event's description and the two built-in message templates.  Pure: data; the
  * sentences' placeholders are those of template.h. */
 
 #include <stdint.h>
