@@ -78,10 +78,9 @@ static void decide_group(const DueReminder *due, const size_t *order, size_t fro
 
                 if (d->settled)
                         *a = CATCH_UP_SETTLED;
-                else if (d != latest)
-                        *a = CATCH_UP_SKIP_SUPERSEDED;
-                else if (latest_settled && (latest_settled->reminder.at >= d->reminder.at ||
-                                            latest_settled->reminder.date == d->reminder.date))
+                else if (d != latest ||
+                         (latest_settled && (latest_settled->reminder.at >= d->reminder.at ||
+                                             latest_settled->reminder.date == d->reminder.date)))
                         *a = CATCH_UP_SKIP_SUPERSEDED;
                 else if (!still_worth_sending(&d->reminder, today))
                         *a = CATCH_UP_SKIP_PASSED;

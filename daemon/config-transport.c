@@ -126,16 +126,21 @@ static void load_secret_file(Loader *ld, const config_setting_t *s, const char *
 static void load_ca_file(Loader *ld, const config_setting_t *s, char **ret) {
         const char *path = config_setting_get_string(s);
         struct stat st;
-        int fd;
+        int fd = -1;
 
         *ret = loader_copy_string(ld, path);
-        if (path[0] != '/')
+        if (path[0] != '/') {
                 loader_fail(ld, s, "ca_file '%s' must be an absolute path", path);
-        else if (stat(path, &st) < 0)
-                loader_fail(ld, s, "cannot read ca_file '%s': %s", path, strerror(errno));
-        else if (!S_ISREG(st.st_mode))
-                loader_fail(ld, s, "ca_file '%s' is not a regular file", path);
-        else if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) < 0)
+                return;
+        }
+        if (stat(path, &st) == 0) {
+                if (!S_ISREG(st.st_mode)) {
+                        loader_fail(ld, s, "ca_file '%s' is not a regular file", path);
+                        return;
+                }
+                fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        }
+        if (fd < 0) /* stat() or open() failed, and errno says why */
                 loader_fail(ld, s, "cannot read ca_file '%s': %s", path, strerror(errno));
         else
                 (void) close(fd);

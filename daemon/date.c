@@ -169,9 +169,9 @@ static Date add_months(Date date, int64_t months) {
 
         date_to_ymd(date, &y, &m, &d);
         total = (int64_t) y * 12 + (m - 1) + months;
-        if (total < -32768 * 12)
+        if (total < INT64_C(-32768) * 12)
                 return DATE_ARITHMETIC_MIN;
-        if (total > 32767 * 12 + 11)
+        if (total > INT64_C(32767) * 12 + 11)
                 return DATE_ARITHMETIC_MAX;
         y = (int) (total >= 0 ? total / 12 : (total - 11) / 12); /* floor */
         m = (int) (total - (int64_t) y * 12) + 1;

@@ -263,6 +263,7 @@ static int pragma(Ledger *l, const char *sql, int *ret_int, char *ret_text) {
 static int schema_version(Ledger *l, int *ret) {
         int r;
 
+        *ret = 0;
         r = pragma(l, "PRAGMA user_version", ret, NULL);
         if (r >= 0 && (*ret < 0 || *ret > LEDGER_SCHEMA_VERSION)) {
                 ledger_set_error(l, "the ledger was written by a newer version of noticed");

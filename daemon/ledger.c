@@ -284,6 +284,7 @@ static int transition(Ledger *l, LedgerState to, const ReminderIdentity *x, cons
 
         switch (transitions[to][r == 0 ? 0 : 1 + state]) {
         case INSERT:
+                assert(m); /* only mark_skipped() may create a row, and it passes one */
                 r = ledger_insert_reminder(l, m, to, 0, now_usec, reply);
                 break;
         case SETTLE:
@@ -338,7 +339,7 @@ int ledger_is_queued(Ledger *l, const char *id, const char *channel) {
 }
 
 int ledger_get_state(Ledger *l, const ReminderIdentity *x, LedgerState *ret) {
-        LedgerState state;
+        LedgerState state = LEDGER_PENDING;
         int r;
 
         if (!l || !ledger_identity_is_valid(x))
@@ -574,8 +575,9 @@ int ledger_history(Ledger *l, const char *commitment, LedgerEntry **ret, size_t 
 
         if (!l || !ret || !ret_n)
                 return -EINVAL;
-        s = commitment ? ledger_bind(l, STMT_HISTORY_OF, &r, "t", commitment)
-                       : l->statements[STMT_HISTORY_ALL];
+        if (!commitment)
+                return entries(l, l->statements[STMT_HISTORY_ALL], ret, ret_n);
+        s = ledger_bind(l, STMT_HISTORY_OF, &r, "t", commitment);
         return s ? entries(l, s, ret, ret_n) : r;
 }
 

@@ -147,12 +147,12 @@ void tz_local_to_unix(const Tz *tz, Date date, int32_t seconds, int64_t *ret_uni
         tz_activate(tz);
         before = utc_offset_at(wall - 86400);
         after = utc_offset_at(wall + 86400);
-        if (utc_offset_at(wall - before) == before)
-                offset = before; /* valid in the earlier offset: also the earlier of two */
-        else if (utc_offset_at(wall - after) == after)
+        /* Valid in the earlier offset (also the earlier of two), or in the gap, where the old
+         * offset lands past the jump: before.  Valid only in the later one: after. */
+        if (utc_offset_at(wall - before) != before && utc_offset_at(wall - after) == after)
                 offset = after;
         else
-                offset = before; /* in the gap: read with the old offset, lands past the jump */
+                offset = before;
         *ret_unix = wall - offset;
         *ret_utc_offset = utc_offset_at(*ret_unix);
 }

@@ -174,7 +174,8 @@ typedef struct LedgerQueued {
  * now_usec, as one change.  Older reminders of the same group (milestone, recipient, channel,
  * overdue or not) that still wait in the outbox, not in flight, are skipped as superseded.
  * -EALREADY when the reminder is settled, -EEXIST when its message is in the outbox already. */
-int ledger_enqueue(Ledger *l, const LedgerReminder *r, const LedgerMessage *m, usec_t now_usec);
+int ledger_enqueue(Ledger *l, const LedgerReminder *m, const LedgerMessage *msg,
+                   usec_t now_usec);
 /* The names of the transports that have messages due at now_usec and not in flight. */
 int ledger_queued_transports(Ledger *l, usec_t now_usec, char ***ret, size_t *ret_n);
 /* Up to limit messages of one transport due at now_usec and not in flight, oldest first. */

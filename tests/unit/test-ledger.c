@@ -1879,8 +1879,10 @@ static void copy_file(const char *from, const char *to) {
         FILE *in = fopen(from, "rbe"), *out;
         size_t n;
 
-        if (!in)
+        if (!in) {
                 fail_msg("%s: %s (run the tests from the top of the tree)", from, strerror(errno));
+                return;
+        }
         out = fopen(to, "wbe");
         assert_non_null(out);
         while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
