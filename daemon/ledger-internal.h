@@ -102,7 +102,8 @@ int ledger_column_strdup(sqlite3_stmt *s, int i, bool nullable, char **ret);
 int ledger_column_range(sqlite3_stmt *s, int i, int64_t max, int64_t *ret);
 /* Columns 0 .. IDENTITY_N - 1 (IDENTITY_COLUMNS) into *x. */
 int ledger_read_identity(sqlite3_stmt *s, ReminderIdentity *x);
-/* Steps a query to its end, one zeroed element of size bytes per row for read_row to fill; on
- * failure the elements so far stay in *items and *n, for the caller to free. */
+/* Steps a query to its end, one zeroed element of size bytes per row for read_row to fill, into
+ * *ret and *ret_n; on failure the elements read so far are freed by free_rows and *ret is NULL,
+ * *ret_n 0. */
 int ledger_collect(Ledger *l, sqlite3_stmt *s, size_t size, int (*read_row)(sqlite3_stmt *, void *),
-                   void **items, size_t *n);
+                   void (*free_rows)(void *items, size_t n), void **ret, size_t *ret_n);

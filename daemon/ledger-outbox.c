@@ -111,14 +111,17 @@ int ledger_enqueue(Ledger *l, const LedgerReminder *m, const LedgerMessage *msg,
         return ledger_transaction_end(l, r);
 }
 
+static void free_strings(void *items, size_t n) {
+        ledger_strv_free(items, n);
+}
+
 static int read_string(sqlite3_stmt *s, void *item) {
         return ledger_column_strdup(s, 0, false, item);
 }
 
 int ledger_queued_transports(Ledger *l, usec_t now_usec, char ***ret, size_t *ret_n) {
         sqlite3_stmt *s;
-        void *items = NULL;
-        size_t n = 0;
+        void *items;
         int r;
 
         if (!l || !ret || !ret_n)
@@ -126,14 +129,9 @@ int ledger_queued_transports(Ledger *l, usec_t now_usec, char ***ret, size_t *re
         s = ledger_bind(l, STMT_OUTBOX_TRANSPORTS, &r, "u", now_usec);
         if (!s)
                 return r;
-        r = ledger_collect(l, s, sizeof(char *), read_string, &items, &n);
-        if (r < 0) {
-                ledger_strv_free(items, n);
-                return r;
-        }
+        r = ledger_collect(l, s, sizeof(char *), read_string, free_strings, &items, ret_n);
         *ret = items;
-        *ret_n = n;
-        return 0;
+        return r < 0 ? r : 0;
 }
 
 void ledger_strv_free(char **v, size_t n) {
@@ -195,19 +193,16 @@ static int read_queued(sqlite3_stmt *s, void *item) {
         return 0;
 }
 
-static int queued(Ledger *l, sqlite3_stmt *s, LedgerQueued **ret, size_t *ret_n) {
-        void *items = NULL;
-        size_t n = 0;
-        int r;
+static void free_queued(void *items, size_t n) {
+        ledger_queued_free(items, n);
+}
 
-        r = ledger_collect(l, s, sizeof(LedgerQueued), read_queued, &items, &n);
-        if (r < 0) {
-                ledger_queued_free(items, n);
-                return r;
-        }
+static int queued(Ledger *l, sqlite3_stmt *s, LedgerQueued **ret, size_t *ret_n) {
+        void *items;
+        int r = ledger_collect(l, s, sizeof(LedgerQueued), read_queued, free_queued, &items, ret_n);
+
         *ret = items;
-        *ret_n = n;
-        return 0;
+        return r < 0 ? r : 0;
 }
 
 int ledger_queued_due(Ledger *l, const char *transport, usec_t now_usec, size_t limit,

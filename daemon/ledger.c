@@ -498,23 +498,23 @@ static int read_decision(sqlite3_stmt *s, void *item) {
 /* Steps a query to its end, appending one zeroed element of size bytes per row for read_row to
  * fill.  On failure the elements so far stay in *items and *n, for the caller to free. */
 int ledger_collect(Ledger *l, sqlite3_stmt *s, size_t size, int (*read_row)(sqlite3_stmt *, void *),
-                   void **items, size_t *n) {
-        size_t allocated = 0;
-        void *grown;
+                   void (*free_rows)(void *items, size_t n), void **ret, size_t *ret_n) {
+        size_t allocated = 0, n = 0;
+        void *items = NULL, *grown;
         int rc = SQLITE_DONE, r = 0;
 
         while (r >= 0 && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-                if (*n == allocated) {
+                if (n == allocated) {
                         allocated = allocated ? allocated * 2 : 16;
-                        grown = reallocarray(*items, allocated, size);
+                        grown = reallocarray(items, allocated, size);
                         if (!grown) {
                                 r = -ENOMEM;
                                 break;
                         }
-                        *items = grown;
+                        items = grown;
                 }
-                memset((char *) *items + *n * size, 0, size);
-                r = read_row(s, (char *) *items + (*n)++ * size);
+                memset((char *) items + n * size, 0, size);
+                r = read_row(s, (char *) items + n++ * size);
         }
         if (r >= 0 && rc != SQLITE_DONE)
                 r = ledger_fail(l, rc);
@@ -522,25 +522,30 @@ int ledger_collect(Ledger *l, sqlite3_stmt *s, size_t size, int (*read_row)(sqli
                 ledger_set_error(l,
                                  r == -ENOMEM ? "out of memory" : "a malformed row in the ledger");
         ledger_reset(s);
+        if (r < 0) {
+                free_rows(items, n);
+                items = NULL;
+                n = 0;
+        }
+        *ret = items;
+        *ret_n = n;
         return r;
 }
 
+static void free_decisions(void *items, size_t n) {
+        ledger_decisions_free(items, n);
+}
+
 int ledger_decisions(Ledger *l, LedgerDecision **ret, size_t *ret_n) {
-        void *items = NULL;
-        size_t n = 0;
+        void *items;
         int r;
 
         if (!l || !ret || !ret_n)
                 return -EINVAL;
         r = ledger_collect(l, l->statements[STMT_DECISIONS], sizeof(LedgerDecision), read_decision,
-                           &items, &n);
-        if (r < 0) {
-                ledger_decisions_free(items, n);
-                return r;
-        }
+                           free_decisions, &items, ret_n);
         *ret = items;
-        *ret_n = n;
-        return 0;
+        return r < 0 ? r : 0;
 }
 
 void ledger_decisions_free(LedgerDecision *d, size_t n) {
@@ -554,19 +559,16 @@ void ledger_decisions_free(LedgerDecision *d, size_t n) {
 }
 
 /* The rows of a reminders query, handed over or freed. */
-static int entries(Ledger *l, sqlite3_stmt *s, LedgerEntry **ret, size_t *ret_n) {
-        void *items = NULL;
-        size_t n = 0;
-        int r;
+static void free_entries(void *items, size_t n) {
+        ledger_entries_free(items, n);
+}
 
-        r = ledger_collect(l, s, sizeof(LedgerEntry), read_entry, &items, &n);
-        if (r < 0) {
-                ledger_entries_free(items, n);
-                return r;
-        }
+static int entries(Ledger *l, sqlite3_stmt *s, LedgerEntry **ret, size_t *ret_n) {
+        void *items;
+        int r = ledger_collect(l, s, sizeof(LedgerEntry), read_entry, free_entries, &items, ret_n);
+
         *ret = items;
-        *ret_n = n;
-        return 0;
+        return r < 0 ? r : 0;
 }
 
 int ledger_history(Ledger *l, const char *commitment, LedgerEntry **ret, size_t *ret_n) {
