@@ -485,8 +485,7 @@ static void on_net_done(const NetResult *result, void *userdata) {
                 o->flights = fl->next;
         if (fl->next)
                 fl->next->prev = fl->prev;
-        remember(o, &fl->item, result->outcome, result->code, reply ? reply : NULL,
-                 result->retry_after_usec);
+        remember(o, &fl->item, result->outcome, result->code, reply, result->retry_after_usec);
         free(fl);
 }
 
@@ -666,18 +665,21 @@ static int arm_timer_in(Outbox *o, uint64_t wait) {
         return 0;
 }
 
+/* The ledger could not be read (r): says so, and looks again in STALLED_RETRY_USEC. */
+static int read_failed(Outbox *o, int r) {
+        (void) log_error_errno(r, "Failed to read the outbox: %s; trying again in %d s",
+                               ledger_error(o->ledger), (int) (STALLED_RETRY_USEC / USEC_PER_SEC));
+        return arm_timer_in(o, STALLED_RETRY_USEC);
+}
+
 /* The next retry. */
 static int arm_timer(Outbox *o, uint64_t now) {
         usec_t next, wait;
         int r;
 
         r = ledger_queued_next(o->ledger, &next);
-        if (r < 0) {
-                (void) log_error_errno(r, "Failed to read the outbox: %s; trying again in %d s",
-                                       ledger_error(o->ledger),
-                                       (int) (STALLED_RETRY_USEC / USEC_PER_SEC));
-                return arm_timer_in(o, STALLED_RETRY_USEC);
-        }
+        if (r < 0)
+                return read_failed(o, r);
         if (r == 0) {
                 if (o->timer)
                         (void) sd_event_source_set_enabled(o->timer, SD_EVENT_OFF);
@@ -708,12 +710,8 @@ int outbox_run(Outbox *o, uint64_t now) {
         if ((!o->recovered && outbox_recover(o) < 0) || (o->retarget && retarget(o) < 0))
                 return arm_timer_in(o, STALLED_RETRY_USEC);
         r = ledger_queued_transports(o->ledger, now, &names, &n);
-        if (r < 0) {
-                (void) log_error_errno(r, "Failed to read the outbox: %s; trying again in %d s",
-                                       ledger_error(o->ledger),
-                                       (int) (STALLED_RETRY_USEC / USEC_PER_SEC));
-                return arm_timer_in(o, STALLED_RETRY_USEC);
-        }
+        if (r < 0)
+                return read_failed(o, r);
         for (size_t i = 0; i < n; i++) {
                 const Secret *secret = NULL;
                 const Transport *t = find_transport(o, names[i], &secret);
@@ -728,7 +726,7 @@ int outbox_run(Outbox *o, uint64_t now) {
                 }
                 if (is_local(t)) {
                         /* Local: all that is due, a chunk per transaction. */
-                        while ((r = start_transport(o, t, secret, LOCAL_CHUNK, now)) > 0 &&
+                        while (start_transport(o, t, secret, LOCAL_CHUNK, now) > 0 &&
                                (!o->progress || o->progress(o->userdata)))
                                 if (record_outcomes(o) < 0)
                                         break;
@@ -828,7 +826,7 @@ int outbox_stop(Outbox *o, uint64_t timeout_usec, void (*done)(void *), void *us
                 (void) sd_event_source_set_enabled(o->timer, SD_EVENT_OFF);
         if (o->in_flight > 0) {
                 log_info("Waiting up to %" PRIu64 " ms for %zu message(s) in flight",
-                         timeout_usec / 1000u, o->in_flight);
+                         timeout_usec / USEC_PER_MSEC, o->in_flight);
                 r = sd_event_add_time_relative(o->event, &o->stop_timer, CLOCK_MONOTONIC,
                                                timeout_usec, 0, on_stop_timeout, o);
                 if (r < 0)
