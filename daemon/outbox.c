@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "noticed/clock.h"
+#include "noticed/enqueue.h"
 #include "noticed/log.h"
 #include "outbox-internal.h"
 
@@ -257,13 +258,8 @@ int outbox_recover(Outbox *o) {
                                        "last stopped: %s; trying again",
                                        ledger_error(o->ledger));
         o->recovered = true;
-        for (size_t i = 0; i < n; i++) {
-                LogFields f = log_fields_of(&items[i].identity);
-                (void) log_full(LOG_WARNING, 0, &f,
-                                "%s: was being sent by %s when noticed last stopped, and may have "
-                                "gone out; sending it again, so it may arrive twice",
-                                items[i].identity.id, items[i].identity.channel);
-        }
+        for (size_t i = 0; i < n; i++)
+                enqueue_log_interrupted(&items[i].identity, "sent", "sending it again");
         ledger_queued_free(items, n);
         return 0;
 }
