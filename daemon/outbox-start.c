@@ -7,6 +7,7 @@
  * inside transmit().  Every outcome, whichever way it comes, goes to outbox_remember()
  * (outbox-record.c). */
 
+#include <assert.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -78,6 +79,7 @@ static void on_net_done(const NetResult *result, void *userdata) {
         Busy *b = busy_of(o, fl->item.transport);
         char *reply = strdup(result->reply);
 
+        assert(o->in_flight > 0);
         if (b && b->n > 0)
                 b->n--;
         o->in_flight--;
@@ -150,6 +152,7 @@ int outbox_start_transport(Outbox *o, const Transport *t, const Secret *secret, 
         bool local = outbox_transport_is_local(t);
         int r;
 
+        assert(slots > 0);
         r = ledger_queued_due(o->ledger, t->id, now, slots, &items, &n);
         if (r < 0)
                 return log_error_errno(r, "Failed to read the outbox: %s", ledger_error(o->ledger));
