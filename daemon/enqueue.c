@@ -182,6 +182,16 @@ int enqueue_settled_sibling(Enqueue *eq, const Model *model, const Reminder *r,
         return 1;
 }
 
+void enqueue_log_interrupted(const ReminderIdentity *x, const char *was_being,
+                             const char *now_what) {
+        LogFields f = log_fields_of(x);
+
+        (void) log_full(LOG_WARNING, 0, &f,
+                        "%s: was being %s by %s when noticed last stopped, and may have gone out; "
+                        "%s, so it may arrive twice",
+                        x->id, was_being, x->channel, now_what);
+}
+
 int enqueue_report_interrupted(Enqueue *eq) {
         LedgerEntry *e = NULL;
         size_t n = 0;
@@ -191,14 +201,9 @@ int enqueue_report_interrupted(Enqueue *eq) {
         if (r < 0)
                 return log_error_errno(r, "Failed to read pending reminders from the ledger: %s",
                                        r == -ENOMEM ? "out of memory" : ledger_error(eq->ledger));
-        for (size_t i = 0; i < n; i++) {
-                LogFields f = log_fields_of(&e[i].identity);
-                (void) log_full(LOG_WARNING, 0, &f,
-                                "%s: was being delivered by %s when noticed last stopped, and may "
-                                "have gone out; catch-up decides on it again, so it may arrive "
-                                "twice",
-                                e[i].identity.id, e[i].identity.channel);
-        }
+        for (size_t i = 0; i < n; i++)
+                enqueue_log_interrupted(&e[i].identity, "delivered",
+                                        "catch-up decides on it again");
         ledger_entries_free(e, n);
         return 0;
 }

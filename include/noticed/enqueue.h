@@ -52,3 +52,8 @@ int enqueue_skip(Enqueue *eq, const Reminder *r, const ReminderIdentity *x, Catc
 
 /* Logs each reminder the ledger still has pending from an interrupted attempt.  0 or -errno. */
 int enqueue_report_interrupted(Enqueue *eq);
+/* The one warning for a reminder that noticed stopped in the middle of, here and in
+ * outbox_recover(): "ID: was being <was_being> by CHANNEL when noticed last stopped, and may
+ * have gone out; <now_what>, so it may arrive twice". */
+void enqueue_log_interrupted(const ReminderIdentity *x, const char *was_being,
+                             const char *now_what);

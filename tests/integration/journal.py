@@ -125,7 +125,7 @@ def inside(tmp):
     sent = [e for e in entries if e.get("MESSAGE_ID") == SENT]
     want = {"COMMITMENT": "c1", "MILESTONE": str(ahead), "CYCLE": "0", "RECIPIENT": "alice",
             "CHANNEL": "mail", "REMINDER_ID": f"c1/deadline:ahead/0/{ahead}/10d/alice",
-            "PRIORITY": "6", "SYSLOG_IDENTIFIER": "noticed", "CODE_FILE": "daemon/outbox.c"}
+            "PRIORITY": "6", "SYSLOG_IDENTIFIER": "noticed", "CODE_FILE": "daemon/outbox-record.c"}
     check("sent_reminder_carries_its_fields",
           len(sent) == 1 and all(sent[0].get(k) == v for k, v in want.items()),
           f"sent entries: {sent}")
