@@ -5,7 +5,7 @@
  * sent after a reload that removed the commitment or the recipient: whatever the model still
  * knows (titles, names, the transport) makes the text readable, the ledger's ids stand in for
  * the rest.  What a server replied is quoted on one line, cut to REPLY_MAX bytes: it is the
- * one text here that no config check has seen.  The milestone phrases repeat text.c's
+ * one text here that no config check has seen.  The milestone phrases repeat words.c's
  * ("besluit over ...") with the article a sentence needs; dates in words come from text.c. */
 
 #include <errno.h>

@@ -1770,7 +1770,7 @@ static void test_ledger_batch_end_keeps_the_outbox_changes_that_were_not_refused
         assert_null(ledger_close(l));
 }
 
-/* The schema of version 1, as ledger.c's migrations[0] created it: a file an older noticed
+/* The schema of version 1, as ledger-schema.c's migrations[0] created it: a file an older noticed
  * wrote, with rows in it. */
 static const char ledger_schema_v1[] =
         "CREATE TABLE reminders ("
@@ -2081,7 +2081,7 @@ static void test_ledger_group_look_ups_use_the_recipient_index(void **state) {
         char *plan;
 
         assert_null(ledger_close(open_ledger(f)));
-        /* The group look-ups as ledger.c has them (GROUP_WHERE): without INDEXED BY, SQLite takes
+        /* The group look-ups as ledger-schema.c has them (GROUP_WHERE): without INDEXED BY, SQLite takes
          * reminders_by_commitment for MAX(due_usec), and a burst to thousands of participants
          * of one commitment scans them all for each. */
         plan = query_plan(f->path,
