@@ -61,7 +61,11 @@ static const char *const migrations[] = {
          * the failed reminder's kind, deadline, recipient and channel.  The rows already there
          * get them from their ids, here, once: "commitment/deadline:ID/..." and
          * "commitment/escalation/cycle/milestone/KIND:OFFSET:RECIPIENT:CHANNEL/TO", where KIND
-         * may be "deadline:ID" and CHANNEL "webhook:NAME", and the offset (a column) splits. */
+         * may be "deadline:ID" and CHANNEL "webhook:NAME".  Ids have no ':' (validate.c), so the
+         * parts are cut from the left: KIND ("deadline:" and the id up to the next ':', or up
+         * to the first ':'), then OFFSET, whose length the offset_ column gives (a deadline may
+         * be called "30d" too: searching for the offset could cut inside KIND), then
+         * RECIPIENT up to the next ':', and CHANNEL is the rest. */
         "ALTER TABLE reminders ADD COLUMN deadline TEXT;"
         "ALTER TABLE reminders ADD COLUMN failed_kind TEXT;"
         "ALTER TABLE reminders ADD COLUMN failed_deadline TEXT;"
@@ -70,13 +74,17 @@ static const char *const migrations[] = {
         "UPDATE reminders SET deadline = substr(id, length(commitment) + 11, "
         "  instr(substr(id, length(commitment) + 11), '/') - 1) "
         "WHERE kind = 'deadline' AND substr(id, length(commitment) + 2, 9) = 'deadline:';"
-        "CREATE TEMP TABLE migration3 AS SELECT id, channel, "
-        "  substr(part, 1, instr(part, o) - 1) AS k, substr(part, instr(part, o) + length(o)) AS t "
-        "FROM (SELECT id, channel, ':' || offset_ || ':' AS o, "
-        "  substr(id, length(commitment) + length(cycle) + length(milestone) + 15, "
-        "    length(id) - length(commitment) - length(cycle) - length(milestone) - 15 "
-        "    - length(recipient)) AS part "
-        "  FROM reminders WHERE kind = 'escalation');"
+        "CREATE TEMP TABLE migration3 AS SELECT id, channel, k, "
+        "  substr(part, length(k) + length(offset_) + 3) AS t "
+        "FROM (SELECT id, channel, offset_, part, "
+        "  CASE WHEN substr(part, 1, 9) = 'deadline:' "
+        "    THEN substr(part, 1, 8 + instr(substr(part, 10), ':')) "
+        "    ELSE substr(part, 1, instr(part, ':') - 1) END AS k "
+        "  FROM (SELECT id, channel, offset_, "
+        "    substr(id, length(commitment) + length(cycle) + length(milestone) + 15, "
+        "      length(id) - length(commitment) - length(cycle) - length(milestone) - 15 "
+        "      - length(recipient)) AS part "
+        "    FROM reminders WHERE kind = 'escalation'));"
         "UPDATE reminders SET "
         "  failed_kind = (SELECT CASE WHEN instr(k, ':') > 0 THEN substr(k, 1, instr(k, ':') - 1) "
         "    ELSE k END FROM migration3 m "

@@ -1987,6 +1987,42 @@ static void test_ledger_open_migrates_real_v2_file_into_identity_columns(void **
         assert_null(ledger_close(l));
 }
 
+/* Escalation ids a v2 ledger may hold whose parts a search for ":OFFSET:" would cut wrongly: a
+ * one-off deadline called like the offset, and a failed webhook channel. */
+static void test_ledger_open_migrates_v2_escalations_cut_from_the_left(void **state) {
+        const Fixture *f = *state;
+        LedgerEntry *entries = NULL, *e;
+        size_t n = 0;
+        Ledger *l;
+
+        copy_file(LEDGER_V2, f->path);
+        create_database(f->path,
+                        "INSERT INTO reminders (id, channel, commitment, kind, cycle, milestone, "
+                        "offset_, recipient, due_usec, state, attempts, created_usec, "
+                        "updated_usec) VALUES "
+                        "('c1/escalation/0/2025-01-01/deadline:30d:30d:r1:mail/boss', 'mail', "
+                        "'c1', 'escalation', 0, '2025-01-01', '30d', 'boss', 1, 'sent', 1, 1, 1), "
+                        "('c1/escalation/2/2025-01-01/notice:overdue:r1:webhook:teams/boss', "
+                        "'mail', 'c1', 'escalation', 2, '2025-01-01', 'overdue', 'boss', 1, "
+                        "'sent', 1, 1, 1)");
+        l = open_ledger(f);
+        e = history_entry(l, "c1/escalation/0/2025-01-01/deadline:30d:30d:r1:mail/boss", "mail",
+                          &entries, &n);
+        assert_string_equal(e->identity.failed_kind, "deadline");
+        assert_string_equal(e->identity.failed_deadline, "30d");
+        assert_string_equal(e->identity.failed_recipient, "r1");
+        assert_string_equal(e->identity.failed_channel, "mail");
+        ledger_entries_free(entries, n);
+        e = history_entry(l, "c1/escalation/2/2025-01-01/notice:overdue:r1:webhook:teams/boss",
+                          "mail", &entries, &n);
+        assert_string_equal(e->identity.failed_kind, "notice");
+        assert_null(e->identity.failed_deadline);
+        assert_string_equal(e->identity.failed_recipient, "r1");
+        assert_string_equal(e->identity.failed_channel, "webhook:teams");
+        ledger_entries_free(entries, n);
+        assert_null(ledger_close(l));
+}
+
 static void test_ledger_group_look_ups_work_on_migrated_v2_rows(void **state) {
         const Fixture *f = *state;
         LedgerReminder swf3 = reminder(V2_ID("notice/1/2020-06-30/3d/swf"), "webhook:hook",
@@ -2218,6 +2254,7 @@ int main(void) {
                 T(test_ledger_batch_end_keeps_the_outbox_changes_that_were_not_refused),
                 T(test_ledger_open_migrates_v1_file_and_keeps_its_rows),
                 T(test_ledger_open_migrates_real_v2_file_into_identity_columns),
+                T(test_ledger_open_migrates_v2_escalations_cut_from_the_left),
                 T(test_ledger_group_look_ups_work_on_migrated_v2_rows),
                 T(test_ledger_group_look_ups_use_the_recipient_index),
                 T(test_ledger_batch_end_returns_the_commits_own_error),
