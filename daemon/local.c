@@ -32,6 +32,10 @@
  * the reminder pending, to be sent again at restart. */
 #define SENDMAIL_TIMEOUT_MS 30000
 
+/* Scans of new/ and cur/ local_maildir_find() makes before it gives up on a Maildir whose reader
+ * keeps moving messages; one is enough when nothing moves. */
+#define MAILDIR_FIND_SCANS 5
+
 static int reply(char **ret_reply, int r, const char *format, ...)
         __attribute__((format(printf, 3, 4)));
 
@@ -208,8 +212,10 @@ int local_maildir_find(const char *dir, const char *key, char **ret_where) {
         if ((size_t) snprintf(needle, sizeof(needle), "R%s.", key) >= sizeof(needle))
                 return -EINVAL;
         /* readdir() may miss a file a mail reader renames meanwhile (new/ to cur/, or a change
-         * of flags): look again while the directories keep changing under the scan. */
-        for (int attempt = 0; attempt < 5; attempt++) {
+         * of flags): look again while the directories keep changing under the scan.  "Absent"
+         * only from a scan during which neither changed: said wrongly, it has the message
+         * written a second time. */
+        for (int attempt = 0; attempt < MAILDIR_FIND_SCANS; attempt++) {
                 struct timespec before[2], after[2];
 
                 maildir_stamp(dir, before);
@@ -221,7 +227,7 @@ int local_maildir_find(const char *dir, const char *key, char **ret_where) {
                     before[1].tv_sec == after[1].tv_sec && before[1].tv_nsec == after[1].tv_nsec)
                         return 0;
         }
-        return r;
+        return -EAGAIN;
 }
 
 /* The child: a clean signal state (the daemon blocks the signals sd-event handles, and a
