@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "noticed/local.h"
+#include "noticed/macro.h"
 #include "noticed/transmit.h"
 #include "noticed/validate.h"
 #include "noticed/webhook.h"
@@ -107,19 +108,34 @@ static int transmit_webhook(Net *net, const TransmitRequest *req, NetDoneFn done
 
 /* A Maildir can say whether an attempt that was interrupted (a crash between the rename into
  * new/ and the ledger's record) had delivered after all: the file name carries the message's
- * key.  Then it is not written a second time. */
+ * key.  Then it is not written a second time; nor is it while that cannot be told (an
+ * unreadable new/ or cur/, a reader that kept moving messages): the attempt fails for now. */
 static int transmit_maildir(const TransmitRequest *req, char **ret_reply) {
         const char *dir = req->transport->url + strlen("maildir:");
-        char *where = NULL;
-        int r;
+        _cleanup_free_ char *where = NULL;
+        int n, r;
 
-        if (req->interrupted && req->key && (r = local_maildir_find(dir, req->key, &where)) > 0) {
-                r = asprintf(ret_reply, "maildir: %s (delivered by the interrupted attempt)",
+        r = req->interrupted && req->key ? local_maildir_find(dir, req->key, &where) : 0;
+        if (r == 0)
+                return local_maildir(dir, req->data, req->size, req->key, ret_reply);
+        if (r > 0)
+                n = asprintf(ret_reply, "maildir: %s (delivered by the interrupted attempt)",
                              where);
-                free(where);
-                return r < 0 ? -ENOMEM : 0;
+        else if (r == -EAGAIN)
+                n = asprintf(ret_reply,
+                             "maildir: cannot tell whether the interrupted attempt delivered: "
+                             "%s kept changing while searched",
+                             dir);
+        else
+                n = asprintf(ret_reply,
+                             "maildir: cannot tell whether the interrupted attempt delivered: "
+                             "cannot search %s: %s",
+                             dir, strerror(-r));
+        if (n < 0) {
+                *ret_reply = NULL;
+                return -ENOMEM;
         }
-        return local_maildir(dir, req->data, req->size, req->key, ret_reply);
+        return r > 0 ? 0 : r;
 }
 
 int transmit(Net *net, const TransmitRequest *req, NetDoneFn done, void *userdata,
@@ -143,8 +159,9 @@ int transmit(Net *net, const TransmitRequest *req, NetDoneFn done, void *userdat
         default:
                 return -EINVAL;
         }
-        /* A full disk clears, a sendmail that failed may work next time: both are tried again
-         * until the message's deadline. */
+        /* A full disk clears, a sendmail that failed may work next time, a Maildir that could
+         * not be searched may be readable again: all are tried again until the message's
+         * deadline. */
         *local = (TransmitLocal){.outcome = r >= 0 ? NET_OK : NET_TEMPORARY, .reply = reply};
         if (!reply && asprintf(&local->reply, "%s", strerror(r < 0 ? -r : 0)) < 0)
                 local->reply = NULL;
