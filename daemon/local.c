@@ -5,6 +5,7 @@
  * rename within one file system is atomic), then new/ itself is fsynced so the rename survives
  * a power cut.  sendmail's guarantee is its exit status: 0 means it took the message. */
 
+#include <assert.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -26,6 +27,7 @@
 #include <unistd.h>
 
 #include "noticed/local.h"
+#include "noticed/macro.h"
 
 /* How long sendmail may take before it is killed; it normally hands over in milliseconds.  Half
  * the unit's WatchdogSec=60s: the event loop waits meanwhile, and a watchdog kill would leave
@@ -35,6 +37,15 @@
 /* Scans of new/ and cur/ local_maildir_find() makes before it gives up on a Maildir whose reader
  * keeps moving messages; one is enough when nothing moves. */
 #define MAILDIR_FIND_SCANS 5
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(DIR *, closedir)
+
+/* Closes both ends of a pipe that are still open (-1 is closed). */
+static void close_pipe(int (*fds)[2]) {
+        for (int i = 0; i < 2; i++)
+                if ((*fds)[i] >= 0)
+                        (void) close((*fds)[i]);
+}
 
 static int reply(char **ret_reply, int r, const char *format, ...)
         __attribute__((format(printf, 3, 4)));
@@ -64,7 +75,7 @@ static int maildir_prepare(const char *dir) {
 
         if ((r = mkdir_exists_ok(dir)) < 0)
                 return r;
-        for (size_t i = 0; i < 3; i++) {
+        for (size_t i = 0; i < ELEMENTSOF(subdirs); i++) {
                 if ((size_t) snprintf(path, sizeof(path), "%s/%s", dir, subdirs[i]) >= sizeof(path))
                         return -ENAMETOOLONG;
                 if ((r = mkdir_exists_ok(path)) < 0)
@@ -167,9 +178,9 @@ static int maildir_scan(const char *dir, const char *needle, char **ret_where) {
         static const char *const subdirs[] = {"new", "cur"};
         char path[PATH_MAX];
 
-        for (size_t i = 0; i < 2; i++) {
+        for (size_t i = 0; i < ELEMENTSOF(subdirs); i++) {
+                _cleanup_(closedirp) DIR *d = NULL;
                 struct dirent *e;
-                DIR *d;
 
                 if ((size_t) snprintf(path, sizeof(path), "%s/%s", dir, subdirs[i]) >= sizeof(path))
                         return -ENAMETOOLONG;
@@ -181,11 +192,12 @@ static int maildir_scan(const char *dir, const char *needle, char **ret_where) {
                 }
                 while ((e = readdir(d)))
                         if (strstr(e->d_name, needle)) {
-                                int r = asprintf(ret_where, "%s/%s", subdirs[i], e->d_name);
-                                (void) closedir(d);
-                                return r < 0 ? -ENOMEM : 1;
+                                if (asprintf(ret_where, "%s/%s", subdirs[i], e->d_name) < 0) {
+                                        *ret_where = NULL; /* asprintf() leaves it undefined */
+                                        return -ENOMEM;
+                                }
+                                return 1;
                         }
-                (void) closedir(d);
         }
         return 0;
 }
@@ -208,6 +220,8 @@ int local_maildir_find(const char *dir, const char *key, char **ret_where) {
         char needle[64];
         int r = 0;
 
+        assert(dir);
+        assert(key);
         *ret_where = NULL;
         if ((size_t) snprintf(needle, sizeof(needle), "R%s.", key) >= sizeof(needle))
                 return -EINVAL;
@@ -332,25 +346,22 @@ static const char *first_line(char *s) {
 
 int local_sendmail(const char *data, size_t size, char **ret_reply) {
         const char *program = getenv("NOTICED_SENDMAIL") ?: LOCAL_SENDMAIL;
-        int in[2] = {-1, -1}, err[2] = {-1, -1}, pidfd, status, r;
+        _cleanup_(close_pipe) int in[2] = {-1, -1}, err[2] = {-1, -1};
+        _cleanup_free_ char *lf = NULL;
+        int pidfd, status, r;
         char said[512] = "";
         size_t lf_size;
-        char *lf;
         pid_t pid;
 
         *ret_reply = NULL;
         lf = crlf_to_lf(data, size, &lf_size);
         if (!lf)
                 return -ENOMEM;
-        if (pipe2(in, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0) {
-                r = -errno;
-                goto finish;
-        }
+        if (pipe2(in, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0)
+                return -errno;
         pid = fork();
-        if (pid < 0) {
-                r = -errno;
-                goto finish;
-        }
+        if (pid < 0)
+                return -errno;
         if (pid == 0)
                 exec_sendmail(program, in[0], err[1]);
         (void) close(in[0]);
@@ -367,31 +378,19 @@ int local_sendmail(const char *data, size_t size, char **ret_reply) {
         if (r == -ETIMEDOUT)
                 (void) kill(pid, SIGKILL);
         while (waitpid(pid, &status, 0) < 0)
-                if (errno != EINTR) {
-                        r = -errno;
-                        goto finish;
-                }
+                if (errno != EINTR)
+                        return -errno;
         if (r == -ETIMEDOUT)
-                r = reply(ret_reply, r, "sendmail: %s timed out after %d s, killed", program,
-                          SENDMAIL_TIMEOUT_MS / 1000);
-        else if (r < 0) /* it did not read the whole message: whatever its status, not sent */
-                r = reply(ret_reply, -EIO, "sendmail: %s did not take the whole message: %s",
-                          program, strerror(-r));
-        else if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-                r = reply(ret_reply, 0, "sendmail: exit 0");
-        else if (WIFEXITED(status))
-                r = reply(ret_reply, -EIO, "sendmail: %s exit %d%s%s", program, WEXITSTATUS(status),
-                          said[0] ? ": " : "", first_line(said));
-        else
-                r = reply(ret_reply, -EIO, "sendmail: %s killed by signal %d", program,
-                          WTERMSIG(status));
-finish:
-        for (int i = 0; i < 2; i++) {
-                if (in[i] >= 0)
-                        (void) close(in[i]);
-                if (err[i] >= 0)
-                        (void) close(err[i]);
-        }
-        free(lf);
-        return r;
+                return reply(ret_reply, r, "sendmail: %s timed out after %d s, killed", program,
+                             SENDMAIL_TIMEOUT_MS / 1000);
+        if (r < 0) /* it did not read the whole message: whatever its status, not sent */
+                return reply(ret_reply, -EIO, "sendmail: %s did not take the whole message: %s",
+                             program, strerror(-r));
+        if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+                return reply(ret_reply, 0, "sendmail: exit 0");
+        if (WIFEXITED(status))
+                return reply(ret_reply, -EIO, "sendmail: %s exit %d%s%s", program,
+                             WEXITSTATUS(status), said[0] ? ": " : "", first_line(said));
+        return reply(ret_reply, -EIO, "sendmail: %s killed by signal %d", program,
+                     WTERMSIG(status));
 }

@@ -9,6 +9,7 @@
  * net_post(); it runs after the transfer is unlinked, removed from the multi handle and freed,
  * so it may start transfers, free its userdata or even free the net. */
 
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,7 @@
 
 #include <curl/curl.h>
 
+#include "noticed/macro.h"
 #include "noticed/net.h"
 
 /* The reply handed to callbacks: at most 511 bytes and its NUL. */
@@ -54,6 +56,9 @@ struct Transfer {
         char error[CURL_ERROR_SIZE];
         char line[NET_REPLY_MAX]; /* the server's last reply line, or the HTTP status line */
 };
+
+static void transfer_free(Transfer *t);
+DEFINE_TRIVIAL_CLEANUP_FUNC(Transfer *, transfer_free)
 
 /* What net knows of a file descriptor that is curl's socket. */
 typedef struct NetSocket {
@@ -296,40 +301,35 @@ static int on_curl_socket(CURL *easy, curl_socket_t fd, int what, void *userdata
 }
 
 int net_new(sd_event *event, Net **ret) {
-        Net *net = calloc(1, sizeof(*net));
+        _cleanup_(net_freep) Net *net = NULL;
         int r;
 
+        assert(event);
+        assert(ret);
+        net = calloc(1, sizeof(*net));
         if (!net)
                 return -ENOMEM;
         net->event = sd_event_ref(event);
-        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-                (void) net_free(net);
+        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
                 return -EIO;
-        }
         net->curl_initialised = true;
         /* Accuracy 1 µs: curl's timer is often "now" (a transfer just added), and sd-event's
          * default accuracy would hold every new transfer back by up to 250 ms.  MONOTONIC, not
          * BOOTTIME: curl measures its timeouts on CLOCK_MONOTONIC. */
         r = sd_event_add_time_relative(event, &net->timer, CLOCK_MONOTONIC, 0, 1, on_timer, net);
-        if (r < 0 || (r = sd_event_source_set_enabled(net->timer, SD_EVENT_OFF)) < 0) {
-                (void) net_free(net);
+        if (r < 0 || (r = sd_event_source_set_enabled(net->timer, SD_EVENT_OFF)) < 0)
                 return r;
-        }
         (void) sd_event_source_set_description(net->timer, "net-curl-timer");
         net->multi = curl_multi_init();
-        if (!net->multi) {
-                (void) net_free(net);
+        if (!net->multi)
                 return -ENOMEM;
-        }
         if (curl_multi_setopt(net->multi, CURLMOPT_SOCKETFUNCTION, on_curl_socket) != CURLM_OK ||
             curl_multi_setopt(net->multi, CURLMOPT_SOCKETDATA, net) != CURLM_OK ||
             curl_multi_setopt(net->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer) != CURLM_OK ||
             curl_multi_setopt(net->multi, CURLMOPT_TIMERDATA, net) != CURLM_OK ||
-            curl_multi_setopt(net->multi, CURLMOPT_MAXCONNECTS, NET_MAX_CONNECTS) != CURLM_OK) {
-                (void) net_free(net);
+            curl_multi_setopt(net->multi, CURLMOPT_MAXCONNECTS, NET_MAX_CONNECTS) != CURLM_OK)
                 return -EIO;
-        }
-        *ret = net;
+        *ret = TAKE_PTR(net);
         return 0;
 }
 
@@ -443,17 +443,15 @@ static int errno_from_curl(CURLcode c) {
 /* What every transfer has: certificates verified, no signals, no redirects, its timeouts. */
 static int transfer_new(Net *net, bool smtp, const char *url, const char *ca_file,
                         uint64_t timeout_usec, NetDoneFn done, void *userdata, Transfer **ret) {
-        Transfer *t = calloc(1, sizeof(*t));
+        _cleanup_(transfer_freep) Transfer *t = calloc(1, sizeof(*t));
         CURLcode c = CURLE_OK;
 
         if (!t)
                 return -ENOMEM;
         *t = (Transfer){.net = net, .smtp = smtp, .done = done, .userdata = userdata};
         t->easy = curl_easy_init();
-        if (!t->easy) {
-                transfer_free(t);
+        if (!t->easy)
                 return -ENOMEM;
-        }
         if (timeout_usec == 0)
                 timeout_usec = NET_TIMEOUT_DEFAULT_USEC;
         SETOPT(c, t->easy, CURLOPT_PRIVATE, t);
@@ -471,15 +469,14 @@ static int transfer_new(Net *net, bool smtp, const char *url, const char *ca_fil
         SETOPT(c, t->easy, CURLOPT_WRITEFUNCTION, on_write);
         SETOPT(c, t->easy, CURLOPT_OPENSOCKETFUNCTION, on_open_socket);
         SETOPT(c, t->easy, CURLOPT_OPENSOCKETDATA, net);
-        if (c != CURLE_OK) {
-                transfer_free(t);
+        if (c != CURLE_OK)
                 return errno_from_curl(c);
-        }
-        *ret = t;
+        *ret = TAKE_PTR(t);
         return 0;
 }
 
-/* Hands the transfer to curl and links it; it first runs from the timer curl arms now. */
+/* Hands the transfer to curl and links it, or frees it; it first runs from the timer curl arms
+ * now. */
 static int transfer_start(Net *net, Transfer *t) {
         CURLMcode m = curl_multi_add_handle(net->multi, t->easy);
 
@@ -503,44 +500,44 @@ static long smtp_reply_timeout_seconds(const NetMail *mail) {
         return (long) ((usec + 999999) / 1000000);
 }
 
+/* "<address>", as MAIL FROM and RCPT TO take it; NULL when out of memory. */
+static char *angle_address(const char *address) {
+        char *s;
+
+        if (asprintf(&s, "<%s>", address) < 0)
+                return NULL;
+        return s;
+}
+
 int net_send_mail(Net *net, const NetMail *mail, NetDoneFn done, void *userdata) {
+        _cleanup_(transfer_freep) Transfer *t = NULL;
+        _cleanup_free_ char *from = NULL;
         CURLcode c = CURLE_OK;
-        Transfer *t;
-        char *from;
         int r;
 
+        assert(net);
+        assert(mail);
+        assert(done);
         r = transfer_new(net, true, mail->url, mail->ca_file, mail->timeout_usec, done, userdata,
                          &t);
         if (r < 0)
                 return r;
         t->data = malloc(mail->size > 0 ? mail->size : 1);
-        if (!t->data || asprintf(&from, "<%s>", mail->envelope_from) < 0) {
-                transfer_free(t);
+        from = angle_address(mail->envelope_from);
+        if (!t->data || !from)
                 return -ENOMEM;
-        }
         if (mail->size > 0) /* memcpy() from NULL is undefined even for 0 bytes */
                 memcpy(t->data, mail->data, mail->size);
         t->size = mail->size;
         for (size_t i = 0; i < mail->n_recipients; i++) {
+                _cleanup_free_ char *to = angle_address(mail->recipients[i]);
                 struct curl_slist *l;
-                char *to;
 
-                if (asprintf(&to, "<%s>", mail->recipients[i]) < 0) {
-                        free(from);
-                        transfer_free(t);
+                if (!to || !(l = curl_slist_append(t->list, to)))
                         return -ENOMEM;
-                }
-                l = curl_slist_append(t->list, to);
-                free(to);
-                if (!l) {
-                        free(from);
-                        transfer_free(t);
-                        return -ENOMEM;
-                }
                 t->list = l;
         }
         SETOPT(c, t->easy, CURLOPT_MAIL_FROM, from);
-        free(from);
         SETOPT(c, t->easy, CURLOPT_MAIL_RCPT, t->list);
         SETOPT(c, t->easy, CURLOPT_UPLOAD, 1L);
         SETOPT(c, t->easy, CURLOPT_READFUNCTION, on_read);
@@ -557,18 +554,19 @@ int net_send_mail(Net *net, const NetMail *mail, NetDoneFn done, void *userdata)
         SETOPT(c, t->easy, CURLOPT_DEBUGFUNCTION, on_debug);
         SETOPT(c, t->easy, CURLOPT_DEBUGDATA, t);
         SETOPT(c, t->easy, CURLOPT_VERBOSE, 1L);
-        if (c != CURLE_OK) {
-                transfer_free(t);
+        if (c != CURLE_OK)
                 return errno_from_curl(c);
-        }
-        return transfer_start(net, t);
+        return transfer_start(net, TAKE_PTR(t));
 }
 
 int net_post(Net *net, const NetPost *post, NetDoneFn done, void *userdata) {
+        _cleanup_(transfer_freep) Transfer *t = NULL;
         CURLcode c = CURLE_OK;
-        Transfer *t;
         int r;
 
+        assert(net);
+        assert(post);
+        assert(done);
         r = transfer_new(net, false, post->url, post->ca_file, post->timeout_usec, done, userdata,
                          &t);
         if (r < 0)
@@ -578,10 +576,8 @@ int net_post(Net *net, const NetPost *post, NetDoneFn done, void *userdata) {
                 struct curl_slist *l = curl_slist_append(
                         t->list, i < post->n_headers ? post->headers[i] : "Expect:");
 
-                if (!l) {
-                        transfer_free(t);
+                if (!l)
                         return -ENOMEM;
-                }
                 t->list = l;
         }
         SETOPT(c, t->easy, CURLOPT_HTTPHEADER, t->list);
@@ -592,11 +588,9 @@ int net_post(Net *net, const NetPost *post, NetDoneFn done, void *userdata) {
         SETOPT(c, t->easy, CURLOPT_COPYPOSTFIELDS, post->size > 0 ? post->body : "");
         SETOPT(c, t->easy, CURLOPT_HEADERFUNCTION, on_header);
         SETOPT(c, t->easy, CURLOPT_HEADERDATA, t);
-        if (c != CURLE_OK) {
-                transfer_free(t);
+        if (c != CURLE_OK)
                 return errno_from_curl(c);
-        }
-        return transfer_start(net, t);
+        return transfer_start(net, TAKE_PTR(t));
 }
 
 /* Builds the result, frees the transfer, then calls back: the callback sees a net in which the
@@ -610,9 +604,10 @@ static void transfer_finish(Net *net, CURL *easy, CURLcode result) {
         Transfer *t;
         long code = 0;
 
-        if (curl_easy_getinfo(easy, CURLINFO_PRIVATE, &p) != CURLE_OK || !p)
-                return;
+        /* Every handle in the multi handle is a transfer's, its PRIVATE set when it was made. */
+        (void) curl_easy_getinfo(easy, CURLINFO_PRIVATE, &p);
         t = (Transfer *) p;
+        assert(t && t->easy == easy && t->net == net);
         (void) curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &code);
         if (!t->smtp && curl_easy_getinfo(easy, CURLINFO_RETRY_AFTER, &retry_after) == CURLE_OK &&
             retry_after > 0)

@@ -1,5 +1,6 @@
 /* Transmit: one message through one transport (see transmit.h). */
 
+#include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -14,7 +15,8 @@
 
 /* "a@x\nb@y" -> a NULL-terminated array pointing into the copy *ret_buf. */
 static int split_lines(const char *text, char **ret_buf, const char ***ret_v, size_t *ret_n) {
-        char *buf = strdup(text), *save = NULL;
+        _cleanup_free_ char *buf = strdup(text);
+        char *save = NULL;
         const char **v;
         size_t n = 1;
 
@@ -23,14 +25,12 @@ static int split_lines(const char *text, char **ret_buf, const char ***ret_v, si
         for (const char *p = buf; *p; p++)
                 n += *p == '\n';
         v = calloc(n + 1, sizeof(*v));
-        if (!v) {
-                free(buf);
+        if (!v)
                 return -ENOMEM;
-        }
         n = 0;
         for (char *t = strtok_r(buf, "\n", &save); t; t = strtok_r(NULL, "\n", &save))
                 v[n++] = t;
-        *ret_buf = buf;
+        *ret_buf = TAKE_PTR(buf);
         *ret_v = v;
         *ret_n = n;
         return 0;
@@ -143,6 +143,9 @@ int transmit(Net *net, const TransmitRequest *req, NetDoneFn done, void *userdat
         char *reply = NULL;
         int r;
 
+        assert(req);
+        assert(req->transport);
+        assert(local);
         switch (req->transport->kind) {
         case TRANSPORT_SMTP:
         case TRANSPORT_SMTPS:

@@ -14,6 +14,8 @@
 #include <stdint.h>
 #include <systemd/sd-event.h>
 
+#include "noticed/macro.h"
+
 typedef struct Net Net;
 
 typedef enum NetOutcome {
@@ -81,6 +83,7 @@ int net_new(sd_event *event, Net **ret);
  * connection without a QUIT (a mail cut short is not delivered).  May be called from a done
  * callback: the transfers not yet called back are then aborted too.  NULL-safe. */
 Net *net_free(Net *net);
+DEFINE_TRIVIAL_CLEANUP_FUNC(Net *, net_free)
 
 /* Starts a transfer; done(result, userdata) is called exactly once, later, from the event loop,
  * unless the net is freed first; it may start transfers and free its userdata.  Returns 0, or
