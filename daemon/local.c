@@ -26,13 +26,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "noticed/clock.h"
 #include "noticed/local.h"
 #include "noticed/macro.h"
 
 /* How long sendmail may take before it is killed; it normally hands over in milliseconds.  Half
  * the unit's WatchdogSec=60s: the event loop waits meanwhile, and a watchdog kill would leave
  * the reminder pending, to be sent again at restart. */
-#define SENDMAIL_TIMEOUT_MS 30000
+#define SENDMAIL_TIMEOUT_USEC (30 * USEC_PER_SEC)
 
 /* Scans of new/ and cur/ local_maildir_find() makes before it gives up on a Maildir whose reader
  * keeps moving messages; one is enough when nothing moves. */
@@ -273,13 +274,6 @@ static char *crlf_to_lf(const char *data, size_t size, size_t *ret_size) {
         return out;
 }
 
-static int64_t monotonic_ms(void) {
-        struct timespec ts;
-
-        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Feeds the message to the child while collecting what it says on stderr, so that neither side
  * can block the other on a full pipe, until the child has exited (its pidfd is readable) or the
  * one deadline for the whole exchange passes.  The child's exit ends it, not the end of its
@@ -289,14 +283,14 @@ static int converse(int in, int err, int pidfd, const char *data, size_t size, c
         struct pollfd p[3] = {{.fd = in, .events = POLLOUT},
                               {.fd = err, .events = POLLIN},
                               {.fd = pidfd, .events = POLLIN}};
-        int64_t deadline = monotonic_ms() + SENDMAIL_TIMEOUT_MS;
+        usec_t deadline = clock_now_usec(CLOCK_MONOTONIC) + SENDMAIL_TIMEOUT_USEC;
         size_t written = 0, heard = 0;
         bool exited = false;
         int r = 0;
 
         while (!exited && (p[0].fd >= 0 || p[1].fd >= 0 || p[2].fd >= 0)) {
-                int64_t left = deadline - monotonic_ms();
-                int n = left > 0 ? poll(p, 3, (int) left) : 0;
+                usec_t now = clock_now_usec(CLOCK_MONOTONIC);
+                int n = now < deadline ? poll(p, 3, (int) ((deadline - now) / USEC_PER_MSEC)) : 0;
 
                 if (n < 0 && errno == EINTR)
                         continue;
@@ -382,7 +376,7 @@ int local_sendmail(const char *data, size_t size, char **ret_reply) {
                         return -errno;
         if (r == -ETIMEDOUT)
                 return reply(ret_reply, r, "sendmail: %s timed out after %d s, killed", program,
-                             SENDMAIL_TIMEOUT_MS / 1000);
+                             (int) (SENDMAIL_TIMEOUT_USEC / USEC_PER_SEC));
         if (r < 0) /* it did not read the whole message: whatever its status, not sent */
                 return reply(ret_reply, -EIO, "sendmail: %s did not take the whole message: %s",
                              program, strerror(-r));

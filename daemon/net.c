@@ -38,7 +38,7 @@
  * failed transfer, and when a full connection cache drops one.  This bounds how long a server
  * that ignores QUIT can stall the event loop (WatchdogSec=60s); the transfer's own timeout is
  * used when shorter. */
-#define NET_SMTP_REPLY_TIMEOUT_USEC (UINT64_C(30) * 1000000)
+#define NET_SMTP_REPLY_TIMEOUT_USEC (30 * USEC_PER_SEC)
 
 typedef struct Transfer Transfer;
 
@@ -157,7 +157,8 @@ static int on_curl_timer(CURLM *multi, long timeout_ms, void *userdata) {
         (void) multi;
         if (timeout_ms < 0)
                 return sd_event_source_set_enabled(net->timer, SD_EVENT_OFF) < 0 ? -1 : 0;
-        if (sd_event_source_set_time_relative(net->timer, (uint64_t) timeout_ms * 1000 + 999) < 0 ||
+        if (sd_event_source_set_time_relative(net->timer,
+                                              ((usec_t) timeout_ms + 1) * USEC_PER_MSEC - 1) < 0 ||
             sd_event_source_set_enabled(net->timer, SD_EVENT_ONESHOT) < 0)
                 return -1;
         return 0;
@@ -442,7 +443,7 @@ static int errno_from_curl(CURLcode c) {
 
 /* What every transfer has: certificates verified, no signals, no redirects, its timeouts. */
 static int transfer_new(Net *net, bool smtp, const char *url, const char *ca_file,
-                        uint64_t timeout_usec, NetDoneFn done, void *userdata, Transfer **ret) {
+                        usec_t timeout_usec, NetDoneFn done, void *userdata, Transfer **ret) {
         _cleanup_(transfer_freep) Transfer *t = calloc(1, sizeof(*t));
         CURLcode c = CURLE_OK;
 
@@ -459,8 +460,10 @@ static int transfer_new(Net *net, bool smtp, const char *url, const char *ca_fil
         SETOPT(c, t->easy, CURLOPT_PROTOCOLS_STR, smtp ? "smtp,smtps" : "http,https");
         SETOPT(c, t->easy, CURLOPT_NOSIGNAL, 1L);
         SETOPT(c, t->easy, CURLOPT_FOLLOWLOCATION, 0L);
-        SETOPT(c, t->easy, CURLOPT_CONNECTTIMEOUT_MS, (long) (NET_CONNECT_TIMEOUT_USEC / 1000));
-        SETOPT(c, t->easy, CURLOPT_TIMEOUT_MS, (long) ((timeout_usec + 999) / 1000));
+        SETOPT(c, t->easy, CURLOPT_CONNECTTIMEOUT_MS,
+               (long) (NET_CONNECT_TIMEOUT_USEC / USEC_PER_MSEC));
+        SETOPT(c, t->easy, CURLOPT_TIMEOUT_MS,
+               (long) ((timeout_usec + USEC_PER_MSEC - 1) / USEC_PER_MSEC));
         SETOPT(c, t->easy, CURLOPT_ERRORBUFFER, t->error);
         SETOPT(c, t->easy, CURLOPT_SSL_VERIFYPEER, 1L);
         SETOPT(c, t->easy, CURLOPT_SSL_VERIFYHOST, 2L);
@@ -493,11 +496,11 @@ static int transfer_start(Net *net, Transfer *t) {
 }
 
 static long smtp_reply_timeout_seconds(const NetMail *mail) {
-        uint64_t usec = mail->timeout_usec > 0 ? mail->timeout_usec : NET_TIMEOUT_DEFAULT_USEC;
+        usec_t usec = mail->timeout_usec > 0 ? mail->timeout_usec : NET_TIMEOUT_DEFAULT_USEC;
 
         if (usec > NET_SMTP_REPLY_TIMEOUT_USEC)
                 usec = NET_SMTP_REPLY_TIMEOUT_USEC;
-        return (long) ((usec + 999999) / 1000000);
+        return (long) ((usec + USEC_PER_SEC - 1) / USEC_PER_SEC);
 }
 
 /* "<address>", as MAIL FROM and RCPT TO take it; NULL when out of memory. */
@@ -611,7 +614,7 @@ static void transfer_finish(Net *net, CURL *easy, CURLcode result) {
         (void) curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &code);
         if (!t->smtp && curl_easy_getinfo(easy, CURLINFO_RETRY_AFTER, &retry_after) == CURLE_OK &&
             retry_after > 0)
-                res.retry_after_usec = (uint64_t) retry_after * 1000000;
+                res.retry_after_usec = (usec_t) retry_after * USEC_PER_SEC;
 
         if (outcome_from_code(t->smtp, result, code, &res.outcome)) {
                 res.code = code;

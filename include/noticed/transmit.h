@@ -25,7 +25,7 @@ typedef struct TransmitRequest {
         const char *key;             /* Maildir: the message's key (mail.h), or NULL */
         bool interrupted;            /* Maildir: look for the message of an interrupted attempt */
         int64_t now;                 /* Unix seconds: a webhook signature's timestamp */
-        uint64_t timeout_usec;       /* a network transfer's, 0: NET_TIMEOUT_DEFAULT_USEC */
+        usec_t timeout_usec;         /* a network transfer's, 0: NET_TIMEOUT_DEFAULT_USEC */
 } TransmitRequest;
 
 /* The result of a local transport: an outcome as net.h has it, and a reply (malloc'd). */

@@ -30,9 +30,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "noticed/clock.h"
 #include "noticed/net.h"
 
-#define DEADLINE_USEC  (UINT64_C(10) * 1000000)
+#define DEADLINE_USEC  (10 * USEC_PER_SEC)
 #define PEER_MAX_CONNS 128
 
 /* One reply of a scripted SMTP peer: a received line starting with `line` (case-insensitive) is
@@ -451,20 +452,17 @@ static const PeerReport *peer_finish(void) {
 
 /* ---- the client side ---- */
 
-static uint64_t now_usec(void) {
-        struct timespec ts;
-
-        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
+static usec_t now_usec(void) {
+        return clock_now_usec(CLOCK_MONOTONIC);
 }
 
 /* Runs the loop until *counter reaches target; fails after DEADLINE_USEC. */
 static void run_until(const unsigned *counter, unsigned target) {
-        uint64_t deadline = now_usec() + DEADLINE_USEC;
+        usec_t deadline = now_usec() + DEADLINE_USEC;
 
         while (*counter < target) {
                 assert_true(now_usec() < deadline);
-                assert_true(sd_event_run(fixture->event, 100000) >= 0);
+                assert_true(sd_event_run(fixture->event, 100 * USEC_PER_MSEC) >= 0);
         }
 }
 
@@ -723,16 +721,16 @@ static void test_net_send_mail_silent_server_times_out(void **state) {
         const PeerReport *r;
         Outcome o = {0};
         NetMail m;
-        uint64_t start = now_usec();
+        usec_t start = now_usec();
 
         (void) state;
         peer_start(&fixture->peer, &script);
         m = mail_to(fixture->peer.port);
-        m.timeout_usec = 300000;
+        m.timeout_usec = 300 * USEC_PER_MSEC;
         assert_int_equal(send_mail(&m, on_done, &o), 0);
         free((char *) m.url);
         run_until(&o.calls, 1);
-        assert_true(now_usec() - start >= 300000);
+        assert_true(now_usec() - start >= 300 * USEC_PER_MSEC);
         assert_int_equal(o.outcome, NET_TEMPORARY);
         assert_int_equal(o.code, 0);
         assert_true(strncmp(o.reply, "Timeout was reached: ", 21) == 0);
@@ -797,16 +795,16 @@ static void test_net_send_mail_unanswered_quit_stalls_at_most_the_timeout(void *
         static const PeerScript script = {.greeting = "220 peer\r\n", .smtp = replies};
         Outcome o = {0};
         NetMail m;
-        uint64_t start = now_usec();
+        usec_t start = now_usec();
 
         (void) state;
         peer_start(&fixture->peer, &script);
         m = mail_to(fixture->peer.port);
-        m.timeout_usec = 1000000;
+        m.timeout_usec = USEC_PER_SEC;
         assert_int_equal(send_mail(&m, on_done, &o), 0);
         free((char *) m.url);
         run_until(&o.calls, 1);
-        assert_true(now_usec() - start < 5000000); /* curl polls in 1 s steps; not 30 s */
+        assert_true(now_usec() - start < 5 * USEC_PER_SEC); /* curl polls in 1 s steps; not 30 s */
         assert_int_equal(o.outcome, NET_PERMANENT);
         assert_int_equal(o.code, 550);
         assert_string_equal(o.reply, "550 5.1.1 no such user");
@@ -824,7 +822,7 @@ static void test_net_free_does_not_wait_for_quit(void **state) {
         static const PeerScript script = {.greeting = "220 peer\r\n", .smtp = replies};
         Outcome o = {0};
         NetMail m;
-        uint64_t start;
+        usec_t start;
 
         (void) state;
         peer_start(&fixture->peer, &script);
@@ -835,7 +833,7 @@ static void test_net_free_does_not_wait_for_quit(void **state) {
         assert_int_equal(o.outcome, NET_OK);
         start = now_usec(); /* the connection is idle now, kept for the next mail */
         fixture->net = net_free(fixture->net);
-        assert_true(now_usec() - start < 1000000); /* not curl's 120 s */
+        assert_true(now_usec() - start < USEC_PER_SEC); /* not curl's 120 s */
         (void) peer_finish();
 }
 
@@ -867,7 +865,7 @@ static void test_net_free_during_an_upload_does_not_end_the_message(void **state
         const PeerReport *r;
         const char *data;
         NetMail m;
-        uint64_t start;
+        usec_t start;
 
         (void) state;
         assert_non_null(big);
@@ -882,7 +880,7 @@ static void test_net_free_during_an_upload_does_not_end_the_message(void **state
         run_until(&fixture->peer.data_started, 1);
         start = now_usec();
         fixture->net = net_free(fixture->net);
-        assert_true(now_usec() - start < 1000000);
+        assert_true(now_usec() - start < USEC_PER_SEC);
         r = peer_finish();
         data = strstr(r->conns[0], "\r\nDATA\r\n");
         assert_non_null(data);
