@@ -73,7 +73,6 @@ struct Net {
         NetSocket *sockets; /* by fd */
         size_t n_sockets;
         Transfer *transfers;
-        size_t n_transfers;
         bool dispatching;    /* done callbacks are running */
         bool free_requested; /* net_free() was called by one of them */
         bool curl_initialised;
@@ -372,10 +371,8 @@ Net *net_free(Net *net) {
         for (size_t fd = 0; fd < net->n_sockets; fd++)
                 if (socket_is_still((int) fd, net->sockets[fd].inode))
                         (void) shutdown((int) fd, SHUT_RDWR);
-        while (net->transfers) {
-                net->n_transfers--;
+        while (net->transfers)
                 transfer_free(net->transfers);
-        }
         if (net->multi)
                 (void) curl_multi_cleanup(net->multi);
         for (size_t fd = 0; fd < net->n_sockets; fd++)
@@ -387,10 +384,6 @@ Net *net_free(Net *net) {
         sd_event_unref(net->event);
         free(net);
         return NULL;
-}
-
-size_t net_in_flight(const Net *net) {
-        return net->n_transfers;
 }
 
 static size_t on_read(char *buffer, size_t size, size_t n, void *userdata) {
@@ -491,7 +484,6 @@ static int transfer_start(Net *net, Transfer *t) {
         if (t->next)
                 t->next->prev = t;
         net->transfers = t;
-        net->n_transfers++;
         return 0;
 }
 
@@ -643,7 +635,6 @@ static void transfer_finish(Net *net, CURL *easy, CURLcode result) {
 
         done = t->done;
         userdata = t->userdata;
-        net->n_transfers--;
         transfer_free(t);
         done(&res, userdata);
 }

@@ -90,6 +90,3 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(Net *, net_free)
  * -ENOMEM / -EIO (curl refused an option) and then never calls done. */
 int net_send_mail(Net *net, const NetMail *mail, NetDoneFn done, void *userdata);
 int net_post(Net *net, const NetPost *post, NetDoneFn done, void *userdata);
-
-/* Transfers started and not yet called back. */
-size_t net_in_flight(const Net *net);

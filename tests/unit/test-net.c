@@ -83,7 +83,8 @@ typedef struct Fixture {
         Net *net;
         Peer peer;
         PeerReport report;
-        unsigned done; /* callbacks of the current test, all of them */
+        unsigned started; /* transfers send_mail() and post() started, as the outbox counts */
+        unsigned done;    /* callbacks of the current test, all of them */
 } Fixture;
 
 static Fixture *fixture;
@@ -499,6 +500,7 @@ static int send_mail(NetMail *mail, NetDoneFn done, void *userdata) {
         starting = true;
         r = net_send_mail(fixture->net, mail, done, userdata);
         starting = false;
+        fixture->started += r == 0;
         return r;
 }
 
@@ -508,7 +510,14 @@ static int post(NetPost *p, NetDoneFn done, void *userdata) {
         starting = true;
         r = net_post(fixture->net, p, done, userdata);
         starting = false;
+        fixture->started += r == 0;
         return r;
+}
+
+/* Transfers started and not yet called back, as a caller of net counts them (the outbox's
+ * in_flight): each started transfer calls back exactly once. */
+static unsigned in_flight(void) {
+        return fixture->started - fixture->done;
 }
 
 static int setup(void **state) {
@@ -575,9 +584,9 @@ static void test_net_send_mail_delivers_the_exact_bytes(void **state) {
         m = mail_to(fixture->peer.port);
         assert_int_equal(send_mail(&m, on_done, &o), 0);
         free((char *) m.url);
-        assert_int_equal(net_in_flight(fixture->net), 1);
+        assert_int_equal(in_flight(), 1);
         run_until(&o.calls, 1);
-        assert_int_equal(net_in_flight(fixture->net), 0);
+        assert_int_equal(in_flight(), 0);
         assert_int_equal(o.outcome, NET_OK);
         assert_int_equal(o.code, 250);
         assert_string_equal(o.reply, "250 2.0.0 Ok: queued as 4F3A1");
@@ -1196,9 +1205,9 @@ static void test_net_post_many_in_flight_each_complete_once(void **state) {
                 assert_int_equal(post(&p, on_done, &o[i]), 0);
                 free((char *) p.url);
         }
-        assert_int_equal(net_in_flight(fixture->net), 50);
+        assert_int_equal(in_flight(), 50);
         run_until(&fixture->done, 50);
-        assert_int_equal(net_in_flight(fixture->net), 0);
+        assert_int_equal(in_flight(), 0);
         for (size_t i = 0; i < 50; i++) {
                 assert_int_equal(o[i].calls, 1);
                 assert_int_equal(o[i].outcome, NET_OK);
@@ -1273,7 +1282,7 @@ static void test_net_post_done_callback_starts_another(void **state) {
         run_until(&last.calls, 1);
         assert_int_equal(fixture->done, 4);
         assert_int_equal(last.outcome, NET_OK);
-        assert_int_equal(net_in_flight(fixture->net), 0);
+        assert_int_equal(in_flight(), 0);
         r = peer_finish();
         assert_int_equal(r->requests, 4);
 }
@@ -1294,7 +1303,7 @@ static void test_net_free_aborts_transfers_in_flight_silently(void **state) {
                 free((char *) p.url);
         }
         run_until(&fixture->peer.accepts, 4); /* all four connected and waiting */
-        assert_int_equal(net_in_flight(fixture->net), 4);
+        assert_int_equal(in_flight(), 4);
         (void) peer_finish();
         /* and one that never reached the loop */
         assert_int_equal(net_new(fixture->event, &fixture->net), 0);
