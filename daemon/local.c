@@ -377,7 +377,9 @@ int local_sendmail(const char *data, size_t size, char **ret_reply) {
         if (r == -ETIMEDOUT)
                 return reply(ret_reply, r, "sendmail: %s timed out after %d s, killed", program,
                              (int) (SENDMAIL_TIMEOUT_USEC / USEC_PER_SEC));
-        if (r < 0) /* it did not read the whole message: whatever its status, not sent */
+        /* It did not read the whole message: not sent, whatever its status; a failing status
+         * says why, and is reported whether or not the write noticed first. */
+        if (r < 0 && !(WIFEXITED(status) && WEXITSTATUS(status) != 0))
                 return reply(ret_reply, -EIO, "sendmail: %s did not take the whole message: %s",
                              program, strerror(-r));
         if (WIFEXITED(status) && WEXITSTATUS(status) == 0)

@@ -371,6 +371,30 @@ static void test_local_sendmail_fails_when_sendmail_does_not_take_the_whole_mess
         free(big);
 }
 
+/* One that fails before it has read the message (sendmail missing is one: exit 127) is
+ * reported by its status, whether or not the write of the message noticed it first. */
+static void test_local_sendmail_reports_the_status_of_one_that_fails_before_reading(void **state) {
+        const char *dir = *state;
+        char path[512], *reply = NULL, *big;
+        size_t size = 1 << 20; /* far more than a pipe holds: the write sees it go */
+        FILE *f;
+
+        snprintf(path, sizeof(path), "%s/sendmail", dir);
+        f = fopen(path, "w");
+        assert_non_null(f);
+        fprintf(f, "#!/bin/sh\necho 'sendmail: no queue' >&2\nexit 75\n");
+        fclose(f);
+        assert_int_equal(chmod(path, 0700), 0);
+        assert_int_equal(setenv("NOTICED_SENDMAIL", path, 1), 0);
+        big = malloc(size);
+        assert_non_null(big);
+        memset(big, 'x', size);
+        assert_int_equal(local_sendmail(big, size, &reply), -EIO);
+        assert_non_null(strstr(reply, "exit 75: sendmail: no queue"));
+        free(reply);
+        free(big);
+}
+
 int main(void) {
         /* As noticed does (deliver.h): a sendmail that exits early must not kill the caller. */
         (void) signal(SIGPIPE, SIG_IGN);
@@ -400,6 +424,9 @@ int main(void) {
                         setup, teardown),
                 cmocka_unit_test_setup_teardown(
                         test_local_sendmail_fails_when_sendmail_does_not_take_the_whole_message,
+                        setup, teardown),
+                cmocka_unit_test_setup_teardown(
+                        test_local_sendmail_reports_the_status_of_one_that_fails_before_reading,
                         setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
