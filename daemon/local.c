@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
@@ -40,6 +41,11 @@
 #define MAILDIR_FIND_SCANS 5
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(DIR *, closedir)
+
+static void closep(int *fd) {
+        if (*fd >= 0)
+                (void) close(*fd);
+}
 
 /* Closes both ends of a pipe that are still open (-1 is closed). */
 static void close_pipe(int (*fds)[2]) {
@@ -203,6 +209,47 @@ static int maildir_scan(const char *dir, const char *needle, char **ret_where) {
         return 0;
 }
 
+/* An inotify descriptor watching new/ and cur/ (those that exist) for names that come and go,
+ * or -errno.  Their times alone miss a change made within the clock tick of the one before (a
+ * kernel before 6.13 stamps a directory with the time of its last tick); inotify alone misses
+ * one made by another machine (NFS).  local_maildir_find() asks both. */
+static int maildir_watch(const char *dir) {
+        static const char *const subdirs[] = {"new", "cur"};
+        _cleanup_(closep) int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+        char path[PATH_MAX];
+        int r;
+
+        if (fd < 0)
+                return -errno;
+        for (size_t i = 0; i < ELEMENTSOF(subdirs); i++) {
+                if ((size_t) snprintf(path, sizeof(path), "%s/%s", dir, subdirs[i]) >= sizeof(path))
+                        return -ENAMETOOLONG;
+                if (inotify_add_watch(fd, path,
+                                      IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO |
+                                              IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR) < 0 &&
+                    errno != ENOENT)
+                        return -errno;
+        }
+        r = fd;
+        fd = -1; /* handed over */
+        return r;
+}
+
+/* Whether the watch reported anything since it was last asked (an overflow of its queue is a
+ * report too); it is emptied. */
+static bool maildir_watch_changed(int fd) {
+        char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+        bool changed = false;
+
+        for (;;) {
+                ssize_t n = read(fd, buf, sizeof(buf));
+
+                if (n <= 0)
+                        return changed || !(n < 0 && errno == EAGAIN);
+                changed = true;
+        }
+}
+
 /* When new/ and cur/ were last changed, to tell whether a scan raced with a reader. */
 static void maildir_stamp(const char *dir, struct timespec stamp[2]) {
         char path[PATH_MAX];
@@ -218,14 +265,18 @@ static void maildir_stamp(const char *dir, struct timespec stamp[2]) {
 }
 
 int local_maildir_find(const char *dir, const char *key, char **ret_where) {
+        _cleanup_(closep) int watch = -1;
         char needle[64];
-        int r = 0;
+        int r;
 
         assert(dir);
         assert(key);
         *ret_where = NULL;
         if ((size_t) snprintf(needle, sizeof(needle), "R%s.", key) >= sizeof(needle))
                 return -EINVAL;
+        watch = maildir_watch(dir);
+        if (watch < 0)
+                return watch;
         /* readdir() may miss a file a mail reader renames meanwhile (new/ to cur/, or a change
          * of flags): look again while the directories keep changing under the scan.  "Absent"
          * only from a scan during which neither changed: said wrongly, it has the message
@@ -233,13 +284,15 @@ int local_maildir_find(const char *dir, const char *key, char **ret_where) {
         for (int attempt = 0; attempt < MAILDIR_FIND_SCANS; attempt++) {
                 struct timespec before[2], after[2];
 
+                (void) maildir_watch_changed(watch); /* what came before this scan */
                 maildir_stamp(dir, before);
                 r = maildir_scan(dir, needle, ret_where);
                 if (r != 0)
                         return r;
                 maildir_stamp(dir, after);
-                if (before[0].tv_sec == after[0].tv_sec && before[0].tv_nsec == after[0].tv_nsec &&
-                    before[1].tv_sec == after[1].tv_sec && before[1].tv_nsec == after[1].tv_nsec)
+                if (!maildir_watch_changed(watch) && before[0].tv_sec == after[0].tv_sec &&
+                    before[0].tv_nsec == after[0].tv_nsec && before[1].tv_sec == after[1].tv_sec &&
+                    before[1].tv_nsec == after[1].tv_nsec)
                         return 0;
         }
         return -EAGAIN;

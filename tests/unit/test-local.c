@@ -8,6 +8,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <ftw.h>
@@ -24,25 +25,44 @@ static const char message[] = "From: a@x.example\r\nTo: b@x.example\r\nSubject: 
 
 /* opendir() passes through, except while `racing` is set: then a mail reader moves the message
  * out of each directory just before local_maildir_find() opens it (new/ to cur/, cur/ back to
- * new/), so that every scan misses it and sees both directories change. */
+ * new/), so that every scan misses it and sees both directories change.  With `coarse_clock`
+ * the directories keep the times they had, as with a clock that has not ticked since the last
+ * change (a kernel before 6.13 stamps directories with the time of its last tick). */
 DIR *__real_opendir(const char *path);
 DIR *__wrap_opendir(const char *path);
 
 static struct {
-        bool on;
+        bool on, coarse_clock;
         char new[1024], cur[1024];
         unsigned moves;
 } racing;
 
+static void racing_move(const char *from, const char *to) {
+        char dirs[2][1024];
+        struct timespec times[2][2];
+        struct stat st;
+
+        for (int i = 0; i < 2; i++) {
+                (void) snprintf(dirs[i], sizeof(dirs[i]), "%s", i ? to : from);
+                *strrchr(dirs[i], '/') = '\0';
+                assert_int_equal(stat(dirs[i], &st), 0);
+                times[i][0] = st.st_atim;
+                times[i][1] = st.st_mtim;
+        }
+        if (rename(from, to) < 0)
+                return;
+        racing.moves++;
+        for (int i = 0; racing.coarse_clock && i < 2; i++)
+                assert_int_equal(utimensat(AT_FDCWD, dirs[i], times[i], 0), 0);
+}
+
 DIR *__wrap_opendir(const char *path) {
         size_t n = strlen(path);
 
-        if (racing.on && n >= 4 && strcmp(path + n - 4, "/new") == 0 &&
-            rename(racing.new, racing.cur) == 0)
-                racing.moves++;
-        else if (racing.on && n >= 4 && strcmp(path + n - 4, "/cur") == 0 &&
-                 rename(racing.cur, racing.new) == 0)
-                racing.moves++;
+        if (racing.on && n >= 4 && strcmp(path + n - 4, "/new") == 0)
+                racing_move(racing.new, racing.cur);
+        else if (racing.on && n >= 4 && strcmp(path + n - 4, "/cur") == 0)
+                racing_move(racing.cur, racing.new);
         return __real_opendir(path);
 }
 
@@ -63,7 +83,7 @@ static int setup(void **state) {
 }
 
 static int teardown(void **state) {
-        racing.on = false;
+        racing.on = racing.coarse_clock = false;
         (void) nftw(*state, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
         free(*state);
         unsetenv("NOTICED_SENDMAIL");
@@ -181,17 +201,18 @@ static void test_local_maildir_find_knows_a_message_by_its_key(void **state) {
         free(reply);
 }
 
-static void test_local_maildir_find_fails_when_every_scan_races_a_reader(void **state) {
+static void maildir_find_races_a_reader(const char *dir, bool coarse_clock) {
         char maildir[512], *reply = NULL, *where = NULL;
         const char *key = "4bef4dbbc4f1f58dfaada501ad7a504f";
 
-        snprintf(maildir, sizeof(maildir), "%s/outbox", (char *) *state);
+        snprintf(maildir, sizeof(maildir), "%s/outbox", dir);
         assert_int_equal(local_maildir(maildir, message, strlen(message), key, &reply), 0);
         snprintf(racing.new, sizeof(racing.new), "%s/%s", maildir, reply + strlen("maildir: "));
         snprintf(racing.cur, sizeof(racing.cur), "%s/cur/%s:2,S", maildir,
                  reply + strlen("maildir: new/"));
         free(reply);
         racing.on = true;
+        racing.coarse_clock = coarse_clock;
         racing.moves = 0;
         /* It is there all along: "absent" would have it written a second time. */
         assert_int_equal(local_maildir_find(maildir, key, &where), -EAGAIN);
@@ -201,6 +222,16 @@ static void test_local_maildir_find_fails_when_every_scan_races_a_reader(void **
         /* Once the reader rests, it is found. */
         assert_int_equal(local_maildir_find(maildir, key, &where), 1);
         free(where);
+}
+
+static void test_local_maildir_find_fails_when_every_scan_races_a_reader(void **state) {
+        maildir_find_races_a_reader(*state, false);
+}
+
+/* The directories' times alone cannot tell that a scan raced with the reader. */
+static void
+test_local_maildir_find_fails_when_every_scan_races_a_reader_within_a_tick(void **state) {
+        maildir_find_races_a_reader(*state, true);
 }
 
 /* A mail reader that keeps moving the message from new/ to cur/, marking it seen and moving it
@@ -410,6 +441,9 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(
                         test_local_maildir_find_fails_when_every_scan_races_a_reader, setup,
                         teardown),
+                cmocka_unit_test_setup_teardown(
+                        test_local_maildir_find_fails_when_every_scan_races_a_reader_within_a_tick,
+                        setup, teardown),
                 cmocka_unit_test_setup_teardown(
                         test_local_maildir_find_never_says_absent_while_the_message_moves, setup,
                         teardown),
