@@ -38,9 +38,9 @@ static int split_lines(const char *text, char **ret_buf, const char ***ret_v, si
 
 static int transmit_mail(Net *net, const TransmitRequest *req, NetDoneFn done, void *userdata) {
         const Transport *t = req->transport;
-        const char **rcpt = NULL;
         const char *from = t->envelope_from ? t->envelope_from : t->from_address;
-        char *rcpt_buf = NULL;
+        _cleanup_free_ const char **rcpt = NULL;
+        _cleanup_free_ char *rcpt_buf = NULL;
         size_t n = 0;
         int r;
 
@@ -50,24 +50,20 @@ static int transmit_mail(Net *net, const TransmitRequest *req, NetDoneFn done, v
         if (r < 0)
                 return r;
         if (n == 0)
-                r = -EINVAL;
-        else
-                r = net_send_mail(net,
-                                  &(NetMail){.url = t->url,
-                                             .plaintext = t->tls == TLS_NONE,
-                                             .ca_file = t->ca_file,
-                                             .username = t->username,
-                                             .password = req->secret ? req->secret->data : NULL,
-                                             .envelope_from = from,
-                                             .recipients = rcpt,
-                                             .n_recipients = n,
-                                             .data = req->data,
-                                             .size = req->size,
-                                             .timeout_usec = req->timeout_usec},
-                                  done, userdata);
-        free(rcpt);
-        free(rcpt_buf);
-        return r;
+                return -EINVAL;
+        return net_send_mail(net,
+                             &(NetMail){.url = t->url,
+                                        .plaintext = t->tls == TLS_NONE,
+                                        .ca_file = t->ca_file,
+                                        .username = t->username,
+                                        .password = req->secret ? req->secret->data : NULL,
+                                        .envelope_from = from,
+                                        .recipients = rcpt,
+                                        .n_recipients = n,
+                                        .data = req->data,
+                                        .size = req->size,
+                                        .timeout_usec = req->timeout_usec},
+                             done, userdata);
 }
 
 /* Content-Type, Idempotency-Key and, with a key, the timestamp and signature of this attempt.
