@@ -155,7 +155,7 @@ int local_maildir(const char *dir, const char *data, size_t size, const char *ke
                 return reply(ret_reply, r, "maildir: cannot create %s: %s", dir, strerror(-r));
         if (key && (strlen(key) > 64 || strspn(key, "0123456789abcdef") != strlen(key)))
                 return reply(ret_reply, -EINVAL, "maildir: key '%s' is not hex digits", key);
-        if ((r = maildir_name(key, name, sizeof(name))) < 0 ||
+        if (maildir_name(key, name, sizeof(name)) < 0 ||
             (size_t) snprintf(tmp, sizeof(tmp), "%s/tmp/%s", dir, name) >= sizeof(tmp) ||
             (size_t) snprintf(new, sizeof(new), "%s/new/%s", dir, name) >= sizeof(new) ||
             (size_t) snprintf(newdir, sizeof(newdir), "%s/new", dir) >= sizeof(newdir))
@@ -215,24 +215,26 @@ static int maildir_scan(const char *dir, const char *needle, char **ret_where) {
  * one made by another machine (NFS).  local_maildir_find() asks both. */
 static int maildir_watch(const char *dir) {
         static const char *const subdirs[] = {"new", "cur"};
-        _cleanup_(closep) int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+        const uint32_t events = IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO |
+                                IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR;
+        int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
         char path[PATH_MAX];
-        int r;
 
         if (fd < 0)
                 return -errno;
         for (size_t i = 0; i < ELEMENTSOF(subdirs); i++) {
+                int r = 0;
+
                 if ((size_t) snprintf(path, sizeof(path), "%s/%s", dir, subdirs[i]) >= sizeof(path))
-                        return -ENAMETOOLONG;
-                if (inotify_add_watch(fd, path,
-                                      IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO |
-                                              IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR) < 0 &&
-                    errno != ENOENT)
-                        return -errno;
+                        r = -ENAMETOOLONG;
+                else if (inotify_add_watch(fd, path, events) < 0 && errno != ENOENT)
+                        r = -errno;
+                if (r < 0) {
+                        (void) close(fd);
+                        return r;
+                }
         }
-        r = fd;
-        fd = -1; /* handed over */
-        return r;
+        return fd;
 }
 
 /* Whether the watch reported anything since it was last asked (an overflow of its queue is a

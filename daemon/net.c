@@ -144,7 +144,7 @@ static void reply_copy(char dst[static NET_REPLY_MAX], const char *src, size_t s
         if (size > NET_REPLY_MAX - 1)
                 size = NET_REPLY_MAX - 1;
         for (size_t i = 0; i < size; i++)
-                dst[i] = src[i] >= 0x20 && src[i] < 0x7f ? src[i] : '?';
+                dst[i] = (char) (src[i] >= 0x20 && src[i] < 0x7f ? src[i] : '?');
         dst[size] = '\0';
 }
 
@@ -371,8 +371,10 @@ Net *net_free(Net *net) {
         for (size_t fd = 0; fd < net->n_sockets; fd++)
                 if (socket_is_still((int) fd, net->sockets[fd].inode))
                         (void) shutdown((int) fd, SHUT_RDWR);
-        while (net->transfers)
-                transfer_free(net->transfers);
+        for (Transfer *t = net->transfers, *next; t; t = next) {
+                next = t->next;
+                transfer_free(t);
+        }
         if (net->multi)
                 (void) curl_multi_cleanup(net->multi);
         for (size_t fd = 0; fd < net->n_sockets; fd++)

@@ -236,7 +236,9 @@ static void conn_read(const PeerScript *script, Conn *c, unsigned *requests) {
 
 static void peer_accept(const PeerScript *script, int listen_fd, Conn *conns, size_t *n_conns) {
         for (;;) {
-                int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+                struct sockaddr_storage from;
+                socklen_t from_size = sizeof(from);
+                int fd = accept4(listen_fd, (struct sockaddr *) &from, &from_size, SOCK_CLOEXEC);
 
                 if (fd < 0) {
                         if (errno == EAGAIN || errno == EWOULDBLOCK)
