@@ -1,7 +1,7 @@
 /* Net: SMTP submissions and HTTP POSTs through one curl multi handle driven by sd-event.
  *
  * curl does the protocols; this file only glues its multi "socket" interface to the event loop
- * and turns what a transfer ended with into a NetOutcome.  The glue follows systemd's
+ * (net-outcome.c turns what a transfer ended with into a NetOutcome).  The glue follows systemd's
  * src/import/curl-util.c: each of curl's sockets is an sd-event IO source (curl keeps the
  * pointer for us with curl_multi_assign()), curl's one timer is one sd-event timer, and libcurl
  * is never called from inside its own callbacks.  Transfers finish only in net_dispatch(), run
@@ -23,11 +23,9 @@
 
 #include <curl/curl.h>
 
+#include "net-internal.h"
 #include "noticed/macro.h"
 #include "noticed/net.h"
-
-/* The reply handed to callbacks: at most 511 bytes and its NUL. */
-#define NET_REPLY_MAX 512
 
 /* Idle connections kept for reuse; curl's default is 4 times the handles in use, which drops
  * a relay's connection as soon as the last transfer ends. */
@@ -77,76 +75,6 @@ struct Net {
         bool free_requested; /* net_free() was called by one of them */
         bool curl_initialised;
 };
-
-/* The outcome a server's reply code decides, when it decides one.  SMTP: a transfer curl
- * completed is accepted (250 after DATA); a 4xx or 5xx reply is what stopped it.  Any other code
- * on a failed transfer is the last positive reply before something else went wrong (a 250 to
- * RCPT, then a timeout), so it decides nothing.  HTTP: a status line, once received, is the
- * server's verdict on the request even when the body after it breaks off: the request was
- * read and handled, and sending it again would only duplicate it. */
-static bool outcome_from_code(bool smtp, CURLcode result, long code, NetOutcome *ret) {
-        if (smtp) {
-                if (result == CURLE_OK)
-                        *ret = NET_OK;
-                else if (code >= 400 && code < 500)
-                        *ret = NET_TEMPORARY;
-                else if (code >= 500 && code < 600)
-                        *ret = NET_PERMANENT;
-                else
-                        return false;
-                return true;
-        }
-        if (code < 200 || code >= 600)
-                return false;
-        if (code < 300)
-                *ret = NET_OK;
-        else if (code == 408 || code == 429 || code >= 500)
-                *ret = NET_TEMPORARY;
-        else
-                *ret = NET_PERMANENT;
-        return true;
-}
-
-/* The outcome of a transfer that ended without a reply code that decides.  Permanent only when
- * the request itself cannot work: the URL, the protocol, credentials or access the server
- * refused.  Everything else, including errors not listed, is temporary: wrongly temporary costs
- * a retry or two before the attempts run out; wrongly permanent loses a reminder that a later
- * attempt would have delivered. */
-static NetOutcome outcome_from_curl(CURLcode result) {
-        switch (result) {
-        case CURLE_URL_MALFORMAT:
-        case CURLE_UNSUPPORTED_PROTOCOL:
-        case CURLE_LOGIN_DENIED:
-        case CURLE_REMOTE_ACCESS_DENIED:
-                return NET_PERMANENT;
-        case CURLE_COULDNT_RESOLVE_HOST:
-        case CURLE_COULDNT_CONNECT:
-        case CURLE_OPERATION_TIMEDOUT:
-        case CURLE_SSL_CONNECT_ERROR:
-        case CURLE_PEER_FAILED_VERIFICATION:
-        case CURLE_USE_SSL_FAILED:
-        case CURLE_SEND_ERROR:
-        case CURLE_RECV_ERROR:
-        case CURLE_GOT_NOTHING:
-        case CURLE_PARTIAL_FILE:
-        case CURLE_WEIRD_SERVER_REPLY:
-        default:
-                return NET_TEMPORARY;
-        }
-}
-
-/* Copies at most NET_REPLY_MAX - 1 bytes of src, without its line end, each byte outside
- * printable ASCII replaced by '?': the reply goes to the journal, the ledger and JSON output,
- * and a server decides what it contains. */
-static void reply_copy(char dst[static NET_REPLY_MAX], const char *src, size_t size) {
-        while (size > 0 && (src[size - 1] == '\n' || src[size - 1] == '\r'))
-                size--;
-        if (size > NET_REPLY_MAX - 1)
-                size = NET_REPLY_MAX - 1;
-        for (size_t i = 0; i < size; i++)
-                dst[i] = (char) (src[i] >= 0x20 && src[i] < 0x7f ? src[i] : '?');
-        dst[size] = '\0';
-}
 
 /* curl's timer: only arms or disarms ours (libcurl must not be called from here).  -1 means
  * none; otherwise it is due in timeout_ms, rounded up to the next whole millisecond. */
@@ -415,7 +343,7 @@ static int on_debug(CURL *easy, curl_infotype type, char *data, size_t size, voi
         if (type == CURLINFO_HEADER_OUT && size >= 4 && strncasecmp(data, "QUIT", 4) == 0)
                 t->quit_sent = true;
         else if (type == CURLINFO_HEADER_IN && size > 0 && !t->quit_sent)
-                reply_copy(t->line, data, size);
+                net_reply_copy(t->line, data, size);
         return 0;
 }
 
@@ -424,7 +352,7 @@ static size_t on_header(char *data, size_t size, size_t n, void *userdata) {
         Transfer *t = userdata;
 
         if (size * n >= 5 && memcmp(data, "HTTP/", 5) == 0)
-                reply_copy(t->line, data, size * n);
+                net_reply_copy(t->line, data, size * n);
         return size * n;
 }
 
@@ -610,30 +538,7 @@ static void transfer_finish(Net *net, CURL *easy, CURLcode result) {
             retry_after > 0)
                 res.retry_after_usec = (usec_t) retry_after * USEC_PER_SEC;
 
-        if (outcome_from_code(t->smtp, result, code, &res.outcome)) {
-                res.code = code;
-                if (t->line[0])
-                        memcpy(reply, t->line, sizeof(reply));
-                else {
-                        char s[64];
-
-                        (void) snprintf(s, sizeof(s), "%s %ld", t->smtp ? "SMTP" : "HTTP", code);
-                        reply_copy(reply, s, strlen(s));
-                }
-        } else {
-                char s[sizeof(t->line) + sizeof(t->error) + 64];
-
-                res.outcome = result == CURLE_OK ? NET_TEMPORARY : outcome_from_curl(result);
-                if (result == CURLE_OK) /* HTTP without a final status (2xx to 5xx) */
-                        (void) snprintf(s, sizeof(s), "%s: no usable status (%ld)",
-                                        t->line[0] ? t->line : "HTTP", code);
-                else if (t->error[0])
-                        (void) snprintf(s, sizeof(s), "%s: %s", curl_easy_strerror(result),
-                                        t->error);
-                else
-                        (void) snprintf(s, sizeof(s), "%s", curl_easy_strerror(result));
-                reply_copy(reply, s, strlen(s));
-        }
+        net_outcome_of(t->smtp, result, code, t->line, t->error, &res);
 
         done = t->done;
         userdata = t->userdata;
