@@ -407,6 +407,7 @@ int local_sendmail(const char *data, size_t size, char **ret_reply) {
         if (!lf)
                 return -ENOMEM;
         if (pipe2(in, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0)
+                /* NOLINTNEXTLINE(clang-analyzer-unix.Malloc): _cleanup_ frees lf */
                 return -errno;
         pid = fork();
         if (pid < 0)

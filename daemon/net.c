@@ -239,6 +239,7 @@ int net_new(sd_event *event, Net **ret) {
                 return -ENOMEM;
         net->event = sd_event_ref(event);
         if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+                /* NOLINTNEXTLINE(clang-analyzer-unix.Malloc): _cleanup_ frees net */
                 return -EIO;
         net->curl_initialised = true;
         /* Accuracy 1 µs: curl's timer is often "now" (a transfer just added), and sd-event's
@@ -375,6 +376,7 @@ static int transfer_new(Net *net, bool smtp, const char *url, const char *ca_fil
         *t = (Transfer){.net = net, .smtp = smtp, .done = done, .userdata = userdata};
         t->easy = curl_easy_init();
         if (!t->easy)
+                /* NOLINTNEXTLINE(clang-analyzer-unix.Malloc): _cleanup_ frees t */
                 return -ENOMEM;
         if (timeout_usec == 0)
                 timeout_usec = NET_TIMEOUT_DEFAULT_USEC;

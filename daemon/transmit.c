@@ -26,6 +26,7 @@ static int split_lines(const char *text, char **ret_buf, const char ***ret_v, si
                 n += *p == '\n';
         v = calloc(n + 1, sizeof(*v));
         if (!v)
+                /* NOLINTNEXTLINE(clang-analyzer-unix.Malloc): _cleanup_ frees buf */
                 return -ENOMEM;
         n = 0;
         for (char *t = strtok_r(buf, "\n", &save); t; t = strtok_r(NULL, "\n", &save))
@@ -46,10 +47,12 @@ static int transmit_mail(Net *net, const TransmitRequest *req, NetDoneFn done, v
 
         if (!req->recipients || !t->from)
                 return -EINVAL;
+        /* NOLINTNEXTLINE(clang-analyzer-unix.Malloc): _cleanup_ frees rcpt, rcpt_buf */
         r = split_lines(req->recipients, &rcpt_buf, &rcpt, &n);
         if (r < 0)
                 return r;
         if (n == 0)
+                /* NOLINTNEXTLINE(clang-analyzer-unix.Malloc): _cleanup_ frees rcpt, rcpt_buf */
                 return -EINVAL;
         return net_send_mail(net,
                              &(NetMail){.url = t->url,
