@@ -93,6 +93,10 @@ $(BUILD)/tests/test-ledger: TEST_WRAP := -Wl,--wrap=sqlite3_step
 $(BUILD)/tests/test-secret: TEST_WRAP := -Wl,--wrap=free
 # test-daemon makes secrets_load() fail without a message of its own (out of memory).
 $(BUILD)/tests/test-daemon: TEST_WRAP := -Wl,--wrap=secrets_load
+# test-local plays a mail reader that moves a message just as local_maildir_find() looks.
+$(BUILD)/tests/test-local: TEST_WRAP := -Wl,--wrap=opendir
+# test-transmit makes the Maildir search fail in the ways a file system will not on demand.
+$(BUILD)/tests/test-transmit: TEST_WRAP := -Wl,--wrap=local_maildir_find
 
 # compile_commands.json for editors (clangd) and clang-tidy: one entry per daemon/*.c and
 # tests/unit/*.c with the command the rules above run, written by make itself from the same

@@ -5,6 +5,7 @@
  * rename within one file system is atomic), then new/ itself is fsynced so the rename survives
  * a power cut.  sendmail's guarantee is its exit status: 0 means it took the message. */
 
+#include <assert.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -17,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
@@ -25,12 +27,32 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "noticed/clock.h"
 #include "noticed/local.h"
+#include "noticed/macro.h"
 
 /* How long sendmail may take before it is killed; it normally hands over in milliseconds.  Half
  * the unit's WatchdogSec=60s: the event loop waits meanwhile, and a watchdog kill would leave
  * the reminder pending, to be sent again at restart. */
-#define SENDMAIL_TIMEOUT_MS 30000
+#define SENDMAIL_TIMEOUT_USEC (30 * USEC_PER_SEC)
+
+/* Scans of new/ and cur/ local_maildir_find() makes before it gives up on a Maildir whose reader
+ * keeps moving messages; one is enough when nothing moves. */
+#define MAILDIR_FIND_SCANS 5
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(DIR *, closedir)
+
+static void closep(int *fd) {
+        if (*fd >= 0)
+                (void) close(*fd);
+}
+
+/* Closes both ends of a pipe that are still open (-1 is closed). */
+static void close_pipe(int (*fds)[2]) {
+        for (int i = 0; i < 2; i++)
+                if ((*fds)[i] >= 0)
+                        (void) close((*fds)[i]);
+}
 
 static int reply(char **ret_reply, int r, const char *format, ...)
         __attribute__((format(printf, 3, 4)));
@@ -60,7 +82,7 @@ static int maildir_prepare(const char *dir) {
 
         if ((r = mkdir_exists_ok(dir)) < 0)
                 return r;
-        for (size_t i = 0; i < 3; i++) {
+        for (size_t i = 0; i < ELEMENTSOF(subdirs); i++) {
                 if ((size_t) snprintf(path, sizeof(path), "%s/%s", dir, subdirs[i]) >= sizeof(path))
                         return -ENAMETOOLONG;
                 if ((r = mkdir_exists_ok(path)) < 0)
@@ -133,7 +155,7 @@ int local_maildir(const char *dir, const char *data, size_t size, const char *ke
                 return reply(ret_reply, r, "maildir: cannot create %s: %s", dir, strerror(-r));
         if (key && (strlen(key) > 64 || strspn(key, "0123456789abcdef") != strlen(key)))
                 return reply(ret_reply, -EINVAL, "maildir: key '%s' is not hex digits", key);
-        if ((r = maildir_name(key, name, sizeof(name))) < 0 ||
+        if (maildir_name(key, name, sizeof(name)) < 0 ||
             (size_t) snprintf(tmp, sizeof(tmp), "%s/tmp/%s", dir, name) >= sizeof(tmp) ||
             (size_t) snprintf(new, sizeof(new), "%s/new/%s", dir, name) >= sizeof(new) ||
             (size_t) snprintf(newdir, sizeof(newdir), "%s/new", dir) >= sizeof(newdir))
@@ -163,9 +185,9 @@ static int maildir_scan(const char *dir, const char *needle, char **ret_where) {
         static const char *const subdirs[] = {"new", "cur"};
         char path[PATH_MAX];
 
-        for (size_t i = 0; i < 2; i++) {
+        for (size_t i = 0; i < ELEMENTSOF(subdirs); i++) {
+                _cleanup_(closedirp) DIR *d = NULL;
                 struct dirent *e;
-                DIR *d;
 
                 if ((size_t) snprintf(path, sizeof(path), "%s/%s", dir, subdirs[i]) >= sizeof(path))
                         return -ENAMETOOLONG;
@@ -177,13 +199,57 @@ static int maildir_scan(const char *dir, const char *needle, char **ret_where) {
                 }
                 while ((e = readdir(d)))
                         if (strstr(e->d_name, needle)) {
-                                int r = asprintf(ret_where, "%s/%s", subdirs[i], e->d_name);
-                                (void) closedir(d);
-                                return r < 0 ? -ENOMEM : 1;
+                                if (asprintf(ret_where, "%s/%s", subdirs[i], e->d_name) < 0) {
+                                        *ret_where = NULL; /* asprintf() leaves it undefined */
+                                        return -ENOMEM;
+                                }
+                                return 1;
                         }
-                (void) closedir(d);
         }
         return 0;
+}
+
+/* An inotify descriptor watching new/ and cur/ (those that exist) for names that come and go,
+ * or -errno.  Their times alone miss a change made within the clock tick of the one before (a
+ * kernel before 6.13 stamps a directory with the time of its last tick); inotify alone misses
+ * one made by another machine (NFS).  local_maildir_find() asks both. */
+static int maildir_watch(const char *dir) {
+        static const char *const subdirs[] = {"new", "cur"};
+        const uint32_t events = IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO |
+                                IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR;
+        int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+        char path[PATH_MAX];
+
+        if (fd < 0)
+                return -errno;
+        for (size_t i = 0; i < ELEMENTSOF(subdirs); i++) {
+                int r = 0;
+
+                if ((size_t) snprintf(path, sizeof(path), "%s/%s", dir, subdirs[i]) >= sizeof(path))
+                        r = -ENAMETOOLONG;
+                else if (inotify_add_watch(fd, path, events) < 0 && errno != ENOENT)
+                        r = -errno;
+                if (r < 0) {
+                        (void) close(fd);
+                        return r;
+                }
+        }
+        return fd;
+}
+
+/* Whether the watch reported anything since it was last asked (an overflow of its queue is a
+ * report too); it is emptied. */
+static bool maildir_watch_changed(int fd) {
+        char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+        bool changed = false;
+
+        for (;;) {
+                ssize_t n = read(fd, buf, sizeof(buf));
+
+                if (n <= 0)
+                        return changed || !(n < 0 && errno == EAGAIN);
+                changed = true;
+        }
 }
 
 /* When new/ and cur/ were last changed, to tell whether a scan raced with a reader. */
@@ -201,27 +267,37 @@ static void maildir_stamp(const char *dir, struct timespec stamp[2]) {
 }
 
 int local_maildir_find(const char *dir, const char *key, char **ret_where) {
+        _cleanup_(closep) int watch = -1;
         char needle[64];
-        int r = 0;
+        int r;
 
+        assert(dir);
+        assert(key);
         *ret_where = NULL;
         if ((size_t) snprintf(needle, sizeof(needle), "R%s.", key) >= sizeof(needle))
                 return -EINVAL;
+        watch = maildir_watch(dir);
+        if (watch < 0)
+                return watch;
         /* readdir() may miss a file a mail reader renames meanwhile (new/ to cur/, or a change
-         * of flags): look again while the directories keep changing under the scan. */
-        for (int attempt = 0; attempt < 5; attempt++) {
+         * of flags): look again while the directories keep changing under the scan.  "Absent"
+         * only from a scan during which neither changed: said wrongly, it has the message
+         * written a second time. */
+        for (int attempt = 0; attempt < MAILDIR_FIND_SCANS; attempt++) {
                 struct timespec before[2], after[2];
 
+                (void) maildir_watch_changed(watch); /* what came before this scan */
                 maildir_stamp(dir, before);
                 r = maildir_scan(dir, needle, ret_where);
                 if (r != 0)
                         return r;
                 maildir_stamp(dir, after);
-                if (before[0].tv_sec == after[0].tv_sec && before[0].tv_nsec == after[0].tv_nsec &&
-                    before[1].tv_sec == after[1].tv_sec && before[1].tv_nsec == after[1].tv_nsec)
+                if (!maildir_watch_changed(watch) && before[0].tv_sec == after[0].tv_sec &&
+                    before[0].tv_nsec == after[0].tv_nsec && before[1].tv_sec == after[1].tv_sec &&
+                    before[1].tv_nsec == after[1].tv_nsec)
                         return 0;
         }
-        return r;
+        return -EAGAIN;
 }
 
 /* The child: a clean signal state (the daemon blocks the signals sd-event handles, and a
@@ -253,13 +329,6 @@ static char *crlf_to_lf(const char *data, size_t size, size_t *ret_size) {
         return out;
 }
 
-static int64_t monotonic_ms(void) {
-        struct timespec ts;
-
-        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Feeds the message to the child while collecting what it says on stderr, so that neither side
  * can block the other on a full pipe, until the child has exited (its pidfd is readable) or the
  * one deadline for the whole exchange passes.  The child's exit ends it, not the end of its
@@ -269,14 +338,14 @@ static int converse(int in, int err, int pidfd, const char *data, size_t size, c
         struct pollfd p[3] = {{.fd = in, .events = POLLOUT},
                               {.fd = err, .events = POLLIN},
                               {.fd = pidfd, .events = POLLIN}};
-        int64_t deadline = monotonic_ms() + SENDMAIL_TIMEOUT_MS;
+        usec_t deadline = clock_now_usec(CLOCK_MONOTONIC) + SENDMAIL_TIMEOUT_USEC;
         size_t written = 0, heard = 0;
         bool exited = false;
         int r = 0;
 
         while (!exited && (p[0].fd >= 0 || p[1].fd >= 0 || p[2].fd >= 0)) {
-                int64_t left = deadline - monotonic_ms();
-                int n = left > 0 ? poll(p, 3, (int) left) : 0;
+                usec_t now = clock_now_usec(CLOCK_MONOTONIC);
+                int n = now < deadline ? poll(p, 3, (int) ((deadline - now) / USEC_PER_MSEC)) : 0;
 
                 if (n < 0 && errno == EINTR)
                         continue;
@@ -326,25 +395,23 @@ static const char *first_line(char *s) {
 
 int local_sendmail(const char *data, size_t size, char **ret_reply) {
         const char *program = getenv("NOTICED_SENDMAIL") ?: LOCAL_SENDMAIL;
-        int in[2] = {-1, -1}, err[2] = {-1, -1}, pidfd, status, r;
+        _cleanup_(close_pipe) int in[2] = {-1, -1}, err[2] = {-1, -1};
+        _cleanup_free_ char *lf = NULL;
+        int pidfd, status, r;
         char said[512] = "";
         size_t lf_size;
-        char *lf;
         pid_t pid;
 
         *ret_reply = NULL;
         lf = crlf_to_lf(data, size, &lf_size);
         if (!lf)
                 return -ENOMEM;
-        if (pipe2(in, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0) {
-                r = -errno;
-                goto finish;
-        }
+        if (pipe2(in, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0)
+                /* NOLINTNEXTLINE(clang-analyzer-unix.Malloc): _cleanup_ frees lf */
+                return -errno;
         pid = fork();
-        if (pid < 0) {
-                r = -errno;
-                goto finish;
-        }
+        if (pid < 0)
+                return -errno;
         if (pid == 0)
                 exec_sendmail(program, in[0], err[1]);
         (void) close(in[0]);
@@ -361,31 +428,21 @@ int local_sendmail(const char *data, size_t size, char **ret_reply) {
         if (r == -ETIMEDOUT)
                 (void) kill(pid, SIGKILL);
         while (waitpid(pid, &status, 0) < 0)
-                if (errno != EINTR) {
-                        r = -errno;
-                        goto finish;
-                }
+                if (errno != EINTR)
+                        return -errno;
         if (r == -ETIMEDOUT)
-                r = reply(ret_reply, r, "sendmail: %s timed out after %d s, killed", program,
-                          SENDMAIL_TIMEOUT_MS / 1000);
-        else if (r < 0) /* it did not read the whole message: whatever its status, not sent */
-                r = reply(ret_reply, -EIO, "sendmail: %s did not take the whole message: %s",
-                          program, strerror(-r));
-        else if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-                r = reply(ret_reply, 0, "sendmail: exit 0");
-        else if (WIFEXITED(status))
-                r = reply(ret_reply, -EIO, "sendmail: %s exit %d%s%s", program, WEXITSTATUS(status),
-                          said[0] ? ": " : "", first_line(said));
-        else
-                r = reply(ret_reply, -EIO, "sendmail: %s killed by signal %d", program,
-                          WTERMSIG(status));
-finish:
-        for (int i = 0; i < 2; i++) {
-                if (in[i] >= 0)
-                        (void) close(in[i]);
-                if (err[i] >= 0)
-                        (void) close(err[i]);
-        }
-        free(lf);
-        return r;
+                return reply(ret_reply, r, "sendmail: %s timed out after %d s, killed", program,
+                             (int) (SENDMAIL_TIMEOUT_USEC / USEC_PER_SEC));
+        /* It did not read the whole message: not sent, whatever its status; a failing status
+         * says why, and is reported whether or not the write noticed first. */
+        if (r < 0 && !(WIFEXITED(status) && WEXITSTATUS(status) != 0))
+                return reply(ret_reply, -EIO, "sendmail: %s did not take the whole message: %s",
+                             program, strerror(-r));
+        if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+                return reply(ret_reply, 0, "sendmail: exit 0");
+        if (WIFEXITED(status))
+                return reply(ret_reply, -EIO, "sendmail: %s exit %d%s%s", program,
+                             WEXITSTATUS(status), said[0] ? ": " : "", first_line(said));
+        return reply(ret_reply, -EIO, "sendmail: %s killed by signal %d", program,
+                     WTERMSIG(status));
 }

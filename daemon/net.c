@@ -1,7 +1,7 @@
 /* Net: SMTP submissions and HTTP POSTs through one curl multi handle driven by sd-event.
  *
  * curl does the protocols; this file only glues its multi "socket" interface to the event loop
- * and turns what a transfer ended with into a NetOutcome.  The glue follows systemd's
+ * (net-outcome.c turns what a transfer ended with into a NetOutcome).  The glue follows systemd's
  * src/import/curl-util.c: each of curl's sockets is an sd-event IO source (curl keeps the
  * pointer for us with curl_multi_assign()), curl's one timer is one sd-event timer, and libcurl
  * is never called from inside its own callbacks.  Transfers finish only in net_dispatch(), run
@@ -9,6 +9,7 @@
  * net_post(); it runs after the transfer is unlinked, removed from the multi handle and freed,
  * so it may start transfers, free its userdata or even free the net. */
 
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,10 +23,9 @@
 
 #include <curl/curl.h>
 
+#include "net-internal.h"
+#include "noticed/macro.h"
 #include "noticed/net.h"
-
-/* The reply handed to callbacks: at most 511 bytes and its NUL. */
-#define NET_REPLY_MAX 512
 
 /* Idle connections kept for reuse; curl's default is 4 times the handles in use, which drops
  * a relay's connection as soon as the last transfer ends. */
@@ -36,7 +36,7 @@
  * failed transfer, and when a full connection cache drops one.  This bounds how long a server
  * that ignores QUIT can stall the event loop (WatchdogSec=60s); the transfer's own timeout is
  * used when shorter. */
-#define NET_SMTP_REPLY_TIMEOUT_USEC (UINT64_C(30) * 1000000)
+#define NET_SMTP_REPLY_TIMEOUT_USEC (30 * USEC_PER_SEC)
 
 typedef struct Transfer Transfer;
 
@@ -55,6 +55,9 @@ struct Transfer {
         char line[NET_REPLY_MAX]; /* the server's last reply line, or the HTTP status line */
 };
 
+static void transfer_free(Transfer *t);
+DEFINE_TRIVIAL_CLEANUP_FUNC(Transfer *, transfer_free)
+
 /* What net knows of a file descriptor that is curl's socket. */
 typedef struct NetSocket {
         sd_event_source *io; /* while curl waits on it; curl_multi_assign() keeps it too */
@@ -68,81 +71,10 @@ struct Net {
         NetSocket *sockets; /* by fd */
         size_t n_sockets;
         Transfer *transfers;
-        size_t n_transfers;
         bool dispatching;    /* done callbacks are running */
         bool free_requested; /* net_free() was called by one of them */
         bool curl_initialised;
 };
-
-/* The outcome a server's reply code decides, when it decides one.  SMTP: a transfer curl
- * completed is accepted (250 after DATA); a 4xx or 5xx reply is what stopped it.  Any other code
- * on a failed transfer is the last positive reply before something else went wrong (a 250 to
- * RCPT, then a timeout), so it decides nothing.  HTTP: a status line, once received, is the
- * server's verdict on the request even when the body after it breaks off: the request was
- * read and handled, and sending it again would only duplicate it. */
-static bool outcome_from_code(bool smtp, CURLcode result, long code, NetOutcome *ret) {
-        if (smtp) {
-                if (result == CURLE_OK)
-                        *ret = NET_OK;
-                else if (code >= 400 && code < 500)
-                        *ret = NET_TEMPORARY;
-                else if (code >= 500 && code < 600)
-                        *ret = NET_PERMANENT;
-                else
-                        return false;
-                return true;
-        }
-        if (code < 200 || code >= 600)
-                return false;
-        if (code < 300)
-                *ret = NET_OK;
-        else if (code == 408 || code == 429 || code >= 500)
-                *ret = NET_TEMPORARY;
-        else
-                *ret = NET_PERMANENT;
-        return true;
-}
-
-/* The outcome of a transfer that ended without a reply code that decides.  Permanent only when
- * the request itself cannot work: the URL, the protocol, credentials or access the server
- * refused.  Everything else, including errors not listed, is temporary: wrongly temporary costs
- * a retry or two before the attempts run out; wrongly permanent loses a reminder that a later
- * attempt would have delivered. */
-static NetOutcome outcome_from_curl(CURLcode result) {
-        switch (result) {
-        case CURLE_URL_MALFORMAT:
-        case CURLE_UNSUPPORTED_PROTOCOL:
-        case CURLE_LOGIN_DENIED:
-        case CURLE_REMOTE_ACCESS_DENIED:
-                return NET_PERMANENT;
-        case CURLE_COULDNT_RESOLVE_HOST:
-        case CURLE_COULDNT_CONNECT:
-        case CURLE_OPERATION_TIMEDOUT:
-        case CURLE_SSL_CONNECT_ERROR:
-        case CURLE_PEER_FAILED_VERIFICATION:
-        case CURLE_USE_SSL_FAILED:
-        case CURLE_SEND_ERROR:
-        case CURLE_RECV_ERROR:
-        case CURLE_GOT_NOTHING:
-        case CURLE_PARTIAL_FILE:
-        case CURLE_WEIRD_SERVER_REPLY:
-        default:
-                return NET_TEMPORARY;
-        }
-}
-
-/* Copies at most NET_REPLY_MAX - 1 bytes of src, without its line end, each byte outside
- * printable ASCII replaced by '?': the reply goes to the journal, the ledger and JSON output,
- * and a server decides what it contains. */
-static void reply_copy(char dst[static NET_REPLY_MAX], const char *src, size_t size) {
-        while (size > 0 && (src[size - 1] == '\n' || src[size - 1] == '\r'))
-                size--;
-        if (size > NET_REPLY_MAX - 1)
-                size = NET_REPLY_MAX - 1;
-        for (size_t i = 0; i < size; i++)
-                dst[i] = src[i] >= 0x20 && src[i] < 0x7f ? src[i] : '?';
-        dst[size] = '\0';
-}
 
 /* curl's timer: only arms or disarms ours (libcurl must not be called from here).  -1 means
  * none; otherwise it is due in timeout_ms, rounded up to the next whole millisecond. */
@@ -152,7 +84,8 @@ static int on_curl_timer(CURLM *multi, long timeout_ms, void *userdata) {
         (void) multi;
         if (timeout_ms < 0)
                 return sd_event_source_set_enabled(net->timer, SD_EVENT_OFF) < 0 ? -1 : 0;
-        if (sd_event_source_set_time_relative(net->timer, (uint64_t) timeout_ms * 1000 + 999) < 0 ||
+        if (sd_event_source_set_time_relative(net->timer,
+                                              ((usec_t) timeout_ms + 1) * USEC_PER_MSEC - 1) < 0 ||
             sd_event_source_set_enabled(net->timer, SD_EVENT_ONESHOT) < 0)
                 return -1;
         return 0;
@@ -296,40 +229,36 @@ static int on_curl_socket(CURL *easy, curl_socket_t fd, int what, void *userdata
 }
 
 int net_new(sd_event *event, Net **ret) {
-        Net *net = calloc(1, sizeof(*net));
+        _cleanup_(net_freep) Net *net = NULL;
         int r;
 
+        assert(event);
+        assert(ret);
+        net = calloc(1, sizeof(*net));
         if (!net)
                 return -ENOMEM;
         net->event = sd_event_ref(event);
-        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-                (void) net_free(net);
+        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+                /* NOLINTNEXTLINE(clang-analyzer-unix.Malloc): _cleanup_ frees net */
                 return -EIO;
-        }
         net->curl_initialised = true;
         /* Accuracy 1 µs: curl's timer is often "now" (a transfer just added), and sd-event's
          * default accuracy would hold every new transfer back by up to 250 ms.  MONOTONIC, not
          * BOOTTIME: curl measures its timeouts on CLOCK_MONOTONIC. */
         r = sd_event_add_time_relative(event, &net->timer, CLOCK_MONOTONIC, 0, 1, on_timer, net);
-        if (r < 0 || (r = sd_event_source_set_enabled(net->timer, SD_EVENT_OFF)) < 0) {
-                (void) net_free(net);
+        if (r < 0 || (r = sd_event_source_set_enabled(net->timer, SD_EVENT_OFF)) < 0)
                 return r;
-        }
         (void) sd_event_source_set_description(net->timer, "net-curl-timer");
         net->multi = curl_multi_init();
-        if (!net->multi) {
-                (void) net_free(net);
+        if (!net->multi)
                 return -ENOMEM;
-        }
         if (curl_multi_setopt(net->multi, CURLMOPT_SOCKETFUNCTION, on_curl_socket) != CURLM_OK ||
             curl_multi_setopt(net->multi, CURLMOPT_SOCKETDATA, net) != CURLM_OK ||
             curl_multi_setopt(net->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer) != CURLM_OK ||
             curl_multi_setopt(net->multi, CURLMOPT_TIMERDATA, net) != CURLM_OK ||
-            curl_multi_setopt(net->multi, CURLMOPT_MAXCONNECTS, NET_MAX_CONNECTS) != CURLM_OK) {
-                (void) net_free(net);
+            curl_multi_setopt(net->multi, CURLMOPT_MAXCONNECTS, NET_MAX_CONNECTS) != CURLM_OK)
                 return -EIO;
-        }
-        *ret = net;
+        *ret = TAKE_PTR(net);
         return 0;
 }
 
@@ -371,9 +300,9 @@ Net *net_free(Net *net) {
         for (size_t fd = 0; fd < net->n_sockets; fd++)
                 if (socket_is_still((int) fd, net->sockets[fd].inode))
                         (void) shutdown((int) fd, SHUT_RDWR);
-        while (net->transfers) {
-                net->n_transfers--;
-                transfer_free(net->transfers);
+        for (Transfer *t = net->transfers, *next; t; t = next) {
+                next = t->next;
+                transfer_free(t);
         }
         if (net->multi)
                 (void) curl_multi_cleanup(net->multi);
@@ -386,10 +315,6 @@ Net *net_free(Net *net) {
         sd_event_unref(net->event);
         free(net);
         return NULL;
-}
-
-size_t net_in_flight(const Net *net) {
-        return net->n_transfers;
 }
 
 static size_t on_read(char *buffer, size_t size, size_t n, void *userdata) {
@@ -419,7 +344,7 @@ static int on_debug(CURL *easy, curl_infotype type, char *data, size_t size, voi
         if (type == CURLINFO_HEADER_OUT && size >= 4 && strncasecmp(data, "QUIT", 4) == 0)
                 t->quit_sent = true;
         else if (type == CURLINFO_HEADER_IN && size > 0 && !t->quit_sent)
-                reply_copy(t->line, data, size);
+                net_reply_copy(t->line, data, size);
         return 0;
 }
 
@@ -428,7 +353,7 @@ static size_t on_header(char *data, size_t size, size_t n, void *userdata) {
         Transfer *t = userdata;
 
         if (size * n >= 5 && memcmp(data, "HTTP/", 5) == 0)
-                reply_copy(t->line, data, size * n);
+                net_reply_copy(t->line, data, size * n);
         return size * n;
 }
 
@@ -442,18 +367,17 @@ static int errno_from_curl(CURLcode c) {
 
 /* What every transfer has: certificates verified, no signals, no redirects, its timeouts. */
 static int transfer_new(Net *net, bool smtp, const char *url, const char *ca_file,
-                        uint64_t timeout_usec, NetDoneFn done, void *userdata, Transfer **ret) {
-        Transfer *t = calloc(1, sizeof(*t));
+                        usec_t timeout_usec, NetDoneFn done, void *userdata, Transfer **ret) {
+        _cleanup_(transfer_freep) Transfer *t = calloc(1, sizeof(*t));
         CURLcode c = CURLE_OK;
 
         if (!t)
                 return -ENOMEM;
         *t = (Transfer){.net = net, .smtp = smtp, .done = done, .userdata = userdata};
         t->easy = curl_easy_init();
-        if (!t->easy) {
-                transfer_free(t);
+        if (!t->easy)
+                /* NOLINTNEXTLINE(clang-analyzer-unix.Malloc): _cleanup_ frees t */
                 return -ENOMEM;
-        }
         if (timeout_usec == 0)
                 timeout_usec = NET_TIMEOUT_DEFAULT_USEC;
         SETOPT(c, t->easy, CURLOPT_PRIVATE, t);
@@ -461,8 +385,10 @@ static int transfer_new(Net *net, bool smtp, const char *url, const char *ca_fil
         SETOPT(c, t->easy, CURLOPT_PROTOCOLS_STR, smtp ? "smtp,smtps" : "http,https");
         SETOPT(c, t->easy, CURLOPT_NOSIGNAL, 1L);
         SETOPT(c, t->easy, CURLOPT_FOLLOWLOCATION, 0L);
-        SETOPT(c, t->easy, CURLOPT_CONNECTTIMEOUT_MS, (long) (NET_CONNECT_TIMEOUT_USEC / 1000));
-        SETOPT(c, t->easy, CURLOPT_TIMEOUT_MS, (long) ((timeout_usec + 999) / 1000));
+        SETOPT(c, t->easy, CURLOPT_CONNECTTIMEOUT_MS,
+               (long) (NET_CONNECT_TIMEOUT_USEC / USEC_PER_MSEC));
+        SETOPT(c, t->easy, CURLOPT_TIMEOUT_MS,
+               (long) ((timeout_usec + USEC_PER_MSEC - 1) / USEC_PER_MSEC));
         SETOPT(c, t->easy, CURLOPT_ERRORBUFFER, t->error);
         SETOPT(c, t->easy, CURLOPT_SSL_VERIFYPEER, 1L);
         SETOPT(c, t->easy, CURLOPT_SSL_VERIFYHOST, 2L);
@@ -471,15 +397,14 @@ static int transfer_new(Net *net, bool smtp, const char *url, const char *ca_fil
         SETOPT(c, t->easy, CURLOPT_WRITEFUNCTION, on_write);
         SETOPT(c, t->easy, CURLOPT_OPENSOCKETFUNCTION, on_open_socket);
         SETOPT(c, t->easy, CURLOPT_OPENSOCKETDATA, net);
-        if (c != CURLE_OK) {
-                transfer_free(t);
+        if (c != CURLE_OK)
                 return errno_from_curl(c);
-        }
-        *ret = t;
+        *ret = TAKE_PTR(t);
         return 0;
 }
 
-/* Hands the transfer to curl and links it; it first runs from the timer curl arms now. */
+/* Hands the transfer to curl and links it, or frees it; it first runs from the timer curl arms
+ * now. */
 static int transfer_start(Net *net, Transfer *t) {
         CURLMcode m = curl_multi_add_handle(net->multi, t->easy);
 
@@ -491,56 +416,55 @@ static int transfer_start(Net *net, Transfer *t) {
         if (t->next)
                 t->next->prev = t;
         net->transfers = t;
-        net->n_transfers++;
         return 0;
 }
 
 static long smtp_reply_timeout_seconds(const NetMail *mail) {
-        uint64_t usec = mail->timeout_usec > 0 ? mail->timeout_usec : NET_TIMEOUT_DEFAULT_USEC;
+        usec_t usec = mail->timeout_usec > 0 ? mail->timeout_usec : NET_TIMEOUT_DEFAULT_USEC;
 
         if (usec > NET_SMTP_REPLY_TIMEOUT_USEC)
                 usec = NET_SMTP_REPLY_TIMEOUT_USEC;
-        return (long) ((usec + 999999) / 1000000);
+        return (long) ((usec + USEC_PER_SEC - 1) / USEC_PER_SEC);
+}
+
+/* "<address>", as MAIL FROM and RCPT TO take it; NULL when out of memory. */
+static char *angle_address(const char *address) {
+        char *s;
+
+        if (asprintf(&s, "<%s>", address) < 0)
+                return NULL;
+        return s;
 }
 
 int net_send_mail(Net *net, const NetMail *mail, NetDoneFn done, void *userdata) {
+        _cleanup_(transfer_freep) Transfer *t = NULL;
+        _cleanup_free_ char *from = NULL;
         CURLcode c = CURLE_OK;
-        Transfer *t;
-        char *from;
         int r;
 
+        assert(net);
+        assert(mail);
+        assert(done);
         r = transfer_new(net, true, mail->url, mail->ca_file, mail->timeout_usec, done, userdata,
                          &t);
         if (r < 0)
                 return r;
         t->data = malloc(mail->size > 0 ? mail->size : 1);
-        if (!t->data || asprintf(&from, "<%s>", mail->envelope_from) < 0) {
-                transfer_free(t);
+        from = angle_address(mail->envelope_from);
+        if (!t->data || !from)
                 return -ENOMEM;
-        }
         if (mail->size > 0) /* memcpy() from NULL is undefined even for 0 bytes */
                 memcpy(t->data, mail->data, mail->size);
         t->size = mail->size;
         for (size_t i = 0; i < mail->n_recipients; i++) {
+                _cleanup_free_ char *to = angle_address(mail->recipients[i]);
                 struct curl_slist *l;
-                char *to;
 
-                if (asprintf(&to, "<%s>", mail->recipients[i]) < 0) {
-                        free(from);
-                        transfer_free(t);
+                if (!to || !(l = curl_slist_append(t->list, to)))
                         return -ENOMEM;
-                }
-                l = curl_slist_append(t->list, to);
-                free(to);
-                if (!l) {
-                        free(from);
-                        transfer_free(t);
-                        return -ENOMEM;
-                }
                 t->list = l;
         }
         SETOPT(c, t->easy, CURLOPT_MAIL_FROM, from);
-        free(from);
         SETOPT(c, t->easy, CURLOPT_MAIL_RCPT, t->list);
         SETOPT(c, t->easy, CURLOPT_UPLOAD, 1L);
         SETOPT(c, t->easy, CURLOPT_READFUNCTION, on_read);
@@ -557,18 +481,19 @@ int net_send_mail(Net *net, const NetMail *mail, NetDoneFn done, void *userdata)
         SETOPT(c, t->easy, CURLOPT_DEBUGFUNCTION, on_debug);
         SETOPT(c, t->easy, CURLOPT_DEBUGDATA, t);
         SETOPT(c, t->easy, CURLOPT_VERBOSE, 1L);
-        if (c != CURLE_OK) {
-                transfer_free(t);
+        if (c != CURLE_OK)
                 return errno_from_curl(c);
-        }
-        return transfer_start(net, t);
+        return transfer_start(net, TAKE_PTR(t));
 }
 
 int net_post(Net *net, const NetPost *post, NetDoneFn done, void *userdata) {
+        _cleanup_(transfer_freep) Transfer *t = NULL;
         CURLcode c = CURLE_OK;
-        Transfer *t;
         int r;
 
+        assert(net);
+        assert(post);
+        assert(done);
         r = transfer_new(net, false, post->url, post->ca_file, post->timeout_usec, done, userdata,
                          &t);
         if (r < 0)
@@ -578,10 +503,8 @@ int net_post(Net *net, const NetPost *post, NetDoneFn done, void *userdata) {
                 struct curl_slist *l = curl_slist_append(
                         t->list, i < post->n_headers ? post->headers[i] : "Expect:");
 
-                if (!l) {
-                        transfer_free(t);
+                if (!l)
                         return -ENOMEM;
-                }
                 t->list = l;
         }
         SETOPT(c, t->easy, CURLOPT_HTTPHEADER, t->list);
@@ -592,11 +515,9 @@ int net_post(Net *net, const NetPost *post, NetDoneFn done, void *userdata) {
         SETOPT(c, t->easy, CURLOPT_COPYPOSTFIELDS, post->size > 0 ? post->body : "");
         SETOPT(c, t->easy, CURLOPT_HEADERFUNCTION, on_header);
         SETOPT(c, t->easy, CURLOPT_HEADERDATA, t);
-        if (c != CURLE_OK) {
-                transfer_free(t);
+        if (c != CURLE_OK)
                 return errno_from_curl(c);
-        }
-        return transfer_start(net, t);
+        return transfer_start(net, TAKE_PTR(t));
 }
 
 /* Builds the result, frees the transfer, then calls back: the callback sees a net in which the
@@ -610,42 +531,19 @@ static void transfer_finish(Net *net, CURL *easy, CURLcode result) {
         Transfer *t;
         long code = 0;
 
-        if (curl_easy_getinfo(easy, CURLINFO_PRIVATE, &p) != CURLE_OK || !p)
-                return;
+        /* Every handle in the multi handle is a transfer's, its PRIVATE set when it was made. */
+        (void) curl_easy_getinfo(easy, CURLINFO_PRIVATE, &p);
         t = (Transfer *) p;
+        assert(t && t->easy == easy && t->net == net);
         (void) curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &code);
         if (!t->smtp && curl_easy_getinfo(easy, CURLINFO_RETRY_AFTER, &retry_after) == CURLE_OK &&
             retry_after > 0)
-                res.retry_after_usec = (uint64_t) retry_after * 1000000;
+                res.retry_after_usec = (usec_t) retry_after * USEC_PER_SEC;
 
-        if (outcome_from_code(t->smtp, result, code, &res.outcome)) {
-                res.code = code;
-                if (t->line[0])
-                        memcpy(reply, t->line, sizeof(reply));
-                else {
-                        char s[64];
-
-                        (void) snprintf(s, sizeof(s), "%s %ld", t->smtp ? "SMTP" : "HTTP", code);
-                        reply_copy(reply, s, strlen(s));
-                }
-        } else {
-                char s[sizeof(t->line) + sizeof(t->error) + 64];
-
-                res.outcome = result == CURLE_OK ? NET_TEMPORARY : outcome_from_curl(result);
-                if (result == CURLE_OK) /* HTTP without a final status (2xx to 5xx) */
-                        (void) snprintf(s, sizeof(s), "%s: no usable status (%ld)",
-                                        t->line[0] ? t->line : "HTTP", code);
-                else if (t->error[0])
-                        (void) snprintf(s, sizeof(s), "%s: %s", curl_easy_strerror(result),
-                                        t->error);
-                else
-                        (void) snprintf(s, sizeof(s), "%s", curl_easy_strerror(result));
-                reply_copy(reply, s, strlen(s));
-        }
+        net_outcome_of(t->smtp, result, code, t->line, t->error, &res);
 
         done = t->done;
         userdata = t->userdata;
-        net->n_transfers--;
         transfer_free(t);
         done(&res, userdata);
 }

@@ -3,14 +3,13 @@
 #include <errno.h>
 
 #include "noticed/date.h"
+#include "noticed/macro.h"
 #include "noticed/retry.h"
 #include "noticed/tz.h"
 
-#define DAY_USEC (INT64_C(86400) * 1000000)
-
-uint64_t retry_delay_usec(uint64_t base_usec, uint64_t max_usec, unsigned attempts, uint64_t random,
-                          uint64_t retry_after_usec) {
-        uint64_t wait = base_usec, half;
+usec_t retry_delay_usec(usec_t base_usec, usec_t max_usec, unsigned attempts, uint64_t random,
+                        usec_t retry_after_usec) {
+        usec_t wait = base_usec, half;
 
         if (attempts == 0)
                 attempts = 1;
@@ -32,12 +31,12 @@ int retry_deadline_usec(const Model *m, const char *milestone, bool before_miles
         Date d;
 
         if (!before_milestone) {
-                *ret_usec = queued_usec + DAY_USEC;
+                *ret_usec = queued_usec + (int64_t) USEC_PER_DAY;
                 return 0;
         }
         if (!milestone || date_parse(milestone, &d) < 0)
                 return -EINVAL;
         tz_local_to_unix(m->tz, d + 1, 0, &midnight, &offset);
-        *ret_usec = midnight * 1000000;
+        *ret_usec = midnight * (int64_t) USEC_PER_SEC;
         return 0;
 }

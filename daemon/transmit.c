@@ -1,5 +1,6 @@
 /* Transmit: one message through one transport (see transmit.h). */
 
+#include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -7,13 +8,15 @@
 #include <string.h>
 
 #include "noticed/local.h"
+#include "noticed/macro.h"
 #include "noticed/transmit.h"
 #include "noticed/validate.h"
 #include "noticed/webhook.h"
 
 /* "a@x\nb@y" -> a NULL-terminated array pointing into the copy *ret_buf. */
 static int split_lines(const char *text, char **ret_buf, const char ***ret_v, size_t *ret_n) {
-        char *buf = strdup(text), *save = NULL;
+        _cleanup_free_ char *buf = strdup(text);
+        char *save = NULL;
         const char **v;
         size_t n = 1;
 
@@ -22,14 +25,13 @@ static int split_lines(const char *text, char **ret_buf, const char ***ret_v, si
         for (const char *p = buf; *p; p++)
                 n += *p == '\n';
         v = calloc(n + 1, sizeof(*v));
-        if (!v) {
-                free(buf);
+        if (!v)
+                /* NOLINTNEXTLINE(clang-analyzer-unix.Malloc): _cleanup_ frees buf */
                 return -ENOMEM;
-        }
         n = 0;
         for (char *t = strtok_r(buf, "\n", &save); t; t = strtok_r(NULL, "\n", &save))
                 v[n++] = t;
-        *ret_buf = buf;
+        *ret_buf = TAKE_PTR(buf);
         *ret_v = v;
         *ret_n = n;
         return 0;
@@ -37,36 +39,34 @@ static int split_lines(const char *text, char **ret_buf, const char ***ret_v, si
 
 static int transmit_mail(Net *net, const TransmitRequest *req, NetDoneFn done, void *userdata) {
         const Transport *t = req->transport;
-        const char **rcpt = NULL;
         const char *from = t->envelope_from ? t->envelope_from : t->from_address;
-        char *rcpt_buf = NULL;
+        _cleanup_free_ const char **rcpt = NULL;
+        _cleanup_free_ char *rcpt_buf = NULL;
         size_t n = 0;
         int r;
 
         if (!req->recipients || !t->from)
                 return -EINVAL;
+        /* NOLINTNEXTLINE(clang-analyzer-unix.Malloc): _cleanup_ frees rcpt, rcpt_buf */
         r = split_lines(req->recipients, &rcpt_buf, &rcpt, &n);
         if (r < 0)
                 return r;
         if (n == 0)
-                r = -EINVAL;
-        else
-                r = net_send_mail(net,
-                                  &(NetMail){.url = t->url,
-                                             .plaintext = t->tls == TLS_NONE,
-                                             .ca_file = t->ca_file,
-                                             .username = t->username,
-                                             .password = req->secret ? req->secret->data : NULL,
-                                             .envelope_from = from,
-                                             .recipients = rcpt,
-                                             .n_recipients = n,
-                                             .data = req->data,
-                                             .size = req->size,
-                                             .timeout_usec = req->timeout_usec},
-                                  done, userdata);
-        free(rcpt);
-        free(rcpt_buf);
-        return r;
+                /* NOLINTNEXTLINE(clang-analyzer-unix.Malloc): _cleanup_ frees rcpt, rcpt_buf */
+                return -EINVAL;
+        return net_send_mail(net,
+                             &(NetMail){.url = t->url,
+                                        .plaintext = t->tls == TLS_NONE,
+                                        .ca_file = t->ca_file,
+                                        .username = t->username,
+                                        .password = req->secret ? req->secret->data : NULL,
+                                        .envelope_from = from,
+                                        .recipients = rcpt,
+                                        .n_recipients = n,
+                                        .data = req->data,
+                                        .size = req->size,
+                                        .timeout_usec = req->timeout_usec},
+                             done, userdata);
 }
 
 /* Content-Type, Idempotency-Key and, with a key, the timestamp and signature of this attempt.
@@ -107,19 +107,34 @@ static int transmit_webhook(Net *net, const TransmitRequest *req, NetDoneFn done
 
 /* A Maildir can say whether an attempt that was interrupted (a crash between the rename into
  * new/ and the ledger's record) had delivered after all: the file name carries the message's
- * key.  Then it is not written a second time. */
+ * key.  Then it is not written a second time; nor is it while that cannot be told (an
+ * unreadable new/ or cur/, a reader that kept moving messages): the attempt fails for now. */
 static int transmit_maildir(const TransmitRequest *req, char **ret_reply) {
         const char *dir = req->transport->url + strlen("maildir:");
-        char *where = NULL;
-        int r;
+        _cleanup_free_ char *where = NULL;
+        int n, r;
 
-        if (req->interrupted && req->key && (r = local_maildir_find(dir, req->key, &where)) > 0) {
-                r = asprintf(ret_reply, "maildir: %s (delivered by the interrupted attempt)",
+        r = req->interrupted && req->key ? local_maildir_find(dir, req->key, &where) : 0;
+        if (r == 0)
+                return local_maildir(dir, req->data, req->size, req->key, ret_reply);
+        if (r > 0)
+                n = asprintf(ret_reply, "maildir: %s (delivered by the interrupted attempt)",
                              where);
-                free(where);
-                return r < 0 ? -ENOMEM : 0;
+        else if (r == -EAGAIN)
+                n = asprintf(ret_reply,
+                             "maildir: cannot tell whether the interrupted attempt delivered: "
+                             "%s kept changing while searched",
+                             dir);
+        else
+                n = asprintf(ret_reply,
+                             "maildir: cannot tell whether the interrupted attempt delivered: "
+                             "cannot search %s: %s",
+                             dir, strerror(-r));
+        if (n < 0) {
+                *ret_reply = NULL;
+                return -ENOMEM;
         }
-        return local_maildir(dir, req->data, req->size, req->key, ret_reply);
+        return r > 0 ? 0 : r;
 }
 
 int transmit(Net *net, const TransmitRequest *req, NetDoneFn done, void *userdata,
@@ -127,6 +142,9 @@ int transmit(Net *net, const TransmitRequest *req, NetDoneFn done, void *userdat
         char *reply = NULL;
         int r;
 
+        assert(req);
+        assert(req->transport);
+        assert(local);
         switch (req->transport->kind) {
         case TRANSPORT_SMTP:
         case TRANSPORT_SMTPS:
@@ -143,8 +161,9 @@ int transmit(Net *net, const TransmitRequest *req, NetDoneFn done, void *userdat
         default:
                 return -EINVAL;
         }
-        /* A full disk clears, a sendmail that failed may work next time: both are tried again
-         * until the message's deadline. */
+        /* A full disk clears, a sendmail that failed may work next time, a Maildir that could
+         * not be searched may be readable again: all are tried again until the message's
+         * deadline. */
         *local = (TransmitLocal){.outcome = r >= 0 ? NET_OK : NET_TEMPORARY, .reply = reply};
         if (!reply && asprintf(&local->reply, "%s", strerror(r < 0 ? -r : 0)) < 0)
                 local->reply = NULL;

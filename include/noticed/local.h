@@ -19,7 +19,10 @@ int local_maildir(const char *dir, const char *data, size_t size, const char *ke
                   char **ret_reply);
 
 /* Is a message delivered with this key in DIR/new or DIR/cur (where a reader moves it, keeping
- * the name up to ':')?  1 and "new/NAME" or "cur/NAME" in *ret_where (malloc'd), 0, or -errno. */
+ * the name up to ':')?  1 and "new/NAME" or "cur/NAME" in *ret_where (malloc'd); 0 when it is
+ * not, as seen by a scan during which neither directory changed; -EAGAIN when they kept
+ * changing through every scan (a reader at work: ask again later), or -errno.  Only 0 means
+ * that writing the message cannot make a second copy. */
 int local_maildir_find(const char *dir, const char *key, char **ret_where);
 
 /* Pipes the message (CRLF turned into the local LF) to `sendmail -t -oi`; a non-zero exit

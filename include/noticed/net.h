@@ -14,6 +14,8 @@
 #include <stdint.h>
 #include <systemd/sd-event.h>
 
+#include "noticed/macro.h"
+
 typedef struct Net Net;
 
 typedef enum NetOutcome {
@@ -32,8 +34,8 @@ typedef struct NetResult {
                       * Gone"), or curl's error ("Couldn't connect to server: ..."); every byte
                       * outside printable ASCII replaced by '?', at most 512 bytes with its NUL.
                       * Owned by net; valid during the callback only.  Never NULL. */
-        uint64_t retry_after_usec; /* HTTP Retry-After (seconds or date, as curl parses it), in
-                                    * µs from now; 0 when none */
+        usec_t retry_after_usec; /* HTTP Retry-After (seconds or date, as curl parses it), in
+                                  * µs from now; 0 when none */
 } NetResult;
 
 typedef void (*NetDoneFn)(const NetResult *result, void *userdata);
@@ -51,10 +53,10 @@ typedef struct NetMail {
         const char *data;              /* the message, CRLF line endings, as mail_render() made
                                         * it; uploaded as it is (curl dot-stuffs) */
         size_t size;
-        uint64_t timeout_usec; /* the whole transfer, 0: NET_TIMEOUT_DEFAULT_USEC.
-                                * After a failure curl sends QUIT and awaits the reply
-                                * outside the loop: a server that never answers it
-                                * stalls the loop for this long, 30 s at most */
+        usec_t timeout_usec; /* the whole transfer, 0: NET_TIMEOUT_DEFAULT_USEC.
+                              * After a failure curl sends QUIT and awaits the reply
+                              * outside the loop: a server that never answers it
+                              * stalls the loop for this long, 30 s at most */
 } NetMail;
 
 typedef struct NetPost {
@@ -65,11 +67,11 @@ typedef struct NetPost {
         size_t n_headers;
         const char *body; /* sent as it is, Content-Length set */
         size_t size;
-        uint64_t timeout_usec; /* 0: NET_TIMEOUT_DEFAULT_USEC */
+        usec_t timeout_usec; /* 0: NET_TIMEOUT_DEFAULT_USEC */
 } NetPost;
 
-#define NET_TIMEOUT_DEFAULT_USEC (UINT64_C(120) * 1000000)
-#define NET_CONNECT_TIMEOUT_USEC (UINT64_C(30) * 1000000)
+#define NET_TIMEOUT_DEFAULT_USEC (120 * USEC_PER_SEC)
+#define NET_CONNECT_TIMEOUT_USEC (30 * USEC_PER_SEC)
 
 /* Every transfer of this net has this User-Agent (HTTP). */
 #define NET_USER_AGENT "noticed/" NOTICED_VERSION
@@ -81,12 +83,10 @@ int net_new(sd_event *event, Net **ret);
  * connection without a QUIT (a mail cut short is not delivered).  May be called from a done
  * callback: the transfers not yet called back are then aborted too.  NULL-safe. */
 Net *net_free(Net *net);
+DEFINE_TRIVIAL_CLEANUP_FUNC(Net *, net_free)
 
 /* Starts a transfer; done(result, userdata) is called exactly once, later, from the event loop,
  * unless the net is freed first; it may start transfers and free its userdata.  Returns 0, or
  * -ENOMEM / -EIO (curl refused an option) and then never calls done. */
 int net_send_mail(Net *net, const NetMail *mail, NetDoneFn done, void *userdata);
 int net_post(Net *net, const NetPost *post, NetDoneFn done, void *userdata);
-
-/* Transfers started and not yet called back. */
-size_t net_in_flight(const Net *net);

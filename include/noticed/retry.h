@@ -9,12 +9,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "noticed/macro.h"
 #include "noticed/model.h"
 
 /* The wait after `attempts` attempts (>= 1), in µs: between half and all of
  * min(base * 2^(attempts - 1), max), by random; at least retry_after_usec. */
-uint64_t retry_delay_usec(uint64_t base_usec, uint64_t max_usec, unsigned attempts, uint64_t random,
-                          uint64_t retry_after_usec);
+usec_t retry_delay_usec(usec_t base_usec, usec_t max_usec, unsigned attempts, uint64_t random,
+                        usec_t retry_after_usec);
 
 /* Until when a message is tried, CLOCK_REALTIME µs: a reminder until its milestone's day has
  * passed (local midnight after it); an overdue message or an escalation, whose milestone has

@@ -25,7 +25,7 @@ typedef struct TransmitRequest {
         const char *key;             /* Maildir: the message's key (mail.h), or NULL */
         bool interrupted;            /* Maildir: look for the message of an interrupted attempt */
         int64_t now;                 /* Unix seconds: a webhook signature's timestamp */
-        uint64_t timeout_usec;       /* a network transfer's, 0: NET_TIMEOUT_DEFAULT_USEC */
+        usec_t timeout_usec;         /* a network transfer's, 0: NET_TIMEOUT_DEFAULT_USEC */
 } TransmitRequest;
 
 /* The result of a local transport: an outcome as net.h has it, and a reply (malloc'd). */
@@ -35,8 +35,10 @@ typedef struct TransmitLocal {
 } TransmitLocal;
 
 /* Returns 0 when the message went to net (done will be called), 1 when a local transport has
- * finished and *local says how, or -errno (-ENOMEM; -EINVAL for a request that cannot be made:
- * no recipients, a header a webhook cannot carry; -EIO when curl refused) and then done is
+ * finished and *local says how (a Maildir attempt after an interrupted one writes the message
+ * only when local_maildir_find() says it is absent; when the search fails, the outcome is
+ * NET_TEMPORARY and the reply says why), or -errno (-ENOMEM; -EINVAL for a request that cannot be
+ * made: no recipients, a header a webhook cannot carry; -EIO when curl refused) and then done is
  * never called. */
 int transmit(Net *net, const TransmitRequest *req, NetDoneFn done, void *userdata,
              TransmitLocal *local);

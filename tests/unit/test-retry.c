@@ -12,7 +12,7 @@
 
 #include "noticed/retry.h"
 
-#define S(x) ((uint64_t) (x) *1000000u)
+#define S(x) ((usec_t) (x) *USEC_PER_SEC)
 
 static void test_retry_delay_usec_doubles_from_base(void **state) {
         (void) state;
@@ -76,7 +76,7 @@ static void test_retry_deadline_usec_reminder_ends_with_its_milestone_day(void *
         assert_int_equal(retry_deadline_usec(m, "2020-05-19", true, 0, &deadline), 0);
         /* Local midnight after 19 May 2020: 2020-05-20 00:00 CEST = 2020-05-19 22:00 UTC. */
         tz_local_to_unix(m->tz, D("2020-05-20"), 0, &expected, &offset);
-        assert_int_equal(deadline, expected * 1000000);
+        assert_int_equal(deadline, expected * (int64_t) USEC_PER_SEC);
         assert_int_equal(expected, 1589925600);
         model_free(m);
 }
