@@ -141,7 +141,7 @@ static int manager_load(const char *path, const char *message_id, Model **ret_mo
                 else /* out of memory: secrets_load() had no room to say so */
                         (void) log_full(LOG_ERR, r, &f, "%s: %m", path);
                 if (ret_reason &&
-                    asprintf(ret_reason, "%s: %s", path, error ? error : strerror(-r)) < 0)
+                    asprintf(ret_reason, "%s: %s", path, error ? error : "out of memory") < 0)
                         *ret_reason = NULL;
                 model_free(model);
                 return r == -ENOMEM ? r : -EINVAL;

@@ -120,9 +120,10 @@ int enqueue_reminder(Enqueue *eq, const Model *model, const Reminder *r, uint32_
                 goto finish;
         }
         r2 = retry_deadline_usec(model, x->milestone, !r->overdue, (int64_t) now, &deadline);
-        lm.deadline_usec = (usec_t) deadline;
-        if (r2 >= 0)
+        if (r2 >= 0) {
+                lm.deadline_usec = (usec_t) deadline;
                 r2 = ledger_enqueue(eq->ledger, &lr, &lm, now);
+        }
         if (r2 == -EALREADY || r2 == -EEXIST) /* settled or queued since we looked */
                 r2 = 0;
         else if (r2 < 0)

@@ -57,8 +57,10 @@ int ledger_later_sibling(Ledger *l, const ReminderIdentity *x, usec_t due_usec) 
         usec_t latest = 0;
         int r;
 
+        /* A look-up that fails counts as no later sibling, as it always has: the attempt is then
+         * recorded as any other failed one, and at worst both reminders wait. */
         r = ledger_latest_settled(l, x, &latest);
-        return r > 0 ? latest > due_usec : r;
+        return r > 0 && latest > due_usec;
 }
 
 /* Skips the older reminders of m's group (same milestone, recipient, channel, and overdue or

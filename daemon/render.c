@@ -61,9 +61,9 @@ json_t *render_channels_json(const Model *m, const Recipient *r) {
         if (channels && r->n_mail > 0 && m->has_mail_via &&
             json_array_append_new(channels, json_string("mail")) < 0)
                 goto fail;
-        for (size_t i = 0; channels && i < r->n_webhooks; i++) {
-                json_t *name = json_sprintf("webhook:%s", m->transports[r->webhooks[i]].id);
-                if (json_array_append_new(channels, name) < 0)
+        for (uint32_t ch = 1; channels && ch <= r->n_webhooks; ch++) {
+                _cleanup_free_ char *name = identity_channel(m, r, ch);
+                if (!name || json_array_append_new(channels, json_string(name)) < 0)
                         goto fail;
         }
         return channels;

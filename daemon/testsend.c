@@ -8,6 +8,7 @@
 #include <string.h>
 #include <systemd/sd-event.h>
 
+#include "noticed/identity.h"
 #include "noticed/macro.h"
 #include "noticed/mail.h"
 #include "noticed/message.h"
@@ -110,10 +111,7 @@ int testsend_run(const Model *m, const Recipient *rc, int64_t now, TestSendResul
                 res->transport = ch == 0 ? &m->transports[m->mail_via]
                                          : &m->transports[rc->webhooks[ch - 1]];
                 res->outcome = NET_PERMANENT;
-                if (ch == 0)
-                        res->channel = strdup("mail");
-                else if (asprintf(&res->channel, "webhook:%s", res->transport->id) < 0)
-                        res->channel = NULL;
+                res->channel = identity_channel(m, rc, ch);
                 n++;
                 if (!res->channel) {
                         r = -ENOMEM;

@@ -195,7 +195,7 @@ int ledger_queued_retry(Ledger *l, const ReminderIdentity *x, usec_t now_usec, u
 int ledger_queued_skip_decided(Ledger *l, const char *commitment, uint32_t cycle,
                                const char *participant, bool overdue_too, usec_t now_usec);
 /* Has x's group (ledger_latest_settled()) a later reminder than due_usec, queued or settled?
- * 1, 0, or -errno. */
+ * 1, or 0 (also when the look-up fails), or -EINVAL. */
 int ledger_later_sibling(Ledger *l, const ReminderIdentity *x, usec_t due_usec);
 /* The waiting messages of one channel ("mail") go by transport from now on.  0 or -errno. */
 int ledger_queued_retarget(Ledger *l, const char *channel, const char *transport);
