@@ -225,19 +225,27 @@ int ledger_queued_next(Ledger *l, usec_t *ret_usec) {
         return step_usec(l, l->statements[STMT_OUTBOX_NEXT], ret_usec);
 }
 
-int ledger_queued_begin(Ledger *l, const ReminderIdentity *x, usec_t now_usec) {
-        int r;
+/* r, the result of a change that must touch exactly one outbox row; error when it touched none. */
+static int one_row(Ledger *l, int r, int error, const char *why) {
+        if (r >= 0 && sqlite3_changes(l->db) != 1) {
+                ledger_set_error(l, why);
+                return error;
+        }
+        return r;
+}
 
-        if (!l || !ledger_identity_is_valid(x))
-                return -EINVAL;
-        r = ledger_transaction_begin(l);
+/* The write transaction of a change to x's outbox row: 0, or -errno (-EINVAL for no x). */
+static int begin_change(Ledger *l, const ReminderIdentity *x) {
+        return l && ledger_identity_is_valid(x) ? ledger_transaction_begin(l) : -EINVAL;
+}
+
+int ledger_queued_begin(Ledger *l, const ReminderIdentity *x, usec_t now_usec) {
+        int r = begin_change(l, x);
+
         if (r < 0)
                 return r;
-        r = ledger_execute(l, STMT_OUTBOX_BEGIN, "tt", x->id, x->channel);
-        if (r >= 0 && sqlite3_changes(l->db) != 1) {
-                ledger_set_error(l, "the message is in flight already, or not in the outbox");
-                r = -EALREADY;
-        }
+        r = one_row(l, ledger_execute(l, STMT_OUTBOX_BEGIN, "tt", x->id, x->channel), -EALREADY,
+                    "the message is in flight already, or not in the outbox");
         if (r >= 0)
                 r = ledger_execute(l, STMT_RETRY, "ttu", x->id, x->channel, now_usec);
         return r < 0 ? ledger_transaction_abort(l, r) : ledger_transaction_end(l, r);
@@ -245,18 +253,12 @@ int ledger_queued_begin(Ledger *l, const ReminderIdentity *x, usec_t now_usec) {
 
 int ledger_queued_retry(Ledger *l, const ReminderIdentity *x, usec_t now_usec, usec_t next_usec,
                         const char *reply) {
-        int r;
+        int r = begin_change(l, x);
 
-        if (!l || !ledger_identity_is_valid(x))
-                return -EINVAL;
-        r = ledger_transaction_begin(l);
         if (r < 0)
                 return r;
-        r = ledger_execute(l, STMT_OUTBOX_RETRY, "ttu", x->id, x->channel, next_usec);
-        if (r >= 0 && sqlite3_changes(l->db) != 1) {
-                ledger_set_error(l, "the message is not in the outbox");
-                r = -ENOENT;
-        }
+        r = one_row(l, ledger_execute(l, STMT_OUTBOX_RETRY, "ttu", x->id, x->channel, next_usec),
+                    -ENOENT, "the message is not in the outbox");
         if (r >= 0)
                 r = ledger_execute(l, STMT_OUTBOX_RETRY_REPLY, "ttut", x->id, x->channel, now_usec,
                                    reply);

@@ -45,17 +45,15 @@ typedef struct Values {
 
 __attribute__((format(printf, 3, 4))) static void set(Values *values, TemplateVar var,
                                                       const char *format, ...) {
-        char *s;
         va_list ap;
-        int r;
+        char *s;
 
         va_start(ap, format);
-        r = vasprintf(&s, format, ap);
-        va_end(ap);
-        if (r < 0) {
+        if (vasprintf(&s, format, ap) < 0) { /* s is undefined then */
                 values->oom = true;
                 s = NULL;
         }
+        va_end(ap);
         free(values->v[var]);
         values->v[var] = s;
 }
