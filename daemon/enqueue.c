@@ -85,21 +85,21 @@ static int render(const Model *model, const Reminder *r, uint32_t channel, const
         return k;
 }
 
-int enqueue_reminder(Enqueue *eq, const Model *model, const Reminder *r, uint32_t channel,
+int enqueue_reminder(Enqueue *eq, const Model *model, const Reminder *reminder, uint32_t channel,
                      const ReminderIdentity *x, usec_t now) {
-        const Recipient *rc = &model->recipients[r->recipient];
+        const Recipient *rc = &model->recipients[reminder->recipient];
         const Transport *t = channel == 0 ? &model->transports[model->mail_via]
                                           : &model->transports[rc->webhooks[channel - 1]];
         MailMessage msg = {0};
         _cleanup_free_ char *json = NULL, *recipients = NULL;
         LedgerMessage lm = {.transport = t->id, .escalate = true};
-        LedgerReminder lr = {.identity = x, .due_usec = (usec_t) r->at * USEC_PER_SEC};
+        LedgerReminder lr = {.identity = x, .due_usec = (usec_t) reminder->at * USEC_PER_SEC};
         LogFields f = log_fields_of(x);
         int64_t deadline;
-        int r2;
+        int r;
 
-        r2 = render(model, r, channel, x->id, (int64_t) (now / USEC_PER_SEC), &msg, &json);
-        if (r2 >= 0 && channel == 0) {
+        r = render(model, reminder, channel, x->id, (int64_t) (now / USEC_PER_SEC), &msg, &json);
+        if (r >= 0 && channel == 0) {
                 recipients = recipient_address_lines(rc);
                 lm.recipients = recipients;
                 lm.payload = msg.data;
@@ -107,33 +107,34 @@ int enqueue_reminder(Enqueue *eq, const Model *model, const Reminder *r, uint32_
                 lm.message_id = msg.message_id;
                 lm.key = msg.key;
                 if (!recipients)
-                        r2 = -ENOMEM;
-        } else if (r2 >= 0) {
+                        r = -ENOMEM;
+        } else if (r >= 0) {
                 lm.payload = json;
                 lm.payload_size = strlen(json);
         }
-        if (r2 < 0) {
+        if (r < 0) {
                 /* A template that cannot be rendered will not render later either. */
-                (void) log_full(LOG_ERR, r2, &f, "%s: cannot render the %s: %m", x->id, what(r));
-                if (r2 != -ENOMEM)
-                        r2 = 0; /* the pass goes on; the next one tries again */
+                (void) log_full(LOG_ERR, r, &f, "%s: cannot render the %s: %m", x->id,
+                                what(reminder));
+                if (r != -ENOMEM)
+                        r = 0; /* the pass goes on; the next one tries again */
                 goto finish;
         }
-        r2 = retry_deadline_usec(model, x->milestone, !r->overdue, (int64_t) now, &deadline);
-        if (r2 >= 0) {
+        r = retry_deadline_usec(model, x->milestone, !reminder->overdue, (int64_t) now, &deadline);
+        if (r >= 0) {
                 lm.deadline_usec = (usec_t) deadline;
-                r2 = ledger_enqueue(eq->ledger, &lr, &lm, now);
+                r = ledger_enqueue(eq->ledger, &lr, &lm, now);
         }
-        if (r2 == -EALREADY || r2 == -EEXIST) /* settled or queued since we looked */
-                r2 = 0;
-        else if (r2 < 0)
-                (void) log_full(LOG_ERR, r2, &f, "%s: failed to queue the %s: %s", x->id, what(r),
-                                ledger_error(eq->ledger));
+        if (r == -EALREADY || r == -EEXIST) /* settled or queued since we looked */
+                r = 0;
+        else if (r < 0)
+                (void) log_full(LOG_ERR, r, &f, "%s: failed to queue the %s: %s", x->id,
+                                what(reminder), ledger_error(eq->ledger));
         else
                 eq->counts.queued++;
 finish:
         mail_message_done(&msg);
-        return r2;
+        return r;
 }
 
 int enqueue_skip(Enqueue *eq, const Reminder *r, const ReminderIdentity *x, CatchUpAction why,

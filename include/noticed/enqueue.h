@@ -44,7 +44,7 @@ int enqueue_settled_sibling(Enqueue *eq, const Model *model, const Reminder *r,
 /* Renders the reminder and queues it in the outbox, due at now.  0 (also when it was settled or
  * queued meanwhile), or -errno when it could not be rendered (logged; it is not tried again
  * until the next pass) or the ledger refused. */
-int enqueue_reminder(Enqueue *eq, const Model *model, const Reminder *r, uint32_t channel,
+int enqueue_reminder(Enqueue *eq, const Model *model, const Reminder *reminder, uint32_t channel,
                      const ReminderIdentity *x, usec_t now);
 /* Records the reminder as skipped for the reason why; 0 or -errno. */
 int enqueue_skip(Enqueue *eq, const Reminder *r, const ReminderIdentity *x, CatchUpAction why,
