@@ -297,23 +297,32 @@ static void test_local_maildir_find_never_says_absent_while_the_message_moves(vo
 }
 
 /* A sendmail that keeps its arguments and input in the test directory and exits `status`. */
-static void fake_sendmail(const char *dir, int status) {
+/* DIR/sendmail, the shell script `script`, becomes the sendmail local_sendmail() runs. */
+static void install_sendmail(const char *dir, const char *script) {
         char path[512];
         FILE *f;
 
         snprintf(path, sizeof(path), "%s/sendmail", dir);
         f = fopen(path, "w");
         assert_non_null(f);
-        fprintf(f,
-                "#!/bin/sh\n"
-                "echo \"$@\" > '%s/args'\n"
-                "cat > '%s/input'\n"
-                "[ %d -eq 0 ] || echo 'sendmail: queue file write error' >&2\n"
-                "exit %d\n",
-                dir, dir, status, status);
+        fputs(script, f);
         fclose(f);
         assert_int_equal(chmod(path, 0700), 0);
         assert_int_equal(setenv("NOTICED_SENDMAIL", path, 1), 0);
+}
+
+static void fake_sendmail(const char *dir, int status) {
+        char *script;
+
+        assert_true(asprintf(&script,
+                             "#!/bin/sh\n"
+                             "echo \"$@\" > '%s/args'\n"
+                             "cat > '%s/input'\n"
+                             "[ %d -eq 0 ] || echo 'sendmail: queue file write error' >&2\n"
+                             "exit %d\n",
+                             dir, dir, status, status) > 0);
+        install_sendmail(dir, script);
+        free(script);
 }
 
 static void test_local_sendmail_pipes_the_message_with_local_newlines(void **state) {
@@ -386,17 +395,10 @@ static void test_local_sendmail_ends_when_sendmail_exits_not_when_its_stderr_clo
 
 static void test_local_sendmail_fails_when_sendmail_does_not_take_the_whole_message(void **state) {
         const char *dir = *state;
-        char path[512], *reply = NULL, *big;
+        char *reply = NULL, *big;
         size_t size = 1 << 20; /* far more than a pipe holds */
-        FILE *f;
 
-        snprintf(path, sizeof(path), "%s/sendmail", dir);
-        f = fopen(path, "w");
-        assert_non_null(f);
-        fprintf(f, "#!/bin/sh\nexit 0\n"); /* reads nothing, says all is well */
-        fclose(f);
-        assert_int_equal(chmod(path, 0700), 0);
-        assert_int_equal(setenv("NOTICED_SENDMAIL", path, 1), 0);
+        install_sendmail(dir, "#!/bin/sh\nexit 0\n"); /* reads nothing, says all is well */
         big = malloc(size);
         assert_non_null(big);
         memset(big, 'x', size);
@@ -410,17 +412,10 @@ static void test_local_sendmail_fails_when_sendmail_does_not_take_the_whole_mess
  * reported by its status, whether or not the write of the message noticed it first. */
 static void test_local_sendmail_reports_the_status_of_one_that_fails_before_reading(void **state) {
         const char *dir = *state;
-        char path[512], *reply = NULL, *big;
+        char *reply = NULL, *big;
         size_t size = 1 << 20; /* far more than a pipe holds: the write sees it go */
-        FILE *f;
 
-        snprintf(path, sizeof(path), "%s/sendmail", dir);
-        f = fopen(path, "w");
-        assert_non_null(f);
-        fprintf(f, "#!/bin/sh\necho 'sendmail: no queue' >&2\nexit 75\n");
-        fclose(f);
-        assert_int_equal(chmod(path, 0700), 0);
-        assert_int_equal(setenv("NOTICED_SENDMAIL", path, 1), 0);
+        install_sendmail(dir, "#!/bin/sh\necho 'sendmail: no queue' >&2\nexit 75\n");
         big = malloc(size);
         assert_non_null(big);
         memset(big, 'x', size);
