@@ -1,9 +1,8 @@
-/* noticectl history and decide: the ledger, read and written by hand.
+/* noticectl decide: a participant's decision, written into the ledger by hand.
  *
- * history prints the audit trail (history.c formats it); decide records a participant's
- * decision, which stops that cycle's decision, notice and overdue reminders, and copies it to
- * the journal.  Both open the ledger the daemon uses (ledger.h says where) and neither takes
- * the daemon's lock; history never creates a ledger that does not exist yet. */
+ * decide records a participant's decision, which stops that cycle's decision, notice and
+ * overdue reminders, and copies it to the journal.  It opens the ledger the daemon uses
+ * (ctl_open_ledger()) and does not take the daemon's lock. */
 
 #include <errno.h>
 #include <getopt.h>
@@ -11,10 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sysexits.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "noticed/ctl.h"
 #include "noticed/history.h"
@@ -22,101 +19,6 @@
 #include "noticed/log.h"
 #include "noticed/macro.h"
 #include "noticed/validate.h"
-
-/* Opens the ledger the daemon uses.  With must_exist, a missing file is reported (0, *ret NULL)
- * rather than created: reading history must not leave an empty ledger behind. */
-static int open_ledger(bool must_exist, Ledger **ret) {
-        _cleanup_free_ char *path = ledger_path_in(ledger_state_directory());
-        int r;
-
-        *ret = NULL;
-        if (!path) {
-                fprintf(stderr, "noticectl: out of memory\n");
-                return EX_UNAVAILABLE;
-        }
-        /* systemd's StateDirectory= makes it for the daemon; decide may come first. */
-        if (!must_exist && mkdir(ledger_state_directory(), 0700) < 0 && errno != EEXIST) {
-                int e = errno;
-                fprintf(stderr, "noticectl: cannot create the state directory %s: %s\n",
-                        ledger_state_directory(), strerror(e));
-                return e == EACCES || e == EPERM || e == EROFS ? EX_NOPERM : EX_CANTCREAT;
-        }
-        if (must_exist && access(path, F_OK) < 0 && errno == ENOENT) {
-                fprintf(stderr,
-                        "noticectl: no ledger at %s yet (noticed has not run with this "
-                        "state directory; set STATE_DIRECTORY to use another)\n",
-                        path);
-                return 0;
-        }
-        r = ledger_open(path, ret);
-        if (r < 0) {
-                fprintf(stderr, "noticectl: cannot open the ledger %s: %s\n", path,
-                        r == -EPROTONOSUPPORT ? "it was written by a newer noticed" : strerror(-r));
-                return r == -EACCES || r == -EPERM || r == -EROFS ? EX_NOPERM : EX_UNAVAILABLE;
-        }
-        return 0;
-}
-
-int cmd_history(Context *ctx, int argc, char **argv) {
-        static const struct option options[] = {
-                {"commitment", required_argument, NULL, 'C'},
-                {"json", no_argument, NULL, 'j'},
-                {"help", no_argument, NULL, 'h'},
-                {},
-        };
-        const char *commitment = NULL;
-        bool json = false;
-        Ledger *ledger = NULL;
-        Tz *utc = NULL;
-        int c, r;
-
-        optind = 0; /* glibc: start a fresh scan of the command's own arguments */
-        while ((c = getopt_long(argc, argv, "+h", options, NULL)) >= 0)
-                switch (c) {
-                case 'C':
-                        commitment = optarg;
-                        break;
-                case 'j':
-                        json = true;
-                        break;
-                case 'h':
-                        ctl_help();
-                        return EX_OK;
-                default:
-                        return ctl_usage_error("history [--commitment ID] [--json]");
-                }
-        if (optind < argc)
-                return ctl_usage_error("history: unexpected argument '%s'", argv[optind]);
-        /* The audit trail matters most when something is wrong: a broken config only costs
-         * the local time zone. */
-        r = ctl_load_model(ctx);
-        if (r == EX_CONFIG) {
-                fprintf(stderr, "noticectl: the config has errors; showing times in UTC\n");
-                if (tz_load("UTC", &utc) < 0) {
-                        fprintf(stderr, "noticectl: cannot load the UTC zone\n");
-                        return EX_UNAVAILABLE;
-                }
-        } else if (r)
-                return r;
-        if ((r = open_ledger(true, &ledger))) {
-                tz_free(utc);
-                return r;
-        }
-        if (!ledger) {
-                tz_free(utc);
-                fputs(json ? "[]\n" : "0 reminder rows, 0 decisions\n", stdout);
-                return ctl_finish_output();
-        }
-        r = history_print(stdout, ledger, utc ? utc : ctx->model->tz, commitment, json);
-        tz_free(utc);
-        if (r < 0)
-                fprintf(stderr, "noticectl: cannot read the ledger: %s\n",
-                        r == -ENOMEM ? strerror(-r) : ledger_error(ledger));
-        ledger_close(ledger);
-        if (r < 0)
-                return EX_UNAVAILABLE;
-        return ctl_finish_output();
-}
 
 static int parse_cycle(const char *s, uint32_t *ret) {
         char *end;
@@ -200,7 +102,7 @@ int cmd_decide(Context *ctx, int argc, char **argv) {
                 fprintf(stderr, "noticectl: out of memory\n");
                 return EX_UNAVAILABLE;
         }
-        if ((r = open_ledger(false, &ledger)))
+        if ((r = ctl_open_ledger(false, &ledger)))
                 return r;
         /* Whole seconds, as a decision has always been recorded. */
         r = ledger_record_decision(ledger, argv[optind], cycle, argv[optind + 2], decision, note,

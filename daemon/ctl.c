@@ -11,7 +11,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <sysexits.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "noticed/config.h"
 #include "noticed/ctl.h"
@@ -98,6 +100,38 @@ int ctl_finish_output(void) {
         if (fflush(stdout) != 0 || ferror(stdout)) {
                 fprintf(stderr, "noticectl: writing output failed: %s\n", strerror(errno));
                 return EX_CANTCREAT;
+        }
+        return 0;
+}
+
+int ctl_open_ledger(bool must_exist, Ledger **ret) {
+        _cleanup_free_ char *path = ledger_path_in(ledger_state_directory());
+        int r;
+
+        *ret = NULL;
+        if (!path) {
+                fprintf(stderr, "noticectl: out of memory\n");
+                return EX_UNAVAILABLE;
+        }
+        /* systemd's StateDirectory= makes it for the daemon; decide may come first. */
+        if (!must_exist && mkdir(ledger_state_directory(), 0700) < 0 && errno != EEXIST) {
+                int e = errno;
+                fprintf(stderr, "noticectl: cannot create the state directory %s: %s\n",
+                        ledger_state_directory(), strerror(e));
+                return e == EACCES || e == EPERM || e == EROFS ? EX_NOPERM : EX_CANTCREAT;
+        }
+        if (must_exist && access(path, F_OK) < 0 && errno == ENOENT) {
+                fprintf(stderr,
+                        "noticectl: no ledger at %s yet (noticed has not run with this "
+                        "state directory; set STATE_DIRECTORY to use another)\n",
+                        path);
+                return 0;
+        }
+        r = ledger_open(path, ret);
+        if (r < 0) {
+                fprintf(stderr, "noticectl: cannot open the ledger %s: %s\n", path,
+                        r == -EPROTONOSUPPORT ? "it was written by a newer noticed" : strerror(-r));
+                return r == -EACCES || r == -EPERM || r == -EROFS ? EX_NOPERM : EX_UNAVAILABLE;
         }
         return 0;
 }

@@ -2,15 +2,16 @@
 /* noticectl's commands: the Context they share, the helpers they all use, and each command.
  *
  * One header for one family, as curl's vtls_int.h is for vtls/: ctl.c (the shared helpers),
- * ctl-plan.c (check, list, simulate, export-ics), ctl-ledger.c (history, decide) and
- * ctl-testsend.c (test-send).  They share the Context and the helpers, and noticectl.c's
- * command table needs every cmd_*: headers of their own would each repeat the Context or
- * include this one.  Everything here prints (results on stdout, "noticectl: ..." on stderr) and
+ * ctl-plan.c (check, list, simulate, export-ics), ctl-history.c (history), ctl-ledger.c
+ * (decide) and ctl-testsend.c (test-send).  They share the Context and the helpers, and
+ * noticectl.c's command table needs every cmd_*: headers of their own would each repeat the Context
+ * or include this one.  Everything here prints (results on stdout, "noticectl: ..." on stderr) and
  * returns an exit status (sysexits.h), never -errno. */
 
 #include <stdbool.h>
 
 #include "noticed/date.h"
+#include "noticed/ledger.h"
 #include "noticed/model.h"
 
 /* What the global options say, and the model once a command has loaded it. */
@@ -30,6 +31,11 @@ int ctl_parse_date(const char *option, const char *value, Date *ret);
 /* Loads ctx->config_path into ctx->model, its errors printed as FILE:LINE; sets ctx->today from
  * the clock in the config's zone unless --today was given.  0, EX_CONFIG or EX_UNAVAILABLE. */
 int ctl_load_model(Context *ctx);
+/* Opens the ledger the daemon uses (ledger.h says where).  With must_exist, a missing file is
+ * reported on stderr (0, *ret NULL) rather than created: reading must not leave an empty ledger
+ * behind; without it the state directory is made when missing.  0, or an exit status after
+ * saying why. */
+int ctl_open_ledger(bool must_exist, Ledger **ret);
 /* Flushes stdout: 0, or EX_CANTCREAT after saying that writing failed. */
 int ctl_finish_output(void);
 
