@@ -171,6 +171,23 @@ void tz_unix_to_local(const Tz *tz, int64_t unix_time, Date *ret_date, int32_t *
         *ret_utc_offset = offset;
 }
 
+char *tz_abbreviation(const Tz *tz, int64_t unix_time, char buf[static TZ_ABBREVIATION_MAX]) {
+        time_t tt = (time_t) unix_time;
+        struct tm tm;
+        int32_t off;
+
+        tz_activate(tz);
+        if (localtime_r(&tt, &tm) && tm.tm_zone && strlen(tm.tm_zone) < TZ_ABBREVIATION_MAX) {
+                (void) snprintf(buf, TZ_ABBREVIATION_MAX, "%s", tm.tm_zone);
+                return buf;
+        }
+        off = utc_offset_at(unix_time);
+        (void) snprintf(buf, TZ_ABBREVIATION_MAX, "%c%02d%02d", off < 0 ? '-' : '+',
+                        (int) ((off < 0 ? -off : off) / 3600 % 100),
+                        (int) ((off < 0 ? -off : off) / 60 % 60));
+        return buf;
+}
+
 char *tz_format_rfc3339(int64_t unix_time, int32_t utc_offset, char buf[static TZ_TIMESTAMP_MAX]) {
         int64_t wall = unix_time + utc_offset;
         Date date = (Date) ((wall >= 0 ? wall : wall - 86399) / 86400);

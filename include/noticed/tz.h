@@ -27,6 +27,12 @@ void tz_local_to_unix(const Tz *tz, Date date, int32_t seconds, int64_t *ret_uni
 void tz_unix_to_local(const Tz *tz, int64_t unix_time, Date *ret_date, int32_t *ret_seconds,
                       int32_t *ret_utc_offset);
 
+#define TZ_ABBREVIATION_MAX 16 /* tzdata's are 3 to 6 bytes ("CET", "+0530"); POSIX allows more */
+/* The zone's abbreviation in force at unix_time ("CET", "CEST", "UTC"), as tzdata spells it:
+ * what a person reads after a time ("09:00 CET").  An abbreviation longer than the buffer
+ * (none in tzdata) is written as the numeric offset ("+0100") instead. */
+char *tz_abbreviation(const Tz *tz, int64_t unix_time, char buf[static TZ_ABBREVIATION_MAX]);
+
 #define TZ_TIMESTAMP_MAX 40 /* "YYYY-MM-DDTHH:MM:SS+hh:mm" (25) and room gcc can prove */
 /* RFC 3339 local time with offset, as the JSON contract writes `at`. */
 char *tz_format_rfc3339(int64_t unix_time, int32_t utc_offset, char buf[static TZ_TIMESTAMP_MAX]);

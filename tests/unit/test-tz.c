@@ -525,6 +525,27 @@ static void test_tz_format_rfc3339_offsets(void **state) {
         assert_string_equal(tz_format_rfc3339(1609455600, 0, buf), "2020-12-31T23:00:00+00:00");
 }
 
+/* What STATUS= and people read after a time: tzdata's abbreviation, winter and summer. */
+static void test_tz_abbreviation(void **state) {
+        char buf[TZ_ABBREVIATION_MAX];
+        Tz *ams = NULL, *utc = NULL, *kolkata = NULL;
+
+        (void) state;
+        assert_int_equal(tz_load("Europe/Amsterdam", &ams), 0);
+        assert_int_equal(tz_load("UTC", &utc), 0);
+        assert_int_equal(tz_load("Asia/Kolkata", &kolkata), 0);
+        assert_ptr_equal(tz_abbreviation(ams, 1579075200, buf), buf); /* 2020-01-15 */
+        assert_string_equal(buf, "CET");
+        assert_string_equal(tz_abbreviation(ams, 1587106800, buf), "CEST"); /* 2020-04-17 */
+        assert_string_equal(tz_abbreviation(utc, 1587106800, buf), "UTC");
+        assert_string_equal(tz_abbreviation(kolkata, 1587106800, buf), "IST");
+        /* The zone is switched back and forth, as with two configs during a reload. */
+        assert_string_equal(tz_abbreviation(ams, 1579075200, buf), "CET");
+        tz_free(kolkata);
+        tz_free(utc);
+        tz_free(ams);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_tz_local_to_unix_table),
@@ -542,6 +563,7 @@ int main(void) {
                 cmocka_unit_test(test_tz_load_rejects_localtime_alias),
                 cmocka_unit_test(test_tz_load_rejects_very_long_name),
                 cmocka_unit_test(test_tz_format_rfc3339_offsets),
+                cmocka_unit_test(test_tz_abbreviation),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
