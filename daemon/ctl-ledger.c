@@ -332,8 +332,9 @@ int cmd_revoke(Context *ctx, int argc, char **argv) {
         if (have_dates)
                 print_cycle(stdout, cycle, &dates);
         printf("Its decision and notice reminders and overdue messages for cycle %" PRIu32
-               " resume from the daemon's next pass (systemctl reload noticed starts one now);\n"
-               "those already skipped are not sent.\n",
+               " resume from noticed's next\n"
+               "pass (systemctl reload noticed starts one); reminders already skipped are not "
+               "sent.\n",
                cycle);
         return ctl_finish_output();
 }
