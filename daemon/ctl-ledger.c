@@ -212,8 +212,9 @@ int cmd_decide(Context *ctx, int argc, char **argv) {
         r = ledger_record_decision(ledger, commitment, cycle, participant, decision, note, user,
                                    now_usec());
         if (r < 0) {
-                fprintf(stderr, "noticectl: cannot record the decision: %s\n",
-                        ledger_error(ledger));
+                fprintf(stderr,
+                        "noticectl: %s cycle %" PRIu32 " %s: cannot record the decision: %s\n",
+                        commitment, cycle, participant, ledger_error(ledger));
                 ledger_close(ledger);
                 return ledger_exit_status(r);
         }
@@ -309,8 +310,9 @@ int cmd_revoke(Context *ctx, int argc, char **argv) {
         else if (r == 0)
                 r = -ENOENT;
         if (r < 0 && r != -ENOENT)
-                fprintf(stderr, "noticectl: cannot record the revocation: %s\n",
-                        ledger_error(ledger));
+                fprintf(stderr,
+                        "noticectl: %s cycle %" PRIu32 " %s: cannot record the revocation: %s\n",
+                        commitment, cycle, participant, ledger_error(ledger));
         ledger_close(ledger);
         if (r == -ENOENT) {
                 fprintf(stderr,
