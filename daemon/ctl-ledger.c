@@ -1,8 +1,12 @@
-/* noticectl decide: a participant's decision, written into the ledger by hand.
+/* noticectl decide and revoke: a participant's decision, written into the ledger by hand, and
+ * its correction.
  *
  * decide records a participant's decision, which stops that cycle's decision, notice and
- * overdue reminders, and copies it to the journal.  It opens the ledger the daemon uses
- * (ctl_open_ledger()) and does not take the daemon's lock. */
+ * overdue reminders; revoke appends a revocation of it, after which they resume from the next
+ * pass.  Both show the cycle's period and deadlines, so that the person typing can check that
+ * the number means the term they have in mind, and both copy the record to the journal.  decide
+ * refuses a cycle that is implausible for today (--force overrides).  They open the ledger the
+ * daemon uses (ctl_open_ledger()) and do not take the daemon's lock. */
 
 #include <errno.h>
 #include <getopt.h>
@@ -18,7 +22,12 @@
 #include "noticed/ledger.h"
 #include "noticed/log.h"
 #include "noticed/macro.h"
+#include "noticed/plan.h"
 #include "noticed/validate.h"
+
+/* A decision about a cycle whose notice deadline is further in the past than this is refused
+ * without --force: it can no longer change anything, and is most likely the wrong number. */
+#define DECIDE_LATE_DAYS 30
 
 static int parse_cycle(const char *s, uint32_t *ret) {
         char *end;
@@ -32,35 +41,116 @@ static int parse_cycle(const char *s, uint32_t *ret) {
         return 0;
 }
 
-/* The audit trail lives in the ledger; the journal gets a copy, so that `journalctl
- * MESSAGE_ID=...` shows decisions next to the reminders they stopped.  Without a journal this
- * quietly does nothing. */
-static void journal_decision(const char *commitment, uint32_t cycle, const char *participant,
-                             Decision decision, const char *note, const char *user) {
+static int check_note(const char *note) {
+        if (note && (!validate_header_text(note) || strlen(note) > 1000)) {
+                fprintf(stderr, "noticectl: the note must be UTF-8 text of at most 1000 bytes "
+                                "without control characters\n");
+                return EX_DATAERR;
+        }
+        return 0;
+}
+
+/* "cycle 2: 2021-01-01 – 2021-12-31, decision by 2021-05-19, notice by 2021-06-30" */
+static void print_cycle(FILE *out, uint32_t cycle, const PlanCycle *c) {
+        char start[DATE_STRING_MAX], end[DATE_STRING_MAX], decision[DATE_STRING_MAX],
+                notice[DATE_STRING_MAX];
+
+        fprintf(out, "cycle %" PRIu32 ": %s – %s", cycle, date_format(c->start, start),
+                date_format(c->term_end, end));
+        if (c->has_notice)
+                fprintf(out, ", decision by %s, notice by %s", date_format(c->decision, decision),
+                        date_format(c->notice, notice));
+        fputc('\n', out);
+}
+
+/* Why a decision about this cycle is implausible today, or NULL: its notice deadline passed more
+ * than DECIDE_LATE_DAYS ago, or it starts more than one cycle ahead (the cycle before it has not
+ * begun; before the commitment starts, cycle 1 is the next one).  A reason is written to
+ * reason (static text or a formatted sentence). */
+static const char *implausible(const Model *m, size_t commitment, uint32_t cycle,
+                               const PlanCycle *c, Date today, char *reason, size_t size) {
+        char date[DATE_STRING_MAX], day[DATE_STRING_MAX];
+        PlanCycle before;
+
+        if (c->has_notice && c->notice < today - DECIDE_LATE_DAYS) {
+                (void) snprintf(reason, size,
+                                "its notice deadline %s passed more than %d days ago (today is %s)",
+                                date_format(c->notice, date), DECIDE_LATE_DAYS,
+                                date_format(today, day));
+                return reason;
+        }
+        if (cycle > 1 && plan_cycle(m, commitment, cycle - 1, &before) == 0 &&
+            before.start > today) {
+                (void) snprintf(reason, size,
+                                "it starts %s, more than one cycle ahead (cycle %" PRIu32
+                                " has not begun on %s)",
+                                date_format(c->start, date), cycle - 1, date_format(today, day));
+                return reason;
+        }
+        return NULL;
+}
+
+/* The audit trail lives in the ledger; the journal gets a copy, so that `journalctl -u noticed`
+ * and `journalctl MESSAGE_ID=...` show decisions next to the reminders they stopped.  journalctl
+ * -u matches OBJECT_SYSTEMD_UNIT= only in records of uid 0: as another user the copy is in the
+ * journal, under MESSAGE_ID=, but not under -u.  Without a journal this quietly does nothing;
+ * NOTICED_LOG_TARGET=console puts it on stderr. */
+static void journal_record(const char *message_id, const char *commitment, uint32_t cycle,
+                           const char *participant, const char *message) {
         LogFields f = LOG_FIELDS_NONE;
 
-        f.message_id = LOG_MESSAGE_DECIDED;
+        f.message_id = message_id;
         f.commitment = commitment;
         f.cycle = cycle;
         f.recipient = participant;
+        f.unit = LOG_UNIT;
         log_open_journal();
-        (void) log_full(LOG_NOTICE, 0, &f,
-                        "%s recorded that %s decides to %s %s (cycle %" PRIu32 ")%s%s", user,
-                        participant, decision_to_string(decision), commitment, cycle,
-                        note ? ": " : "", note ? note : "");
+        (void) log_full(LOG_NOTICE, 0, &f, "%s", message);
+}
+
+/* The cycle's dates, for the confirmation and the checks: 0, or EX_DATAERR after saying why. */
+static int find_cycle(const Context *ctx, const char *commitment, uint32_t cycle, size_t *ret_index,
+                      PlanCycle *ret) {
+        int r;
+
+        if (model_find_commitment(ctx->model, commitment, ret_index) < 0)
+                r = -ENOENT;
+        else
+                r = plan_cycle(ctx->model, *ret_index, cycle, ret);
+        if (r < 0) {
+                fprintf(stderr,
+                        "noticectl: %s cycle %" PRIu32 ": its dates cannot be computed: %s\n",
+                        commitment, cycle, strerror(-r));
+                return EX_DATAERR;
+        }
+        return 0;
+}
+
+/* Whole seconds, as a decision has always been recorded. */
+static usec_t now_usec(void) {
+        return (usec_t) time(NULL) * USEC_PER_SEC;
+}
+
+static int ledger_exit_status(int r) {
+        return r == -EACCES || r == -EROFS ? EX_NOPERM : EX_UNAVAILABLE;
 }
 
 int cmd_decide(Context *ctx, int argc, char **argv) {
         static const struct option options[] = {
                 {"note", required_argument, NULL, 'n'},
+                {"force", no_argument, NULL, 'f'},
                 {"help", no_argument, NULL, 'h'},
                 {},
         };
-        const char *note = NULL, *why;
-        Decision decision;
+        const char *note = NULL, *why, *commitment, *participant;
+        char reason[256];
+        bool force = false;
+        Decision decision = _DECISION_MAX;
+        PlanCycle dates;
+        size_t index;
         uint32_t cycle;
         Ledger *ledger = NULL;
-        _cleanup_free_ char *user = NULL;
+        _cleanup_free_ char *user = NULL, *message = NULL;
         int c, r;
 
         optind = 0; /* glibc: start a fresh scan of the command's own arguments */
@@ -70,32 +160,47 @@ int cmd_decide(Context *ctx, int argc, char **argv) {
                 case 'n':
                         note = optarg;
                         break;
+                case 'f':
+                        force = true;
+                        break;
                 case 'h':
                         ctl_help();
                         return EX_OK;
                 default:
                         return ctl_usage_error(
                                 "decide COMMITMENT CYCLE PARTICIPANT continue|terminate "
-                                "[--note TEXT]");
+                                "[--note TEXT] [--force]");
                 }
         if (argc - optind != 4)
                 return ctl_usage_error(
                         "decide needs COMMITMENT CYCLE PARTICIPANT continue|terminate");
+        commitment = argv[optind];
+        participant = argv[optind + 2];
         if (parse_cycle(argv[optind + 1], &cycle) < 0)
                 return ctl_usage_error("cycle '%s' is not a number of 1 or more", argv[optind + 1]);
-        if (decision_from_string(argv[optind + 3], &decision) < 0)
-                return ctl_usage_error("decision '%s' must be 'continue' or 'terminate'",
-                                       argv[optind + 3]);
-        if (note && (!validate_header_text(note) || strlen(note) > 1000)) {
-                fprintf(stderr, "noticectl: the note must be UTF-8 text of at most 1000 bytes "
-                                "without control characters\n");
-                return EX_DATAERR;
-        }
+        if (decision_from_string(argv[optind + 3], &decision) < 0 || decision == DECISION_REVOKE)
+                return ctl_usage_error(
+                        "decision '%s' must be 'continue' or 'terminate'%s", argv[optind + 3],
+                        decision == DECISION_REVOKE ? " (noticectl revoke takes a decision back)"
+                                                    : "");
+        if ((r = check_note(note)))
+                return r;
         if ((r = ctl_load_model(ctx)))
                 return r;
-        if (history_check_decision(ctx->model, argv[optind], cycle, argv[optind + 2], &why) < 0) {
-                fprintf(stderr, "noticectl: %s cycle %" PRIu32 " %s: %s\n", argv[optind], cycle,
-                        argv[optind + 2], why);
+        if (history_check_decision(ctx->model, commitment, cycle, participant, &why) < 0) {
+                fprintf(stderr, "noticectl: %s cycle %" PRIu32 " %s: %s\n", commitment, cycle,
+                        participant, why);
+                return EX_DATAERR;
+        }
+        if ((r = find_cycle(ctx, commitment, cycle, &index, &dates)))
+                return r;
+        if (!force &&
+            implausible(ctx->model, index, cycle, &dates, ctx->today, reason, sizeof(reason))) {
+                fprintf(stderr,
+                        "noticectl: %s cycle %" PRIu32 " %s: %s; --force records it anyway\n",
+                        commitment, cycle, participant, reason);
+                fputs("noticectl: ", stderr);
+                print_cycle(stderr, cycle, &dates);
                 return EX_DATAERR;
         }
         if (history_invoking_user(&user) < 0) {
@@ -104,22 +209,134 @@ int cmd_decide(Context *ctx, int argc, char **argv) {
         }
         if ((r = ctl_open_ledger(false, &ledger)))
                 return r;
-        /* Whole seconds, as a decision has always been recorded. */
-        r = ledger_record_decision(ledger, argv[optind], cycle, argv[optind + 2], decision, note,
-                                   user, (int64_t) ((usec_t) time(NULL) * USEC_PER_SEC));
-        if (r < 0)
-                fprintf(stderr, "noticectl: cannot record the decision: %s\n",
-                        ledger_error(ledger));
-        else {
-                journal_decision(argv[optind], cycle, argv[optind + 2], decision, note, user);
-                printf("Recorded: %s decides to %s %s (cycle %" PRIu32 "), by %s.\n"
-                       "Its decision and notice reminders and overdue messages for cycle %" PRIu32
-                       " stop.\n",
-                       argv[optind + 2], decision_to_string(decision), argv[optind], cycle, user,
-                       cycle);
+        r = ledger_record_decision(ledger, commitment, cycle, participant, decision, note, user,
+                                   now_usec());
+        if (r < 0) {
+                fprintf(stderr,
+                        "noticectl: %s cycle %" PRIu32 " %s: cannot record the decision: %s\n",
+                        commitment, cycle, participant, ledger_error(ledger));
+                ledger_close(ledger);
+                return ledger_exit_status(r);
         }
         ledger_close(ledger);
+        if (asprintf(&message, "%s recorded that %s decides to %s %s (cycle %" PRIu32 ")%s%s", user,
+                     participant, decision_to_string(decision), commitment, cycle, note ? ": " : "",
+                     note ? note : "") < 0)
+                message = NULL;
+        if (message)
+                journal_record(LOG_MESSAGE_DECIDED, commitment, cycle, participant, message);
+        printf("Recorded: %s decides to %s %s (cycle %" PRIu32 "), by %s.\n", participant,
+               decision_to_string(decision), commitment, cycle, user);
+        print_cycle(stdout, cycle, &dates);
+        printf("Its decision and notice reminders and overdue messages for cycle %" PRIu32
+               " stop.\n",
+               cycle);
+        return ctl_finish_output();
+}
+
+/* The participant's last standing decision for the cycle: 1 and *ret, 0 when none stands. */
+static int standing_decision(Ledger *l, const char *commitment, uint32_t cycle,
+                             const char *participant, Decision *ret) {
+        LedgerDecision *d = NULL;
+        size_t n = 0;
+        int r, found = 0;
+
+        r = ledger_decisions(l, &d, &n);
         if (r < 0)
-                return r == -EACCES || r == -EROFS ? EX_NOPERM : EX_UNAVAILABLE;
+                return r;
+        for (size_t i = 0; i < n; i++)
+                if (d[i].cycle == cycle && strcmp(d[i].commitment, commitment) == 0 &&
+                    strcmp(d[i].participant, participant) == 0) {
+                        *ret = d[i].decision;
+                        found = 1;
+                }
+        ledger_decisions_free(d, n);
+        return found;
+}
+
+int cmd_revoke(Context *ctx, int argc, char **argv) {
+        static const struct option options[] = {
+                {"note", required_argument, NULL, 'n'},
+                {"help", no_argument, NULL, 'h'},
+                {},
+        };
+        const char *note = NULL, *commitment, *participant;
+        Decision decision = DECISION_CONTINUE;
+        PlanCycle dates;
+        size_t index;
+        uint32_t cycle;
+        bool have_dates;
+        Ledger *ledger = NULL;
+        _cleanup_free_ char *user = NULL, *message = NULL;
+        int c, r;
+
+        optind = 0;
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+                switch (c) {
+                case 'n':
+                        note = optarg;
+                        break;
+                case 'h':
+                        ctl_help();
+                        return EX_OK;
+                default:
+                        return ctl_usage_error("revoke COMMITMENT CYCLE PARTICIPANT [--note TEXT]");
+                }
+        if (argc - optind != 3)
+                return ctl_usage_error("revoke needs COMMITMENT CYCLE PARTICIPANT");
+        commitment = argv[optind];
+        participant = argv[optind + 2];
+        if (parse_cycle(argv[optind + 1], &cycle) < 0)
+                return ctl_usage_error("cycle '%s' is not a number of 1 or more", argv[optind + 1]);
+        if ((r = check_note(note)))
+                return r;
+        if ((r = ctl_load_model(ctx)))
+                return r;
+        /* A decision about a commitment the config no longer has may still be revoked; it is
+         * shown without its dates. */
+        have_dates = model_find_commitment(ctx->model, commitment, &index) == 0 &&
+                     plan_cycle(ctx->model, index, cycle, &dates) == 0;
+        if (history_invoking_user(&user) < 0) {
+                fprintf(stderr, "noticectl: out of memory\n");
+                return EX_UNAVAILABLE;
+        }
+        /* Nothing to revoke in a ledger that does not exist: do not create one. */
+        if ((r = ctl_open_ledger(true, &ledger)))
+                return r;
+        r = ledger ? standing_decision(ledger, commitment, cycle, participant, &decision) : 0;
+        if (r > 0)
+                r = ledger_revoke_decision(ledger, commitment, cycle, participant, note, user,
+                                           now_usec());
+        else if (r == 0)
+                r = -ENOENT;
+        if (r < 0 && r != -ENOENT)
+                fprintf(stderr,
+                        "noticectl: %s cycle %" PRIu32 " %s: cannot record the revocation: %s\n",
+                        commitment, cycle, participant, ledger_error(ledger));
+        ledger_close(ledger);
+        if (r == -ENOENT) {
+                fprintf(stderr,
+                        "noticectl: %s cycle %" PRIu32 " %s: no decision of theirs stands, so "
+                        "there is nothing to revoke (noticectl history shows the trail)\n",
+                        commitment, cycle, participant);
+                return EX_DATAERR;
+        }
+        if (r < 0)
+                return ledger_exit_status(r);
+        if (asprintf(&message, "%s revoked %s's decision to %s %s (cycle %" PRIu32 ")%s%s", user,
+                     participant, decision_to_string(decision), commitment, cycle, note ? ": " : "",
+                     note ? note : "") < 0)
+                message = NULL;
+        if (message)
+                journal_record(LOG_MESSAGE_REVOKED, commitment, cycle, participant, message);
+        printf("Revoked: %s's decision to %s %s (cycle %" PRIu32 "), by %s.\n", participant,
+               decision_to_string(decision), commitment, cycle, user);
+        if (have_dates)
+                print_cycle(stdout, cycle, &dates);
+        printf("Its decision and notice reminders and overdue messages for cycle %" PRIu32
+               " resume from noticed's next\n"
+               "pass (systemctl reload noticed starts one); reminders already skipped are not "
+               "sent.\n",
+               cycle);
         return ctl_finish_output();
 }

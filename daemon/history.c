@@ -151,7 +151,7 @@ int history_print(FILE *out, Ledger *l, const Tz *m, const char *commitment, boo
         bool first = true;
         int r;
 
-        if ((r = ledger_decisions(l, &d, &n_d)) < 0)
+        if ((r = ledger_decision_trail(l, &d, &n_d)) < 0)
                 return r;
         if ((r = ledger_history(l, commitment, &e, &n_e)) < 0)
                 goto finish;

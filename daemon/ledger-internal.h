@@ -45,6 +45,8 @@ typedef enum Statement {
         STMT_OUTBOX_DROP_SKIPPED,
         STMT_OUTBOX_RETARGET,
         STMT_OUTBOX_SKIP_DECIDED,
+        STMT_DECISIONS_STANDING, /* schema 4: decisions not revoked since */
+        STMT_DECISION_STANDS,
         _STMT_MAX,
 } Statement;
 

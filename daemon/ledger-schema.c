@@ -98,6 +98,26 @@ static const char *const migrations[] = {
         "WHERE kind = 'escalation';"
         "DROP TABLE migration3;"
         "PRAGMA user_version = 3;",
+        /* 4: revocations.  A decision recorded by mistake is revoked by appending a row whose
+         * decision is 'revoke', so that the trail stays one append-only sequence in the order of
+         * recording.  SQLite cannot alter a CHECK, so the table is rebuilt with the new value
+         * allowed, ids and all (the order of recording is the order of ids).  RENAME carries
+         * the AUTOINCREMENT counter in sqlite_sequence over to the new name; no row was ever
+         * deleted, so the counter is the largest id copied.  The index serves the look-up of
+         * the revocations of one decision. */
+        "CREATE TABLE decisions4 ("
+        "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+        "  commitment TEXT NOT NULL, cycle INTEGER NOT NULL, participant TEXT NOT NULL,"
+        "  decision TEXT NOT NULL CHECK (decision IN ('continue', 'terminate', 'revoke')),"
+        "  note TEXT, user TEXT NOT NULL, at_usec INTEGER NOT NULL"
+        ");"
+        "INSERT INTO decisions4 (id, commitment, cycle, participant, decision, note, user, "
+        "  at_usec) SELECT id, commitment, cycle, participant, decision, note, user, at_usec "
+        "  FROM decisions ORDER BY id;"
+        "DROP TABLE decisions;"
+        "ALTER TABLE decisions4 RENAME TO decisions;"
+        "CREATE INDEX decisions_by_participant ON decisions (commitment, cycle, participant, id);"
+        "PRAGMA user_version = 4;",
 };
 _Static_assert(ELEMENTSOF(migrations) == LEDGER_SCHEMA_VERSION, "one migration per version");
 
@@ -149,9 +169,9 @@ static const char *const statement_sql[_STMT_MAX] = {
                            "FROM decisions ORDER BY id",
         [STMT_HISTORY_ALL] = ENTRY_SELECT ENTRY_ORDER,
         [STMT_HISTORY_OF] = ENTRY_SELECT "WHERE commitment = ?1" ENTRY_ORDER,
-        [STMT_PENDING] = ENTRY_SELECT "WHERE state = 'pending' AND NOT EXISTS (SELECT 1 FROM "
-                                      "outbox o WHERE o.id = r.id AND o.channel = r.channel)"
-                                      ENTRY_ORDER,
+        [STMT_PENDING] =
+                ENTRY_SELECT "WHERE state = 'pending' AND NOT EXISTS (SELECT 1 FROM "
+                             "outbox o WHERE o.id = r.id AND o.channel = r.channel)" ENTRY_ORDER,
         [STMT_LATEST_SETTLED] = "SELECT MAX(due_usec) FROM reminders " GROUP_INDEX GROUP_WHERE
                                 "AND (state != 'pending' OR EXISTS (SELECT 1 FROM outbox o "
                                 "WHERE o.id = reminders.id AND o.channel = reminders.channel))",
@@ -196,6 +216,18 @@ static const char *const statement_sql[_STMT_MAX] = {
         [STMT_OUTBOX_DROP_SKIPPED] = "DELETE FROM outbox WHERE inflight = 0 AND EXISTS (SELECT 1 "
                                      "FROM reminders r WHERE r.id = outbox.id AND r.channel = "
                                      "outbox.channel AND r.state = 'skipped')",
+/* A decision stands until a revocation of its commitment, cycle and participant is
+ * recorded after it. */
+#define DECISION_STANDS                                                                            \
+        "d.decision != 'revoke' AND NOT EXISTS (SELECT 1 FROM decisions v "                        \
+        "WHERE v.commitment = d.commitment AND v.cycle = d.cycle AND "                             \
+        "v.participant = d.participant AND v.decision = 'revoke' AND v.id > d.id)"
+        [STMT_DECISIONS_STANDING] =
+                "SELECT commitment, cycle, participant, decision, note, "
+                "user, at_usec FROM decisions d WHERE " DECISION_STANDS " ORDER BY id",
+        [STMT_DECISION_STANDS] =
+                "SELECT 1 FROM decisions d WHERE d.commitment = ?1 AND "
+                "d.cycle = ?2 AND d.participant = ?3 AND " DECISION_STANDS " LIMIT 1",
 };
 
 const char *ledger_state_directory(void) {

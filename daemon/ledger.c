@@ -32,6 +32,7 @@ const char *const ledger_state_names[_LEDGER_STATE_MAX] = {
 static const char *const decision_names[_DECISION_MAX] = {
         [DECISION_CONTINUE] = "continue",
         [DECISION_TERMINATE] = "terminate",
+        [DECISION_REVOKE] = "revoke",
 };
 
 const char *ledger_state_to_string(LedgerState s) {
@@ -404,11 +405,51 @@ int ledger_mark_skipped(Ledger *l, const LedgerReminder *reminder, usec_t now_us
 int ledger_record_decision(Ledger *l, const char *commitment, uint32_t cycle,
                            const char *participant, Decision decision, const char *note,
                            const char *user, usec_t at_usec) {
-        if (!l || !commitment || !participant || !decision_to_string(decision) || !user)
+        if (!l || !commitment || !participant || !decision_to_string(decision) ||
+            decision == DECISION_REVOKE || !user)
                 return -EINVAL;
         /* One INSERT outside BEGIN is one transaction. */
         return ledger_execute(l, STMT_INSERT_DECISION, "tittttu", commitment, (int64_t) cycle,
                               participant, decision_names[decision], note, user, at_usec);
+}
+
+/* 1 when a decision of the participant for the commitment's cycle stands, 0 when none does. */
+static int decision_stands(Ledger *l, const char *commitment, uint32_t cycle,
+                           const char *participant) {
+        sqlite3_stmt *s;
+        int rc, r;
+
+        s = ledger_bind(l, STMT_DECISION_STANDS, &r, "tit", commitment, (int64_t) cycle,
+                        participant);
+        if (!s)
+                return r;
+        rc = sqlite3_step(s);
+        r = rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : ledger_fail(l, rc);
+        ledger_reset(s);
+        return r;
+}
+
+/* The look-up and the row in one write transaction: two revocations at once cannot both find
+ * the decision standing. */
+int ledger_revoke_decision(Ledger *l, const char *commitment, uint32_t cycle,
+                           const char *participant, const char *note, const char *user,
+                           usec_t at_usec) {
+        int r;
+
+        if (!l || !commitment || !participant || !user)
+                return -EINVAL;
+        r = ledger_transaction_begin(l);
+        if (r < 0)
+                return r;
+        r = decision_stands(l, commitment, cycle, participant);
+        if (r == 0) {
+                ledger_set_error(l, "no decision of the participant for that cycle stands");
+                r = -ENOENT;
+        } else if (r > 0)
+                r = ledger_execute(l, STMT_INSERT_DECISION, "tittttu", commitment, (int64_t) cycle,
+                                   participant, decision_names[DECISION_REVOKE], note, user,
+                                   at_usec);
+        return ledger_transaction_end(l, r);
 }
 
 /* A copy of text column i into *ret.  NULL passes only where the schema allows it; a NULL from
@@ -432,10 +473,18 @@ int ledger_column_range(sqlite3_stmt *s, int i, int64_t max, int64_t *ret) {
 
 /* Columns 0 .. IDENTITY_N - 1 (IDENTITY_COLUMNS) into *x. */
 int ledger_read_identity(sqlite3_stmt *s, ReminderIdentity *x) {
-        char **texts[IDENTITY_N] = {&x->id,          &x->channel,         &x->commitment,
-                                    &x->kind,        &x->deadline,        NULL,
-                                    &x->milestone,   &x->offset,          &x->recipient,
-                                    &x->failed_kind, &x->failed_deadline, &x->failed_recipient,
+        char **texts[IDENTITY_N] = {&x->id,
+                                    &x->channel,
+                                    &x->commitment,
+                                    &x->kind,
+                                    &x->deadline,
+                                    NULL,
+                                    &x->milestone,
+                                    &x->offset,
+                                    &x->recipient,
+                                    &x->failed_kind,
+                                    &x->failed_deadline,
+                                    &x->failed_recipient,
                                     &x->failed_channel};
         int64_t cycle;
         int r = 0;
@@ -536,16 +585,24 @@ static void free_decisions(void *items, size_t n) {
         ledger_decisions_free(items, n);
 }
 
-int ledger_decisions(Ledger *l, LedgerDecision **ret, size_t *ret_n) {
+static int decisions(Ledger *l, Statement statement, LedgerDecision **ret, size_t *ret_n) {
         void *items;
         int r;
 
         if (!l || !ret || !ret_n)
                 return -EINVAL;
-        r = ledger_collect(l, l->statements[STMT_DECISIONS], sizeof(LedgerDecision), read_decision,
+        r = ledger_collect(l, l->statements[statement], sizeof(LedgerDecision), read_decision,
                            free_decisions, &items, ret_n);
         *ret = items;
         return r < 0 ? r : 0;
+}
+
+int ledger_decisions(Ledger *l, LedgerDecision **ret, size_t *ret_n) {
+        return decisions(l, STMT_DECISIONS_STANDING, ret, ret_n);
+}
+
+int ledger_decision_trail(Ledger *l, LedgerDecision **ret, size_t *ret_n) {
+        return decisions(l, STMT_DECISIONS, ret, ret_n);
 }
 
 void ledger_decisions_free(LedgerDecision *d, size_t n) {

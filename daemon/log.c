@@ -2,7 +2,9 @@
  *
  * The journal is only used when stderr already goes there (systemd sets JOURNAL_STREAM to the
  * device and inode of that stream): a daemon started by hand or by a test writes plain lines a
- * person or a test can read, and nothing is lost when journald is not running. */
+ * person or a test can read, and nothing is lost when journald is not running.
+ * NOTICED_LOG_TARGET=journal|console overrides the choice, so that a test suite can keep every
+ * program off the machine's journal, and an administrator can force it on. */
 
 #include <errno.h>
 #include <inttypes.h>
@@ -41,12 +43,43 @@ static bool stderr_is_journal(void) {
         return (unsigned long long) st.st_dev == dev && (unsigned long long) st.st_ino == ino;
 }
 
+typedef enum LogTarget {
+        LOG_TARGET_AUTO,
+        LOG_TARGET_JOURNAL,
+        LOG_TARGET_CONSOLE,
+        LOG_TARGET_INVALID,
+} LogTarget;
+
+/* NOTICED_LOG_TARGET, read at every open: a test sets it for the programs it starts. */
+static LogTarget log_target(void) {
+        const char *e = getenv(LOG_TARGET_ENV);
+
+        if (!e || !*e || strcmp(e, "auto") == 0)
+                return LOG_TARGET_AUTO;
+        if (strcmp(e, "journal") == 0)
+                return LOG_TARGET_JOURNAL;
+        if (strcmp(e, "console") == 0)
+                return LOG_TARGET_CONSOLE;
+        return LOG_TARGET_INVALID;
+}
+
+/* preferred: the journal, as auto would choose it; the variable has the last word. */
+static void log_choose(bool preferred) {
+        LogTarget target = log_target();
+
+        to_journal = target == LOG_TARGET_JOURNAL ||
+                     ((target == LOG_TARGET_AUTO || target == LOG_TARGET_INVALID) && preferred);
+        if (target == LOG_TARGET_INVALID)
+                (void) log_warning("%s=%s is not auto, journal or console, ignoring",
+                                   LOG_TARGET_ENV, getenv(LOG_TARGET_ENV));
+}
+
 void log_open(void) {
-        to_journal = stderr_is_journal();
+        log_choose(stderr_is_journal());
 }
 
 void log_open_journal(void) {
-        to_journal = true;
+        log_choose(true);
 }
 
 void log_set_max_level(int level) {
@@ -74,8 +107,9 @@ int log_level_from_string(const char *s) {
         return -EINVAL;
 }
 
-/* Up to 12 fields: MESSAGE, PRIORITY, SYSLOG_IDENTIFIER, ERRNO, MESSAGE_ID and the reminder's. */
-#define LOG_MAX_FIELDS 12
+/* Up to 13 fields: MESSAGE, PRIORITY, SYSLOG_IDENTIFIER, ERRNO, MESSAGE_ID, the reminder's and
+ * OBJECT_SYSTEMD_UNIT. */
+#define LOG_MAX_FIELDS 13
 
 typedef struct FieldList {
         struct iovec iov[LOG_MAX_FIELDS];
@@ -116,6 +150,7 @@ static void send_to_journal(const char *file, int line, const char *func, int le
                 field_add(&f, "RECIPIENT", fields->recipient);
                 field_add(&f, "CHANNEL", fields->channel);
                 field_add(&f, "REMINDER_ID", fields->reminder_id);
+                field_add(&f, "OBJECT_SYSTEMD_UNIT", fields->unit);
         }
         (void) snprintf(code_file, sizeof(code_file), "CODE_FILE=%s", file);
         (void) snprintf(code_line, sizeof(code_line), "CODE_LINE=%d", line);

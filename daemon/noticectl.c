@@ -20,6 +20,7 @@ static const struct {
         {"check", cmd_check},         {"list", cmd_list},     {"simulate", cmd_simulate},
         {"history", cmd_history},     {"decide", cmd_decide}, {"export-ics", cmd_export_ics},
         {"test-send", cmd_test_send},
+        {"revoke", cmd_revoke},
 };
 
 int main(int argc, char **argv) {

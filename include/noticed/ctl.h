@@ -46,4 +46,5 @@ int cmd_simulate(Context *ctx, int argc, char **argv);
 int cmd_export_ics(Context *ctx, int argc, char **argv);
 int cmd_history(Context *ctx, int argc, char **argv);
 int cmd_decide(Context *ctx, int argc, char **argv);
+int cmd_revoke(Context *ctx, int argc, char **argv);
 int cmd_test_send(Context *ctx, int argc, char **argv);

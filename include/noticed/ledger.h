@@ -22,7 +22,7 @@
 typedef struct Ledger Ledger;
 
 #define LEDGER_FILE           "ledger.sqlite"
-#define LEDGER_SCHEMA_VERSION 3
+#define LEDGER_SCHEMA_VERSION 4
 
 typedef enum LedgerState {
         LEDGER_PENDING, /* an attempt began and has not been settled */
@@ -57,9 +57,11 @@ typedef struct LedgerEntry {
 typedef enum Decision {
         DECISION_CONTINUE,
         DECISION_TERMINATE,
+        DECISION_REVOKE, /* a row of the trail only: the earlier decisions no longer stand */
         _DECISION_MAX,
 } Decision;
 
+/* "continue", "terminate", "revoke" */
 const char *decision_to_string(Decision d);
 int decision_from_string(const char *s, Decision *ret); /* 0 or -EINVAL */
 
@@ -123,12 +125,23 @@ int ledger_mark_skipped(Ledger *l, const LedgerReminder *r, usec_t now_usec, con
 int ledger_batch_begin(Ledger *l);
 int ledger_batch_end(Ledger *l, bool commit);
 
-/* Appends a decision.  note may be NULL. */
+/* Appends a decision, continue or terminate (DECISION_REVOKE: -EINVAL, see below).  note may be
+ * NULL. */
 int ledger_record_decision(Ledger *l, const char *commitment, uint32_t cycle,
                            const char *participant, Decision decision, const char *note,
                            const char *user, usec_t at_usec);
-/* All decisions, oldest first: in the order they were recorded, whatever their at_usec. */
+/* Appends a revocation of the participant's standing decisions for the commitment's cycle:
+ * nothing is updated or deleted, and from then on ledger_decisions() leaves them out.
+ * -ENOENT when no decision of theirs for that cycle stands.  note may be NULL. */
+int ledger_revoke_decision(Ledger *l, const char *commitment, uint32_t cycle,
+                           const char *participant, const char *note, const char *user,
+                           usec_t at_usec);
+/* The decisions that stand, oldest first: in the order they were recorded, whatever their
+ * at_usec.  A decision stands until a revocation naming its commitment, cycle and participant
+ * is recorded after it; one recorded after the revocation stands again. */
 int ledger_decisions(Ledger *l, LedgerDecision **ret, size_t *ret_n);
+/* The whole trail, revocations (DECISION_REVOKE) included, in the order of recording. */
+int ledger_decision_trail(Ledger *l, LedgerDecision **ret, size_t *ret_n);
 void ledger_decisions_free(LedgerDecision *d, size_t n);
 
 /* Reminder rows, of one commitment or (NULL) all, ordered by (due, commitment, recipient,

@@ -19,6 +19,15 @@
 #define LOG_MESSAGE_OVERDUE       "87e8f2673ff844f89ac12cdcbb47beb9"
 #define LOG_MESSAGE_RELOAD_FAILED "fce5c2a21d4b444fb14d0cdb62abc6d4"
 #define LOG_MESSAGE_DECIDED       "e3de3a8d279c42869b2f547f4aa74b0a"
+#define LOG_MESSAGE_REVOKED       "6c087fda24124aedaa80ca45812a3d1a"
+
+/* The unit whose records `journalctl -u` shows: noticectl names it in OBJECT_SYSTEMD_UNIT=,
+ * which journalctl matches (with _UID=0) for records that another process logs about a unit. */
+#define LOG_UNIT "noticed.service"
+
+/* auto (default: the journal when stderr is the journal's stream, or after log_open_journal()),
+ * journal (always), console (always stderr). */
+#define LOG_TARGET_ENV "NOTICED_LOG_TARGET"
 
 /* The fields of one log line; every member may be NULL (cycle: < 0) when it does not apply. */
 typedef struct LogFields {
@@ -29,6 +38,7 @@ typedef struct LogFields {
         const char *recipient;
         const char *channel;
         const char *reminder_id;
+        const char *unit; /* OBJECT_SYSTEMD_UNIT=: the unit the record is about */
 } LogFields;
 
 #define LOG_FIELDS_NONE ((LogFields){.cycle = -1})
@@ -37,7 +47,9 @@ typedef struct LogFields {
 LogFields log_fields_of(const ReminderIdentity *x);
 
 /* Chooses journal or stderr (from JOURNAL_STREAM); call once at start.  A process that has
- * detached from its terminal calls log_open_journal() instead. */
+ * detached from its terminal, or whose records belong in the journal, calls log_open_journal()
+ * instead.  NOTICED_LOG_TARGET (LOG_TARGET_ENV) overrides both; a value other than auto, journal
+ * or console is logged and taken as auto. */
 void log_open(void);
 void log_open_journal(void);
 /* Messages above level are dropped.  Default LOG_INFO. */

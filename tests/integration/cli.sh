@@ -137,6 +137,9 @@ contains "simulate ends with the number of reminders" "$out" "14 reminders from 
 contains "simulate shows the 30d decision reminder moved off Sunday to Friday" "$out" "vr  2020-04-17 09:00     +16  decision      1  burgernet-twente       2020-05-19    30d  almelo"
 
 # --- the ledger: decide and history (STATE_DIRECTORY points at a fresh directory) ---
+# decide's copy for the journal goes to stderr, never to the machine's journal; and a fixed
+# today, as decide refuses a cycle long past.
+export NOTICED_LOG_TARGET=console
 export STATE_DIRECTORY=$tmp/state
 mkdir -p "$STATE_DIRECTORY"
 run "history before any ledger exists prints an empty trail" 0 "$noticectl" -c "$conf" history --json
@@ -156,12 +159,12 @@ else not_ok "refused decisions leave no ledger behind"; fi
 sed 's|# terminated = "2020-06-15";|terminated = "2020-06-15";|' "$conf" >"$tmp/terminated.conf"
 run "decide refuses a cycle after the one notice ended" 65 env STATE_DIRECTORY="$tmp/state-terminated" "$noticectl" -c "$tmp/terminated.conf" decide burgernet-twente 2 enschede continue
 contains "decide says the cycle does not exist" "$err" "the commitment has no such cycle"
-run "decide takes the last cycle of a terminated commitment" 0 env STATE_DIRECTORY="$tmp/state-terminated" "$noticectl" -c "$tmp/terminated.conf" decide burgernet-twente 1 hengelo terminate
-run "decide records a decision" 0 "$noticectl" -c "$conf" decide burgernet-twente 2 enschede terminate --note "B&W 12 mei"
+run "decide takes the last cycle of a terminated commitment" 0 env STATE_DIRECTORY="$tmp/state-terminated" "$noticectl" -c "$tmp/terminated.conf" --today 2020-05-01 decide burgernet-twente 1 hengelo terminate
+run "decide records a decision" 0 "$noticectl" -c "$conf" --today 2020-05-01 decide burgernet-twente 2 enschede terminate --note "B&W 12 mei"
 contains "decide says what it recorded and by whom" "$out" "Recorded: enschede decides to terminate burgernet-twente (cycle 2), by $(id -un)"
 mode=$(stat -c %a "$STATE_DIRECTORY/ledger.sqlite")
 if [ "$mode" = 600 ]; then ok "the ledger is created with mode 0600"; else not_ok "the ledger is created with mode 0600" "$mode"; fi
-run "decide takes the note before the words too" 0 "$noticectl" -c "$conf" decide --note "raad" burgernet-twente 2 almelo continue
+run "decide takes the note before the words too" 0 "$noticectl" -c "$conf" --today 2020-05-01 decide --note "raad" burgernet-twente 2 almelo continue
 run "history --json lists the decisions" 0 "$noticectl" -c "$conf" history --json
 if /usr/bin/python3 - "$out" "$(id -un)" <<'PY' 2>"$tmp/err"; then ok "history --json has both decisions, oldest first, with user and note"; else not_ok "history --json has both decisions, oldest first, with user and note" "$(cat "$tmp/err")"; fi
 import json, sys
@@ -197,6 +200,47 @@ assert all(e.walk("VALARM") for e in events), "an event without an alarm"
 assert len({str(e["UID"]) for e in events}) == len(events), "UIDs repeat"
 PY
 run "export-ics refuses an unknown commitment" 65 "$noticectl" -c "$conf" export-ics nope
+
+# --- decide shows and checks its cycle; revoke appends a revocation (NOTICED_LOG_TARGET=console:
+# the journal's copy is on stderr, captured by run) ---
+export NOTICED_LOG_TARGET=console
+export STATE_DIRECTORY=$tmp/state-revoke
+mkdir -p "$STATE_DIRECTORY"
+run "revoke without a ledger refuses" 65 "$noticectl" -c "$conf" revoke burgernet-twente 2 enschede
+contains "revoke says there is nothing to revoke" "$err" "burgernet-twente cycle 2 enschede: no decision of theirs stands, so there is nothing to revoke"
+if [ ! -e "$STATE_DIRECTORY/ledger.sqlite" ]; then ok "a refused revoke leaves no ledger behind"
+else not_ok "a refused revoke leaves no ledger behind"; fi
+run "decide refuses a cycle whose notice deadline passed more than 30 days ago" 65 "$noticectl" -c "$conf" --today 2021-08-01 decide burgernet-twente 2 enschede terminate
+contains "decide says why and that --force overrides" "$err" "burgernet-twente cycle 2 enschede: its notice deadline 2021-06-30 passed more than 30 days ago (today is 2021-08-01); --force records it anyway"
+contains "the refusal shows the cycle's dates" "$err" "cycle 2: 2021-01-01 – 2021-12-31, decision by 2021-05-19, notice by 2021-06-30"
+run "decide takes a notice deadline passed 30 days ago" 0 "$noticectl" -c "$conf" --today 2021-07-30 decide burgernet-twente 2 almelo continue
+run "decide refuses a cycle more than one cycle ahead" 65 "$noticectl" -c "$conf" --today 2020-05-01 decide burgernet-twente 3 enschede terminate
+contains "decide says the cycle is too far ahead" "$err" "it starts 2022-01-01, more than one cycle ahead (cycle 2 has not begun on 2020-05-01); --force records it anyway"
+run "decide takes the cycle after the current one" 0 "$noticectl" -c "$conf" --today 2020-12-31 decide burgernet-twente 2 hengelo continue
+run "decide before the start takes cycle 1" 0 "$noticectl" -c "$conf" --today 2017-11-01 decide burgernet-twente 1 hengelo continue
+run "decide before the start refuses cycle 2" 65 "$noticectl" -c "$conf" --today 2017-11-01 decide burgernet-twente 2 enschede continue
+run "decide --force records a late decision" 0 "$noticectl" -c "$conf" --today 2021-08-01 decide burgernet-twente 2 enschede terminate --force --note "B&W 12 mei"
+contains "decide's confirmation shows the cycle's period and deadlines" "$out" "cycle 2: 2021-01-01 – 2021-12-31, decision by 2021-05-19, notice by 2021-06-30"
+contains "decide's record for the journal is on stderr with NOTICED_LOG_TARGET=console" "$err" "$(id -un) recorded that enschede decides to terminate burgernet-twente (cycle 2): B&W 12 mei"
+run "decide refuses 'revoke' as a decision" 64 "$noticectl" -c "$conf" decide burgernet-twente 2 enschede revoke
+contains "decide points at revoke" "$err" "noticectl revoke takes a decision back"
+run "revoke refuses a participant without a standing decision" 65 "$noticectl" -c "$conf" revoke burgernet-twente 2 oldenzaal
+run "revoke refuses a note with a line break" 65 "$noticectl" -c "$conf" revoke burgernet-twente 2 enschede --note $'a\nb'
+run "revoke refuses extra words" 64 "$noticectl" -c "$conf" revoke burgernet-twente 2 enschede terminate
+run "revoke takes a standing decision back" 0 "$noticectl" -c "$conf" revoke burgernet-twente 2 enschede --note "wrong municipality"
+contains "revoke says what it revoked and by whom" "$out" "Revoked: enschede's decision to terminate burgernet-twente (cycle 2), by $(id -un)."
+contains "revoke shows the cycle" "$out" "cycle 2: 2021-01-01 – 2021-12-31"
+contains "revoke's record for the journal is on stderr" "$err" "$(id -un) revoked enschede's decision to terminate burgernet-twente (cycle 2): wrong municipality"
+run "revoke twice refuses: nothing stands any more" 65 "$noticectl" -c "$conf" revoke burgernet-twente 2 enschede
+run "history --json shows the revocation in the trail" 0 "$noticectl" -c "$conf" history --json
+if /usr/bin/python3 - "$out" "$(id -un)" <<'PY' 2>"$tmp/err"; then ok "the trail keeps the decision and appends the revocation, oldest first"; else not_ok "the trail keeps the decision and appends the revocation, oldest first" "$(cat "$tmp/err")"; fi
+import json, sys
+rows = [r for r in json.loads(sys.argv[1]) if r["participant"] == "enschede"]
+assert [r["decision"] for r in rows] == ["terminate", "revoke"], rows
+assert rows[1] == {**rows[1], "type": "decision", "commitment": "burgernet-twente", "cycle": 2,
+                   "note": "wrong municipality", "user": sys.argv[2]}, rows[1]
+PY
+unset STATE_DIRECTORY NOTICED_LOG_TARGET
 
 echo "cli: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -905,6 +905,81 @@ def test_clock_set_replans_without_sending_twice():
         expect_equal(d.mails(), mails_before, "Maildir after the clock was set")
 
 
+# --- revoke: a decision taken back, the participant's reminders resume -----------------------
+
+
+def wait_for_mails(d, n, until):
+    """Until the Maildir holds n messages or the instant until (+ TIMEOUT) has passed; the
+    daemon's datagrams are read meanwhile, so that an early exit is seen."""
+    while len(d.mails()) < n:
+        expect(time.time() < until + TIMEOUT and d.running(),
+               f"{len(d.mails())} mails, wanted {n}; last STATUS: {d.last_status()!r}"
+               f"{d.stderr_tail()}")
+        d._receive(0.2)
+
+
+def wait_for_pass_after(d, instant):
+    """The first pass whose datagram arrives at or after instant: the one its timer started."""
+    while True:
+        message = d.wait_for("X_NOTICED_PASS", None, timeout=instant - time.time() + TIMEOUT)
+        if message["_at"] >= instant:
+            return message
+
+
+def test_revoke_resumes_reminders_without_resending_the_skipped():
+    # Three due instants a few seconds apart must fall on one day.
+    now = dt.datetime.now(dt.timezone.utc)
+    left = (dt.datetime.combine(now.date() + days(1), dt.time(), dt.timezone.utc) - now)
+    if left.total_seconds() < 90:
+        time.sleep(left.total_seconds() + 1)  # waiting for the clock, not for the daemon
+    today = today_in("UTC")
+    decision = today + days(5)  # its 20d and 10d reminders are missed: caught up, and skipped
+    notice = decision + days(20)  # its 25d reminder, added later, is due today
+    with Noticed("revoke") as d:
+        due, send_time = due_in_seconds("UTC", today, 4)
+        commitment = decision_commitment(decision, decision_lead_days=20)
+        d.config(commitment, offsets=("20d", "10d"), send_time=send_time)
+        d.start()
+        wait_for_mails(d, 2, due)
+        skipped = {(r["recipient"], r["offset"]) for r in d.history()[0]
+                   if r["state"] == "skipped"}
+        expect_equal(skipped, {("alice", "20d"), ("bob", "20d")}, "skipped after the catch-up")
+
+        d.noticectl("decide", "c1", "1", "alice", "terminate")
+        due, send_time = due_in_seconds("UTC", today, 4)
+        d.config(commitment, offsets=("25d", "20d", "10d"), send_time=send_time)
+        d.signal(signal.SIGHUP)
+        d.wait_for("READY", "1")
+        wait_for_pass_after(d, due)
+        expect_equal(sorted(delivered(d)),
+                     sorted([reminder_id("decision", decision, "10d", who, cycle=1)
+                             for who in ("alice", "bob")]
+                            + [reminder_id("notice", notice, "25d", "bob", cycle=1)]),
+                     "mails while alice's decision stands (she gets nothing)")
+
+        out = d.noticectl("revoke", "c1", "1", "alice", "--note", "by mistake").stdout
+        expect("Revoked" in out, f"revoke printed {out!r}")
+        due, send_time = due_in_seconds("UTC", today, 4)
+        d.config(commitment, offsets=("25d", "20d", "10d"), send_time=send_time)
+        d.signal(signal.SIGHUP)
+        d.wait_for("READY", "1")
+        wait_for_pass_after(d, due)
+        mails = delivered(d)
+        expect_equal(sorted(mails),
+                     sorted([reminder_id("decision", decision, "10d", who, cycle=1)
+                             for who in ("alice", "bob")]
+                            + [reminder_id("notice", notice, "25d", who, cycle=1)
+                               for who in ("alice", "bob")]),
+                     "mails after the revocation (alice's next reminder, nothing twice)")
+        rows, decisions = d.history()
+        expect_mails_match_history(mails, rows)
+        states_of = {(r["recipient"], r["kind"], r["offset"]): r["state"] for r in rows}
+        expect_equal(states_of.get(("alice", "decision", "20d")), "skipped",
+                     "alice's skipped reminder after the revocation")
+        expect_equal([(x["participant"], x["decision"]) for x in decisions],
+                     [("alice", "terminate"), ("alice", "revoke")], "the decision trail")
+
+
 TESTS = [
     test_start_catches_up_latest_missed_reminder_only,
     test_restart_delivers_nothing_twice,
@@ -922,6 +997,7 @@ TESTS = [
     test_second_daemon_on_the_same_state_directory_refuses_to_start,
     test_sendmail_delivers_and_a_long_start_keeps_systemd_informed,
     test_sigterm_in_the_middle_of_a_pass_stops_there_and_loses_nothing,
+    test_revoke_resumes_reminders_without_resending_the_skipped,
 ]
 
 

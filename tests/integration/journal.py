@@ -25,12 +25,16 @@ import tempfile
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 NOTICED = os.path.abspath(os.environ.get("NOTICED", os.path.join(TOP, "build", "noticed")))
+NOTICECTL = os.path.abspath(os.environ.get("NOTICECTL",
+                                           os.path.join(os.path.dirname(NOTICED), "noticectl")))
 TIMEOUT = 10
 
 # From include/noticed/log.h: fixed forever, documented in noticed(8).
 SENT = "0fa10a37602f49ffb6cea0838f00ca64"
 SKIPPED = "9815dedfd27f41ea891f02d507cd90c1"
 RELOAD_FAILED = "fce5c2a21d4b444fb14d0cdb62abc6d4"
+DECIDED = "e3de3a8d279c42869b2f547f4aa74b0a"
+REVOKED = "6c087fda24124aedaa80ca45812a3d1a"
 
 
 def parse_native(datagram):
@@ -82,9 +86,10 @@ def inside(tmp):
         f.write(config(os.path.join(tmp, "maildir"), today))
     stderr = open(os.path.join(tmp, "stderr"), "w+")
     st = os.fstat(stderr.fileno())
+    # auto: the make check that runs this may say console for every other program.
     env = dict(os.environ, STATE_DIRECTORY=os.path.join(tmp, "state"),
                NOTIFY_SOCKET=os.path.join(tmp, "notify"),
-               JOURNAL_STREAM=f"{st.st_dev}:{st.st_ino}")
+               JOURNAL_STREAM=f"{st.st_dev}:{st.st_ino}", NOTICED_LOG_TARGET="auto")
     daemon = subprocess.Popen([NOTICED, "--foreground", "-c", conf], env=env, stderr=stderr)
 
     def wait_for(key):
@@ -112,14 +117,23 @@ def inside(tmp):
             daemon.wait()
 
     journal.setblocking(False)
-    entries = []
-    while True:
-        try:
-            entries.append(parse_native(journal.recv(65536)))
-        except BlockingIOError:
-            break
+
+    def drain():
+        got = []
+        while True:
+            try:
+                got.append(parse_native(journal.recv(65536)))
+            except BlockingIOError:
+                return got
+
+    entries = drain()
     stderr.seek(0)
     leftover = stderr.read()
+    # The reload test broke conf: noticectl reads a good copy.
+    good = os.path.join(tmp, "good.conf")
+    with open(good, "w") as f:
+        f.write(config(os.path.join(tmp, "maildir"), today))
+    results += decide_and_revoke(good, env, drain)
 
     ahead = today + dt.timedelta(days=5)
     sent = [e for e in entries if e.get("MESSAGE_ID") == SENT]
@@ -141,6 +155,54 @@ def inside(tmp):
           f"reload-failed entries: {failed_reload}")
     check("stderr_stays_empty_when_it_is_the_journal", leftover == "", repr(leftover[:300]))
     check("stops_with_status_0", status == 0, f"exit status {status}")
+    return results
+
+
+def decide_and_revoke(conf, daemon_env, drain):
+    """noticectl's decide and revoke, run after the daemon: their copies in the journal carry
+    the unit journalctl -u matches, and NOTICED_LOG_TARGET picks where they go."""
+    results = []
+    env = {k: v for k, v in daemon_env.items() if k not in ("JOURNAL_STREAM", "NOTIFY_SOCKET")}
+
+    def ctl(*args, target="auto"):
+        return subprocess.run([NOTICECTL, "-c", conf, *args], capture_output=True, text=True,
+                              env=dict(env, NOTICED_LOG_TARGET=target), timeout=TIMEOUT)
+
+    decide = ctl("decide", "c1", "1", "alice", "terminate", "--note", "B&W")
+    revoke = ctl("revoke", "c1", "1", "alice", "--note", "by mistake")
+    entries = drain()
+    fields = {"COMMITMENT": "c1", "CYCLE": "1", "RECIPIENT": "alice", "PRIORITY": "5",
+              "SYSLOG_IDENTIFIER": "noticectl", "OBJECT_SYSTEMD_UNIT": "noticed.service"}
+    for name, message_id, run, text in (
+            ("decide", DECIDED, decide, "decides to terminate c1 (cycle 1): B&W"),
+            ("revoke", REVOKED, revoke, "revoked alice's decision to terminate c1 (cycle 1): "
+             "by mistake")):
+        got = [e for e in entries if e.get("MESSAGE_ID") == message_id]
+        results.append((f"{name}_logs_to_the_journal_with_its_unit_and_fields",
+                        run.returncode == 0 and len(got) == 1
+                        and all(got[0].get(k) == v for k, v in fields.items())
+                        and text in got[0].get("MESSAGE", ""),
+                        f"exit {run.returncode}, stderr {run.stderr!r}, entries {got}"))
+        results.append((f"{name}_leaves_stderr_empty_when_it_logs_to_the_journal",
+                        run.stderr == "", repr(run.stderr)))
+
+    # console: the copy is a line on stderr, and the journal gets nothing.
+    decide = ctl("decide", "c1", "1", "alice", "continue", target="console")
+    entries = drain()
+    results.append(("log_target_console_keeps_decide_off_the_journal",
+                    decide.returncode == 0 and entries == []
+                    and "decides to continue c1 (cycle 1)" in decide.stderr,
+                    f"exit {decide.returncode}, stderr {decide.stderr!r}, entries {entries}"))
+    # journal: even a daemon on a terminal logs there (here: its refusal of a missing config).
+    missing = os.path.join(os.path.dirname(conf), "missing.conf")
+    daemon = subprocess.run([NOTICED, "--foreground", "-c", missing], capture_output=True,
+                            text=True, env=dict(env, NOTICED_LOG_TARGET="journal"),
+                            timeout=TIMEOUT)
+    entries = drain()
+    results.append(("log_target_journal_sends_a_daemon_on_a_terminal_to_the_journal",
+                    daemon.returncode != 0 and daemon.stderr == ""
+                    and any(missing in e.get("MESSAGE", "") for e in entries),
+                    f"exit {daemon.returncode}, stderr {daemon.stderr!r}, entries {entries}"))
     return results
 
 

@@ -355,7 +355,7 @@ static void test_ledger_open_migrates_empty_database(void **state) {
         assert_query(f->path, "SELECT count(*) FROM sqlite_schema", "0");
 
         l = open_ledger(f);
-        assert_query(f->path, "PRAGMA user_version", "3");
+        assert_query(f->path, "PRAGMA user_version", "4");
         assert_int_equal(begin(l, &r, NOW_USEC), 0);
         assert_int_equal(ledger_record_decision(l, "burgernet-twente", 1, "enschede",
                                                 DECISION_CONTINUE, NULL, "root", NOW_USEC),
@@ -1824,7 +1824,7 @@ static void test_ledger_open_migrates_v1_file_and_keeps_its_rows(void **state) {
         assert_query(f->path, "PRAGMA user_version", "1");
 
         l = open_ledger(f);
-        assert_query(f->path, "PRAGMA user_version", "3");
+        assert_query(f->path, "PRAGMA user_version", "4");
         assert_query(f->path, "SELECT count(*) FROM sqlite_schema WHERE name = 'outbox'", "1");
         assert_int_equal(outbox_rows(f), 0);
 
@@ -1927,7 +1927,7 @@ static void test_ledger_open_migrates_real_v2_file_into_identity_columns(void **
         copy_file(LEDGER_V2, f->path);
         assert_query(f->path, "PRAGMA user_version", "2");
         l = open_ledger(f);
-        assert_query(f->path, "PRAGMA user_version", "3");
+        assert_query(f->path, "PRAGMA user_version", "4");
 
         assert_int_equal(ledger_history(l, NULL, &entries, &n), 0);
         assert_int_equal(n, 6);
@@ -2193,6 +2193,188 @@ static void test_ledger_mark_sent_returns_the_commits_own_error(void **state) {
         assert_null(ledger_close(l));
 }
 
+/* --- revocations (schema 4) --------------------------------------------------------------- */
+
+static void record(Ledger *l, uint32_t cycle, const char *participant, Decision decision,
+                   usec_t at_usec) {
+        assert_int_equal(ledger_record_decision(l, "burgernet-twente", cycle, participant, decision,
+                                                NULL, "alice", at_usec),
+                         0);
+}
+
+static size_t count_decisions(Ledger *l, bool trail) {
+        LedgerDecision *d = NULL;
+        size_t n = 0;
+
+        assert_int_equal(trail ? ledger_decision_trail(l, &d, &n) : ledger_decisions(l, &d, &n), 0);
+        ledger_decisions_free(d, n);
+        return n;
+}
+
+static void test_ledger_revoke_decision_appends_and_the_decision_no_longer_stands(void **state) {
+        const Fixture *f = *state;
+        LedgerDecision *d = NULL;
+        Ledger *l = open_ledger(f);
+        size_t n = 0;
+
+        record(l, 1, "enschede", DECISION_TERMINATE, NOW_USEC);
+        record(l, 1, "hengelo", DECISION_CONTINUE, NOW_USEC + 1);
+        assert_int_equal(ledger_revoke_decision(l, "burgernet-twente", 1, "enschede",
+                                                "wrong municipality", "bob", NOW_USEC + 2),
+                         0);
+
+        /* The pass sees only hengelo's. */
+        assert_int_equal(ledger_decisions(l, &d, &n), 0);
+        assert_int_equal(n, 1);
+        assert_string_equal(d[0].participant, "hengelo");
+        ledger_decisions_free(d, n);
+        /* The trail keeps all three, the revocation last, with who, when and why. */
+        assert_int_equal(ledger_decision_trail(l, &d, &n), 0);
+        assert_int_equal(n, 3);
+        assert_string_equal(d[0].participant, "enschede");
+        assert_int_equal(d[0].decision, DECISION_TERMINATE);
+        assert_int_equal(d[2].decision, DECISION_REVOKE);
+        assert_string_equal(d[2].commitment, "burgernet-twente");
+        assert_int_equal(d[2].cycle, 1);
+        assert_string_equal(d[2].participant, "enschede");
+        assert_string_equal(d[2].note, "wrong municipality");
+        assert_string_equal(d[2].user, "bob");
+        assert_int_equal(d[2].at_usec, NOW_USEC + 2);
+        ledger_decisions_free(d, n);
+        /* Append only: the decision's own row is still there as it was recorded. */
+        assert_query(f->path, "SELECT group_concat(decision, ' ') FROM decisions ORDER BY id",
+                     "terminate continue revoke");
+        assert_null(ledger_close(l));
+}
+
+static void test_ledger_revoke_decision_refuses_when_no_decision_stands(void **state) {
+        const Fixture *f = *state;
+        Ledger *l = open_ledger(f);
+
+        assert_int_equal(ledger_revoke_decision(l, "burgernet-twente", 1, "enschede", NULL, "bob",
+                                                NOW_USEC),
+                         -ENOENT);
+        assert_string_equal(ledger_error(l), "no decision of the participant for that cycle stands");
+        record(l, 1, "enschede", DECISION_TERMINATE, NOW_USEC);
+        /* Another cycle, participant or commitment has nothing to revoke. */
+        assert_int_equal(ledger_revoke_decision(l, "burgernet-twente", 2, "enschede", NULL, "bob",
+                                                NOW_USEC),
+                         -ENOENT);
+        assert_int_equal(ledger_revoke_decision(l, "burgernet-twente", 1, "hengelo", NULL, "bob",
+                                                NOW_USEC),
+                         -ENOENT);
+        assert_int_equal(
+                ledger_revoke_decision(l, "other", 1, "enschede", NULL, "bob", NOW_USEC), -ENOENT);
+        assert_int_equal(ledger_revoke_decision(l, "burgernet-twente", 1, "enschede", NULL, "bob",
+                                                NOW_USEC),
+                         0);
+        /* Revoked once: a second revocation has nothing left to revoke. */
+        assert_int_equal(ledger_revoke_decision(l, "burgernet-twente", 1, "enschede", NULL, "bob",
+                                                NOW_USEC),
+                         -ENOENT);
+        assert_int_equal(count_decisions(l, true), 2);
+        assert_int_equal(ledger_revoke_decision(l, "burgernet-twente", 1, "enschede", NULL, NULL,
+                                                NOW_USEC),
+                         -EINVAL);
+        assert_null(ledger_close(l));
+}
+
+static void test_ledger_decisions_a_decision_recorded_after_a_revocation_stands(void **state) {
+        const Fixture *f = *state;
+        LedgerDecision *d = NULL;
+        Ledger *l = open_ledger(f);
+        size_t n = 0;
+
+        /* Two decisions, one revocation: both revoked.  The one recorded after it stands, even
+         * with an earlier clock: the order of recording counts, not at_usec. */
+        record(l, 1, "enschede", DECISION_CONTINUE, NOW_USEC);
+        record(l, 1, "enschede", DECISION_TERMINATE, NOW_USEC + 1);
+        assert_int_equal(ledger_revoke_decision(l, "burgernet-twente", 1, "enschede", NULL, "bob",
+                                                NOW_USEC + 2),
+                         0);
+        assert_int_equal(count_decisions(l, false), 0);
+        record(l, 1, "enschede", DECISION_CONTINUE, NOW_USEC - HOUR_USEC);
+        assert_int_equal(ledger_decisions(l, &d, &n), 0);
+        assert_int_equal(n, 1);
+        assert_int_equal(d[0].decision, DECISION_CONTINUE);
+        assert_int_equal(d[0].at_usec, NOW_USEC - HOUR_USEC);
+        ledger_decisions_free(d, n);
+        assert_int_equal(count_decisions(l, true), 4);
+        assert_null(ledger_close(l));
+}
+
+static void test_ledger_record_decision_refuses_revoke(void **state) {
+        const Fixture *f = *state;
+        Ledger *l = open_ledger(f);
+
+        assert_int_equal(ledger_record_decision(l, "burgernet-twente", 1, "enschede",
+                                                DECISION_REVOKE, NULL, "root", NOW_USEC),
+                         -EINVAL);
+        assert_int_equal(count_decisions(l, true), 0);
+        assert_null(ledger_close(l));
+}
+
+static void test_decision_to_string_names_the_revocation(void **state) {
+        Decision d = _DECISION_MAX;
+
+        (void) state;
+        assert_string_equal(decision_to_string(DECISION_REVOKE), "revoke");
+        assert_int_equal(decision_from_string("revoke", &d), 0);
+        assert_int_equal(d, DECISION_REVOKE);
+}
+
+/* A real version-3 file (tests/unit/data/README), migrated on open: the decisions table is
+ * rebuilt to allow revocations, and its rows keep their ids, order and fields. */
+#define LEDGER_V3 "tests/unit/data/ledger-v3.sqlite"
+
+static void test_ledger_open_migrates_real_v3_file_keeping_decision_ids(void **state) {
+        const Fixture *f = *state;
+        LedgerDecision *d = NULL;
+        LedgerEntry *entries = NULL;
+        size_t n = 0;
+        Ledger *l;
+
+        copy_file(LEDGER_V3, f->path);
+        assert_query(f->path, "PRAGMA user_version", "3");
+        l = open_ledger(f);
+        assert_query(f->path, "PRAGMA user_version", "4");
+        assert_query(f->path, "SELECT group_concat(id || ':' || participant, ' ') FROM decisions",
+                     "1:enschede 2:hengelo 3:enschede");
+        assert_query(f->path, "SELECT count(*) FROM sqlite_schema WHERE name = 'decisions4'", "0");
+
+        assert_int_equal(ledger_decision_trail(l, &d, &n), 0);
+        assert_int_equal(n, 3);
+        assert_int_equal(d[0].decision, DECISION_CONTINUE);
+        assert_string_equal(d[0].note, "raadsbesluit");
+        assert_string_equal(d[0].user, "griffie");
+        assert_int_equal(d[0].at_usec, V2_T0 + 5 * V2_HOUR);
+        assert_string_equal(d[1].participant, "hengelo");
+        assert_null(d[1].note);
+        assert_int_equal(d[2].cycle, 2);
+        assert_string_equal(d[2].user, "alice (sudo by bob)");
+        assert_int_equal(d[2].at_usec, V2_T0 + 4 * V2_HOUR);
+        ledger_decisions_free(d, n);
+        /* The reminders are untouched. */
+        assert_int_equal(ledger_history(l, NULL, &entries, &n), 0);
+        assert_int_equal(n, 2);
+        ledger_entries_free(entries, n);
+
+        /* The new value passes the rebuilt CHECK, and ids go on after the old ones. */
+        assert_int_equal(ledger_revoke_decision(l, "burgernet-twente", 1, "hengelo", NULL, "root",
+                                                NOW_USEC),
+                         0);
+        record(l, 1, "hengelo", DECISION_CONTINUE, NOW_USEC + 1);
+        assert_query(f->path, "SELECT group_concat(id || ':' || decision, ' ') FROM decisions",
+                     "1:continue 2:terminate 3:terminate 4:revoke 5:continue");
+        assert_int_equal(count_decisions(l, false), 3);
+        assert_null(ledger_close(l));
+
+        /* Opened again: version 4 already, nothing migrated twice. */
+        l = open_ledger(f);
+        assert_int_equal(count_decisions(l, true), 5);
+        assert_null(ledger_close(l));
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void) {
@@ -2263,6 +2445,12 @@ int main(void) {
                 cmocka_unit_test(test_ledger_close_accepts_null),
                 cmocka_unit_test(test_ledger_state_to_string_names_every_state),
                 cmocka_unit_test(test_decision_from_string_parses_contract_spellings),
+                T(test_ledger_revoke_decision_appends_and_the_decision_no_longer_stands),
+                T(test_ledger_revoke_decision_refuses_when_no_decision_stands),
+                T(test_ledger_decisions_a_decision_recorded_after_a_revocation_stands),
+                T(test_ledger_record_decision_refuses_revoke),
+                T(test_ledger_open_migrates_real_v3_file_keeping_decision_ids),
+                cmocka_unit_test(test_decision_to_string_names_the_revocation),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
