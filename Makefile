@@ -175,30 +175,27 @@ bench-deps:
 	chmod 755 $$guard && \
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends$$missing
 
+# -s: a build that succeeds prints nothing (warnings are errors), so that the output is the tests'.
 check: deps
-	@$(MAKE) --no-print-directory check-run
+	@$(MAKE) -s --no-print-directory check-run
 
-# Unit tests (cmocka) first, then the command-line and golden tests against the built binary.
+# The test programs, in this order: the unit tests (cmocka), then every tests/integration/*.sh
+# and *.py but the helpers they share, so that a new integration test runs without a change here.
+TEST_HELPERS := tests/integration/check-mail.py
+INTEGRATION_TESTS = $(sort $(wildcard tests/integration/*.sh)) \
+	$(filter-out $(TEST_HELPERS),$(sort $(wildcard tests/integration/*.py)))
+TEST_LOGS := $(BUILD)/test-logs
+
+# tests/run.py runs each with NOTICED_LOG_TARGET=console, its output in $(TEST_LOGS)/NAME.log,
+# and prints one line per program; a failing program's log is printed whole.  Where the machine
+# has a journal, it fails when the tests left an entry there (see tests/run.py).
 check-run: $(NOTICED) $(NOTICECTL) $(UNIT_TESTS)
-	@failed=0; \
-	for t in $(UNIT_TESTS); do \
-		echo "== $$t"; \
-		$$t || failed=$$((failed + 1)); \
-	done; \
-	echo "== tests/integration/cli.sh"; \
-	NOTICECTL=$(NOTICECTL) bash tests/integration/cli.sh || failed=$$((failed + 1)); \
-	echo "== tests/integration/unit.sh"; \
-	NOTICED=$(NOTICED) bash tests/integration/unit.sh || failed=$$((failed + 1)); \
-	echo "== tests/integration/daemon.py"; \
-	NOTICED=$(NOTICED) NOTICECTL=$(NOTICECTL) /usr/bin/python3 tests/integration/daemon.py || \
-		failed=$$((failed + 1)); \
-	echo "== tests/integration/delivery.py"; \
-	NOTICED=$(NOTICED) NOTICECTL=$(NOTICECTL) /usr/bin/python3 tests/integration/delivery.py || \
-		failed=$$((failed + 1)); \
-	echo "== tests/integration/journal.py"; \
-	NOTICED=$(NOTICED) /usr/bin/python3 tests/integration/journal.py || failed=$$((failed + 1)); \
-	if [ $$failed -ne 0 ]; then echo "make check: $$failed test program(s) failed"; exit 1; fi; \
-	echo "make check: all test programs passed"
+	@NOTICED=$(NOTICED) NOTICECTL=$(NOTICECTL) /usr/bin/python3 tests/run.py $(TEST_LOGS) \
+		$(UNIT_TESTS) $(INTEGRATION_TESTS)
+
+# The unit tests' objects are kept, so that make neither removes them after each check (and
+# says so) nor compiles them all again the next time.
+.SECONDARY: $(UNIT_TESTS:%=%.o)
 
 demo: deps
 	@$(MAKE) --no-print-directory demo-run

@@ -114,8 +114,10 @@ static Date ymd(int y, int m, int d) {
         return r;
 }
 
-/* King's Day from 2014 (27 April, the 26th when the 27th is a Sunday); Queen's Day 1949-2013
- * (30 April, the 29th when the 30th is a Sunday).  Returns -1 for years without either. */
+/* King's Day from 2014: 27 April, the 26th when the 27th is a Sunday.  Queen's Day 1949-2013:
+ * 30 April; when that was a Sunday it was kept on Monday 1 May until 1979 (1950, 1961, 1967,
+ * 1972, 1978) and on Saturday 29 April from 1980 (1989, 1995, 2000, 2006).  Returns -1 for years
+ * without either. */
 static Date nl_royal_birthday(int year) {
         Date d;
 
@@ -125,7 +127,9 @@ static Date nl_royal_birthday(int year) {
         }
         if (year >= 1949) {
                 d = ymd(year, 4, 30);
-                return date_weekday(d) == 7 ? d - 1 : d;
+                if (date_weekday(d) != 7)
+                        return d;
+                return year < 1980 ? d + 1 : d - 1;
         }
         return -1;
 }
@@ -150,7 +154,7 @@ static bool nl_is_holiday(Date d) {
                 if (d == easter - 2 || d == easter + 1 || d == easter + 39 || d == easter + 50)
                         return true;
         }
-        if (m == 4 && d == nl_royal_birthday(y))
+        if ((m == 4 || m == 5) && d == nl_royal_birthday(y))
                 return true;
         return nl_is_decreed_day(y, m, day);
 }

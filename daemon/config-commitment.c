@@ -62,13 +62,19 @@ static void load_offsets(Loader *ld, const config_setting_t *s, PolicySettings *
                 return;
         for (size_t i = 0; i < n; i++) {
                 const config_setting_t *e = config_setting_get_elem(s, (unsigned) i);
-                if (duration_parse(config_setting_get_string(e), true, &offsets[i]) < 0) {
+                int r = duration_parse(config_setting_get_string(e), true, &offsets[i]);
+
+                if (r == -EDOM)
+                        loader_fail(ld, e,
+                                    "offset \"%s\" is the day itself: write \"0d\" (only \"0d\" "
+                                    "names it, so that a reminder has one identity)",
+                                    config_setting_get_string(e));
+                else if (r < 0)
                         loader_fail(ld, e,
                                     "offset \"%s\" is not a duration (\"90d\", \"2w\", \"1m\", "
                                     "\"0d\" for the day itself)",
                                     config_setting_get_string(e));
-                        ok = false;
-                }
+                ok = ok && r >= 0;
         }
         if (!ok) {
                 free(offsets);
@@ -259,6 +265,34 @@ static void load_deadlines(Loader *ld, const config_setting_t *g, Commitment *c)
         }
 }
 
+/* decision_lead: the one duration of a commitment that may be zero, "0d", its default: the
+ * decision is then due on the notice deadline itself. */
+static void load_decision_lead(Loader *ld, const config_setting_t *g, const char *what,
+                               Commitment *c) {
+        const config_setting_t *s;
+        const char *v;
+        int r;
+
+        c->decision_lead = (Duration){.count = 0, .unit = DURATION_DAYS};
+        s = loader_member(ld, g, "decision_lead", VALUE_STRING, false, what);
+        if (!s)
+                return;
+        if (!config_setting_get_member(g, "notice"))
+                loader_fail(ld, s, "'decision_lead' needs a 'notice' period to count back from");
+        v = config_setting_get_string(s);
+        r = duration_parse(v, true, &c->decision_lead);
+        if (r == -EDOM)
+                loader_fail(ld, s,
+                            "'decision_lead' = \"%s\" is zero: write \"0d\" (only \"0d\" names "
+                            "the notice deadline itself)",
+                            v);
+        else if (r < 0)
+                loader_fail(ld, s,
+                            "'decision_lead' = \"%s\" is not a duration (a count and d, w, m or y: "
+                            "\"6w\", \"30d\", \"0d\" for none)",
+                            v);
+}
+
 static void load_terms(Loader *ld, const config_setting_t *g, Commitment *c) {
         const config_setting_t *s;
         const char *what = c->id ? c->id : "commitment";
@@ -288,15 +322,7 @@ static void load_terms(Loader *ld, const config_setting_t *g, Commitment *c) {
         }
         c->has_notice = loader_member_duration(ld, g, "notice", c->renewal != RENEWAL_NONE, what,
                                                &c->notice);
-        c->decision_lead = (Duration){.count = 0, .unit = DURATION_DAYS};
-        s = config_setting_get_member(g, "decision_lead");
-        if (s) {
-                if (!config_setting_get_member(g, "notice"))
-                        loader_fail(ld, s,
-                                    "'decision_lead' needs a 'notice' period to count back from");
-                (void) loader_member_duration(ld, g, "decision_lead", false, what,
-                                              &c->decision_lead);
-        }
+        load_decision_lead(ld, g, what, c);
         c->has_review =
                 loader_member_duration(ld, g, "review_every", false, what, &c->review_every);
         c->has_terminated = loader_member_date(ld, g, "terminated", false, what, &c->terminated);

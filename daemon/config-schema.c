@@ -235,10 +235,18 @@ bool loader_member_date(Loader *ld, const config_setting_t *group, const char *k
 bool loader_member_duration(Loader *ld, const config_setting_t *group, const char *key,
                             bool required, const char *what, Duration *ret) {
         const config_setting_t *s = loader_member(ld, group, key, VALUE_STRING, required, what);
+        int r;
 
         if (!s)
                 return false;
-        if (duration_parse(config_setting_get_string(s), false, ret) < 0) {
+        r = duration_parse(config_setting_get_string(s), false, ret);
+        if (r == -EDOM) {
+                /* A term, renewal term, notice period or review interval of zero is none. */
+                loader_fail(ld, s, "'%s' = \"%s\" is zero: it must be at least \"1d\"", key,
+                            config_setting_get_string(s));
+                return false;
+        }
+        if (r < 0) {
                 loader_fail(ld, s,
                             "'%s' = \"%s\" is not a duration (a positive count and d, w, m or y: "
                             "\"90d\", \"6w\", \"6m\", \"2y\")",

@@ -128,8 +128,10 @@ int duration_parse(const char *s, bool allow_zero, Duration *ret) {
                         return -EINVAL;
                 count = count * 10 + (s[i] - '0');
         }
-        if (count == 0 && !allow_zero)
-                return -EINVAL;
+        /* Only "0d" names the day itself: were "0w" accepted too, one reminder would have two
+         * names, and so two identities in the ledger. */
+        if (count == 0 && (!allow_zero || unit != 'd'))
+                return -EDOM;
         if (count > (unit == 'd'   ? DURATION_MAX_DAYS
                      : unit == 'w' ? DURATION_MAX_WEEKS
                      : unit == 'm' ? DURATION_MAX_MONTHS

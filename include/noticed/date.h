@@ -63,7 +63,9 @@ int date_days_in_month(int year, int month);
 
 /* "Nd", "Nw", "Nm", "Ny" with N a decimal count without sign or leading zeros (except "0"), at
  * most DURATION_MAX_* of its unit.  Zero is accepted only when allow_zero is set (reminder
- * offsets).  Returns 0 or -EINVAL. */
+ * offsets, decision_lead), and then only as "0d": the one name of the day itself.  Returns 0,
+ * -EDOM for a zero that is not accepted ("0w", "0m", "0y" always; "0d" without allow_zero), or
+ * -EINVAL when s is not a duration at all. */
 int duration_parse(const char *s, bool allow_zero, Duration *ret);
 char *duration_format(Duration d, char buf[static DURATION_STRING_MAX]);
 Duration duration_negate(Duration d);

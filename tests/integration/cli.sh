@@ -242,5 +242,24 @@ assert rows[1] == {**rows[1], "type": "decision", "commitment": "burgernet-twent
 PY
 unset STATE_DIRECTORY NOTICED_LOG_TARGET
 
+# --- mends: decision_lead = "0d" is the default written out (issue 10) ---
+sed '/decision_lead = /d' "$conf" >"$tmp/lead-unset.conf"
+sed 's/decision_lead = "6w";/decision_lead = "0d";/' "$conf" >"$tmp/lead-0d.conf"
+sed 's/decision_lead = "6w";/decision_lead = "0w";/' "$conf" >"$tmp/lead-0w.conf"
+run "check accepts decision_lead = \"0d\"" 0 "$noticectl" -c "$tmp/lead-0d.conf" check
+for what in "list" "simulate"; do
+        "$noticectl" -c "$tmp/lead-unset.conf" $what --from 2017-11-01 --to 2021-12-31 --json \
+                >"$tmp/lead-unset.json" 2>&1
+        "$noticectl" -c "$tmp/lead-0d.conf" $what --from 2017-11-01 --to 2021-12-31 --json \
+                >"$tmp/lead-0d.json" 2>&1
+        same_file "$what --json with decision_lead = \"0d\" is that without decision_lead" \
+                "$tmp/lead-unset.json" "$tmp/lead-0d.json"
+done
+grep -q '"kind":"decision"' "$tmp/lead-0d.json" && ok "decision_lead = \"0d\" keeps the decision reminders" ||
+        not_ok "decision_lead = \"0d\" keeps the decision reminders" "$(head -c 400 "$tmp/lead-0d.json")"
+run "check refuses decision_lead = \"0w\"" 78 "$noticectl" -c "$tmp/lead-0w.conf" check
+contains "decision_lead = \"0w\" is refused at its line, saying to write \"0d\"" "$err" \
+        "$tmp/lead-0w.conf:135: 'decision_lead' = \"0w\" is zero: write \"0d\""
+
 echo "cli: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

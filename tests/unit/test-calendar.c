@@ -274,6 +274,76 @@ static void test_calendar_is_holiday_queens_day_before_2014(void **state) {
         calendar_free(c);
 }
 
+/* Every year the royal birthday moved off a Sunday (case/facts.md), from the first Queen's Day
+ * to the first King's Days: Monday 1 May until 1979, Saturday 29 April from 1980, Saturday
+ * 26 April from 2014. */
+static const struct {
+        int year;
+        const char *celebrated, *sunday;
+} nl_moved_royal_days[] = {
+        {1950, "05-01", "04-30"}, {1961, "05-01", "04-30"}, {1967, "05-01", "04-30"},
+        {1972, "05-01", "04-30"}, {1978, "05-01", "04-30"}, {1989, "04-29", "04-30"},
+        {1995, "04-29", "04-30"}, {2000, "04-29", "04-30"}, {2006, "04-29", "04-30"},
+        {2014, "04-26", "04-27"}, {2025, "04-26", "04-27"}, {2031, "04-26", "04-27"},
+        {2036, "04-26", "04-27"},
+};
+
+static void test_calendar_is_holiday_royal_day_moved_from_sunday(void **state) {
+        unsigned failures = 0;
+        Calendar *c;
+
+        (void) state;
+        c = new_calendar(CALENDAR_NL, NULL, 0);
+        for (size_t i = 0; i < ELEMENTSOF(nl_moved_royal_days); i++) {
+                int y = nl_moved_royal_days[i].year;
+                Date moved = year_date(y, nl_moved_royal_days[i].celebrated);
+                Date sunday = year_date(y, nl_moved_royal_days[i].sunday);
+                char buf[DATE_STRING_MAX];
+
+                assert_int_equal(date_weekday(sunday), 7);
+                if (!calendar_is_holiday(c, moved)) {
+                        print_error("%s: the royal birthday kept that year is no holiday\n",
+                                    date_format(moved, buf));
+                        failures++;
+                }
+                if (calendar_is_holiday(c, sunday)) {
+                        print_error("%s: the Sunday itself is a holiday\n",
+                                    date_format(sunday, buf));
+                        failures++;
+                }
+                /* Only the one day between 25 April and 2 May, the 5th excepted. */
+                for (Date d = year_date(y, "04-25"); d <= year_date(y, "05-02"); d++)
+                        if (d != moved && calendar_is_holiday(c, d)) {
+                                print_error("%s is a holiday too\n", date_format(d, buf));
+                                failures++;
+                        }
+        }
+        assert_int_equal(failures, 0);
+        calendar_free(c);
+}
+
+static void test_calendar_is_working_day_queens_day_monday_before_1980(void **state) {
+        Calendar *c;
+
+        (void) state;
+        c = new_calendar(CALENDAR_NL, NULL, 0);
+        /* Monday 1 May 1978 was no working day; Saturday 29 April 1978 was no holiday. */
+        assert_false(calendar_is_working_day(c, D(1978, 5, 1)));
+        assert_false(calendar_is_holiday(c, D(1978, 4, 29)));
+        assert_date_equal(calendar_shift(c, D(1978, 5, 1), SHIFT_EARLIER), D(1978, 4, 28));
+        assert_date_equal(calendar_shift(c, D(1978, 4, 30), SHIFT_LATER), D(1978, 5, 2));
+        /* 1 May of a year whose 30 April was no Sunday is a working day (1979: a Tuesday). */
+        assert_true(calendar_is_working_day(c, D(1979, 5, 1)));
+        assert_true(calendar_is_holiday(c, D(1979, 4, 30)));
+        /* From 1980 a Sunday 30 April moves back to the Saturday: Monday 1 May 1989 works. */
+        assert_true(calendar_is_working_day(c, D(1989, 5, 1)));
+        assert_true(calendar_is_holiday(c, D(1989, 4, 29)));
+        /* Before 1949 there was no Queen's Day on 30 April. */
+        assert_false(calendar_is_holiday(c, D(1948, 4, 30)));
+        assert_false(calendar_is_holiday(c, D(1944, 5, 1)));
+        calendar_free(c);
+}
+
 static void test_calendar_is_working_day_days_next_to_holidays(void **state) {
         Calendar *c;
 
@@ -768,6 +838,8 @@ int main(void) {
                 cmocka_unit_test(test_calendar_is_holiday_nl_nothing_else_2017_to_2030),
                 cmocka_unit_test(test_calendar_is_holiday_kings_day_moves_from_sunday),
                 cmocka_unit_test(test_calendar_is_holiday_queens_day_before_2014),
+                cmocka_unit_test(test_calendar_is_holiday_royal_day_moved_from_sunday),
+                cmocka_unit_test(test_calendar_is_working_day_queens_day_monday_before_1980),
                 cmocka_unit_test(test_calendar_is_working_day_days_next_to_holidays),
                 cmocka_unit_test(test_calendar_is_working_day_consistent_over_whole_range),
                 cmocka_unit_test(test_calendar_is_working_day_none_is_weekends_only),

@@ -240,8 +240,7 @@ static void test_config_load_bad_durations(void **state) {
         assert_errors(
                 commitment_errors("start = \"2019-01-01\"; term = \"0y\"; renewal = \"tacit\";\n"
                                   "notice = \"6 m\"; review_every = \"1.5m\";"),
-                "5: 'term' = \"0y\" is not a duration (a positive count and d, w, m or y: \"90d\", "
-                "\"6w\", \"6m\", \"2y\")\n"
+                "5: 'term' = \"0y\" is zero: it must be at least \"1d\"\n"
                 "6: 'notice' = \"6 m\" is not a duration (a positive count and d, w, m or y: "
                 "\"90d\", \"6w\", \"6m\", \"2y\")\n"
                 "6: 'review_every' = \"1.5m\" is not a duration (a positive count and d, w, m or "
@@ -250,6 +249,96 @@ static void test_config_load_bad_durations(void **state) {
                 errors_with(NULL, NULL, NULL, "policy = { offsets = [\"90d\", \"-1d\"]; };\n"),
                 "6: offset \"-1d\" is not a duration (\"90d\", \"2w\", \"1m\", \"0d\" for the day "
                 "itself)\n");
+}
+
+/* The decision_lead of a commitment that has "notice", loaded; fails the test on errors. */
+static Duration decision_lead_of(const char *decision_lead) {
+        char *text, *path;
+        ConfigErrors errors;
+        Model *m = NULL;
+        Duration d;
+
+        assert_true(asprintf(&text,
+                             "%s%scommitments = ( { id = \"c\"; title = \"C\"; participants = "
+                             "[\"a\"];\n  start = \"2019-01-01\"; term = \"2y\"; renewal = "
+                             "\"tacit\"; notice = \"6m\";%s } );\n",
+                             good_transport, good_recipients, decision_lead) > 0);
+        path = write_temp(text);
+        assert_int_equal(config_load(path, &m, &errors), 0);
+        assert_int_equal(errors.n, 0);
+        d = m->commitments[0].decision_lead;
+        model_free(m);
+        config_errors_done(&errors);
+        unlink(path);
+        free(path);
+        free(text);
+        return d;
+}
+
+static void test_config_load_decision_lead_0d_is_the_default(void **state) {
+        Duration unset, zero;
+
+        (void) state;
+        /* DESIGN.md names "0d" as decision_lead's default; writing it out means the same. */
+        unset = decision_lead_of("");
+        zero = decision_lead_of(" decision_lead = \"0d\";");
+        assert_int_equal(zero.count, 0);
+        assert_int_equal(zero.unit, DURATION_DAYS);
+        assert_int_equal(unset.count, zero.count);
+        assert_int_equal(unset.unit, zero.unit);
+        zero = decision_lead_of(" decision_lead = \"6w\";");
+        assert_int_equal(zero.count, 6);
+        assert_int_equal(zero.unit, DURATION_WEEKS);
+}
+
+static void test_config_load_zero_is_only_written_0d(void **state) {
+        (void) state;
+        /* "0w", "0m", "0y" would be a second name of "0d": one reminder, two identities. */
+        assert_errors(
+                errors_with(NULL, NULL, NULL,
+                            "policy = { offsets = [\"7d\", \"0w\",\n\"0m\", \"0y\", \"0d\"]; };\n"),
+                "6: offset \"0w\" is the day itself: write \"0d\" (only \"0d\" names it, so that "
+                "a reminder has one identity)\n"
+                "7: offset \"0m\" is the day itself: write \"0d\" (only \"0d\" names it, so that "
+                "a reminder has one identity)\n"
+                "7: offset \"0y\" is the day itself: write \"0d\" (only \"0d\" names it, so that "
+                "a reminder has one identity)\n");
+        assert_errors(
+                commitment_errors("start = \"2019-01-01\"; term = \"2y\"; renewal = \"tacit\";\n"
+                                  "notice = \"6m\"; decision_lead = \"0w\";\n"
+                                  "policy = { offsets = [\"0y\"]; };"),
+                "6: 'decision_lead' = \"0w\" is zero: write \"0d\" (only \"0d\" names the notice "
+                "deadline itself)\n"
+                "7: offset \"0y\" is the day itself: write \"0d\" (only \"0d\" names it, so that "
+                "a reminder has one identity)\n");
+        assert_errors(
+                commitment_errors("start = \"2019-01-01\"; term = \"2y\"; renewal = \"tacit\";\n"
+                                  "notice = \"6m\"; decision_lead = \"0m\";"),
+                "6: 'decision_lead' = \"0m\" is zero: write \"0d\" (only \"0d\" names the notice "
+                "deadline itself)\n");
+        assert_errors(
+                commitment_errors("start = \"2019-01-01\"; term = \"2y\"; renewal = \"tacit\";\n"
+                                  "notice = \"6m\"; decision_lead = \"0y\";"),
+                "6: 'decision_lead' = \"0y\" is zero: write \"0d\" (only \"0d\" names the notice "
+                "deadline itself)\n");
+        assert_errors(
+                commitment_errors("start = \"2019-01-01\"; term = \"2y\"; renewal = \"tacit\";\n"
+                                  "notice = \"6m\"; decision_lead = \"-6w\";"),
+                "6: 'decision_lead' = \"-6w\" is not a duration (a count and d, w, m or y: \"6w\", "
+                "\"30d\", \"0d\" for none)\n");
+}
+
+static void test_config_load_zero_terms_are_refused(void **state) {
+        (void) state;
+        /* A term, renewal term, notice period or review interval of zero is none at all, in any
+         * unit: the message says so instead of calling "0d" no duration. */
+        assert_errors(
+                commitment_errors("start = \"2019-01-01\"; term = \"0d\"; renewal = \"tacit\";\n"
+                                  "renewal_term = \"0w\"; notice = \"0m\"; review_every = \"0d\";"),
+                "5: 'term' = \"0d\" is zero: it must be at least \"1d\"\n"
+                "6: 'renewal_term' = \"0w\" is zero: it must be at least \"1d\"\n"
+                "6: 'notice' = \"0m\" is zero: it must be at least \"1d\"\n"
+                "6: 'review_every' = \"0d\" is zero: it must be at least \"1d\"\n");
 }
 
 static void test_config_load_unknown_ids(void **state) {
@@ -1153,6 +1242,9 @@ int main(void) {
                 cmocka_unit_test(test_config_load_missing_file_is_reported),
                 cmocka_unit_test(test_config_load_directory_is_reported_not_fatal),
                 cmocka_unit_test(test_config_load_equal_offsets_keep_the_larger_unit),
+                cmocka_unit_test(test_config_load_decision_lead_0d_is_the_default),
+                cmocka_unit_test(test_config_load_zero_is_only_written_0d),
+                cmocka_unit_test(test_config_load_zero_terms_are_refused),
                 cmocka_unit_test(test_config_load_unknown_key_everywhere),
                 cmocka_unit_test(test_config_load_wrong_type),
                 cmocka_unit_test(test_config_load_missing_required_key),

@@ -626,14 +626,28 @@ static void test_duration_parse_zero_only_with_allow_zero(void **state) {
         assert_int_equal(duration_parse("0d", true, &d), 0);
         assert_int_equal(d.count, 0);
         assert_int_equal(d.unit, DURATION_DAYS);
-        assert_int_equal(duration_parse("0d", false, &d), -EINVAL);
-        assert_int_equal(duration_parse("0w", false, &d), -EINVAL);
-        assert_int_equal(duration_parse("0m", false, &d), -EINVAL);
-        assert_int_equal(duration_parse("0y", false, &d), -EINVAL);
+        assert_int_equal(duration_parse("0d", false, &d), -EDOM);
+        assert_int_equal(duration_parse("0w", false, &d), -EDOM);
+        assert_int_equal(duration_parse("0m", false, &d), -EDOM);
+        assert_int_equal(duration_parse("0y", false, &d), -EDOM);
         /* Leading zeros stay wrong even where zero is allowed. */
         assert_int_equal(duration_parse("00d", true, &d), -EINVAL);
         assert_int_equal(duration_parse("01d", true, &d), -EINVAL);
         assert_int_equal(duration_parse("-0d", true, &d), -EINVAL);
+        assert_int_equal(duration_parse("00w", true, &d), -EINVAL);
+}
+
+static void test_duration_parse_zero_is_only_written_0d(void **state) {
+        Duration d = {.count = 5, .unit = DURATION_WEEKS};
+
+        (void) state;
+        /* "0w", "0m" and "0y" are the day itself as much as "0d" is: two names for one reminder
+         * would give it two identities, so only "0d" is accepted, even where zero is. */
+        assert_int_equal(duration_parse("0w", true, &d), -EDOM);
+        assert_int_equal(duration_parse("0m", true, &d), -EDOM);
+        assert_int_equal(duration_parse("0y", true, &d), -EDOM);
+        assert_int_equal(d.count, 5);
+        assert_int_equal(d.unit, DURATION_WEEKS);
 }
 
 static void test_duration_parse_rejects_malformed(void **state) {
@@ -642,7 +656,7 @@ static void test_duration_parse_rejects_malformed(void **state) {
                 "",       "d",      "-1d",    "1.5m",   "01d",    "1x",   "1 d",  "1D",
                 "1M",     "1W",     "1Y",     " 1d",    "1d ",    "+1d",  "1",    "dd",
                 "1dd",    "1d1",    "0x1d",   "1e3d",   "1,5m",   "m6",   "6 m",  "6mo",
-                "6months", "1d\n",  "\t1d",   "00d",    "0d",     "1h",   "1s",   "-0d",
+                "6months", "1d\n",  "\t1d",   "00d",    "0x",     "1h",   "1s",   "-0d",
                 "2y6m",   "1_000d", "\357\274\221d", /* fullwidth digit one */
                 /* Counts that do not fit the int32_t count must not wrap around. */
                 "2147483648d", "4294967297d", "99999999999999999999d",
@@ -730,6 +744,7 @@ int main(void) {
                 cmocka_unit_test(test_date_weekday_known_days),
                 cmocka_unit_test(test_duration_parse_accepts_count_and_unit),
                 cmocka_unit_test(test_duration_parse_zero_only_with_allow_zero),
+                cmocka_unit_test(test_duration_parse_zero_is_only_written_0d),
                 cmocka_unit_test(test_duration_parse_rejects_malformed),
                 cmocka_unit_test(test_duration_format_writes_count_and_unit),
                 cmocka_unit_test(test_duration_format_round_trip),
