@@ -124,7 +124,7 @@ contains "a directory as config is named" "$err" "$tmp: Is a directory"
 
 # --- tables for people ---
 run "list defaults to today .. today + 2y" 0 "$noticectl" -c "$conf" --today 2020-05-01 list
-contains "list shows the Dutch weekday and days from today" "$out" "di  2020-05-19     +18  decision      1  burgernet-twente"
+contains "list shows the Dutch weekday and days from today" "$out" "di  2020-05-19     +18  decision       1  2019-01-01 – 2020-12-31  burgernet-twente"
 contains "list reaches two years ahead" "$out" "2021-12-31"
 contains "list ends with how many rows over which dates" "$out" "10 milestones from 2020-05-01 to 2022-05-01"
 dates=$(awk 'NR > 1 && $2 ~ /^[0-9]/ { print $2 }' <<<"$out")
@@ -134,7 +134,7 @@ else not_ok "list stays inside today .. today + 2y (2020-05-01 .. 2022-05-01)" "
 run "simulate prints a table" 0 "$noticectl" -c "$conf" --today 2020-04-01 simulate --from 2020-04-17 --to 2020-04-17
 contains "simulate shows what Enschede pays a year" "$out" "enschede             € 12.660,88 – € 15.826,10   mail,webhook:enschede-teams"
 contains "simulate ends with the number of reminders" "$out" "14 reminders from 2020-04-17 to 2020-04-17"
-contains "simulate shows the 30d decision reminder moved off Sunday to Friday" "$out" "vr  2020-04-17 09:00     +16  decision      1  burgernet-twente       2020-05-19    30d  almelo"
+contains "simulate shows the 30d decision reminder moved off Sunday to Friday" "$out" "vr  2020-04-17 09:00     +16  decision       1  2019-01-01 – 2020-12-31  burgernet-twente       2020-05-19    30d  almelo"
 
 # --- the ledger: decide and history (STATE_DIRECTORY points at a fresh directory) ---
 export STATE_DIRECTORY=$tmp/state
@@ -197,6 +197,41 @@ assert all(e.walk("VALARM") for e in events), "an event without an alarm"
 assert len({str(e["UID"]) for e in events}) == len(events), "UIDs repeat"
 PY
 run "export-ics refuses an unknown commitment" 65 "$noticectl" -c "$conf" export-ics nope
+
+# --- output: cycle periods, history's filters and width, labels in the config's language ---
+# (issue 10: list/simulate show each cycle's period; the tables' labels follow the config's
+# language)
+run "list of the Twente case over its first three cycles" 0 "$noticectl" -c "$conf" --today 2020-05-01 list --from 2020-01-01 --to 2022-12-31
+contains "list shows cycle 1's period, the initial 2y term" "$out" "decision       1  2019-01-01 – 2020-12-31  burgernet-twente"
+contains "list shows cycle 2's period, the 1y renewal term" "$out" "notice         2  2021-01-01 – 2021-12-31  burgernet-twente"
+contains "list shows cycle 3's period at its term_end" "$out" "term_end       3  2022-01-01 – 2022-12-31  burgernet-twente"
+if awk '$4 == "review" && $6 ~ /^[0-9]/ { bad = 1 } END { exit bad }' <<<"$out"; then ok "a review (cycle 0) shows no period"
+else not_ok "a review (cycle 0) shows no period" "$out"; fi
+contains "list's header names the period column in Dutch" "$out" "DATUM            DAGEN  SOORT     CYCLUS  PERIODE                  AFSPRAAK               TITEL"
+run "simulate of the Twente case around cycle 2's decision" 0 "$noticectl" -c "$conf" --today 2021-04-01 simulate --from 2021-04-19 --to 2021-04-19
+contains "simulate shows the period of the cycle a reminder is about" "$out" "decision       2  2021-01-01 – 2021-12-31  burgernet-twente       2021-05-19    30d  almelo"
+contains "simulate's header is Dutch for a Dutch config" "$out" "TIJDSTIP               DAGEN  SOORT     CYCLUS  PERIODE                  AFSPRAAK               MIJLPAAL   VOORAF  ONTVANGER            BETAALT PER JAAR            KANALEN"
+sed 's/^language = "nl";/language = "en";/' "$conf" >"$tmp/en.conf"
+grep -q '^language = "en";' "$tmp/en.conf" && ok "an English copy of the Twente config" || not_ok "an English copy of the Twente config"
+run "list with an English config" 0 "$noticectl" -c "$tmp/en.conf" --today 2020-05-01 list
+contains "list's header is English for an English config" "$out" "DATE              DAYS  KIND       CYCLE  PERIOD                   COMMITMENT             TITLE"
+run "simulate with an English config" 0 "$noticectl" -c "$tmp/en.conf" --today 2020-04-01 simulate --from 2020-04-17 --to 2020-04-17
+contains "simulate's header is English for an English config" "$out" "AT                      DAYS  KIND       CYCLE  PERIOD                   COMMITMENT             MILESTONE  OFFSET  RECIPIENT            PAYS A YEAR                 CHANNELS"
+if [ "$("$noticectl" -c "$tmp/en.conf" simulate --from 2020-04-17 --to 2020-05-20 --json | md5sum)" = \
+     "$("$noticectl" -c "$conf" simulate --from 2020-04-17 --to 2020-05-20 --json | md5sum)" ]; then
+        ok "simulate --json is the same whatever the language"
+else not_ok "simulate --json is the same whatever the language"; fi
+cat >"$tmp/indefinite.conf" <<'CONF'
+transports = { local = { url = "maildir:/nonexistent/outbox"; from = "n@x.example"; }; };
+mail_via = "local";
+recipients = ( { id = "a"; name = "A"; mail = ["a@x.example"]; } );
+commitments = ( { id = "c"; title = "C"; start = "2019-01-01"; term = "2y"; renewal = "indefinite";
+                  notice = "6m"; participants = ["a"]; terminated = "2020-10-01"; } );
+CONF
+run "list of an indefinite commitment ended late" 0 "$noticectl" -c "$tmp/indefinite.conf" --today 2019-01-01 list --to 2021-12-31
+contains "its cycle 1 covers the initial term" "$out" "term_end       1  2019-01-01 – 2020-12-31  c"
+contains "the later end notice buys is cycle 2, from the day after cycle 1" "$out" "term_end       2  2021-01-01 – 2021-03-31  c"
+
 
 echo "cli: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
