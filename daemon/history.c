@@ -158,8 +158,9 @@ enum {
 };
 
 /* The widest a cell may make its column; wider cells are shortened.  With two columns between
- * cells the caps add up to 96: a row always fits, if need be with its details below it. */
-static const size_t column_cap[N_COL] = {16, 12, 18, 18, 6, 14, 0};
+ * cells the caps add up to 98 ("portefeuillehouder", the Twente case's longest id, fits): a row
+ * always fits, if need be with its details below it. */
+static const size_t column_cap[N_COL] = {16, 12, 18, 18, 6, 18, 0};
 #define DETAILS_MIN      40 /* narrower than this, long details go on lines of their own */
 #define DETAILS_INDENT   4
 #define DETAILS_MAXLINES 3
