@@ -171,11 +171,11 @@ typedef struct Row {
 
 /* Columns of a UTF-8 string: its code points (every character we expect is one column wide;
  * a wide CJK character in a reply counts as one and may push its line one column over). */
-static size_t columns_of(const char *s, size_t bytes) {
+static size_t columns_of(const char *s) {
         size_t n = 0;
 
-        for (size_t i = 0; i < bytes && s[i]; i++)
-                if (((unsigned char) s[i] & 0xc0) != 0x80)
+        for (; *s; s++)
+                if (((unsigned char) *s & 0xc0) != 0x80)
                         n++;
         return n;
 }
@@ -193,7 +193,7 @@ static size_t bytes_of_columns(const char *s, size_t columns) {
 /* Prints s in width columns: padded (on the left when right_align; not at all when pad is
  * false), or shortened to width − 1 columns and "…". */
 static void print_cell(FILE *out, const char *s, size_t width, bool right_align, bool pad) {
-        size_t columns = columns_of(s, SIZE_MAX);
+        size_t columns = columns_of(s);
 
         if (columns > width) {
                 fprintf(out, "%.*s…", (int) bytes_of_columns(s, width - 1), s);
@@ -209,7 +209,7 @@ static void print_cell(FILE *out, const char *s, size_t width, bool right_align,
  * first indented by indent spaces; past max_lines the last line ends in "…". */
 static void print_wrapped(FILE *out, const char *s, size_t indent, size_t width, size_t max_lines) {
         for (size_t line = 1; *s; line++) {
-                size_t rest = columns_of(s, SIZE_MAX), cut;
+                size_t rest = columns_of(s), cut;
 
                 if (line > 1)
                         fprintf(out, "\n%*s", (int) indent, "");
@@ -338,7 +338,7 @@ static void rows_free(Row *rows, size_t n) {
 static void print_row(FILE *out, const char *const cell[N_COL], const size_t width[N_COL],
                       size_t prefix) {
         size_t room = HISTORY_COLUMNS - prefix;
-        bool below = columns_of(cell[COL_DETAILS], SIZE_MAX) > room && room < DETAILS_MIN;
+        bool below = columns_of(cell[COL_DETAILS]) > room && room < DETAILS_MIN;
 
         for (int c = 0; c < COL_DETAILS; c++) {
                 bool last = c == COL_DETAILS - 1;
@@ -366,9 +366,9 @@ static void print_table(FILE *out, const Words *w, const Row *rows, size_t n) {
         for (int c = 0; c < N_COL; c++)
                 header[c] = words_label(w, labels[c]);
         for (int c = 0; c < COL_DETAILS; c++) {
-                width[c] = columns_of(header[c], SIZE_MAX);
+                width[c] = columns_of(header[c]);
                 for (size_t i = 0; i < n; i++) {
-                        size_t columns = columns_of(rows[i].cell[c], SIZE_MAX);
+                        size_t columns = columns_of(rows[i].cell[c]);
                         if (columns > width[c])
                                 width[c] = columns;
                 }
