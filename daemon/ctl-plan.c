@@ -25,7 +25,7 @@
 #define LIST_WINDOW_DAYS     366
 #define SIMULATE_WINDOW_DAYS 31
 #define PERIOD_COLUMNS       23 /* "2019-01-01 – 2020-12-31" */
-#define PERIOD_MAX           (2 * DATE_STRING_MAX + sizeof(" – "))
+#define PERIOD_MAX           (DATE_STRING_MAX + sizeof(" – ") + DATE_STRING_MAX)
 
 /* The last line of a table: how many rows, over which dates. */
 static void print_total(size_t total, const char *noun, Date from, Date to) {
