@@ -13,25 +13,56 @@
 #include "noticed/history.h"
 #include "noticed/ledger.h"
 #include "noticed/tz.h"
+#include "noticed/words.h"
+
+#define HISTORY_USAGE                                                                              \
+        "history [--commitment ID] [--recipient ID] [--state STATE] [--since DATE] [--json]"
+
+/* The local midnight that starts date in zone tz, as CLOCK_REALTIME µs (0 before 1970). */
+static usec_t midnight_usec(const Tz *tz, Date date) {
+        int64_t unix_time;
+        int32_t offset;
+
+        tz_local_to_unix(tz, date, 0, &unix_time, &offset);
+        return unix_time > 0 ? (usec_t) unix_time * USEC_PER_SEC : 0;
+}
 
 int cmd_history(Context *ctx, int argc, char **argv) {
         static const struct option options[] = {
                 {"commitment", required_argument, NULL, 'C'},
+                {"recipient", required_argument, NULL, 'r'},
+                {"state", required_argument, NULL, 's'},
+                {"since", required_argument, NULL, 'S'},
                 {"json", no_argument, NULL, 'j'},
                 {"help", no_argument, NULL, 'h'},
                 {},
         };
-        const char *commitment = NULL;
-        bool json = false;
+        HistoryFilter filter = {.state = HISTORY_STATE_ANY};
+        bool json = false, have_since = false;
         Ledger *ledger = NULL;
+        const Tz *tz;
         Tz *utc = NULL;
+        Date since = 0;
         int c, r;
 
         optind = 0; /* glibc: start a fresh scan of the command's own arguments */
         while ((c = getopt_long(argc, argv, "+h", options, NULL)) >= 0)
                 switch (c) {
                 case 'C':
-                        commitment = optarg;
+                        filter.commitment = optarg;
+                        break;
+                case 'r':
+                        filter.recipient = optarg;
+                        break;
+                case 's':
+                        if (history_state_from_string(optarg, &filter.state) < 0)
+                                return ctl_usage_error(
+                                        "--state '%s' is not one of " HISTORY_STATE_NAMES, optarg);
+                        break;
+                case 'S':
+                        if ((r = ctl_parse_date("--since", optarg, &since)))
+                                return r;
+                        have_since = true;
                         break;
                 case 'j':
                         json = true;
@@ -40,7 +71,7 @@ int cmd_history(Context *ctx, int argc, char **argv) {
                         ctl_help();
                         return EX_OK;
                 default:
-                        return ctl_usage_error("history [--commitment ID] [--json]");
+                        return ctl_usage_error(HISTORY_USAGE);
                 }
         if (optind < argc)
                 return ctl_usage_error("history: unexpected argument '%s'", argv[optind]);
@@ -64,7 +95,12 @@ int cmd_history(Context *ctx, int argc, char **argv) {
                 fputs(json ? "[]\n" : "0 reminder rows, 0 decisions\n", stdout);
                 return ctl_finish_output();
         }
-        r = history_print(stdout, ledger, utc ? utc : ctx->model->tz, commitment, json);
+        tz = utc ? utc : ctx->model->tz;
+        if (have_since)
+                filter.since_usec = midnight_usec(tz, since);
+        /* A broken config has no language: the default one, Dutch. */
+        r = history_print(stdout, ledger, tz,
+                          words_of(ctx->model ? ctx->model->language : LANGUAGE_NL), &filter, json);
         tz_free(utc);
         if (r < 0)
                 fprintf(stderr, "noticectl: cannot read the ledger: %s\n",

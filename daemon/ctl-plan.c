@@ -20,9 +20,12 @@
 #include "noticed/output.h"
 #include "noticed/plan.h"
 #include "noticed/render.h"
+#include "noticed/words.h"
 
 #define LIST_WINDOW_DAYS     366
 #define SIMULATE_WINDOW_DAYS 31
+#define PERIOD_COLUMNS       23 /* "2019-01-01 – 2020-12-31" */
+#define PERIOD_MAX           (DATE_STRING_MAX + sizeof(" – ") + DATE_STRING_MAX)
 
 /* The last line of a table: how many rows, over which dates. */
 static void print_total(size_t total, const char *noun, Date from, Date to) {
@@ -116,16 +119,82 @@ int cmd_check(Context *ctx, int argc, char **argv) {
         return ctl_finish_output();
 }
 
-static void print_milestone_row(const Context *ctx, const Milestone *ms) {
+/* Left-justifies s in width columns counting UTF-8 code points, not bytes: printf's "%-27s"
+ * counts the three bytes of "€" as three columns.  Every character we print in a padded cell
+ * (ASCII, "€", "–") is one column wide. */
+static void print_padded(const char *s, int width) {
+        int columns = 0;
+
+        for (const unsigned char *p = (const unsigned char *) s; *p; p++)
+                if ((*p & 0xc0) != 0x80)
+                        columns++;
+        fputs(s, stdout);
+        printf("%*s", width > columns ? width - columns : 0, "");
+}
+
+/* The last period a row asked for: rows of one cycle come together, and plan_cycle() walks
+ * every cycle before the one asked. */
+typedef struct PeriodCache {
+        bool valid;
+        uint32_t commitment, cycle;
+        MilestoneKind kind;
+        char text[PERIOD_MAX];
+} PeriodCache;
+
+/* The days milestone ms's cycle covers, "2021-01-01 – 2021-12-31" (the cycle's first day to its
+ * term_end), so that a decision can be checked against the cycle it names; "" for a review or
+ * deadline (cycle 0).  The later end an indefinite commitment's notice buys is listed as the
+ * term_end of cycle 2, which the terms do not define: its period runs from the day after cycle
+ * 1's term_end to that end. */
+static const char *format_period(const Model *m, const Milestone *ms, PeriodCache *cache) {
+        char start[DATE_STRING_MAX], end[DATE_STRING_MAX];
+        PlanCycle y;
+        Date from, to;
+
+        if (ms->cycle == 0)
+                return "";
+        if (cache->valid && cache->commitment == ms->commitment && cache->cycle == ms->cycle &&
+            cache->kind == ms->kind)
+                return cache->text;
+        cache->text[0] = '\0';
+        if (plan_cycle(m, ms->commitment, ms->cycle, &y) == 0) {
+                from = y.start;
+                to = y.term_end;
+        } else if (ms->kind == MILESTONE_TERM_END && ms->cycle == 2 &&
+                   plan_cycle(m, ms->commitment, 1, &y) == 0) {
+                from = y.term_end + 1;
+                to = ms->date;
+        } else
+                return ""; /* beyond the dates' arithmetic range: the number alone */
+        (void) snprintf(cache->text, sizeof(cache->text), "%s – %s", date_format(from, start),
+                        date_format(to, end));
+        cache->valid = true;
+        cache->commitment = ms->commitment;
+        cache->cycle = ms->cycle;
+        cache->kind = ms->kind;
+        return cache->text;
+}
+
+static void print_milestone_header(const Model *m) {
+        const Words *w = words_of(m->language);
+
+        printf("%-14s  %6s  %-8s  %6s  %-*s  %-22s %s\n", words_label(w, WORD_LABEL_DATE),
+               words_label(w, WORD_LABEL_DAYS), words_label(w, WORD_LABEL_KIND),
+               words_label(w, WORD_LABEL_CYCLE), PERIOD_COLUMNS, words_label(w, WORD_LABEL_PERIOD),
+               words_label(w, WORD_LABEL_COMMITMENT), words_label(w, WORD_LABEL_TITLE));
+}
+
+static void print_milestone_row(const Context *ctx, const Milestone *ms, PeriodCache *cache) {
         const Model *m = ctx->model;
         char date[DATE_STRING_MAX], cycle[12] = "-";
 
         if (ms->cycle > 0)
                 (void) snprintf(cycle, sizeof(cycle), "%" PRIu32, ms->cycle);
-        printf("%-3s %s  %+6" PRId32 "  %-8s  %5s  %-22s %s\n",
-               render_weekday_short(m->language, ms->date), date_format(ms->date, date),
-               ms->date - ctx->today, milestone_kind_to_string(ms->kind), cycle,
-               m->commitments[ms->commitment].id, render_milestone_title(m, ms));
+        printf("%-3s %s  %+6" PRId32 "  %-8s  %6s  ", render_weekday_short(m->language, ms->date),
+               date_format(ms->date, date), ms->date - ctx->today,
+               milestone_kind_to_string(ms->kind), cycle);
+        print_padded(format_period(m, ms, cache), PERIOD_COLUMNS);
+        printf("  %-22s %s\n", m->commitments[ms->commitment].id, render_milestone_title(m, ms));
 }
 
 /* Prints one window's milestones or reminders; returns how many, or -ENOMEM / -EIO. */
@@ -133,6 +202,7 @@ typedef ssize_t (*PrintWindowFn)(const Context *ctx, Date from, Date to, bool js
 
 static ssize_t print_milestone_window(const Context *ctx, Date from, Date to, bool json,
                                       bool *first) {
+        PeriodCache cache = {0};
         Milestone *ms = NULL;
         size_t n = 0;
         int r = 0;
@@ -144,7 +214,7 @@ static ssize_t print_milestone_window(const Context *ctx, Date from, Date to, bo
                         r = output_json_element(stdout, render_milestone_json(ctx->model, &ms[i]),
                                                 first);
                 else
-                        print_milestone_row(ctx, &ms[i]);
+                        print_milestone_row(ctx, &ms[i], &cache);
         }
         free(ms);
         return r < 0 ? r : (ssize_t) n;
@@ -192,8 +262,7 @@ int cmd_list(Context *ctx, int argc, char **argv) {
                                        date_format(range.from, today));
         }
         if (!range.json)
-                printf("%-14s  %6s  %-8s  %5s  %-22s %s\n", "DATE", "DAYS", "KIND", "CYCLE",
-                       "COMMITMENT", "TITLE");
+                print_milestone_header(ctx->model);
         return walk_windows(ctx, &range, LIST_WINDOW_DAYS, print_milestone_window, "milestone");
 }
 
@@ -213,20 +282,19 @@ static void format_channels(const Model *m, const Recipient *rcpt, char *buf, si
         json_decref(channels);
 }
 
-/* Left-justifies s in width columns counting UTF-8 code points, not bytes: printf's "%-27s"
- * counts the three bytes of "€" as three columns.  Every character we print in a padded cell
- * (ASCII, "€", "–") is one column wide. */
-static void print_padded(const char *s, int width) {
-        int columns = 0;
+static void print_reminder_header(const Model *m) {
+        const Words *w = words_of(m->language);
 
-        for (const unsigned char *p = (const unsigned char *) s; *p; p++)
-                if ((*p & 0xc0) != 0x80)
-                        columns++;
-        fputs(s, stdout);
-        printf("%*s", width > columns ? width - columns : 0, "");
+        printf("%-20s  %6s  %-8s  %6s  %-*s  %-22s %-10s %6s  %-20s %-27s %s\n",
+               words_label(w, WORD_LABEL_AT), words_label(w, WORD_LABEL_DAYS),
+               words_label(w, WORD_LABEL_KIND), words_label(w, WORD_LABEL_CYCLE), PERIOD_COLUMNS,
+               words_label(w, WORD_LABEL_PERIOD), words_label(w, WORD_LABEL_COMMITMENT),
+               words_label(w, WORD_LABEL_MILESTONE), words_label(w, WORD_LABEL_OFFSET),
+               words_label(w, WORD_LABEL_RECIPIENT), words_label(w, WORD_LABEL_PAYS_A_YEAR),
+               words_label(w, WORD_LABEL_CHANNELS));
 }
 
-static void print_reminder_row(const Context *ctx, const Reminder *r) {
+static void print_reminder_row(const Context *ctx, const Reminder *r, PeriodCache *cache) {
         const Model *m = ctx->model;
         const Commitment *c = &m->commitments[r->milestone.commitment];
         const Recipient *rcpt = &m->recipients[r->recipient];
@@ -247,17 +315,20 @@ static void print_reminder_row(const Context *ctx, const Reminder *r) {
                         (void) snprintf(cost, sizeof(cost), "%s – %s", lo,
                                         render_money(m->language, c->cost.currency, max, hi));
         }
-        printf("%-3s %s %02d:%02d  %+6" PRId32 "  %-8s  %5s  %-22s %s %6s  %-20s ",
+        printf("%-3s %s %02d:%02d  %+6" PRId32 "  %-8s  %6s  ",
                render_weekday_short(m->language, r->date), date_format(r->date, date),
                (int) (seconds / 3600), (int) (seconds / 60 % 60), r->date - ctx->today,
-               r->overdue ? "overdue" : milestone_kind_to_string(r->milestone.kind), cycle, c->id,
-               date_format(r->milestone.date, milestone), render_offset(r, offset), rcpt->id);
+               r->overdue ? "overdue" : milestone_kind_to_string(r->milestone.kind), cycle);
+        print_padded(format_period(m, &r->milestone, cache), PERIOD_COLUMNS);
+        printf("  %-22s %s %6s  %-20s ", c->id, date_format(r->milestone.date, milestone),
+               render_offset(r, offset), rcpt->id);
         print_padded(cost, 27);
         printf(" %s\n", channels);
 }
 
 static ssize_t print_reminder_window(const Context *ctx, Date from, Date to, bool json,
                                      bool *first) {
+        PeriodCache cache = {0};
         Reminder *rs = NULL;
         size_t n = 0;
         int r = 0;
@@ -269,7 +340,7 @@ static ssize_t print_reminder_window(const Context *ctx, Date from, Date to, boo
                         r = output_json_element(stdout, render_reminder_json(ctx->model, &rs[i]),
                                                 first);
                 else
-                        print_reminder_row(ctx, &rs[i]);
+                        print_reminder_row(ctx, &rs[i], &cache);
         }
         free(rs);
         return r < 0 ? r : (ssize_t) n;
@@ -283,9 +354,7 @@ int cmd_simulate(Context *ctx, int argc, char **argv) {
             (r = ctl_load_model(ctx)))
                 return r;
         if (!range.json)
-                printf("%-20s  %6s  %-8s  %5s  %-22s %-10s %6s  %-20s %-27s %s\n", "AT", "DAYS",
-                       "KIND", "CYCLE", "COMMITMENT", "MILESTONE", "OFFSET", "RECIPIENT",
-                       "PAYS A YEAR", "CHANNELS");
+                print_reminder_header(ctx->model);
         /* Windows of local dates: reminders sort by instant, and every instant of a later local
          * date is later, so printing window after window keeps the whole output sorted. */
         return walk_windows(ctx, &range, SIMULATE_WINDOW_DAYS, print_reminder_window, "reminder");

@@ -104,6 +104,45 @@ static const Words words_nl = {
                                 "\n"
                                 "Dit bericht is automatisch verstuurd door noticed.\n",
                 },
+        .labels =
+                {
+                        [WORD_LABEL_DATE] = "DATUM",
+                        [WORD_LABEL_AT] = "TIJDSTIP",
+                        [WORD_LABEL_WHEN] = "WANNEER",
+                        [WORD_LABEL_DAYS] = "DAGEN",
+                        [WORD_LABEL_KIND] = "SOORT",
+                        [WORD_LABEL_CYCLE] = "CYCLUS",
+                        [WORD_LABEL_PERIOD] = "PERIODE",
+                        [WORD_LABEL_COMMITMENT] = "AFSPRAAK",
+                        [WORD_LABEL_DEADLINE] = "TERMIJN",
+                        [WORD_LABEL_TITLE] = "TITEL",
+                        [WORD_LABEL_MILESTONE] = "MIJLPAAL",
+                        [WORD_LABEL_OFFSET] = "VOORAF",
+                        [WORD_LABEL_RECIPIENT] = "ONTVANGER",
+                        [WORD_LABEL_PARTICIPANT] = "DEELNEMER",
+                        [WORD_LABEL_PAYS_A_YEAR] = "BETAALT PER JAAR",
+                        [WORD_LABEL_CHANNELS] = "KANALEN",
+                        [WORD_LABEL_CHANNEL] = "KANAAL",
+                        [WORD_LABEL_STATE] = "STATUS",
+                        [WORD_LABEL_DECISION] = "BESLUIT",
+                        [WORD_LABEL_DETAILS] = "TOELICHTING",
+                },
+        .states =
+                {
+                        [WORD_STATE_DUE] = "gepland",
+                        [WORD_STATE_CATCH_UP] = "inhalen",
+                        [WORD_STATE_QUEUED] = "in wachtrij",
+                        [WORD_STATE_RETRYING] = "opnieuw",
+                        [WORD_STATE_PENDING] = "onderweg",
+                        [WORD_STATE_SENT] = "verzonden",
+                        [WORD_STATE_FAILED] = "mislukt",
+                        [WORD_STATE_SKIPPED] = "overgeslagen",
+                        [WORD_STATE_DECIDED] = "besloten",
+                        [WORD_STATE_REVOKED] = "ingetrokken",
+                },
+        .attempt_one = "poging",
+        .attempt_many = "pogingen",
+        .by = "door",
 };
 
 static const Words words_en = {
@@ -207,6 +246,45 @@ static const Words words_en = {
                                 "\n"
                                 "This message was sent automatically by noticed.\n",
                 },
+        .labels =
+                {
+                        [WORD_LABEL_DATE] = "DATE",
+                        [WORD_LABEL_AT] = "AT",
+                        [WORD_LABEL_WHEN] = "WHEN",
+                        [WORD_LABEL_DAYS] = "DAYS",
+                        [WORD_LABEL_KIND] = "KIND",
+                        [WORD_LABEL_CYCLE] = "CYCLE",
+                        [WORD_LABEL_PERIOD] = "PERIOD",
+                        [WORD_LABEL_COMMITMENT] = "COMMITMENT",
+                        [WORD_LABEL_DEADLINE] = "DEADLINE",
+                        [WORD_LABEL_TITLE] = "TITLE",
+                        [WORD_LABEL_MILESTONE] = "MILESTONE",
+                        [WORD_LABEL_OFFSET] = "OFFSET",
+                        [WORD_LABEL_RECIPIENT] = "RECIPIENT",
+                        [WORD_LABEL_PARTICIPANT] = "PARTICIPANT",
+                        [WORD_LABEL_PAYS_A_YEAR] = "PAYS A YEAR",
+                        [WORD_LABEL_CHANNELS] = "CHANNELS",
+                        [WORD_LABEL_CHANNEL] = "CHANNEL",
+                        [WORD_LABEL_STATE] = "STATE",
+                        [WORD_LABEL_DECISION] = "DECISION",
+                        [WORD_LABEL_DETAILS] = "DETAILS",
+                },
+        .states =
+                {
+                        [WORD_STATE_DUE] = "due",
+                        [WORD_STATE_CATCH_UP] = "catch-up",
+                        [WORD_STATE_QUEUED] = "queued",
+                        [WORD_STATE_RETRYING] = "retrying",
+                        [WORD_STATE_PENDING] = "pending",
+                        [WORD_STATE_SENT] = "sent",
+                        [WORD_STATE_FAILED] = "failed",
+                        [WORD_STATE_SKIPPED] = "skipped",
+                        [WORD_STATE_DECIDED] = "decided",
+                        [WORD_STATE_REVOKED] = "revoked",
+                },
+        .attempt_one = "attempt",
+        .attempt_many = "attempts",
+        .by = "by",
 };
 
 const Words *words_of(Language language) {
@@ -219,4 +297,14 @@ const char *words_unit(const Words *w, DurationUnit unit, int32_t count) {
                 : unit == DURATION_YEARS  ? 3
                                           : 0;
         return count == 1 ? w->unit_one[i] : w->unit_many[i];
+}
+
+/* The tables are filled by designated initializers: a label or state left out would be NULL,
+ * which test-words catches; the "?" keeps a table cell printable even then. */
+const char *words_label(const Words *w, WordLabel label) {
+        return label >= 0 && label < _WORD_LABEL_MAX && w->labels[label] ? w->labels[label] : "?";
+}
+
+const char *words_state(const Words *w, WordState state) {
+        return state >= 0 && state < _WORD_STATE_MAX && w->states[state] ? w->states[state] : "?";
 }

@@ -124,7 +124,7 @@ contains "a directory as config is named" "$err" "$tmp: Is a directory"
 
 # --- tables for people ---
 run "list defaults to today .. today + 2y" 0 "$noticectl" -c "$conf" --today 2020-05-01 list
-contains "list shows the Dutch weekday and days from today" "$out" "di  2020-05-19     +18  decision      1  burgernet-twente"
+contains "list shows the Dutch weekday and days from today" "$out" "di  2020-05-19     +18  decision       1  2019-01-01 – 2020-12-31  burgernet-twente"
 contains "list reaches two years ahead" "$out" "2021-12-31"
 contains "list ends with how many rows over which dates" "$out" "10 milestones from 2020-05-01 to 2022-05-01"
 dates=$(awk 'NR > 1 && $2 ~ /^[0-9]/ { print $2 }' <<<"$out")
@@ -134,7 +134,7 @@ else not_ok "list stays inside today .. today + 2y (2020-05-01 .. 2022-05-01)" "
 run "simulate prints a table" 0 "$noticectl" -c "$conf" --today 2020-04-01 simulate --from 2020-04-17 --to 2020-04-17
 contains "simulate shows what Enschede pays a year" "$out" "enschede             € 12.660,88 – € 15.826,10   mail,webhook:enschede-teams"
 contains "simulate ends with the number of reminders" "$out" "14 reminders from 2020-04-17 to 2020-04-17"
-contains "simulate shows the 30d decision reminder moved off Sunday to Friday" "$out" "vr  2020-04-17 09:00     +16  decision      1  burgernet-twente       2020-05-19    30d  almelo"
+contains "simulate shows the 30d decision reminder moved off Sunday to Friday" "$out" "vr  2020-04-17 09:00     +16  decision       1  2019-01-01 – 2020-12-31  burgernet-twente       2020-05-19    30d  almelo"
 
 # --- the ledger: decide and history (STATE_DIRECTORY points at a fresh directory) ---
 # decide's copy for the journal goes to stderr, never to the machine's journal; and a fixed
@@ -175,7 +175,7 @@ assert rows[0] == {**rows[0], "type": "decision", "commitment": "burgernet-twent
 assert rows[1]["decision"] == "continue" and rows[1]["note"] == "raad", rows[1]
 PY
 run "history prints a table" 0 "$noticectl" -c "$conf" history
-contains "history's table shows the decision with its note" "$out" "terminate by $(id -un): B&W 12 mei"
+contains "history's table shows the decision with its note" "$out" "terminate door $(id -un): B&W 12 mei"
 contains "history's table ends with a count" "$out" "0 reminder rows, 2 decisions"
 run "history --commitment filters" 0 "$noticectl" -c "$conf" history --commitment other --json
 if [ "$out" = "[]" ]; then ok "history --commitment of another commitment is empty"; else not_ok "history --commitment of another commitment is empty" "$out"; fi
@@ -260,6 +260,78 @@ grep -q '"kind":"decision"' "$tmp/lead-0d.json" && ok "decision_lead = \"0d\" ke
 run "check refuses decision_lead = \"0w\"" 78 "$noticectl" -c "$tmp/lead-0w.conf" check
 contains "decision_lead = \"0w\" is refused at its line, saying to write \"0d\"" "$err" \
         "$tmp/lead-0w.conf:135: 'decision_lead' = \"0w\" is zero: write \"0d\""
+
+# --- output: cycle periods, history's filters and width, labels in the config's language ---
+# (issue 10: list/simulate show each cycle's period; history --recipient/--state/--since fits 100
+# columns; the tables' labels and states follow the config's language)
+run "list of the Twente case over its first three cycles" 0 "$noticectl" -c "$conf" --today 2020-05-01 list --from 2020-01-01 --to 2022-12-31
+contains "list shows cycle 1's period, the initial 2y term" "$out" "decision       1  2019-01-01 – 2020-12-31  burgernet-twente"
+contains "list shows cycle 2's period, the 1y renewal term" "$out" "notice         2  2021-01-01 – 2021-12-31  burgernet-twente"
+contains "list shows cycle 3's period at its term_end" "$out" "term_end       3  2022-01-01 – 2022-12-31  burgernet-twente"
+if awk '$4 == "review" && $6 ~ /^[0-9]/ { bad = 1 } END { exit bad }' <<<"$out"; then ok "a review (cycle 0) shows no period"
+else not_ok "a review (cycle 0) shows no period" "$out"; fi
+contains "list's header names the period column in Dutch" "$out" "DATUM            DAGEN  SOORT     CYCLUS  PERIODE                  AFSPRAAK               TITEL"
+run "simulate of the Twente case around cycle 2's decision" 0 "$noticectl" -c "$conf" --today 2021-04-01 simulate --from 2021-04-19 --to 2021-04-19
+contains "simulate shows the period of the cycle a reminder is about" "$out" "decision       2  2021-01-01 – 2021-12-31  burgernet-twente       2021-05-19    30d  almelo"
+contains "simulate's header is Dutch for a Dutch config" "$out" "TIJDSTIP               DAGEN  SOORT     CYCLUS  PERIODE                  AFSPRAAK               MIJLPAAL   VOORAF  ONTVANGER            BETAALT PER JAAR            KANALEN"
+sed 's/^language = "nl";/language = "en";/' "$conf" >"$tmp/en.conf"
+grep -q '^language = "en";' "$tmp/en.conf" && ok "an English copy of the Twente config" || not_ok "an English copy of the Twente config"
+run "list with an English config" 0 "$noticectl" -c "$tmp/en.conf" --today 2020-05-01 list
+contains "list's header is English for an English config" "$out" "DATE              DAYS  KIND       CYCLE  PERIOD                   COMMITMENT             TITLE"
+run "simulate with an English config" 0 "$noticectl" -c "$tmp/en.conf" --today 2020-04-01 simulate --from 2020-04-17 --to 2020-04-17
+contains "simulate's header is English for an English config" "$out" "AT                      DAYS  KIND       CYCLE  PERIOD                   COMMITMENT             MILESTONE  OFFSET  RECIPIENT            PAYS A YEAR                 CHANNELS"
+if [ "$("$noticectl" -c "$tmp/en.conf" simulate --from 2020-04-17 --to 2020-05-20 --json | md5sum)" = \
+     "$("$noticectl" -c "$conf" simulate --from 2020-04-17 --to 2020-05-20 --json | md5sum)" ]; then
+        ok "simulate --json is the same whatever the language"
+else not_ok "simulate --json is the same whatever the language"; fi
+cat >"$tmp/indefinite.conf" <<'CONF'
+transports = { local = { url = "maildir:/nonexistent/outbox"; from = "n@x.example"; }; };
+mail_via = "local";
+recipients = ( { id = "a"; name = "A"; mail = ["a@x.example"]; } );
+commitments = ( { id = "c"; title = "C"; start = "2019-01-01"; term = "2y"; renewal = "indefinite";
+                  notice = "6m"; participants = ["a"]; terminated = "2020-10-01"; } );
+CONF
+run "list of an indefinite commitment ended late" 0 "$noticectl" -c "$tmp/indefinite.conf" --today 2019-01-01 list --to 2021-12-31
+contains "its cycle 1 covers the initial term" "$out" "term_end       1  2019-01-01 – 2020-12-31  c"
+contains "the later end notice buys is cycle 2, from the day after cycle 1" "$out" "term_end       2  2021-01-01 – 2021-03-31  c"
+
+export STATE_DIRECTORY=$tmp/state-output
+mkdir -p "$STATE_DIRECTORY"
+long_note="B&W 12 mei 2020, besluit 2020/123456 van het college van burgemeester en wethouders, na advies van de klankbordgroep Burgernet Twente en de commissie Bestuur van de gemeenteraad, vastgelegd in de besluitenlijst van de vergadering van dinsdag 12 mei 2020, te vinden in het raadsinformatiesysteem van de gemeente Enschede"
+"$noticectl" -c "$conf" --today 2020-05-01 decide burgernet-twente 1 enschede terminate --note "$long_note" >/dev/null &&
+        "$noticectl" -c "$conf" --today 2020-05-01 decide burgernet-twente 1 almelo continue >/dev/null &&
+        ok "two decisions for history's filters" || not_ok "two decisions for history's filters"
+run "history with a long note" 0 "$noticectl" -c "$conf" history
+widest=$(/usr/bin/python3 -c 'import sys; print(max(len(l) for l in sys.stdin.read().split("\n")))' <<<"$out")
+if [ "$widest" -le 100 ]; then ok "every line of history's table fits 100 columns (widest $widest)"
+else not_ok "every line of history's table fits 100 columns (widest $widest)" "$out"; fi
+contains "history shortens a note past three lines with …" "$out" "…"
+contains "history's labels are Dutch for a Dutch config" "$out" "WANNEER           STATUS"
+contains "history's states are Dutch for a Dutch config" "$out" "besloten"
+run "history --json keeps the whole note" 0 "$noticectl" -c "$conf" history --json
+contains "history --json has the note whole" "$out" "$long_note"
+run "history --recipient" 0 "$noticectl" -c "$conf" history --recipient almelo
+contains "history --recipient shows that participant's decision" "$out" "almelo"
+if ! grep -q enschede <<<"$out"; then ok "history --recipient leaves others out"; else not_ok "history --recipient leaves others out" "$out"; fi
+contains "history --recipient counts what it shows" "$out" "0 reminder rows, 1 decision"
+run "history --state decided" 0 "$noticectl" -c "$conf" history --state decided --json
+contains "history --state decided shows the decisions" "$out" '"participant":"almelo"'
+run "history --state sent" 0 "$noticectl" -c "$conf" history --state sent --json
+[ "$out" = "[]" ] && ok "history --state sent leaves decisions out" || not_ok "history --state sent leaves decisions out" "$out"
+run "history --state with a bad state is a usage error" 64 "$noticectl" -c "$conf" history --state verzonden
+contains "a bad --state names the valid states" "$err" "--state 'verzonden' is not one of sent, failed, skipped, queued, pending, decided"
+run "history --since today" 0 "$noticectl" -c "$conf" history --since "$(TZ=Europe/Amsterdam date +%F)" --json
+contains "history --since today keeps today's decisions" "$out" '"participant":"enschede"'
+run "history --since tomorrow" 0 "$noticectl" -c "$conf" history --since "$(TZ=Europe/Amsterdam date -d tomorrow +%F)" --recipient almelo
+contains "history --since after every row shows none" "$out" "0 reminder rows, 0 decisions"
+run "history --since with a bad date is a usage error" 64 "$noticectl" -c "$conf" history --since 2020-02-30
+run "history --recipient --state --since --commitment combine" 0 "$noticectl" -c "$conf" history --recipient enschede --state decided --since 2000-01-01 --commitment burgernet-twente --json
+if /usr/bin/python3 -c 'import json,sys; r = json.loads(sys.argv[1]); assert [x["participant"] for x in r] == ["enschede"], r' "$out" 2>"$tmp/err"; then
+        ok "the filters combine"; else not_ok "the filters combine" "$(cat "$tmp/err")"; fi
+run "history with an English config" 0 "$noticectl" -c "$tmp/en.conf" history
+contains "history's labels are English for an English config" "$out" "WHEN              STATE"
+contains "history's states and words are English for an English config" "$out" "continue by $(id -un)"
+unset STATE_DIRECTORY
 
 echo "cli: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
