@@ -22,6 +22,7 @@ import math
 import os
 import re
 import select
+import shlex
 import shutil
 import signal
 import socket
@@ -905,6 +906,110 @@ def test_clock_set_replans_without_sending_twice():
         expect_equal(d.mails(), mails_before, "Maildir after the clock was set")
 
 
+# --- reload through the unit's ExecReload=, STATUS= counters from the ledger -------------------
+
+UNIT = os.path.join(TOP, "systemd", "noticed.service")
+# Where `make install` puts the programs the unit names, and what stands in for them here.
+INSTALLED = {"/usr/local/sbin/noticed": NOTICED, "/usr/local/bin/noticectl": NOTICECTL}
+
+
+def unit_commands(key):
+    """The command lines of KEY= in [Service] of the shipped unit, in order."""
+    lines, section = [], None
+    with open(UNIT) as f:
+        for line in f:
+            line = line.strip()
+            if line.startswith("[") and line.endswith("]"):
+                section = line
+            elif section == "[Service]" and line.startswith(key + "="):
+                expect(not line.endswith("\\"), f"{key}= continued on the next line: {line!r}")
+                lines.append(line[len(key) + 1:])
+    return lines
+
+
+def systemd_argv(line, env):
+    """A command line as systemd.service(5) runs it: split into words at white space, quotes
+    removed (shlex's rules, which agree with systemd's for lines without backslashes), then in
+    each word "$$" becomes "$" and "${NAME}" NAME's value, and a word that is "$NAME" alone
+    becomes the words of NAME's value.  Returns (argv, ignore_failure): a leading "-" means the
+    exit status is ignored; other prefixes are not expected in this unit."""
+    expect("\\" not in line, f"a backslash in {line!r}: systemd's escapes are not modelled")
+    words = shlex.split(line)
+    expect(words, f"an empty command line: {line!r}")
+    prefixes = re.match(r"[-@:+!]*", words[0])[0]
+    expect(set(prefixes) <= {"-"}, f"prefixes {prefixes!r} of {line!r} are not modelled")
+    words[0] = words[0][len(prefixes):]
+    argv = []
+    for word in words:
+        if re.fullmatch(r"\$[A-Za-z_][A-Za-z0-9_]*", word):
+            argv.extend(env.get(word[1:], "").split())
+            continue
+        argv.append(re.sub(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)\}",
+                           lambda m: env.get(m[1], "") if m[1] else "$", word))
+    return argv, "-" in prefixes
+
+
+def config_argument(argv, what):
+    expect("-c" in argv[:-1], f"{what} has no -c FILE: {argv}")
+    return argv[argv.index("-c") + 1]
+
+
+def run_exec_reload(d):
+    """Runs the unit's ExecReload= commands in order, as systemd does for `systemctl reload`,
+    against the daemon d: the installed programs replaced by the ones under test, ExecStart's
+    -c FILE (which each command must name too) by d's config, $MAINPID its process.  Stops at
+    the first that fails.  Returns (succeeded, the commands' stdout and stderr)."""
+    env = d.env()
+    env["MAINPID"] = str(d.proc.pid)
+    start, = unit_commands("ExecStart")
+    unit_config = config_argument(systemd_argv(start, env)[0], "ExecStart")
+    commands = unit_commands("ExecReload")
+    expect(commands, "the unit has no ExecReload=")
+    output = ""
+    for line in commands:
+        argv, ignore_failure = systemd_argv(line, env)
+        if argv[0] in INSTALLED:
+            expect_equal(config_argument(argv, line), unit_config, f"-c of {line!r}")
+        argv = [INSTALLED.get(argv[0], argv[0])] + [d.conf if a == unit_config else a
+                                                    for a in argv[1:]]
+        p = subprocess.run(argv, env=env, stdin=subprocess.DEVNULL, capture_output=True,
+                           text=True, timeout=60)
+        output += p.stdout + p.stderr
+        if p.returncode != 0 and not ignore_failure:
+            return False, output
+    return True, output
+
+
+def test_reload_by_the_units_exec_reload_fails_for_a_broken_config_and_sends_no_sighup():
+    today = today_in("UTC")
+    with Noticed("exec-reload") as d:
+        first, second = today + days(10), today + days(20)
+        d.config(deadlines_commitment(today, {"first": first}))
+        d.start()
+        good = open(d.conf).read()
+        d.write_config(good + "broken = ;\n")
+        line = good.count("\n") + 1
+        succeeded, output = run_exec_reload(d)
+        expect(not succeeded, f"ExecReload= succeeded with a broken config: {output!r}")
+        expect(f"{d.conf}:{line}: syntax error" in output,
+               f"ExecReload= does not say {d.conf}:{line}: syntax error: {output!r}")
+
+        d.config(deadlines_commitment(today, {"second": second}))
+        succeeded, output = run_exec_reload(d)
+        expect(succeeded, f"ExecReload= failed with a good config: {output!r}")
+        d.wait_for("RELOADING", "1")
+        # Had the failed attempt signalled, pass 2 would be its refusal and this one pass 3.
+        status = d.wait_pass(2)["STATUS"]
+        expect(status.startswith(f"next: deadline c1 {second} "),
+               f"STATUS after the good reload does not name the new deadline: {status!r}")
+        d.wait_for("READY", "1")
+        expect_equal(len([m for m in d.messages if "RELOADING" in m]), 1,
+                     "reloads the daemon began")
+        expect("failed; still running the previous config" not in d.stderr_text(),
+               f"the daemon saw the broken config:{d.stderr_tail()}")
+        expect_equal(d.stop(), 0, "exit status after SIGTERM")
+
+
 TESTS = [
     test_start_catches_up_latest_missed_reminder_only,
     test_restart_delivers_nothing_twice,
@@ -922,6 +1027,7 @@ TESTS = [
     test_second_daemon_on_the_same_state_directory_refuses_to_start,
     test_sendmail_delivers_and_a_long_start_keeps_systemd_informed,
     test_sigterm_in_the_middle_of_a_pass_stops_there_and_loses_nothing,
+    test_reload_by_the_units_exec_reload_fails_for_a_broken_config_and_sends_no_sighup,
 ]
 
 
