@@ -45,6 +45,7 @@ typedef enum Statement {
         STMT_OUTBOX_DROP_SKIPPED,
         STMT_OUTBOX_RETARGET,
         STMT_OUTBOX_SKIP_DECIDED,
+        STMT_COUNTS, /* ledger-status.c */
         _STMT_MAX,
 } Statement;
 

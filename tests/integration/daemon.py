@@ -26,6 +26,7 @@ import shlex
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -465,7 +466,7 @@ def test_start_catches_up_latest_missed_reminder_only():
         ahead = today + days(5)
         expect(status.startswith(f"next: deadline c1 {ahead} (alice +1) at {today + days(2)} 09:00"),
                f"STATUS does not name the 3d reminders as next: {status!r}")
-        expect(status.endswith("sent 2, failed 0, skipped 10"),
+        expect(f"; {today}: sent 2, failed 0, skipped 10;" in status,
                f"STATUS does not count 2 sent, 10 skipped: {status!r}")
     # The Message-ID derives from the reminder's identity: another ledger, the same IDs.
     with Noticed("catch-up-again") as again:
@@ -490,8 +491,9 @@ def test_restart_delivers_nothing_twice():
         rows_after, _ = d.history()
         expect_equal(rows_after, rows_before, "history after the restart")
         status = d.pass_message(1)["STATUS"]
-        expect(status.endswith("sent 0, failed 0, skipped 0"),
-               f"the restart's pass did something: {status!r}")
+        # The counts are the ledger's: the restart sent nothing more, and forgot nothing.
+        expect(f"; {today}: sent 2, failed 0, skipped 10; in all: sent 2, failed 0;" in status,
+               f"the restart's pass did something, or STATUS forgot: {status!r}")
 
 
 def test_timer_delivers_reminder_on_time():
@@ -519,7 +521,7 @@ def test_timer_delivers_reminder_on_time():
             late = parse_rfc3339(row["at"]) - due
             expect(0 <= late <= 2, f"history says {row['id']} was sent {late:+.0f} s from due")
             expect_equal(parse_rfc3339(row["due"]), due, f"{row['id']}: due")
-        expect(message["STATUS"].endswith("sent 2, failed 0, skipped 0"),
+        expect(f"; {today}: sent 2, failed 0, skipped 0;" in message["STATUS"],
                f"STATUS after the timer's pass: {message['STATUS']!r}")
 
 
@@ -622,7 +624,7 @@ def test_decide_stops_reminders_for_that_participant():
         expect_equal([(x["commitment"], x["cycle"], x["participant"], x["decision"], x["note"])
                       for x in decisions], [("c1", 1, "alice", "continue", "test")],
                      "decisions in history")
-        expect(message["STATUS"].endswith("sent 1, failed 0, skipped 0"),
+        expect(f"; {today}: sent 1, failed 0, skipped 0;" in message["STATUS"],
                f"STATUS after the pass: {message['STATUS']!r}")
 
 
@@ -763,8 +765,7 @@ def test_reload_with_other_offsets_sends_nothing_twice():
             passes += 1
             status = d.wait_pass(passes)["STATUS"]
             d.wait_for("READY", "1")
-            expect(status.endswith("sent 2, failed 0, skipped 0" if passes == 2 else
-                                   "sent 2, failed 0, skipped 2"),
+            expect(f"; {today}: sent 2, failed 0, skipped {0 if passes == 2 else 2};" in status,
                    f"after reloading with offsets {offsets}: {status!r}")
             expect_equal(len(d.mails()), 2, f"mails after reloading with offsets {offsets}")
 
@@ -840,7 +841,7 @@ def test_reload_replacing_an_offset_sends_nothing_older():
         d.signal(signal.SIGHUP)
         status = d.wait_pass(2)["STATUS"]
         d.wait_for("READY", "1")
-        expect(status.endswith("sent 2, failed 0, skipped 2"),
+        expect(f"; {today}: sent 2, failed 0, skipped 2;" in status,
                f"after replacing 7d by 8d: {status!r}")
         expect_equal(len(d.mails()), 2, "mails after replacing 7d by 8d")
 
@@ -900,7 +901,7 @@ def test_clock_set_replans_without_sending_twice():
         expect_equal(len(mails_before), 2, "mails after the start")
         set_clock_to_itself()
         status = d.wait_pass(2)["STATUS"]
-        expect(status.endswith("sent 2, failed 0, skipped 10"),
+        expect(f"; {today}: sent 2, failed 0, skipped 10;" in status,
                f"the pass after the clock was set did something: {status!r}")
         expect("The system clock was set" in d.stderr_text(), "no log line about the clock")
         expect_equal(d.mails(), mails_before, "Maildir after the clock was set")
@@ -1010,6 +1011,48 @@ def test_reload_by_the_units_exec_reload_fails_for_a_broken_config_and_sends_no_
         expect_equal(d.stop(), 0, "exit status after SIGTERM")
 
 
+def test_status_counts_come_from_the_ledger_by_the_configs_day_and_survive_a_restart():
+    """STATUS= counts what the ledger holds: a restart keeps them, and "the day" is the config's
+    local day (UTC+14 here, so that a UTC day would count otherwise), from its midnight on."""
+    tz = "Pacific/Kiritimati"
+    today = today_in(tz)
+    with Noticed("status-counts") as d:
+        ahead = today + days(5)
+        d.config(deadlines_commitment(today, {"ahead": ahead, "past": today - days(2)}), tz=tz,
+                 offsets=("20d", "10d", "3d", "0d"))
+        d.start()
+        counts = f"; {today}: sent 2, failed 0, skipped 10; in all: sent 2, failed 0; queued 0"
+        status = d.pass_message(1)["STATUS"]
+        expect(status.endswith(counts), f"STATUS after the start does not end {counts!r}: "
+                                        f"{status!r}")
+        expect_equal(d.stop(), 0, "exit status after SIGTERM")
+        d.start()
+        status = d.pass_message(1)["STATUS"]
+        expect(status.endswith(counts), f"STATUS after a restart does not end {counts!r}: "
+                                        f"{status!r}")
+        expect_equal(d.stop(), 0, "exit status after SIGTERM")
+
+        # As if alice's reminder had been sent in the last microsecond of yesterday, and bob's
+        # at midnight: the ledger's rows, as an earlier daemon would have left them.
+        midnight = dt.datetime.combine(today, dt.time(), ZoneInfo(tz)).timestamp()
+        midnight_usec = int(midnight) * 1000000
+        db = sqlite3.connect(os.path.join(d.state, "ledger.sqlite"))
+        try:
+            with db:
+                for who, at in (("alice", midnight_usec - 1), ("bob", midnight_usec)):
+                    changed = db.execute(
+                        "UPDATE reminders SET updated_usec = ? WHERE id = ? AND channel = 'mail'",
+                        (at, reminder_id("deadline:ahead", ahead, "10d", who))).rowcount
+                    expect_equal(changed, 1, f"{who}'s sent row")
+        finally:
+            db.close()
+        d.start()
+        counts = f"; {today}: sent 1, failed 0, skipped 10; in all: sent 2, failed 0; queued 0"
+        status = d.pass_message(1)["STATUS"]
+        expect(status.endswith(counts), f"STATUS with a reminder sent yesterday does not end "
+                                        f"{counts!r}: {status!r}")
+
+
 TESTS = [
     test_start_catches_up_latest_missed_reminder_only,
     test_restart_delivers_nothing_twice,
@@ -1028,6 +1071,7 @@ TESTS = [
     test_sendmail_delivers_and_a_long_start_keeps_systemd_informed,
     test_sigterm_in_the_middle_of_a_pass_stops_there_and_loses_nothing,
     test_reload_by_the_units_exec_reload_fails_for_a_broken_config_and_sends_no_sighup,
+    test_status_counts_come_from_the_ledger_by_the_configs_day_and_survive_a_restart,
 ]
 
 

@@ -103,16 +103,19 @@ def wait_until(check, what, timeout=TIMEOUT, d=None, interval=0.02):
         time.sleep(interval)  # a polling interval, not a synchronisation
 
 
-STATUS_COUNTS = re.compile(r"sent (\d+), failed (\d+), skipped (\d+)(?:, in flight (\d+))?$")
+STATUS_COUNTS = re.compile(r"; \d{4}-\d\d-\d\d: sent (\d+), failed (\d+), skipped (\d+); "
+                           r"in all: sent (\d+), failed (\d+); queued (\d+)"
+                           r"(?: \((\d+) in flight\))?$")
 
 
 def counts(status):
-    """{"sent", "failed", "skipped", "in_flight"} of a STATUS= text."""
+    """{"sent", "failed", "skipped", "queued", "in_flight"} of a STATUS= text: the ledger's,
+    sent and failed in all (each test has a ledger of its own), skipped on the day."""
     m = STATUS_COUNTS.search(status or "")
     if not m:
         return None
-    return {"sent": int(m[1]), "failed": int(m[2]), "skipped": int(m[3]),
-            "in_flight": int(m[4] or 0)}
+    return {"sent": int(m[4]), "failed": int(m[5]), "skipped": int(m[3]), "queued": int(m[6]),
+            "in_flight": int(m[7] or 0)}
 
 
 def wait_counts(d, what, timeout=TIMEOUT, **want):
@@ -730,6 +733,7 @@ def test_smtp_pending_retries_survive_a_restart_and_deliver_once():
             return all(r and r["state"] == "queued" and r["attempts"] >= 1 for r in got) and got
 
         wait_until(waiting, "both reminders queued after a refused attempt", d=d)
+        wait_counts(d, "2 queued", queued=2, sent=0, failed=0)
         expect_equal(d.stop(), 0, "exit status after SIGTERM")
         rows = by_id(d.rows())
         for rid in wanted:
@@ -738,7 +742,7 @@ def test_smtp_pending_retries_survive_a_restart_and_deliver_once():
         expect_equal(refusing.records(), [], "messages the refusing relay stored")
         relay = d.smtpd("accepting", port=port)
         d.start()
-        wait_counts(d, "2 sent after the restart", sent=2, failed=0)
+        wait_counts(d, "2 sent after the restart", sent=2, failed=0, queued=0)
         records = relay.wait_records(2, d)
         expect_equal(len(records), 2, "messages at the relay")
         expect_one_each(records, "Message-IDs")
