@@ -994,6 +994,10 @@ def test_reload_by_the_units_exec_reload_fails_for_a_broken_config_and_sends_no_
         expect(not succeeded, f"ExecReload= succeeded with a broken config: {output!r}")
         expect(f"{d.conf}:{line}: syntax error" in output,
                f"ExecReload= does not say {d.conf}:{line}: syntax error: {output!r}")
+        d.drain()
+        expect(d.last_status().startswith(f"next: deadline c1 {first} "),
+               f"STATUS after the refused reload does not name the old deadline: "
+               f"{d.last_status()!r}")
 
         d.config(deadlines_commitment(today, {"second": second}))
         succeeded, output = run_exec_reload(d)
