@@ -212,7 +212,8 @@ bench: deps bench-deps
 	NOTICED=$(NOTICED) NOTICECTL=$(NOTICECTL) /usr/bin/python3 tests/bench/deliver
 
 # make install [PREFIX=/usr/local] [DESTDIR=...]: binaries, man pages and the unit, whose
-# ExecStart is rewritten to where noticed went.  Then: systemctl daemon-reload.
+# ExecStart and ExecReload are rewritten to where noticed and noticectl went.  Then: systemctl
+# daemon-reload.
 PREFIX ?= /usr/local
 UNITDIR ?= /etc/systemd/system
 install: $(NOTICED) $(NOTICECTL)
@@ -223,7 +224,8 @@ install: $(NOTICED) $(NOTICECTL)
 	install -m 0644 man/noticectl.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	install -m 0644 man/noticed.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/
 	install -m 0644 man/noticed.8 $(DESTDIR)$(PREFIX)/share/man/man8/
-	sed 's|^ExecStart=/usr/local/sbin/noticed |ExecStart=$(PREFIX)/sbin/noticed |' \
+	sed -e 's|^ExecStart=/usr/local/sbin/noticed |ExecStart=$(PREFIX)/sbin/noticed |' \
+		-e 's|^ExecReload=/usr/local/bin/noticectl |ExecReload=$(PREFIX)/bin/noticectl |' \
 		systemd/noticed.service > $(DESTDIR)$(UNITDIR)/noticed.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/noticed.service
 	@[ -e $(DESTDIR)/etc/noticed/noticed.conf ] || { install -d -m 0755 $(DESTDIR)/etc/noticed && \

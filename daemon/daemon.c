@@ -25,11 +25,13 @@
 #include "noticed/clock.h"
 #include "noticed/config.h"
 #include "noticed/daemon.h"
-#include "noticed/pass.h"
+#include "noticed/date.h"
 #include "noticed/ledger.h"
 #include "noticed/log.h"
 #include "noticed/macro.h"
 #include "noticed/outbox.h"
+#include "noticed/pass.h"
+#include "noticed/tz.h"
 
 /* A pass that failed (the ledger was busy or the disk full) is tried again this much later. */
 #define PASS_RETRY_USEC USEC_PER_MINUTE
@@ -52,6 +54,7 @@ struct Manager {
         bool ready;         /* READY=1 was sent */
         usec_t last_ping;   /* CLOCK_MONOTONIC µs of keep_systemd_informed()'s last message */
         char *reload_error; /* the last failed reload, for STATUS; NULL after a good one */
+        bool counts_failed; /* the ledger could not be counted for STATUS=, and that was logged */
         bool stopping;
         bool in_pass;
 };
@@ -264,23 +267,68 @@ static int arm_timer(Manager *m, usec_t usec) {
         return sd_event_source_set_enabled(m->timer, SD_EVENT_ONESHOT);
 }
 
+/* The local date of now in tz, and the instants its first and the next day's midnight
+ * (a day of 23 or 25 hours where the clocks change; a midnight that does not exist is the
+ * instant the clock jumps past it). */
+static void local_day(const Tz *tz, usec_t now, Date *ret_day, usec_t *ret_start, usec_t *ret_end) {
+        int64_t start, end;
+        int32_t seconds, offset;
+
+        tz_unix_to_local(tz, (int64_t) (now / USEC_PER_SEC), ret_day, &seconds, &offset);
+        tz_local_to_unix(tz, *ret_day, 0, &start, &offset);
+        tz_local_to_unix(tz, *ret_day + 1, 0, &end, &offset);
+        *ret_start = (usec_t) start * USEC_PER_SEC;
+        *ret_end = (usec_t) end * USEC_PER_SEC;
+}
+
+/* The ledger's counts for STATUS=, for the local day (in the config's zone) of now: "DATE: sent
+ * N, failed N, skipped N; in all: sent N, failed N; queued N[ (N in flight)]".  The day is named
+ * rather than called "today", since STATUS= stands until the next one, past midnight too.  A
+ * ledger that cannot be read is said so, and logged once until it can be again.  malloc'd; NULL
+ * when out of memory. */
+static char *describe_counts(Manager *m, usec_t now) {
+        char date[DATE_STRING_MAX], flying[48] = "";
+        size_t in_flight = outbox_in_flight(m->outbox);
+        usec_t day_start, day_end;
+        LedgerCounts c;
+        Date today;
+        char *s;
+        int r;
+
+        local_day(m->model->tz, now, &today, &day_start, &day_end);
+        r = ledger_counts(m->ledger, day_start, day_end, &c);
+        if (r < 0) {
+                if (!m->counts_failed)
+                        (void) log_warning_errno(r,
+                                                 "Failed to count the ledger's records for "
+                                                 "STATUS=, ignoring: %s",
+                                                 ledger_error(m->ledger));
+                m->counts_failed = true;
+                if (asprintf(&s, "counts unavailable (%s)", strerror(-r)) < 0)
+                        return NULL;
+                return s;
+        }
+        m->counts_failed = false;
+        if (in_flight > 0)
+                (void) snprintf(flying, sizeof(flying), " (%zu in flight)", in_flight);
+        if (asprintf(&s,
+                     "%s: sent %" PRIu64 ", failed %" PRIu64 ", skipped %" PRIu64
+                     "; in all: sent %" PRIu64 ", failed %" PRIu64 "; queued %" PRIu64 "%s",
+                     date_format(today, date), c.day_sent, c.day_failed, c.day_skipped, c.sent,
+                     c.failed, c.queued, flying) < 0)
+                return NULL;
+        return s;
+}
+
 /* STATUS= says what comes next ("next: ...", "idle: ...", "error: ..."), preceded by a failed
- * reload while its config is still refused, and followed by what was done since start and
- * what is in flight.
+ * reload while its config is still refused, and followed by the ledger's counts.
  * X_NOTICED_PASS= counts passes, for whoever waits for one (the tests). */
 static void notify_status(Manager *m) {
-        const EnqueueCounts *c = pass_counts(m->pass);
-        const OutboxCounts *o = outbox_counts(m->outbox);
-        size_t in_flight = outbox_in_flight(m->outbox);
-        char flying[48] = "";
+        _cleanup_free_ char *counts = describe_counts(m, clock_now_usec(CLOCK_REALTIME));
 
-        if (in_flight > 0)
-                (void) snprintf(flying, sizeof(flying), ", in flight %zu", in_flight);
-        (void) sd_notifyf(0,
-                          "STATUS=%s%s%s; sent %" PRIu64 ", failed %" PRIu64 ", skipped %" PRIu64
-                          "%s\nX_NOTICED_PASS=%" PRIu64,
+        (void) sd_notifyf(0, "STATUS=%s%s%s; %s\nX_NOTICED_PASS=%" PRIu64,
                           m->reload_error ? m->reload_error : "", m->reload_error ? "; " : "",
-                          m->outlook ? m->outlook : "?", o->sent, o->failed, c->skipped, flying,
+                          m->outlook ? m->outlook : "?", counts ? counts : "counts: out of memory",
                           m->passes);
 }
 

@@ -47,6 +47,7 @@ typedef enum Statement {
         STMT_OUTBOX_SKIP_DECIDED,
         STMT_DECISIONS_STANDING, /* schema 4: decisions not revoked since */
         STMT_DECISION_STANDS,
+        STMT_COUNTS, /* ledger-status.c */
         _STMT_MAX,
 } Statement;
 

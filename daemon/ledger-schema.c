@@ -228,6 +228,15 @@ static const char *const statement_sql[_STMT_MAX] = {
         [STMT_DECISION_STANDS] =
                 "SELECT 1 FROM decisions d WHERE d.commitment = ?1 AND "
                 "d.cycle = ?2 AND d.participant = ?3 AND " DECISION_STANDS " LIMIT 1",
+        /* One pass over reminders; COUNT(*) of the outbox reads outbox_by_next, not the rows
+         * with their payloads.  A row's day is that of its last change (settled: sent, failed,
+         * skipped). */
+        [STMT_COUNTS] =
+                "SELECT COALESCE(SUM(state = 'sent'), 0), COALESCE(SUM(state = 'failed'), 0), "
+                "COALESCE(SUM(state = 'sent' AND updated_usec >= ?1 AND updated_usec < ?2), 0), "
+                "COALESCE(SUM(state = 'failed' AND updated_usec >= ?1 AND updated_usec < ?2), 0), "
+                "COALESCE(SUM(state = 'skipped' AND updated_usec >= ?1 AND updated_usec < ?2), 0), "
+                "(SELECT COUNT(*) FROM outbox) FROM reminders",
 };
 
 const char *ledger_state_directory(void) {

@@ -22,3 +22,8 @@ void net_reply_copy(char dst[static NET_REPLY_MAX], const char *src, size_t size
  * or HTTP status line, and curl's error text ("" when none of either). */
 void net_outcome_of(bool smtp, CURLcode result, long code, const char *line, const char *error,
                     NetResult *res);
+
+/* Fills res for an SMTP transfer that net stopped because the configured login was not used:
+ * the server offered no AUTH (starttls_offered: it offered STARTTLS, which the transfer did not
+ * use, and perhaps AUTH after it).  Permanent, as a refused login is. */
+void net_outcome_login_unused(bool starttls_offered, NetResult *res);

@@ -103,3 +103,20 @@ void net_outcome_of(bool smtp, CURLcode result, long code, const char *line, con
                 net_reply_copy(res->reply, s, strlen(s));
         }
 }
+
+/* Permanent like CURLE_LOGIN_DENIED: a relay does not start offering AUTH by itself, and the
+ * failure is escalated at once rather than after days of retries; the administrator fixes the
+ * relay or the transport.  No reply code: the server's last one was a 250 to MAIL FROM. */
+void net_outcome_login_unused(bool starttls_offered, NetResult *res) {
+        static const char no_auth[] =
+                "the server offered no AUTH; refusing to send without the configured login";
+        static const char after_starttls[] =
+                " (it offers STARTTLS, which tls = \"none\" does not use: AUTH may come only "
+                "after it)";
+        char s[sizeof(no_auth) + sizeof(after_starttls)];
+
+        res->outcome = NET_PERMANENT;
+        res->code = 0;
+        (void) snprintf(s, sizeof(s), "%s%s", no_auth, starttls_offered ? after_starttls : "");
+        net_reply_copy(res->reply, s, strlen(s));
+}

@@ -51,6 +51,14 @@ struct Transfer {
         char *data;              /* SMTP: the message, uploaded by on_read() */
         size_t size, sent;
         bool quit_sent; /* SMTP: what follows is the reply to QUIT, which decides nothing */
+        /* SMTP with a username: the login must be used (see on_smtp_reply()). */
+        bool login_required;
+        bool replied;          /* a reply line came */
+        bool greeted;          /* this transfer opened its connection: its first line was 220 */
+        bool authenticated;    /* the server accepted the login (235) */
+        bool starttls_offered; /* an EHLO reply offered STARTTLS */
+        bool login_unused;     /* MAIL FROM went out without a login: stopped at its reply */
+        bool plaintext;        /* without STARTTLS */
         char error[CURL_ERROR_SIZE];
         char line[NET_REPLY_MAX]; /* the server's last reply line, or the HTTP status line */
 };
@@ -334,18 +342,58 @@ static size_t on_write(char *data, size_t size, size_t n, void *userdata) {
         return size * n; /* response bodies are not needed */
 }
 
+/* Whether the line (a reply or a command, without its line end) starts with word, case
+ * insensitively. */
+static bool line_starts_with(const char *line, size_t size, const char *word) {
+        size_t n = strlen(word);
+
+        return size >= n && strncasecmp(line, word, n) == 0;
+}
+
 /* SMTP: every reply line the server sends; the last one before QUIT is kept.  curl sends QUIT
  * on this handle after a failure (and after a success when it drops an idle connection to
- * make room), and "221 Bye" would hide the reply that decided. */
+ * make room), and "221 Bye" would hide the reply that decided.  And the commands: a MAIL FROM
+ * on a connection this transfer opened, without a login accepted before it, means that curl
+ * skipped the login (see on_smtp_reply()). */
 static int on_debug(CURL *easy, curl_infotype type, char *data, size_t size, void *userdata) {
         Transfer *t = userdata;
 
         (void) easy;
-        if (type == CURLINFO_HEADER_OUT && size >= 4 && strncasecmp(data, "QUIT", 4) == 0)
+        if (type == CURLINFO_HEADER_OUT && line_starts_with(data, size, "QUIT"))
                 t->quit_sent = true;
+        else if (type == CURLINFO_HEADER_OUT && line_starts_with(data, size, "MAIL FROM:") &&
+                 t->login_required && t->greeted && !t->authenticated)
+                t->login_unused = true;
         else if (type == CURLINFO_HEADER_IN && size > 0 && !t->quit_sent)
                 net_reply_copy(t->line, data, size);
         return 0;
+}
+
+/* SMTP: curl hands every reply line to the header function too, before it acts on the reply,
+ * and that function can stop the transfer (returning less than it got).  curl 7.88 logs in
+ * only when the server's EHLO reply offers AUTH, and otherwise goes on without a word: a relay
+ * that offers no AUTH, or offers it only after STARTTLS to a client that does not use it, would
+ * take the message without the configured login.  So: a transfer that opened its connection
+ * (its first line is the 220 greeting) and saw no 235 before its MAIL FROM is stopped at the
+ * reply to that MAIL FROM, before any recipient or byte of the message goes out.  curl closes
+ * a connection that a callback stopped, so the next transfer logs in anew; and it reuses a
+ * connection only for the same username and password, kept open only after a transfer that
+ * ended well: on a reused connection (no greeting) the login was used already. */
+static size_t on_smtp_reply(char *data, size_t size, size_t n, void *userdata) {
+        Transfer *t = userdata;
+        size_t k = size * n;
+
+        if (t->login_unused)
+                return 0;
+        if (!t->replied)
+                t->greeted = line_starts_with(data, k, "220");
+        else if (line_starts_with(data, k, "235"))
+                t->authenticated = true;
+        else if (line_starts_with(data, k, "250-STARTTLS") ||
+                 line_starts_with(data, k, "250 STARTTLS"))
+                t->starttls_offered = true;
+        t->replied = true;
+        return k;
 }
 
 /* HTTP: the status line (the last one, should a 1xx come first). */
@@ -476,7 +524,11 @@ int net_send_mail(Net *net, const NetMail *mail, NetDoneFn done, void *userdata)
         if (mail->username) {
                 SETOPT(c, t->easy, CURLOPT_USERNAME, mail->username);
                 SETOPT(c, t->easy, CURLOPT_PASSWORD, mail->password ? mail->password : "");
+                t->login_required = true;
         }
+        t->plaintext = mail->plaintext;
+        SETOPT(c, t->easy, CURLOPT_HEADERFUNCTION, on_smtp_reply);
+        SETOPT(c, t->easy, CURLOPT_HEADERDATA, t);
         /* The server's reply lines reach only the debug function, which needs VERBOSE. */
         SETOPT(c, t->easy, CURLOPT_DEBUGFUNCTION, on_debug);
         SETOPT(c, t->easy, CURLOPT_DEBUGDATA, t);
@@ -540,7 +592,10 @@ static void transfer_finish(Net *net, CURL *easy, CURLcode result) {
             retry_after > 0)
                 res.retry_after_usec = (usec_t) retry_after * USEC_PER_SEC;
 
-        net_outcome_of(t->smtp, result, code, t->line, t->error, &res);
+        if (t->login_unused)
+                net_outcome_login_unused(t->plaintext && t->starttls_offered, &res);
+        else
+                net_outcome_of(t->smtp, result, code, t->line, t->error, &res);
 
         done = t->done;
         userdata = t->userdata;

@@ -219,3 +219,19 @@ void ledger_queued_free(LedgerQueued *q, size_t n);
 /* Frees the members of one and zeroes it. */
 void ledger_queued_done(LedgerQueued *q);
 void ledger_strv_free(char **v, size_t n);
+
+/* --- counts, for STATUS= (ledger-status.c) --------------------------------------------------
+ * What the ledger says was done, so that the daemon's STATUS= does not start from 0 after a
+ * restart.  "Sent" and "failed" are messages of every kind (reminders, overdue messages,
+ * escalations), counted by their rows' state and the instant of their last change. */
+
+typedef struct LedgerCounts {
+        uint64_t sent, failed;                      /* in all */
+        uint64_t day_sent, day_failed, day_skipped; /* settled in [day_start, day_end) */
+        uint64_t queued; /* messages in the outbox: waiting for an attempt, or in flight */
+} LedgerCounts;
+
+/* One aggregate query, cheap enough for every STATUS= but not free: it reads every row of the
+ * reminders table (about 35 ms for 100,000 rows on a small machine; the outbox is counted from
+ * its index, without the messages' bytes).  0 or -errno. */
+int ledger_counts(Ledger *l, usec_t day_start_usec, usec_t day_end_usec, LedgerCounts *ret);

@@ -22,9 +22,11 @@ import math
 import os
 import re
 import select
+import shlex
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -464,7 +466,7 @@ def test_start_catches_up_latest_missed_reminder_only():
         ahead = today + days(5)
         expect(status.startswith(f"next: deadline c1 {ahead} (alice +1) at {today + days(2)} 09:00"),
                f"STATUS does not name the 3d reminders as next: {status!r}")
-        expect(status.endswith("sent 2, failed 0, skipped 10"),
+        expect(f"; {today}: sent 2, failed 0, skipped 10;" in status,
                f"STATUS does not count 2 sent, 10 skipped: {status!r}")
     # The Message-ID derives from the reminder's identity: another ledger, the same IDs.
     with Noticed("catch-up-again") as again:
@@ -489,8 +491,9 @@ def test_restart_delivers_nothing_twice():
         rows_after, _ = d.history()
         expect_equal(rows_after, rows_before, "history after the restart")
         status = d.pass_message(1)["STATUS"]
-        expect(status.endswith("sent 0, failed 0, skipped 0"),
-               f"the restart's pass did something: {status!r}")
+        # The counts are the ledger's: the restart sent nothing more, and forgot nothing.
+        expect(f"; {today}: sent 2, failed 0, skipped 10; in all: sent 2, failed 0;" in status,
+               f"the restart's pass did something, or STATUS forgot: {status!r}")
 
 
 def test_timer_delivers_reminder_on_time():
@@ -518,7 +521,7 @@ def test_timer_delivers_reminder_on_time():
             late = parse_rfc3339(row["at"]) - due
             expect(0 <= late <= 2, f"history says {row['id']} was sent {late:+.0f} s from due")
             expect_equal(parse_rfc3339(row["due"]), due, f"{row['id']}: due")
-        expect(message["STATUS"].endswith("sent 2, failed 0, skipped 0"),
+        expect(f"; {today}: sent 2, failed 0, skipped 0;" in message["STATUS"],
                f"STATUS after the timer's pass: {message['STATUS']!r}")
 
 
@@ -621,7 +624,7 @@ def test_decide_stops_reminders_for_that_participant():
         expect_equal([(x["commitment"], x["cycle"], x["participant"], x["decision"], x["note"])
                       for x in decisions], [("c1", 1, "alice", "continue", "test")],
                      "decisions in history")
-        expect(message["STATUS"].endswith("sent 1, failed 0, skipped 0"),
+        expect(f"; {today}: sent 1, failed 0, skipped 0;" in message["STATUS"],
                f"STATUS after the pass: {message['STATUS']!r}")
 
 
@@ -762,8 +765,7 @@ def test_reload_with_other_offsets_sends_nothing_twice():
             passes += 1
             status = d.wait_pass(passes)["STATUS"]
             d.wait_for("READY", "1")
-            expect(status.endswith("sent 2, failed 0, skipped 0" if passes == 2 else
-                                   "sent 2, failed 0, skipped 2"),
+            expect(f"; {today}: sent 2, failed 0, skipped {0 if passes == 2 else 2};" in status,
                    f"after reloading with offsets {offsets}: {status!r}")
             expect_equal(len(d.mails()), 2, f"mails after reloading with offsets {offsets}")
 
@@ -839,7 +841,7 @@ def test_reload_replacing_an_offset_sends_nothing_older():
         d.signal(signal.SIGHUP)
         status = d.wait_pass(2)["STATUS"]
         d.wait_for("READY", "1")
-        expect(status.endswith("sent 2, failed 0, skipped 2"),
+        expect(f"; {today}: sent 2, failed 0, skipped 2;" in status,
                f"after replacing 7d by 8d: {status!r}")
         expect_equal(len(d.mails()), 2, "mails after replacing 7d by 8d")
 
@@ -899,7 +901,7 @@ def test_clock_set_replans_without_sending_twice():
         expect_equal(len(mails_before), 2, "mails after the start")
         set_clock_to_itself()
         status = d.wait_pass(2)["STATUS"]
-        expect(status.endswith("sent 2, failed 0, skipped 10"),
+        expect(f"; {today}: sent 2, failed 0, skipped 10;" in status,
                f"the pass after the clock was set did something: {status!r}")
         expect("The system clock was set" in d.stderr_text(), "no log line about the clock")
         expect_equal(d.mails(), mails_before, "Maildir after the clock was set")
@@ -980,6 +982,156 @@ def test_revoke_resumes_reminders_without_resending_the_skipped():
                      [("alice", "terminate"), ("alice", "revoke")], "the decision trail")
 
 
+# --- reload through the unit's ExecReload=, STATUS= counters from the ledger -------------------
+
+UNIT = os.path.join(TOP, "systemd", "noticed.service")
+# Where `make install` puts the programs the unit names, and what stands in for them here.
+INSTALLED = {"/usr/local/sbin/noticed": NOTICED, "/usr/local/bin/noticectl": NOTICECTL}
+
+
+def unit_commands(key):
+    """The command lines of KEY= in [Service] of the shipped unit, in order."""
+    lines, section = [], None
+    with open(UNIT) as f:
+        for line in f:
+            line = line.strip()
+            if line.startswith("[") and line.endswith("]"):
+                section = line
+            elif section == "[Service]" and line.startswith(key + "="):
+                expect(not line.endswith("\\"), f"{key}= continued on the next line: {line!r}")
+                lines.append(line[len(key) + 1:])
+    return lines
+
+
+def systemd_argv(line, env):
+    """A command line as systemd.service(5) runs it: split into words at white space, quotes
+    removed (shlex's rules, which agree with systemd's for lines without backslashes), then in
+    each word "$$" becomes "$" and "${NAME}" NAME's value, and a word that is "$NAME" alone
+    becomes the words of NAME's value.  Returns (argv, ignore_failure): a leading "-" means the
+    exit status is ignored; other prefixes are not expected in this unit."""
+    expect("\\" not in line, f"a backslash in {line!r}: systemd's escapes are not modelled")
+    words = shlex.split(line)
+    expect(words, f"an empty command line: {line!r}")
+    prefixes = re.match(r"[-@:+!]*", words[0])[0]
+    expect(set(prefixes) <= {"-"}, f"prefixes {prefixes!r} of {line!r} are not modelled")
+    words[0] = words[0][len(prefixes):]
+    argv = []
+    for word in words:
+        if re.fullmatch(r"\$[A-Za-z_][A-Za-z0-9_]*", word):
+            argv.extend(env.get(word[1:], "").split())
+            continue
+        argv.append(re.sub(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)\}",
+                           lambda m: env.get(m[1], "") if m[1] else "$", word))
+    return argv, "-" in prefixes
+
+
+def config_argument(argv, what):
+    expect("-c" in argv[:-1], f"{what} has no -c FILE: {argv}")
+    return argv[argv.index("-c") + 1]
+
+
+def run_exec_reload(d):
+    """Runs the unit's ExecReload= commands in order, as systemd does for `systemctl reload`,
+    against the daemon d: the installed programs replaced by the ones under test, ExecStart's
+    -c FILE (which each command must name too) by d's config, $MAINPID its process.  Stops at
+    the first that fails.  Returns (succeeded, the commands' stdout and stderr)."""
+    env = d.env()
+    env["MAINPID"] = str(d.proc.pid)
+    start, = unit_commands("ExecStart")
+    unit_config = config_argument(systemd_argv(start, env)[0], "ExecStart")
+    commands = unit_commands("ExecReload")
+    expect(commands, "the unit has no ExecReload=")
+    output = ""
+    for line in commands:
+        argv, ignore_failure = systemd_argv(line, env)
+        if argv[0] in INSTALLED:
+            expect_equal(config_argument(argv, line), unit_config, f"-c of {line!r}")
+        argv = [INSTALLED.get(argv[0], argv[0])] + [d.conf if a == unit_config else a
+                                                    for a in argv[1:]]
+        p = subprocess.run(argv, env=env, stdin=subprocess.DEVNULL, capture_output=True,
+                           text=True, timeout=60)
+        output += p.stdout + p.stderr
+        if p.returncode != 0 and not ignore_failure:
+            return False, output
+    return True, output
+
+
+def test_reload_by_the_units_exec_reload_fails_for_a_broken_config_and_sends_no_sighup():
+    today = today_in("UTC")
+    with Noticed("exec-reload") as d:
+        first, second = today + days(10), today + days(20)
+        d.config(deadlines_commitment(today, {"first": first}))
+        d.start()
+        good = open(d.conf).read()
+        d.write_config(good + "broken = ;\n")
+        line = good.count("\n") + 1
+        succeeded, output = run_exec_reload(d)
+        expect(not succeeded, f"ExecReload= succeeded with a broken config: {output!r}")
+        expect(f"{d.conf}:{line}: syntax error" in output,
+               f"ExecReload= does not say {d.conf}:{line}: syntax error: {output!r}")
+        d.drain()
+        expect(d.last_status().startswith(f"next: deadline c1 {first} "),
+               f"STATUS after the refused reload does not name the old deadline: "
+               f"{d.last_status()!r}")
+
+        d.config(deadlines_commitment(today, {"second": second}))
+        succeeded, output = run_exec_reload(d)
+        expect(succeeded, f"ExecReload= failed with a good config: {output!r}")
+        d.wait_for("RELOADING", "1")
+        # Had the failed attempt signalled, pass 2 would be its refusal and this one pass 3.
+        status = d.wait_pass(2)["STATUS"]
+        expect(status.startswith(f"next: deadline c1 {second} "),
+               f"STATUS after the good reload does not name the new deadline: {status!r}")
+        d.wait_for("READY", "1")
+        expect_equal(len([m for m in d.messages if "RELOADING" in m]), 1,
+                     "reloads the daemon began")
+        expect("failed; still running the previous config" not in d.stderr_text(),
+               f"the daemon saw the broken config:{d.stderr_tail()}")
+        expect_equal(d.stop(), 0, "exit status after SIGTERM")
+
+
+def test_status_counts_come_from_the_ledger_by_the_configs_day_and_survive_a_restart():
+    """STATUS= counts what the ledger holds: a restart keeps them, and "the day" is the config's
+    local day (UTC+14 here, so that a UTC day would count otherwise), from its midnight on."""
+    tz = "Pacific/Kiritimati"
+    today = today_in(tz)
+    with Noticed("status-counts") as d:
+        ahead = today + days(5)
+        d.config(deadlines_commitment(today, {"ahead": ahead, "past": today - days(2)}), tz=tz,
+                 offsets=("20d", "10d", "3d", "0d"))
+        d.start()
+        counts = f"; {today}: sent 2, failed 0, skipped 10; in all: sent 2, failed 0; queued 0"
+        status = d.pass_message(1)["STATUS"]
+        expect(status.endswith(counts), f"STATUS after the start does not end {counts!r}: "
+                                        f"{status!r}")
+        expect_equal(d.stop(), 0, "exit status after SIGTERM")
+        d.start()
+        status = d.pass_message(1)["STATUS"]
+        expect(status.endswith(counts), f"STATUS after a restart does not end {counts!r}: "
+                                        f"{status!r}")
+        expect_equal(d.stop(), 0, "exit status after SIGTERM")
+
+        # As if alice's reminder had been sent in the last microsecond of yesterday, and bob's
+        # at midnight: the ledger's rows, as an earlier daemon would have left them.
+        midnight = dt.datetime.combine(today, dt.time(), ZoneInfo(tz)).timestamp()
+        midnight_usec = int(midnight) * 1000000
+        db = sqlite3.connect(os.path.join(d.state, "ledger.sqlite"))
+        try:
+            with db:
+                for who, at in (("alice", midnight_usec - 1), ("bob", midnight_usec)):
+                    changed = db.execute(
+                        "UPDATE reminders SET updated_usec = ? WHERE id = ? AND channel = 'mail'",
+                        (at, reminder_id("deadline:ahead", ahead, "10d", who))).rowcount
+                    expect_equal(changed, 1, f"{who}'s sent row")
+        finally:
+            db.close()
+        d.start()
+        counts = f"; {today}: sent 1, failed 0, skipped 10; in all: sent 2, failed 0; queued 0"
+        status = d.pass_message(1)["STATUS"]
+        expect(status.endswith(counts), f"STATUS with a reminder sent yesterday does not end "
+                                        f"{counts!r}: {status!r}")
+
+
 TESTS = [
     test_start_catches_up_latest_missed_reminder_only,
     test_restart_delivers_nothing_twice,
@@ -998,6 +1150,8 @@ TESTS = [
     test_sendmail_delivers_and_a_long_start_keeps_systemd_informed,
     test_sigterm_in_the_middle_of_a_pass_stops_there_and_loses_nothing,
     test_revoke_resumes_reminders_without_resending_the_skipped,
+    test_reload_by_the_units_exec_reload_fails_for_a_broken_config_and_sends_no_sighup,
+    test_status_counts_come_from_the_ledger_by_the_configs_day_and_survive_a_restart,
 ]
 
 

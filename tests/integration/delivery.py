@@ -103,16 +103,19 @@ def wait_until(check, what, timeout=TIMEOUT, d=None, interval=0.02):
         time.sleep(interval)  # a polling interval, not a synchronisation
 
 
-STATUS_COUNTS = re.compile(r"sent (\d+), failed (\d+), skipped (\d+)(?:, in flight (\d+))?$")
+STATUS_COUNTS = re.compile(r"; \d{4}-\d\d-\d\d: sent (\d+), failed (\d+), skipped (\d+); "
+                           r"in all: sent (\d+), failed (\d+); queued (\d+)"
+                           r"(?: \((\d+) in flight\))?$")
 
 
 def counts(status):
-    """{"sent", "failed", "skipped", "in_flight"} of a STATUS= text."""
+    """{"sent", "failed", "skipped", "queued", "in_flight"} of a STATUS= text: the ledger's,
+    sent and failed in all (each test has a ledger of its own), skipped on the day."""
     m = STATUS_COUNTS.search(status or "")
     if not m:
         return None
-    return {"sent": int(m[1]), "failed": int(m[2]), "skipped": int(m[3]),
-            "in_flight": int(m[4] or 0)}
+    return {"sent": int(m[4]), "failed": int(m[5]), "skipped": int(m[3]), "queued": int(m[6]),
+            "in_flight": int(m[7] or 0)}
 
 
 def wait_counts(d, what, timeout=TIMEOUT, **want):
@@ -557,6 +560,39 @@ def test_smtp_wrong_password_fails_at_once_with_535_and_is_not_retried():
         expect_equal(relay.records(), [], "messages at the relay")
 
 
+NO_AUTH = "the server offered no AUTH; refusing to send without the configured login"
+AUTH_AFTER_STARTTLS = (NO_AUTH + ' (it offers STARTTLS, which tls = "none" does not use: AUTH '
+                       'may come only after it)')
+
+
+def test_smtp_login_that_the_relay_does_not_ask_for_fails_and_delivers_nothing():
+    """A username is configured; the relay takes mail without AUTH: curl would skip the login."""
+    today = today_in("UTC")
+    cases = {
+        "no AUTH offered": ({}, NO_AUTH),
+        "AUTH only after STARTTLS, on plaintext": (
+            {"mode": "starttls", "auth": (RELAY_USER, RELAY_PASSWORD), "extra": ["--optional"]},
+            AUTH_AFTER_STARTTLS),
+    }
+    for what, (relay_options, reply) in cases.items():
+        with Case("no-auth") as d:
+            relay = d.smtpd(**relay_options)
+            password = d.secret_file("relay-password", RELAY_PASSWORD)
+            smtp_case(d, today, relay, plain_smtp_transport(relay, password_file=password))
+            d.start()
+            wait_counts(d, f"{what}: 2 failed", failed=2, sent=0)
+            rows = by_id(d.rows())
+            for who in ("alice", "bob"):
+                rid = reminder_id(today, who)
+                m = wait_log(d, rf"^.*{re.escape(rid)}: reminder to {who} by mail failed after "
+                                r"1 attempt: (.*)$", f"{what}: {who} failed after 1 attempt")
+                expect_equal(m[1], reply, f"{what}: {who}'s log line")
+                row = rows[(rid, "mail")]
+                expect_equal((row["state"], row["attempts"], row["reply"]),
+                             ("failed", 1, reply), f"{what}: {who}'s (state, attempts, reply)")
+            expect_equal(relay.records(), [], f"{what}: messages at the relay")
+
+
 def test_smtp_451_then_accept_delivers_each_reminder_once_on_the_second_attempt():
     today = today_in("UTC")
     with Case("451") as d:
@@ -697,6 +733,7 @@ def test_smtp_pending_retries_survive_a_restart_and_deliver_once():
             return all(r and r["state"] == "queued" and r["attempts"] >= 1 for r in got) and got
 
         wait_until(waiting, "both reminders queued after a refused attempt", d=d)
+        wait_counts(d, "2 queued", queued=2, sent=0, failed=0)
         expect_equal(d.stop(), 0, "exit status after SIGTERM")
         rows = by_id(d.rows())
         for rid in wanted:
@@ -705,7 +742,7 @@ def test_smtp_pending_retries_survive_a_restart_and_deliver_once():
         expect_equal(refusing.records(), [], "messages the refusing relay stored")
         relay = d.smtpd("accepting", port=port)
         d.start()
-        wait_counts(d, "2 sent after the restart", sent=2, failed=0)
+        wait_counts(d, "2 sent after the restart", sent=2, failed=0, queued=0)
         records = relay.wait_records(2, d)
         expect_equal(len(records), 2, "messages at the relay")
         expect_one_each(records, "Message-IDs")
@@ -1069,10 +1106,33 @@ def test_noticectl_test_send_reports_each_channel_and_exits_69_or_65_on_failure(
         expect_equal(len(relay.records()), 2, "test mails at the relay (one per good run)")
 
 
+def test_noticectl_test_send_uses_the_configured_login_or_fails():
+    today = today_in("UTC")
+    with Case("test-send-login") as d:
+        lax = d.smtpd("lax")  # takes mail without AUTH, and offers none
+        strict = d.smtpd("strict", auth=(RELAY_USER, RELAY_PASSWORD))  # offers AUTH at once
+        password = d.secret_file("relay-password", RELAY_PASSWORD)
+        for relay, status, outcome in ((lax, EX_UNAVAILABLE, f"FAILED: {NO_AUTH}"),
+                                       (strict, 0, "sent: 250 .*queued as 1")):
+            d.write_config(config_text(today, {
+                "relay": plain_smtp_transport(relay, password_file=password)},
+                [recipient("alice")], ["alice"]))
+            p = d.run_noticectl("test-send", "alice")
+            expect_equal(p.returncode, status, f"test-send through {relay.name}: exit status "
+                                               f"({p.stdout!r}, {p.stderr!r})")
+            line = rf"mail via relay \({re.escape(relay.url())}\): {outcome}"
+            expect(any(re.fullmatch(line, x) for x in p.stdout.splitlines()),
+                   f"test-send through {relay.name}: no line {line!r}: {p.stdout!r}")
+        expect_equal(lax.records(), [], "test mails at the relay that asks for no login")
+        expect_equal([r["auth"] for r in strict.records()], [RELAY_USER],
+                     "the login of the test mail at the relay that asks for one")
+
+
 TESTS = [
     test_smtp_starttls_with_auth_delivers_parseable_mail_and_records_the_relays_reply,
     test_smtps_implicit_tls_delivers,
     test_smtp_wrong_password_fails_at_once_with_535_and_is_not_retried,
+    test_smtp_login_that_the_relay_does_not_ask_for_fails_and_delivers_nothing,
     test_smtp_451_then_accept_delivers_each_reminder_once_on_the_second_attempt,
     test_smtp_550_for_one_address_fails_that_reminder_and_escalates_through_the_same_relay,
     test_escalations_of_two_failed_deadlines_on_one_day_each_name_their_deadline,
@@ -1086,6 +1146,7 @@ TESTS = [
     test_webhook_slack_format_body_is_only_text,
     test_sigterm_with_a_webhook_in_flight_exits_0_and_sends_it_after_a_restart,
     test_noticectl_test_send_reports_each_channel_and_exits_69_or_65_on_failure,
+    test_noticectl_test_send_uses_the_configured_login_or_fails,
 ]
 
 

@@ -686,6 +686,108 @@ static void test_net_send_mail_auth_refused_is_permanent(void **state) {
         assert_null(strstr(r->conns[0], "MAIL FROM"));
 }
 
+/* curl 7.88 skips AUTH when the EHLO reply does not offer it; a configured login must still be
+ * used, or nothing is sent: net stops at the reply to MAIL FROM, before any RCPT TO. */
+static void
+test_net_send_mail_login_without_auth_offered_is_permanent_and_sends_no_rcpt(void **state) {
+        static const SmtpReply replies[] = {{"EHLO", EHLO_PLAIN},
+                                            {"MAIL FROM:", "250 2.1.0 Ok\r\n"},
+                                            {"RCPT TO:", "250 2.1.5 Ok\r\n"},
+                                            {"DATA", "354 go ahead\r\n"},
+                                            {".", "250 2.0.0 Ok: queued\r\n"},
+                                            {NULL, NULL}};
+        static const PeerScript script = {.greeting = "220 peer\r\n", .smtp = replies};
+        const PeerReport *r;
+        Outcome o[2] = {{0}};
+        NetMail m;
+
+        (void) state;
+        peer_start(&fixture->peer, &script);
+        m = mail_to(fixture->peer.port);
+        m.username = "user";
+        m.password = "secret";
+        /* Twice: the connection the first one stopped is not reused without a login either. */
+        for (size_t i = 0; i < 2; i++) {
+                assert_int_equal(send_mail(&m, on_done, &o[i]), 0);
+                run_until(&o[i].calls, 1);
+                assert_int_equal(o[i].outcome, NET_PERMANENT);
+                assert_int_equal(o[i].code, 0);
+                assert_string_equal(o[i].reply, "the server offered no AUTH; refusing to send "
+                                                "without the configured login");
+        }
+        free((char *) m.url);
+        r = peer_finish();
+        assert_int_equal(r->accepts, 2);
+        for (size_t i = 0; i < 2; i++) {
+                assert_non_null(strstr(r->conns[i], "MAIL FROM:"));
+                assert_null(strstr(r->conns[i], "RCPT TO"));
+                assert_null(strstr(r->conns[i], "DATA"));
+        }
+}
+
+/* A server that offers AUTH only after STARTTLS, to a plaintext transport: the reply says so. */
+static void
+test_net_send_mail_login_on_plaintext_with_auth_after_starttls_names_starttls(void **state) {
+        static const SmtpReply replies[] = {
+                {"EHLO", "250-peer.example\r\n250-STARTTLS\r\n250 8BITMIME\r\n"},
+                {"MAIL FROM:", "250 2.1.0 Ok\r\n"},
+                {"RCPT TO:", "250 2.1.5 Ok\r\n"},
+                {NULL, NULL}};
+        static const PeerScript script = {.greeting = "220 peer\r\n", .smtp = replies};
+        const PeerReport *r;
+        Outcome o = {0};
+        NetMail m;
+
+        (void) state;
+        peer_start(&fixture->peer, &script);
+        m = mail_to(fixture->peer.port);
+        m.username = "user";
+        assert_int_equal(send_mail(&m, on_done, &o), 0);
+        free((char *) m.url);
+        run_until(&o.calls, 1);
+        assert_int_equal(o.outcome, NET_PERMANENT);
+        assert_string_equal(o.reply, "the server offered no AUTH; refusing to send without the "
+                                     "configured login (it offers STARTTLS, which tls = \"none\" "
+                                     "does not use: AUTH may come only after it)");
+        r = peer_finish();
+        assert_null(strstr(r->conns[0], "STARTTLS\r\n"));
+        assert_null(strstr(r->conns[0], "RCPT TO"));
+}
+
+/* A login accepted once holds for the connection: the second message reuses it without AUTH. */
+static void test_net_send_mail_login_accepted_delivers_and_reuses_the_connection(void **state) {
+        static const SmtpReply replies[] = {{"EHLO", EHLO_AUTH},
+                                            {"AUTH PLAIN", "334 \r\n"},
+                                            {"+", "235 2.7.0 Authentication successful\r\n"},
+                                            {"MAIL FROM:", "250 2.1.0 Ok\r\n"},
+                                            {"RCPT TO:", "250 2.1.5 Ok\r\n"},
+                                            {"DATA", "354 go ahead\r\n"},
+                                            {".", "250 2.0.0 Ok: queued\r\n"},
+                                            {NULL, NULL}};
+        static const PeerScript script = {.greeting = "220 peer\r\n", .smtp = replies};
+        const PeerReport *r;
+        Outcome o[2] = {{0}};
+        NetMail m;
+
+        (void) state;
+        peer_start(&fixture->peer, &script);
+        m = mail_to(fixture->peer.port);
+        m.username = "user";
+        m.password = "secret";
+        for (size_t i = 0; i < 2; i++) {
+                assert_int_equal(send_mail(&m, on_done, &o[i]), 0);
+                run_until(&o[i].calls, 1);
+                assert_int_equal(o[i].outcome, NET_OK);
+                assert_string_equal(o[i].reply, "250 2.0.0 Ok: queued");
+        }
+        free((char *) m.url);
+        r = peer_finish();
+        assert_int_equal(r->accepts, 1);
+        assert_non_null(strstr(r->conns[0], "AUTH PLAIN"));
+        assert_null(strstr(strstr(r->conns[0], "AUTH PLAIN") + 10, "AUTH"));
+        assert_non_null(strstr(strstr(r->conns[0], "\r\n.\r\n") + 5, "MAIL FROM:"));
+}
+
 static void test_net_send_mail_without_starttls_sends_nothing(void **state) {
         static const SmtpReply replies[] = {{"EHLO", EHLO_PLAIN},
                                             {"MAIL FROM:", "250 2.1.0 Ok\r\n"},
@@ -1349,6 +1451,9 @@ int main(void) {
                 T(test_net_send_mail_data_451_is_temporary),
                 T(test_net_send_mail_rcpt_550_is_permanent_and_sends_no_data),
                 T(test_net_send_mail_auth_refused_is_permanent),
+                T(test_net_send_mail_login_without_auth_offered_is_permanent_and_sends_no_rcpt),
+                T(test_net_send_mail_login_on_plaintext_with_auth_after_starttls_names_starttls),
+                T(test_net_send_mail_login_accepted_delivers_and_reuses_the_connection),
                 T(test_net_send_mail_without_starttls_sends_nothing),
                 T(test_net_send_mail_connection_refused_is_temporary),
                 T(test_net_send_mail_silent_server_times_out),

@@ -120,6 +120,22 @@ def smtp_starttls_required(peer, ctx):
         expect(code == 530, f"MAIL before STARTTLS: {code} {reply!r}")
 
 
+def smtp_optional_takes_mail_without_starttls_or_auth(peer, ctx, maildir):
+    with smtplib.SMTP("127.0.0.1", peer.port, timeout=5) as s:
+        s.ehlo()
+        expect(s.has_extn("starttls"), "STARTTLS not offered")
+        expect(not s.has_extn("auth"), "AUTH offered before STARTTLS")
+        s.sendmail("noticed@example.org", ["a@example.org"], message(4))
+    expect_logged(maildir, 4, message(4), ["a@example.org"], False, None)
+    with smtplib.SMTP("127.0.0.1", peer.port, timeout=5) as s:
+        s.starttls(context=ctx)
+        s.ehlo()
+        expect(s.has_extn("auth"), "AUTH not offered after STARTTLS")
+        s.login(USER, PASSWORD)
+        s.sendmail("noticed@example.org", ["a@example.org"], message(5))
+    expect_logged(maildir, 5, message(5), ["a@example.org"], True, USER)
+
+
 def smtp_login_challenges(peer, ctx):
     with smtplib.SMTP("127.0.0.1", peer.port, timeout=5) as s:
         s.starttls(context=ctx)
@@ -353,7 +369,8 @@ def run(tmp):
     cert, key = os.path.join(tmp, "cert.pem"), os.path.join(tmp, "key.pem")
     ctx = ssl.create_default_context(cafile=cert)
     smtpd, webhookd = os.path.join(HERE, "smtpd.py"), os.path.join(HERE, "webhookd.py")
-    mail = {name: os.path.join(tmp, name) for name in ("starttls", "smtps", "faults", "refuse")}
+    mail = {name: os.path.join(tmp, name)
+            for name in ("starttls", "smtps", "faults", "refuse", "optional")}
     hooks, hooks_tls = os.path.join(tmp, "hooks.jsonl"), os.path.join(tmp, "hooks-tls.jsonl")
     tls = ["--cert", cert, "--key", key, "--auth", f"{USER}:{PASSWORD}"]
     peers = {}
@@ -361,6 +378,8 @@ def run(tmp):
         specs = {
             "starttls": [smtpd, "--mode", "starttls", *tls, "--maildir", mail["starttls"]],
             "smtps": [smtpd, "--mode", "smtps", *tls, "--maildir", mail["smtps"]],
+            "optional": [smtpd, "--mode", "starttls", *tls, "--maildir", mail["optional"],
+                         "--optional"],
             "faults": [smtpd, "--mode", "plain", "--maildir", mail["faults"],
                        "--fail-first", "1:451 4.3.0 try again later",
                        "--reject-rcpt", "nobody@example.org:550 5.1.1 no such user",
@@ -391,6 +410,8 @@ def run(tmp):
         check("smtp wrong password 535", smtp_wrong_password, p["starttls"], ctx)
         check("smtp starttls send", smtp_starttls_send, p["starttls"], ctx, mail["starttls"])
         check("smtp smtps send", smtp_smtps_send, p["smtps"], ctx, mail["smtps"])
+        check("smtp optional STARTTLS and AUTH", smtp_optional_takes_mail_without_starttls_or_auth,
+              p["optional"], ctx, mail["optional"])
         check("smtp smtps wrong password 535", smtp_wrong_password, p["smtps"], ctx, True)
         check("smtp 451 then accept", smtp_fail_first, p["faults"], mail["faults"])
         check("smtp rcpt rejected", smtp_reject_rcpt, p["faults"], mail["faults"])

@@ -5,7 +5,8 @@ AUTH PLAIN/LOGIN, a maildir of accepted messages with a JSON-lines log, and scri
     /usr/bin/python3 tests/integration/peers/smtpd.py --port 0 --mode starttls \\
         --cert DIR/cert.pem --key DIR/key.pem --auth user:secret --maildir DIR/mail \\
         --ready-file DIR/smtpd.port [--fail-first 1:'451 4.3.0 try again later'] \\
-        [--reject-rcpt nobody@example.org:'550 5.1.1 no such user'] [--reject-all CODE]
+        [--reject-rcpt nobody@example.org:'550 5.1.1 no such user'] [--reject-all CODE] \\
+        [--optional]
 
 Once listening it writes the port to --ready-file (PATH.tmp, then renamed) and prints
 "READY <port>" on stdout.  SIGTERM or SIGINT: stops listening and exits 0.  See README.md.
@@ -159,12 +160,14 @@ async def serve(args):
     def factory():
         options = dict(hostname="localhost", ident="noticed test peer", enable_SMTPUTF8=True)
         if args.mode == "starttls":
-            options.update(tls_context=context, require_starttls=True)
-        else:
+            # AUTH is offered only after STARTTLS (aiosmtpd's auth_require_tls), required or not.
+            options.update(tls_context=context, require_starttls=not args.optional)
+        elif args.auth:
             # smtps: aiosmtpd does not see the implicit-TLS socket as TLS; plain: loopback only.
+            # Without --auth its default stays: no AUTH offered where it sees no TLS.
             options.update(auth_require_tls=False)
         if args.auth:
-            options.update(authenticator=authenticator, auth_required=True)
+            options.update(authenticator=authenticator, auth_required=not args.optional)
         return Peer(handler, **options)
 
     loop = asyncio.get_running_loop()
@@ -195,6 +198,8 @@ def main():
                         help="answer RCPT TO for ADDR with CODE (repeatable)")
     parser.add_argument("--reject-all", type=reply_code, metavar="CODE",
                         help="answer every message (end of DATA) with CODE")
+    parser.add_argument("--optional", action="store_true",
+                        help="offer STARTTLS and AUTH as --mode and --auth say, require neither")
     parser.add_argument("--verbose", action="store_true", help="aiosmtpd's log on stderr")
     args = parser.parse_args()
     if args.mode != "plain" and not (args.cert and args.key):
