@@ -45,6 +45,8 @@ typedef enum Statement {
         STMT_OUTBOX_DROP_SKIPPED,
         STMT_OUTBOX_RETARGET,
         STMT_OUTBOX_SKIP_DECIDED,
+        STMT_GROUP_SETTLED,
+        STMT_OUTBOX_GET,
         _STMT_MAX,
 } Statement;
 

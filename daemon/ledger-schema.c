@@ -196,6 +196,16 @@ static const char *const statement_sql[_STMT_MAX] = {
         [STMT_OUTBOX_DROP_SKIPPED] = "DELETE FROM outbox WHERE inflight = 0 AND EXISTS (SELECT 1 "
                                      "FROM reminders r WHERE r.id = outbox.id AND r.channel = "
                                      "outbox.channel AND r.state = 'skipped')",
+        /* A group's settled and queued rows (as STMT_LATEST_SETTLED), and when one was last
+         * sent (marked so). */
+        [STMT_GROUP_SETTLED] = "SELECT MAX(due_usec), MAX(CASE state WHEN 'sent' THEN updated_usec "
+                               "END) FROM reminders " GROUP_INDEX
+                                       GROUP_WHERE "AND (state != 'pending' OR EXISTS (SELECT 1 "
+                                                   "FROM outbox o WHERE o.id = reminders.id AND "
+                                                   "o.channel = reminders.channel))",
+        [STMT_OUTBOX_GET] = "SELECT r.attempts, o.next_usec FROM outbox o JOIN reminders r "
+                            "ON r.id = o.id AND r.channel = o.channel "
+                            "WHERE o.id = ?1 AND o.channel = ?2",
 };
 
 const char *ledger_state_directory(void) {

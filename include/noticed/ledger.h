@@ -106,6 +106,18 @@ int ledger_get_state(Ledger *l, const ReminderIdentity *x, LedgerState *ret);
  * rather than the plan, which forgets an offset the config no longer has. */
 int ledger_latest_settled(Ledger *l, const ReminderIdentity *x, usec_t *ret_due_usec);
 
+/* What catch-up needs of x's group (ledger_latest_settled()): the latest planned instant among
+ * its settled and queued rows, and when one of them last went out: the instant it was marked
+ * sent.  A skipped or failed row did not go out, and a queued one waiting may still be
+ * superseded by a later one (ledger_enqueue()). */
+typedef struct LedgerGroup {
+        usec_t latest_due_usec;
+        bool went_out;
+        usec_t went_out_usec;
+} LedgerGroup;
+/* 1 and *ret, or 0 when the group has no settled or queued row; -errno. */
+int ledger_group_settled(Ledger *l, const ReminderIdentity *x, LedgerGroup *ret);
+
 /* Settles a pending row.  reply and message_id may be NULL.  -ENOENT when there is no row,
  * -EALREADY when it is not pending (sent, failed or skipped: that record stands). */
 int ledger_mark_sent(Ledger *l, const ReminderIdentity *x, usec_t now_usec, const char *reply,
@@ -176,6 +188,10 @@ typedef struct LedgerQueued {
  * -EALREADY when the reminder is settled, -EEXIST when its message is in the outbox already. */
 int ledger_enqueue(Ledger *l, const LedgerReminder *m, const LedgerMessage *msg,
                    usec_t now_usec);
+/* x's message in the outbox: 1 with its attempts so far and its next attempt, 0 when it is not
+ * in the outbox, or -errno. */
+int ledger_queued_get(Ledger *l, const ReminderIdentity *x, unsigned *ret_attempts,
+                      usec_t *ret_next_usec);
 /* The names of the transports that have messages due at now_usec and not in flight. */
 int ledger_queued_transports(Ledger *l, usec_t now_usec, char ***ret, size_t *ret_n);
 /* Up to limit messages of one transport due at now_usec and not in flight, oldest first. */

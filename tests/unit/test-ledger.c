@@ -2195,6 +2195,63 @@ static void test_ledger_mark_sent_returns_the_commits_own_error(void **state) {
 
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
+/* --- catch-up's look-ups (ledger_group_settled(), ledger_queued_get()) ------------------- */
+
+static void test_ledger_group_settled_says_when_one_was_sent(void **state) {
+        const Fixture *f = *state;
+        LedgerReminder d30 = enschede();
+        LedgerReminder d7 =
+                reminder("burgernet-twente/decision/1/2020-05-19/7d/enschede", "mail",
+                         "burgernet-twente", "enschede", DUE_USEC + 23 * 24 * HOUR_USEC);
+        LedgerMessage m = mail_message("x");
+        Ledger *l = open_ledger(f);
+        LedgerGroup g = {0};
+
+        SET_PART(d7, offset, "7d");
+        assert_int_equal(ledger_group_settled(l, d30.identity, &g), 0);
+        /* Skipped: it counts for the latest instant, but did not go out. */
+        assert_int_equal(ledger_mark_skipped(l, &d30, NOW_USEC, "x"), 0);
+        assert_int_equal(ledger_group_settled(l, d7.identity, &g), 1);
+        assert_int_equal(g.latest_due_usec, DUE_USEC);
+        assert_false(g.went_out);
+        /* Queued: it counts, and a later one may still supersede it; it has not gone out. */
+        assert_int_equal(ledger_enqueue(l, &d7, &m, NOW_USEC + 1), 0);
+        assert_int_equal(ledger_group_settled(l, d30.identity, &g), 1);
+        assert_int_equal(g.latest_due_usec, DUE_USEC + 23 * 24 * HOUR_USEC);
+        assert_false(g.went_out);
+        /* Sent: when it was marked so. */
+        assert_int_equal(ledger_mark_sent(l, d7.identity, NOW_USEC + HOUR_USEC, "250", NULL), 0);
+        assert_int_equal(ledger_group_settled(l, d30.identity, &g), 1);
+        assert_true(g.went_out);
+        assert_int_equal(g.went_out_usec, NOW_USEC + HOUR_USEC);
+        assert_int_equal(ledger_group_settled(NULL, d30.identity, &g), -EINVAL);
+        assert_null(ledger_close(l));
+}
+
+static void test_ledger_queued_get_returns_attempts_and_next_attempt(void **state) {
+        const Fixture *f = *state;
+        LedgerReminder r = enschede();
+        LedgerMessage m = mail_message("x");
+        Ledger *l = open_ledger(f);
+        unsigned attempts = 99;
+        usec_t next = 0;
+
+        assert_int_equal(ledger_queued_get(l, r.identity, &attempts, &next), 0);
+        assert_int_equal(ledger_enqueue(l, &r, &m, NOW_USEC), 0);
+        assert_int_equal(ledger_queued_get(l, r.identity, &attempts, &next), 1);
+        assert_int_equal(attempts, 0);
+        assert_int_equal(next, NOW_USEC);
+        assert_int_equal(ledger_queued_begin(l, r.identity, NOW_USEC + 1), 0);
+        assert_int_equal(
+                ledger_queued_retry(l, r.identity, NOW_USEC + 2, NOW_USEC + HOUR_USEC, "451"), 0);
+        assert_int_equal(ledger_queued_get(l, r.identity, &attempts, &next), 1);
+        assert_int_equal(attempts, 1);
+        assert_int_equal(next, NOW_USEC + HOUR_USEC);
+        assert_int_equal(ledger_mark_sent(l, r.identity, NOW_USEC + HOUR_USEC, "250", NULL), 0);
+        assert_int_equal(ledger_queued_get(l, r.identity, &attempts, &next), 0);
+        assert_null(ledger_close(l));
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 T(test_ledger_open_creates_file_with_mode_0600),
@@ -2260,6 +2317,8 @@ int main(void) {
                 T(test_ledger_batch_end_returns_the_commits_own_error),
                 T(test_ledger_queued_skip_decided_returns_the_commits_own_error),
                 T(test_ledger_mark_sent_returns_the_commits_own_error),
+                T(test_ledger_group_settled_says_when_one_was_sent),
+                T(test_ledger_queued_get_returns_attempts_and_next_attempt),
                 cmocka_unit_test(test_ledger_close_accepts_null),
                 cmocka_unit_test(test_ledger_state_to_string_names_every_state),
                 cmocka_unit_test(test_decision_from_string_parses_contract_spellings),
