@@ -109,6 +109,14 @@ def due_in_seconds(tz, today, seconds):
     return due, local.strftime("%H:%M:%S")
 
 
+def just_passed(tz, seconds=2):
+    """"HH:MM:SS" in tz a few seconds ago: as send_time, a start now is within that send_time's
+    on-time window (an hour), so a reminder missed days ago goes out at once instead of waiting
+    for tomorrow's send_time."""
+    return dt.datetime.fromtimestamp(math.floor(time.time()) - seconds,
+                                     ZoneInfo(tz)).strftime("%H:%M:%S")
+
+
 def parse_rfc3339(s):
     return dt.datetime.fromisoformat(s).timestamp()
 
@@ -436,12 +444,14 @@ def reminder_id(kind, milestone, offset, recipient, cycle=0):
 # --- the tests --------------------------------------------------------------------------------
 
 
-def catch_up_scenario(d, today):
+def catch_up_scenario(d, today, send_time=None):
     """Deadline "ahead" in 5 days whose 20d and 10d reminders have passed, and deadline "past"
-    two days ago; returns {(id, "mail"): state} as the ledger must have it after the start."""
+    two days ago, with a send_time just passed (just_passed()) so that the start-up pass is
+    within its on-time window; returns {(id, "mail"): state} as the ledger must have it after
+    the start."""
     ahead, past = today + days(5), today - days(2)
     d.config(deadlines_commitment(today, {"ahead": ahead, "past": past}),
-             offsets=("20d", "10d", "3d", "0d"))
+             offsets=("20d", "10d", "3d", "0d"), send_time=send_time or just_passed("UTC"))
     want = {}
     for who in ("alice", "bob"):
         want[(reminder_id("deadline:ahead", ahead, "10d", who), "mail")] = "sent"
@@ -454,7 +464,8 @@ def catch_up_scenario(d, today):
 def test_start_catches_up_latest_missed_reminder_only():
     today = today_in("UTC")
     with Noticed("catch-up") as d:
-        want = catch_up_scenario(d, today)
+        send_time = just_passed("UTC")
+        want = catch_up_scenario(d, today, send_time)
         d.start()
         rows, _ = d.history()
         expect_equal(states(rows), want, "ledger after the start-up pass")
@@ -462,7 +473,8 @@ def test_start_catches_up_latest_missed_reminder_only():
         expect_mails_match_history(mails, rows)
         status = d.pass_message(1)["STATUS"]
         ahead = today + days(5)
-        expect(status.startswith(f"next: deadline c1 {ahead} (alice +1) at {today + days(2)} 09:00"),
+        expect(status.startswith(f"next: deadline c1 {ahead} (alice +1) at {today + days(2)} "
+                                 f"{send_time[:5]} UTC;"),
                f"STATUS does not name the 3d reminders as next: {status!r}")
         expect(status.endswith("sent 2, failed 0, skipped 10"),
                f"STATUS does not count 2 sent, 10 skipped: {status!r}")
@@ -501,7 +513,9 @@ def test_timer_delivers_reminder_on_time():
         d.config(deadlines_commitment(today, {"soon": today}), tz=tz, send_time=send_time)
         d.start()
         status = d.pass_message(1)["STATUS"]
-        expect(status.startswith(f"next: deadline c1 {today} (alice +1) at {today} {send_time[:5]}"),
+        zone = dt.datetime.fromtimestamp(due, ZoneInfo(tz)).strftime("%Z")
+        expect(status.startswith(f"next: deadline c1 {today} (alice +1) at {today} {send_time[:5]} "
+                                 f"{zone};"),
                f"STATUS does not name the reminder due at {send_time}: {status!r}")
         expect_equal(d.mails(), [], "mails before the due instant")
         message = d.wait_pass(2, timeout=due - time.time() + TIMEOUT)
@@ -537,7 +551,7 @@ def test_sighup_replans_and_survives_a_broken_config():
         expect(re.fullmatch(r"\d+", reloading.get("MONOTONIC_USEC", "")),
                f"RELOADING=1 without MONOTONIC_USEC: {reloading}")
         status = d.wait_pass(2)["STATUS"]
-        expect(status.startswith(f"next: deadline c1 {second} (alice +1) at {second} 09:00"),
+        expect(status.startswith(f"next: deadline c1 {second} (alice +1) at {second} 09:00 UTC;"),
                f"STATUS after a good reload does not name the new deadline: {status!r}")
         d.wait_for("READY", "1")
 
@@ -629,7 +643,8 @@ def test_overdue_and_escalation_go_out_once():
     today = today_in("UTC")
     with Noticed("overdue") as d:
         decision = today - days(7)  # the notice deadline is the same day: one overdue for both
-        d.config(decision_commitment(decision, escalate_to=("boss",)), offsets=("1d", "0d"))
+        d.config(decision_commitment(decision, escalate_to=("boss",)), offsets=("1d", "0d"),
+                 send_time=just_passed("UTC"))
         os.mkdir(d.state)  # as systemd's StateDirectory= would have
         d.noticectl("decide", "c1", "1", "bob", "terminate")
         d.start()
@@ -751,13 +766,14 @@ def test_reload_with_other_offsets_sends_nothing_twice():
     today = today_in("UTC")
     with Noticed("offsets") as d:
         deadline = {"soon": today + days(5)}
-        d.config(deadlines_commitment(today, deadline), offsets=("7d",))
+        send_time = just_passed("UTC")
+        d.config(deadlines_commitment(today, deadline), offsets=("7d",), send_time=send_time)
         d.start()
         expect_equal(len(d.mails()), 2, "mails after the start (the 7d reminder, caught up)")
         passes = 1
         # "1w" is "7d"; an 8d reminder now would be older than the 7d one already sent.
         for offsets in (("1w",), ("8d", "1w")):
-            d.config(deadlines_commitment(today, deadline), offsets=offsets)
+            d.config(deadlines_commitment(today, deadline), offsets=offsets, send_time=send_time)
             d.signal(signal.SIGHUP)
             passes += 1
             status = d.wait_pass(passes)["STATUS"]
@@ -800,7 +816,7 @@ def test_sendmail_delivers_and_a_long_start_keeps_systemd_informed():
         os.chmod(fake, 0o755)
         text = config_text(d.maildir, deadlines_commitment(today, {"soon": today + days(5)},
                                                            participants=RECIPIENTS),
-                           offsets=("10d",))
+                           offsets=("10d",), send_time=just_passed("UTC"))
         d.write_config(text.replace(f'url = "maildir:{d.maildir}"', 'url = "sendmail:"'))
         d.extra_env = {"NOTICED_SENDMAIL": fake, "WATCHDOG_USEC": "60000000"}
         d.start()
@@ -831,11 +847,12 @@ def test_reload_replacing_an_offset_sends_nothing_older():
     today = today_in("UTC")
     with Noticed("replace") as d:
         deadline = {"soon": today + days(5)}
-        d.config(deadlines_commitment(today, deadline), offsets=("7d", "1d"))
+        send_time = just_passed("UTC")
+        d.config(deadlines_commitment(today, deadline), offsets=("7d", "1d"), send_time=send_time)
         d.start()
         expect_equal(len(d.mails()), 2, "mails after the start (the 7d reminder, caught up)")
         # 7d is gone from the config; 8d would be older than the 7d reminder already sent.
-        d.config(deadlines_commitment(today, deadline), offsets=("8d", "1d"))
+        d.config(deadlines_commitment(today, deadline), offsets=("8d", "1d"), send_time=send_time)
         d.signal(signal.SIGHUP)
         status = d.wait_pass(2)["STATUS"]
         d.wait_for("READY", "1")
@@ -860,7 +877,7 @@ def test_sigterm_in_the_middle_of_a_pass_stops_there_and_loses_nothing():
         os.chmod(fake, 0o755)
         text = config_text(d.maildir, deadlines_commitment(today, {"soon": today + days(5)},
                                                            participants=RECIPIENTS),
-                           offsets=("10d",))
+                           offsets=("10d",), send_time=just_passed("UTC"))
         d.write_config(text.replace(f'url = "maildir:{d.maildir}"', 'url = "sendmail:"'))
         d.extra_env = {"NOTICED_SENDMAIL": fake}
         d.start(wait_ready=False)
@@ -905,6 +922,68 @@ def test_clock_set_replans_without_sending_twice():
         expect_equal(d.mails(), mails_before, "Maildir after the clock was set")
 
 
+# --- catch-up at send_time, one message a day, --dry-run (issue 10) ---------------------------
+
+
+def wait_pass_after(d, due, n=2):
+    """The first pass numbered n or later that ran at or after the instant due (a clock set
+    elsewhere on the machine may add passes before it)."""
+    message = d.wait_pass(n, timeout=due - time.time() + TIMEOUT)
+    while message["_at"] < due:
+        n += 1
+        message = d.wait_pass(n, timeout=due - time.time() + TIMEOUT)
+    return message
+
+
+def test_missed_reminder_goes_out_at_send_time_not_at_start():
+    today = today_in("UTC")
+    with Noticed("catch-up-at-send-time") as d:
+        due, send_time = due_in_seconds("UTC", today, 5)
+        deadline = today + days(3)  # its 7d reminder was planned 4 days ago: missed
+        d.config(deadlines_commitment(today, {"soon": deadline}, participants=("alice",)),
+                 offsets=("7d",), send_time=send_time)
+        d.start()
+        status = d.pass_message(1)["STATUS"]
+        expect_equal(d.mails(), [], "mails after the start-up pass, before send_time")
+        expect(status.startswith(f"next: deadline c1 {deadline} (alice) at {today} "
+                                 f"{send_time[:5]} UTC;"),
+               f"STATUS does not name the caught-up reminder at send_time: {status!r}")
+        message = wait_pass_after(d, due)
+        mails = delivered(d)
+        expect_equal(sorted(mails), [reminder_id("deadline:soon", deadline, "7d", "alice")],
+                     "mails at send_time")
+        late = os.stat(mails[next(iter(mails))][0]).st_mtime - due
+        expect(0 <= late <= 2, f"the caught-up reminder was written {late:+.3f} s from send_time")
+        expect(message["STATUS"].endswith("sent 1, failed 0, skipped 0"),
+               f"STATUS after send_time: {message['STATUS']!r}")
+
+
+def test_catch_up_and_that_days_reminder_are_one_message():
+    today = today_in("UTC")
+    with Noticed("catch-up-same-day") as d:
+        due, send_time = due_in_seconds("UTC", today, 5)
+        deadline = today + days(1)  # 7d: missed 6 days ago; 1d: today at send_time
+        d.config(deadlines_commitment(today, {"soon": deadline}, participants=("alice",)),
+                 offsets=("7d", "1d"), send_time=send_time)
+        d.start()
+        expect_equal(d.mails(), [], "mails after the start-up pass, before send_time")
+        rows, _ = d.history()
+        expect_equal(rows, [], "ledger rows before send_time")
+        message = wait_pass_after(d, due)
+        mails = delivered(d)
+        expect_equal(sorted(mails), [reminder_id("deadline:soon", deadline, "1d", "alice")],
+                     "mails at send_time: the day's own reminder only")
+        rows, _ = d.history()
+        expect_mails_match_history(mails, rows)
+        skipped = [r for r in rows if r["state"] == "skipped"]
+        expect_equal([r["id"] for r in skipped],
+                     [reminder_id("deadline:soon", deadline, "7d", "alice")], "skipped rows")
+        expect("superseded" in (skipped[0]["reply"] or ""),
+               f"the 7d reminder's reason: {skipped[0]['reply']!r}")
+        expect(message["STATUS"].endswith("sent 1, failed 0, skipped 1"),
+               f"STATUS after send_time: {message['STATUS']!r}")
+
+
 TESTS = [
     test_start_catches_up_latest_missed_reminder_only,
     test_restart_delivers_nothing_twice,
@@ -922,6 +1001,8 @@ TESTS = [
     test_second_daemon_on_the_same_state_directory_refuses_to_start,
     test_sendmail_delivers_and_a_long_start_keeps_systemd_informed,
     test_sigterm_in_the_middle_of_a_pass_stops_there_and_loses_nothing,
+    test_missed_reminder_goes_out_at_send_time_not_at_start,
+    test_catch_up_and_that_days_reminder_are_one_message,
 ]
 
 

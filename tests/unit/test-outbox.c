@@ -72,6 +72,9 @@ int __wrap_ledger_mark_sent(Ledger *l, const ReminderIdentity *x, usec_t now_use
 /* 2020-04-24 09:00:01 UTC: the 7d reminder for 2020-05-01 is a second overdue. */
 #define NOW_PAST_USEC (((uint64_t) D("2020-04-24") * DAY_SEC + 9 * 3600 + 1) * SEC_USEC)
 
+/* The policy's send_time for the next configure(): 09:00, or what future_milestone() chose. */
+static char send_time[16];
+
 typedef struct Fixture {
         char dir[64];
         char maildir[96];
@@ -116,6 +119,7 @@ static int setup(void **state) {
         assert_int_equal(sd_event_new(&f->event), 0);
         assert_int_equal(outbox_new(f->event, f->ledger, &f->outbox), 0);
         mark_sent_failures = 0;
+        strcpy(send_time, "09:00");
         *state = f;
         return 0;
 }
@@ -148,7 +152,7 @@ static void configure(Fixture *f, const char *milestone, const char *transports,
                 asprintf(&text,
                          "%s\n"
                          "timezone = \"UTC\";\n"
-                         "policy = { offsets = [\"7d\"]; send_time = \"09:00\"; "
+                         "policy = { offsets = [\"7d\"]; send_time = \"%s\"; "
                          "working_days_only = false; };\n"
                          "transports = { box = { url = \"maildir:%s\"; "
                          "from = \"Noticed <n@x.example>\"; }; %s };\n"
@@ -161,8 +165,8 @@ static void configure(Fixture *f, const char *milestone, const char *transports,
                          "escalate_to = [\"boss\"]; deadline_shift = \"none\"; "
                          "deadlines = ( { id = \"x\"; date = \"%s\"; title = \"X\"; } %s ); } "
                          ");\n",
-                         f->settings ? f->settings : "", f->maildir, transports, recipients,
-                         participants, milestone, deadlines) > 0);
+                         f->settings ? f->settings : "", send_time, f->maildir, transports,
+                         recipients, participants, milestone, deadlines) > 0);
         f->model = fixture_load(text);
         free(text);
         assert_int_equal(secrets_load(f->model, &secrets, &error), 0);
@@ -174,11 +178,16 @@ static void configure_mail(Fixture *f, const char *milestone) {
         configure(f, milestone, "", "", "\"a\"", "");
 }
 
-/* A milestone 6 days after today by the wall clock: its 7d reminder was due yesterday at 09:00
- * and catch-up sends it now, and a message that fails may be tried again for days. */
+/* A milestone 6 days after today by the wall clock, and a send_time two seconds ago: its 7d
+ * reminder was due yesterday, and catch-up sends it now, at today's send_time; a message that
+ * fails may be tried again for days. */
 static void future_milestone(char ret[static DATE_STRING_MAX]) {
-        Date today = (Date) (clock_usec(CLOCK_REALTIME) / SEC_USEC / DAY_SEC);
+        uint64_t now = clock_usec(CLOCK_REALTIME) / SEC_USEC - 2;
+        Date today = (Date) ((now + 2) / DAY_SEC);
 
+        (void) snprintf(send_time, sizeof(send_time), "%02u:%02u:%02u",
+                        (unsigned) (now % DAY_SEC / 3600), (unsigned) (now % 3600 / 60),
+                        (unsigned) (now % 60));
         (void) date_format(today + 6, ret);
 }
 
