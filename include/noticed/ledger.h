@@ -85,6 +85,13 @@ char *ledger_path_in(const char *state_dir);
  * file with -EBADFD, and a path that starts with "file:" (SQLite would read it as a URI) with
  * -EINVAL. */
 int ledger_open(const char *path, Ledger **ret);
+/* A copy of the ledger at path, in memory, migrated: what it says now, for a preview that must
+ * not write the file (noticed --dry-run).  The file is opened read-only and copied; nothing is
+ * written to it or its -wal, no lock is taken beyond SQLite's read lock while copying.  path
+ * NULL gives an empty ledger.  -ENOENT when the file does not exist, -EACCES, -EISDIR, -EBADFD
+ * (not a regular file), -EBADMSG (not a database), -EPROTONOSUPPORT (from a newer noticed), -EBUSY,
+ * -EINVAL ("file:..."), -ENOMEM. */
+int ledger_open_snapshot(const char *path, Ledger **ret);
 Ledger *ledger_close(Ledger *l);
 /* SQLite's message about the last failed call, or "" */
 const char *ledger_error(const Ledger *l);
