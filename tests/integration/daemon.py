@@ -984,6 +984,102 @@ def test_catch_up_and_that_days_reminder_are_one_message():
                f"STATUS after send_time: {message['STATUS']!r}")
 
 
+def dry_run_config(d, today, deadlines, send_time, port):
+    """alice by mail, bob by a webhook to a closed port (its deliveries wait, retrying)."""
+    text = config_text(d.maildir, deadlines_commitment(today, deadlines), offsets=("20d", "10d", "3d", "0d"),
+                       send_time=send_time)
+    text = text.replace('transports = {\n',
+                        f'transports = {{\n  dead = {{ url = "http://127.0.0.1:{port}/hook"; }};\n')
+    text = text.replace('{ id = "bob"; name = "Bob"; mail = ["bob@test.example"]; }',
+                        '{ id = "bob"; name = "Bob"; webhooks = ["dead"]; }')
+    expect('webhooks = ["dead"]' in text, "the config has no bob to give a webhook")
+    d.write_config(text)
+
+
+def closed_port():
+    """A loopback TCP port nothing listens on (bound, then closed)."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def state_files(d):
+    """{name: bytes} of the state directory's ledger files."""
+    files = {}
+    for name in sorted(os.listdir(d.state)):
+        if name.startswith("ledger.sqlite"):
+            with open(os.path.join(d.state, name), "rb") as f:
+                files[name] = f.read()
+    return files
+
+
+def test_dry_run_prints_the_start_up_pass_and_writes_nothing():
+    today = today_in("UTC")
+    with Noticed("dry-run") as d:
+        port = closed_port()
+        ahead, past = today + days(5), today - days(2)
+        # A first start: the 10d reminder of "ahead" is sent to alice and waits for bob's
+        # webhook; the older and the passed ones are skipped.
+        dry_run_config(d, today, {"ahead": ahead, "past": past}, just_passed("UTC"), port)
+        d.start()
+        rows, _ = d.history()
+        expect_equal(states(rows).get((reminder_id("deadline:ahead", ahead, "10d", "alice"),
+                                       "mail")), "sent", "alice's 10d reminder")
+        expect_equal(d.stop(), 0, "exit status after SIGTERM")
+        rows, _ = d.history()
+        expect_equal(states(rows).get((reminder_id("deadline:ahead", ahead, "10d", "bob"),
+                                       "webhook:dead")), "queued", "bob's 10d reminder")
+        # Two more deadlines, and a send_time two hours ago: "now" is today, so its missed 0d
+        # reminder goes at once; "next"'s 3d reminder, missed yesterday, waits for tomorrow's.
+        two_hours_ago = dt.datetime.fromtimestamp(time.time() - 7200, ZoneInfo("UTC"))
+        now_deadline, next_deadline = today, today + days(2)
+        dry_run_config(d, today, {"ahead": ahead, "past": past, "now": now_deadline,
+                                  "next": next_deadline},
+                       two_hours_ago.strftime("%H:%M:%S"), port)
+        before = state_files(d)
+        p = subprocess.run([NOTICED, "-c", d.conf, "--dry-run"], env=d.env(),
+                           stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                           timeout=TIMEOUT)
+        expect_equal(p.returncode, 0, f"exit status of --dry-run ({p.stderr.strip()})")
+        expect_equal(state_files(d), before, "the ledger's files after --dry-run")
+        lines = p.stdout.splitlines()
+
+        def line(action, rid, channel):
+            found = [x for x in lines if x.startswith(action) and f" {rid} {channel}" in x]
+            expect(len(found) == 1, f"no one '{action}' line for {rid} {channel}:\n{p.stdout}")
+            return found[0]
+
+        for rid, channel in ((reminder_id("deadline:now", now_deadline, "0d", "alice"), "mail"),
+                             (reminder_id("deadline:now", now_deadline, "0d", "bob"),
+                              "webhook:dead")):
+            expect("(missed " in line("queue now", rid, channel), f"{rid}: not a catch-up")
+        later = line("queue later", reminder_id("deadline:next", next_deadline, "3d", "alice"),
+                     "mail")
+        # Today's send_time passed two hours ago: tomorrow's (or, just after midnight, today's).
+        when = dt.datetime.fromtimestamp(time.time() - 7200 + 86400, ZoneInfo("UTC"))
+        expect(later.startswith(f"queue later     {when.date()} {when.strftime('%H:%M')} UTC "),
+               f"the later catch-up does not say when: {later!r}")
+        line("leave retrying", reminder_id("deadline:ahead", ahead, "10d", "bob"), "webhook:dead")
+        skip = line("skip", reminder_id("deadline:now", now_deadline, "3d", "alice"), "mail")
+        expect("superseded" in skip, f"the skip does not say why: {skip!r}")
+        expect(not [x for x in lines if reminder_id("deadline:ahead", ahead, "10d", "alice") in x],
+               f"a sent reminder is shown:\n{p.stdout}")
+        expect_equal(lines[-1], "noticed --dry-run: 2 to queue now, 2 to queue later, 10 to skip, "
+                                "1 left in the outbox; nothing was written", "the summary line")
+        # A config error is 78, a ledger it cannot read 69; neither writes anything.
+        bad = subprocess.run([NOTICED, "-c", os.path.join(d.dir, "missing.conf"), "--dry-run"],
+                             env=d.env(), capture_output=True, text=True, timeout=TIMEOUT)
+        expect_equal(bad.returncode, EX_CONFIG, "exit status of --dry-run with a missing config")
+        with open(os.path.join(d.state, "ledger.sqlite"), "r+b") as f:
+            f.write(b"not a database, not at all")
+        broken = subprocess.run([NOTICED, "-c", d.conf, "--dry-run"], env=d.env(),
+                                capture_output=True, text=True, timeout=TIMEOUT)
+        expect_equal(broken.returncode, 69, f"exit status of --dry-run with a damaged ledger "
+                                            f"({broken.stderr.strip()})")
+
+
 TESTS = [
     test_start_catches_up_latest_missed_reminder_only,
     test_restart_delivers_nothing_twice,
@@ -1003,6 +1099,7 @@ TESTS = [
     test_sigterm_in_the_middle_of_a_pass_stops_there_and_loses_nothing,
     test_missed_reminder_goes_out_at_send_time_not_at_start,
     test_catch_up_and_that_days_reminder_are_one_message,
+    test_dry_run_prints_the_start_up_pass_and_writes_nothing,
 ]
 
 
