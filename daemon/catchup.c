@@ -113,9 +113,16 @@ static int compare_group(const DueReminder *a, const DueReminder *b) {
 #undef CMP
 }
 
+/* What catch_up_decide() works out for each unsettled reminder before it decides. */
+typedef struct Timing {
+        usec_t instant; /* when it would go out by itself (catch_up_instant()) */
+        usec_t when;    /* the instant it is decided at: max(instant, now) */
+        bool missed;
+} Timing;
+
 typedef struct Order {
         const DueReminder *due;
-        const usec_t *when; /* the instant each unsettled one is decided at: max(instant, now) */
+        const Timing *timing;
 } Order;
 
 /* By group; within one the settled first, then in the order they go out, the latest planned
@@ -130,8 +137,8 @@ static int compare_indices(const void *a, const void *b, void *userdata) {
                 return c;
         if (x->settled != y->settled)
                 return x->settled ? -1 : 1;
-        if (!x->settled && o->when[i] != o->when[j])
-                return o->when[i] < o->when[j] ? -1 : 1;
+        if (!x->settled && o->timing[i].when != o->timing[j].when)
+                return o->timing[i].when < o->timing[j].when ? -1 : 1;
         if (x->reminder.at != y->reminder.at)
                 return x->reminder.at < y->reminder.at ? -1 : 1;
         return i < j ? -1 : i > j;
@@ -175,8 +182,7 @@ static CatchUpAction decide_latest(const GroupState *g, const DueReminder *due,
 
 /* Decides one group, due[order[from..to)]. */
 static void decide_group(const Model *m, const DueReminder *due, const size_t *order,
-                         const usec_t *when, const bool *missed, size_t from, size_t to,
-                         CatchUpDecision *ret) {
+                         const Timing *t, size_t from, size_t to, CatchUpDecision *ret) {
         GroupState g = {.order = order + from};
         size_t k = from;
 
@@ -198,14 +204,14 @@ static void decide_group(const Model *m, const DueReminder *due, const size_t *o
                 size_t end = k + 1, latest;
                 Date day;
 
-                while (end < to && when[order[end]] == when[order[k]])
+                while (end < to && t[order[end]].when == t[order[k]].when)
                         end++;
                 latest = order[end - 1];
-                day = local_date(m, when[latest]);
+                day = local_date(m, t[latest].when);
                 for (size_t j = k; j < end; j++)
                         ret[order[j]] = (CatchUpDecision){.action = CATCH_UP_SKIP_SUPERSEDED,
-                                                          .at_usec = when[order[j]],
-                                                          .catch_up = missed[order[j]]};
+                                                          .at_usec = t[order[j]].when,
+                                                          .catch_up = t[order[j]].missed};
                 ret[latest].action = decide_latest(&g, due, &due[latest], day);
                 if (ret[latest].action == CATCH_UP_SEND) {
                         g.any = true;
@@ -219,38 +225,40 @@ static void decide_group(const Model *m, const DueReminder *due, const size_t *o
 
 int catch_up_decide(const Model *m, const DueReminder *due, size_t n, usec_t now,
                     CatchUpDecision *ret) {
-        _cleanup_free_ size_t *order = NULL;
-        _cleanup_free_ usec_t *when = NULL, *instant = NULL;
-        _cleanup_free_ bool *missed = NULL;
+        size_t *order;
+        Timing *t;
         Order o;
 
         if (n == 0)
                 return 0;
         order = calloc(n, sizeof(*order));
-        when = calloc(n, sizeof(*when));
-        instant = calloc(n, sizeof(*instant));
-        missed = calloc(n, sizeof(*missed));
-        if (!order || !when || !instant || !missed)
+        t = calloc(n, sizeof(*t));
+        if (!order || !t) {
+                free(order);
+                free(t);
                 return -ENOMEM;
+        }
         for (size_t i = 0; i < n; i++) {
                 order[i] = i;
                 if (due[i].settled)
                         continue;
-                instant[i] = catch_up_instant(m, &due[i].reminder, now, &missed[i]);
-                when[i] = instant[i] > now ? instant[i] : now;
+                t[i].instant = catch_up_instant(m, &due[i].reminder, now, &t[i].missed);
+                t[i].when = t[i].instant > now ? t[i].instant : now;
         }
-        o = (Order){due, when};
+        o = (Order){due, t};
         qsort_r(order, n, sizeof(*order), compare_indices, &o);
         for (size_t from = 0, to; from < n; from = to) {
                 for (to = from + 1;
                      to < n && compare_group(&due[order[from]], &due[order[to]]) == 0; to++)
                         ;
-                decide_group(m, due, order, when, missed, from, to, ret);
+                decide_group(m, due, order, t, from, to, ret);
         }
         /* A reminder sent goes out at its own instant (planned, or catch-up's send_time). */
         for (size_t i = 0; i < n; i++)
                 if (ret[i].action == CATCH_UP_SEND)
-                        ret[i].at_usec = instant[i];
+                        ret[i].at_usec = t[i].instant;
+        free(t);
+        free(order);
         return 0;
 }
 

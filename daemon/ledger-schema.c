@@ -433,7 +433,7 @@ static char *immutable_uri(const char *path) {
                         *p++ = hex[*c >> 4];
                         *p++ = hex[*c & 15];
                 }
-        (void) strcpy(p, "?immutable=1");
+        memcpy(p, "?immutable=1", sizeof("?immutable=1"));
         return uri;
 }
 
@@ -442,18 +442,21 @@ static char *immutable_uri(const char *path) {
  * read-only open of a WAL database leaves both behind, owned by whoever ran the preview.  With
  * a -wal, read-only, so that its commits are seen; the -wal and -shm exist already. */
 static int snapshot_open_source(const char *path, sqlite3 **ret) {
-        _cleanup_free_ char *wal = NULL, *uri = NULL;
+        char *wal, *uri;
+        bool has_wal;
         int rc;
 
         if (asprintf(&wal, "%s-wal", path) < 0)
                 return SQLITE_NOMEM;
-        if (access(wal, F_OK) < 0 && errno == ENOENT) {
-                uri = immutable_uri(path);
-                if (!uri)
-                        return SQLITE_NOMEM;
-                rc = sqlite3_open_v2(uri, ret, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL);
-        } else
-                rc = sqlite3_open_v2(path, ret, SQLITE_OPEN_READONLY, NULL);
+        has_wal = access(wal, F_OK) == 0 || errno != ENOENT;
+        free(wal);
+        if (has_wal)
+                return sqlite3_open_v2(path, ret, SQLITE_OPEN_READONLY, NULL);
+        uri = immutable_uri(path);
+        if (!uri)
+                return SQLITE_NOMEM;
+        rc = sqlite3_open_v2(uri, ret, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL);
+        free(uri);
         return rc;
 }
 

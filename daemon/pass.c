@@ -482,7 +482,7 @@ int pass_find_next(Pass *p, const Model *model, uint64_t now, Date today, uint64
                         return r;
                 }
                 best = earliest_after(&c.due, decisions, now);
-                if (best >= 0) {
+                if (best >= 0 && decisions) {
                         *ret_usec = decisions[best].at_usec;
                         *ret_description =
                                 describe_next(model, &c.due.due[best].reminder, *ret_usec,
@@ -532,7 +532,7 @@ int pass_preview(Pass *p, const Model *model, usec_t now, Date today, Date until
                 r = log_error_errno(-ENOMEM, "Out of memory");
                 goto finish;
         }
-        for (size_t i = 0; i < c.due.n; i++) {
+        for (size_t i = 0; decisions && i < c.due.n; i++) {
                 const CatchUpDecision *d = &decisions[i];
 
                 if (d->action == CATCH_UP_SETTLED)
