@@ -1,6 +1,10 @@
 /* Pass: what is due, queued or skipped, and what comes next (see pass.h).  One
  * reminder on one channel is enqueue.c's business; this file decides which, by the plan, the
- * decisions and the catch-up rules. */
+ * decisions and the catch-up rules.  A pass, the search for the next instant and the preview
+ * all go through collect_and_decide(): the plan of a window, each reminder's state in the
+ * ledger, and catch_up_decide() over them, so that what --dry-run shows and STATUS names is
+ * what a pass does.  Each reads the ledger once per reminder and channel in the window, the
+ * look-back window included: a few thousand indexed look-ups for a large config. */
 
 #include <errno.h>
 #include <inttypes.h>
