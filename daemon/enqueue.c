@@ -170,17 +170,20 @@ int enqueue_unsettled(Enqueue *eq, const ReminderIdentity *x) {
 }
 
 int enqueue_settled_sibling(Enqueue *eq, const Model *model, const Reminder *r,
-                            const ReminderIdentity *x, Reminder *ret) {
-        usec_t due_usec = 0;
+                            const ReminderIdentity *x, DueReminder *ret) {
+        LedgerGroup g;
         int32_t seconds, offset;
         int k;
 
-        k = ledger_latest_settled(eq->ledger, x, &due_usec);
+        k = ledger_group_settled(eq->ledger, x, &g);
         if (k <= 0)
                 return k;
-        *ret = *r;
-        ret->at = (int64_t) (due_usec / USEC_PER_SEC);
-        tz_unix_to_local(model->tz, ret->at, &ret->date, &seconds, &offset);
+        *ret = (DueReminder){.reminder = *r, .settled = true, .went_out = g.went_out};
+        ret->reminder.at = (int64_t) (g.latest_due_usec / USEC_PER_SEC);
+        tz_unix_to_local(model->tz, ret->reminder.at, &ret->reminder.date, &seconds, &offset);
+        if (g.went_out)
+                tz_unix_to_local(model->tz, (int64_t) (g.went_out_usec / USEC_PER_SEC),
+                                 &ret->out_date, &seconds, &offset);
         return 1;
 }
 

@@ -48,6 +48,8 @@ typedef enum Statement {
         STMT_DECISIONS_STANDING, /* schema 4: decisions not revoked since */
         STMT_DECISION_STANDS,
         STMT_COUNTS, /* ledger-status.c */
+        STMT_GROUP_SETTLED,
+        STMT_OUTBOX_GET,
         _STMT_MAX,
 } Statement;
 

@@ -51,7 +51,57 @@ int ledger_latest_settled(Ledger *l, const ReminderIdentity *x, usec_t *ret_due_
         return s ? step_usec(l, s, ret_due_usec) : r;
 }
 
+int ledger_group_settled(Ledger *l, const ReminderIdentity *x, LedgerGroup *ret) {
+        sqlite3_stmt *s;
+        int rc, r = 0;
+
+        if (!l || !group_is_valid(x) || !ret)
+                return -EINVAL;
+        s = ledger_bind(l, STMT_GROUP_SETTLED, &r, GROUP_TYPES, GROUP_VALUES(x));
+        if (!s)
+                return r;
+        rc = sqlite3_step(s);
+        if (rc != SQLITE_ROW)
+                r = ledger_fail(l, rc);
+        else if (sqlite3_column_type(s, 0) != SQLITE_NULL) {
+                *ret = (LedgerGroup){
+                        .latest_due_usec = (usec_t) sqlite3_column_int64(s, 0),
+                        .went_out = sqlite3_column_type(s, 1) != SQLITE_NULL,
+                        .went_out_usec = (usec_t) sqlite3_column_int64(s, 1),
+                };
+                r = 1;
+        }
+        ledger_reset(s);
+        return r;
+}
+
 /* --- the outbox ---------------------------------------------------------------------------- */
+
+int ledger_queued_get(Ledger *l, const ReminderIdentity *x, unsigned *ret_attempts,
+                      usec_t *ret_next_usec) {
+        sqlite3_stmt *s;
+        int64_t attempts;
+        int rc, r = 0;
+
+        if (!l || !ledger_identity_is_valid(x) || !ret_attempts || !ret_next_usec)
+                return -EINVAL;
+        s = ledger_bind(l, STMT_OUTBOX_GET, &r, "tt", x->id, x->channel);
+        if (!s)
+                return r;
+        rc = sqlite3_step(s);
+        if (rc == SQLITE_ROW) {
+                if (ledger_column_range(s, 0, UINT_MAX, &attempts) < 0)
+                        r = -EBADMSG;
+                else {
+                        *ret_attempts = (unsigned) attempts;
+                        *ret_next_usec = (usec_t) sqlite3_column_int64(s, 1);
+                        r = 1;
+                }
+        } else if (rc != SQLITE_DONE)
+                r = ledger_fail(l, rc);
+        ledger_reset(s);
+        return r;
+}
 
 int ledger_later_sibling(Ledger *l, const ReminderIdentity *x, usec_t due_usec) {
         usec_t latest = 0;

@@ -237,6 +237,16 @@ static const char *const statement_sql[_STMT_MAX] = {
                 "COALESCE(SUM(state = 'failed' AND updated_usec >= ?1 AND updated_usec < ?2), 0), "
                 "COALESCE(SUM(state = 'skipped' AND updated_usec >= ?1 AND updated_usec < ?2), 0), "
                 "(SELECT COUNT(*) FROM outbox) FROM reminders",
+        /* A group's settled and queued rows (as STMT_LATEST_SETTLED), and when one was last
+         * sent (marked so). */
+        [STMT_GROUP_SETTLED] = "SELECT MAX(due_usec), MAX(CASE state WHEN 'sent' THEN updated_usec "
+                               "END) FROM reminders " GROUP_INDEX
+                                       GROUP_WHERE "AND (state != 'pending' OR EXISTS (SELECT 1 "
+                                                   "FROM outbox o WHERE o.id = reminders.id AND "
+                                                   "o.channel = reminders.channel))",
+        [STMT_OUTBOX_GET] = "SELECT r.attempts, o.next_usec FROM outbox o JOIN reminders r "
+                            "ON r.id = o.id AND r.channel = o.channel "
+                            "WHERE o.id = ?1 AND o.channel = ?2",
 };
 
 const char *ledger_state_directory(void) {
@@ -432,4 +442,155 @@ Ledger *ledger_close(Ledger *l) {
         (void) sqlite3_close_v2(l->db);
         free(l);
         return NULL;
+}
+
+/* --- a snapshot, for noticed --dry-run ----------------------------------------------------
+ * The real file opened read-only and copied, with SQLite's backup API, into a database in
+ * memory, which is migrated and queried as the real one would be.  Read-only, SQLite neither
+ * checkpoints nor deletes the WAL on close, and a migration or a new row touches only the copy:
+ * the file and its -wal keep every byte, whoever else has them open.  A ledger the size of
+ * years of reminders is a few MB: copying it is cheaper than a second set of read-only
+ * statements that could drift from the real ones. */
+
+/* "file:PATH?immutable=1", PATH percent-encoded (RFC 3986 unreserved characters and '/' as
+ * they are); malloc'd, NULL when out of memory. */
+static char *immutable_uri(const char *path) {
+        static const char hex[] = "0123456789ABCDEF";
+        size_t n = strlen(path);
+        char *uri, *p;
+
+        if (n > (SIZE_MAX - 32) / 3)
+                return NULL;
+        uri = malloc(3 * n + 32);
+        if (!uri)
+                return NULL;
+        p = stpcpy(uri, "file:");
+        for (const unsigned char *c = (const unsigned char *) path; *c; c++)
+                if ((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+                    (*c >= '0' && *c <= '9') || strchr("/-._~", *c))
+                        *p++ = (char) *c;
+                else {
+                        *p++ = '%';
+                        *p++ = hex[*c >> 4];
+                        *p++ = hex[*c & 15];
+                }
+        memcpy(p, "?immutable=1", sizeof("?immutable=1"));
+        return uri;
+}
+
+/* Opens the file read-only.  Without a -wal (no daemon has it open, and the last one closed
+ * it cleanly) as immutable, which reads the file alone and creates no -wal or -shm: a plain
+ * read-only open of a WAL database leaves both behind, owned by whoever ran the preview.  With
+ * a -wal, read-only, so that its commits are seen; the -wal and -shm exist already. */
+static int snapshot_open_source(const char *path, sqlite3 **ret) {
+        char *wal, *uri;
+        bool has_wal;
+        int rc;
+
+        if (asprintf(&wal, "%s-wal", path) < 0)
+                return SQLITE_NOMEM;
+        has_wal = access(wal, F_OK) == 0 || errno != ENOENT;
+        free(wal);
+        if (has_wal)
+                return sqlite3_open_v2(path, ret, SQLITE_OPEN_READONLY, NULL);
+        uri = immutable_uri(path);
+        if (!uri)
+                return SQLITE_NOMEM;
+        rc = sqlite3_open_v2(uri, ret, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL);
+        free(uri);
+        return rc;
+}
+
+/* The file's schema version, before anything is copied: a newer one is refused. */
+static int snapshot_check(sqlite3 *source) {
+        Ledger probe = {.db = source};
+        int version;
+
+        return schema_version(&probe, &version);
+}
+
+static int snapshot_copy(Ledger *l, const char *path) {
+        sqlite3 *source = NULL;
+        sqlite3_backup *b;
+        struct stat st;
+        int rc, r;
+
+        if (strncmp(path, "file:", 5) == 0)
+                return -EINVAL;
+        if (stat(path, &st) < 0)
+                return -errno;
+        if (S_ISDIR(st.st_mode))
+                return -EISDIR;
+        if (!S_ISREG(st.st_mode))
+                return -EBADFD;
+        if (access(path, R_OK) < 0)
+                return -errno;
+        rc = snapshot_open_source(path, &source);
+        if (rc == SQLITE_OK)
+                rc = sqlite3_busy_timeout(source, BUSY_TIMEOUT_MSEC);
+        if (rc != SQLITE_OK) {
+                r = source ? ledger_fail(&(Ledger){.db = source}, rc) : -ENOMEM;
+                if (source)
+                        ledger_set_error(l, sqlite3_errmsg(source));
+                (void) sqlite3_close_v2(source);
+                return r;
+        }
+        r = snapshot_check(source);
+        if (r < 0)
+                ledger_set_error(l, r == -EPROTONOSUPPORT
+                                            ? "the ledger was written by a newer version of noticed"
+                                            : sqlite3_errmsg(source));
+        if (r >= 0) {
+                b = sqlite3_backup_init(l->db, "main", source, "main");
+                if (!b)
+                        r = ledger_fail(l, sqlite3_errcode(l->db));
+                else {
+                        rc = sqlite3_backup_step(b, -1);
+                        (void) sqlite3_backup_finish(b);
+                        if (rc != SQLITE_DONE) {
+                                ledger_set_error(l, sqlite3_errstr(rc));
+                                r = rc == SQLITE_NOMEM ? -ENOMEM
+                                    : rc == SQLITE_BUSY || rc == SQLITE_LOCKED ? -EBUSY
+                                    : rc == SQLITE_CORRUPT || rc == SQLITE_NOTADB ? -EBADMSG
+                                                                                  : -EIO;
+                        }
+                }
+        }
+        (void) sqlite3_close_v2(source);
+        return r;
+}
+
+int ledger_open_snapshot(const char *path, Ledger **ret) {
+        Ledger *l;
+        int rc, r;
+
+        if (!ret || (path && !*path))
+                return -EINVAL;
+        l = calloc(1, sizeof(*l));
+        if (!l)
+                return -ENOMEM;
+        rc = sqlite3_open_v2(":memory:", &l->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+        if (rc != SQLITE_OK) {
+                r = l->db ? ledger_fail(l, rc) : -ENOMEM;
+                goto fail;
+        }
+        r = path ? snapshot_copy(l, path) : 0;
+        if (r >= 0) {
+                rc = sqlite3_exec(l->db, "PRAGMA foreign_keys = ON;", NULL, NULL, NULL);
+                r = rc == SQLITE_OK ? 0 : ledger_fail(l, rc);
+        }
+        if (r >= 0)
+                r = prepare(l, 0, _STMT_NEED_SCHEMA);
+        if (r >= 0)
+                r = migrate(l);
+        if (r >= 0)
+                r = prepare(l, _STMT_NEED_SCHEMA, _STMT_MAX);
+        if (r < 0)
+                goto fail;
+        l->error[0] = '\0';
+        *ret = l;
+        return 0;
+fail:
+        (void) ledger_close(l);
+        return r;
 }

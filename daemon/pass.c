@@ -1,6 +1,10 @@
 /* Pass: what is due, queued or skipped, and what comes next (see pass.h).  One
  * reminder on one channel is enqueue.c's business; this file decides which, by the plan, the
- * decisions and the catch-up rules. */
+ * decisions and the catch-up rules.  A pass, the search for the next instant and the preview
+ * all go through collect_and_decide(): the plan of a window, each reminder's state in the
+ * ledger, and catch_up_decide() over them, so that what --dry-run shows and STATUS names is
+ * what a pass does.  Each reads the ledger once per reminder and channel in the window, the
+ * look-back window included: a few thousand indexed look-ups for a large config. */
 
 #include <errno.h>
 #include <inttypes.h>
@@ -17,6 +21,7 @@
 #include "noticed/macro.h"
 #include "noticed/plan.h"
 #include "noticed/render.h"
+#include "noticed/tz.h"
 
 /* The next reminder is looked for a window at a time, up to PASS_SEARCH_DAYS ahead. */
 #define SEARCH_WINDOW_DAYS 31
@@ -116,19 +121,42 @@ static bool pass_has_decided(void *userdata, size_t commitment, uint32_t cycle,
                bsearch(&key, pass->decided, pass->n_decided, sizeof(key), compare_decided) != NULL;
 }
 
-/* The reminders due, for catch-up, and beside each its identity (taken; a settled sibling has
- * none: nothing is done with it). */
+/* The reminders of a window the ledger has not settled, for catch-up, and beside each its
+ * identity (taken; a settled sibling has none: nothing is done with it); and, when asked for,
+ * those waiting in the outbox. */
 typedef struct Due {
         DueReminder *due;
         ReminderIdentity *ids;
         size_t n, allocated;
 } Due;
 
+typedef struct Waiting {
+        Reminder reminder;
+        uint32_t channel;
+        ReminderIdentity id;
+        unsigned attempts;
+        usec_t next_usec;
+} Waiting;
+
+typedef struct Collected {
+        Due due;
+        Waiting *waiting; /* only when collected with want_waiting */
+        size_t n_waiting, allocated_waiting;
+} Collected;
+
 static void due_done(Due *d) {
         for (size_t i = 0; i < d->n; i++)
                 identity_done(&d->ids[i]);
         free(d->ids);
         free(d->due);
+}
+
+static void collected_done(Collected *c) {
+        due_done(&c->due);
+        for (size_t i = 0; i < c->n_waiting; i++)
+                identity_done(&c->waiting[i].id);
+        free(c->waiting);
+        *c = (Collected){0};
 }
 
 static int push_due(Due *d, DueReminder item, ReminderIdentity *x) {
@@ -153,6 +181,109 @@ static int push_due(Due *d, DueReminder item, ReminderIdentity *x) {
         return 0;
 }
 
+static int push_waiting(Collected *c, Pass *p, const Reminder *r, uint32_t channel,
+                        ReminderIdentity *x) {
+        Waiting w = {.reminder = *r, .channel = channel};
+        int k;
+
+        k = ledger_queued_get(p->ledger, x, &w.attempts, &w.next_usec);
+        if (k <= 0)
+                return k; /* settled since we looked */
+        if (c->n_waiting == c->allocated_waiting) {
+                size_t more = c->allocated_waiting ? 2 * c->allocated_waiting : 16;
+                Waiting *bigger = reallocarray(c->waiting, more, sizeof(*bigger));
+
+                if (!bigger)
+                        return -ENOMEM;
+                c->waiting = bigger;
+                c->allocated_waiting = more;
+        }
+        w.id = *x;
+        *x = (ReminderIdentity){0};
+        c->waiting[c->n_waiting++] = w;
+        return 0;
+}
+
+/* One reminder on one channel: unsettled ones go to catch-up with their group's settled
+ * sibling, waiting ones (when asked for) aside, settled ones nowhere. */
+static int collect_one(Pass *p, const Model *model, const Reminder *r, uint32_t channel,
+                       bool want_waiting, Collected *c) {
+        ReminderIdentity x = {0};
+        DueReminder sibling;
+        LedgerState state = LEDGER_PENDING;
+        int k;
+
+        k = identity_from_reminder(model, r, channel, &x);
+        if (k >= 0)
+                k = ledger_get_state(p->ledger, &x, &state);
+        if (k > 0 && state == LEDGER_QUEUED)
+                k = want_waiting ? push_waiting(c, p, r, channel, &x) : 0;
+        else if (k > 0 && state != LEDGER_PENDING)
+                k = 0; /* settled */
+        /* Unknown, or pending from an older noticed's interrupted attempt: to decide.  What was
+         * sent counts, even for an offset since removed. */
+        else if (k >= 0 && (k = enqueue_settled_sibling(p->enqueue, model, r, &x, &sibling)) >= 0) {
+                bool settled = k > 0;
+
+                k = push_due(&c->due, (DueReminder){.reminder = *r, .channel = channel}, &x);
+                sibling.channel = channel;
+                if (k >= 0 && settled)
+                        k = push_due(&c->due, sibling, NULL);
+        }
+        identity_done(&x);
+        return k;
+}
+
+/* The reminders planned for from..to that the ledger has not settled, with their siblings. */
+static int collect(Pass *p, const Model *model, Date from, Date to, bool want_waiting,
+                   Collected *c) {
+        _cleanup_free_ Reminder *rs = NULL;
+        size_t n_rs = 0;
+        int r;
+
+        r = plan_reminders(model, from, to, pass_has_decided, p, &rs, &n_rs);
+        if (r < 0)
+                return log_error_errno(r, "Failed to plan reminders: %m");
+        for (size_t i = 0; i < n_rs; i++) {
+                const Recipient *rc = &model->recipients[rs[i].recipient];
+
+                for (uint32_t ch = 0; ch < enqueue_channel_count(rc); ch++) {
+                        if (!enqueue_channel_exists(model, rc, ch))
+                                continue;
+                        r = collect_one(p, model, &rs[i], ch, want_waiting, c);
+                        if (r < 0)
+                                return log_error_errno(r, "Failed to read the ledger: %s",
+                                                       r == -ENOMEM ? "out of memory"
+                                                                    : ledger_error(p->ledger));
+                }
+        }
+        return 0;
+}
+
+/* Collects and decides: *ret_decisions[i] is the fate of c->due.due[i] at now. */
+static int collect_and_decide(Pass *p, const Model *model, usec_t now, Date from, Date to,
+                              bool want_waiting, Collected *c, CatchUpDecision **ret_decisions) {
+        CatchUpDecision *d;
+        int r;
+
+        *ret_decisions = NULL;
+        r = collect(p, model, from, to, want_waiting, c);
+        if (r < 0 || c->due.n == 0)
+                return r;
+        d = calloc(c->due.n, sizeof(*d));
+        if (!d || catch_up_decide(model, c->due.due, c->due.n, now, d) < 0) {
+                free(d);
+                return log_error_errno(-ENOMEM, "Out of memory");
+        }
+        *ret_decisions = d;
+        return 0;
+}
+
+static bool is_skip(CatchUpAction a) {
+        return a == CATCH_UP_SKIP_SUPERSEDED || a == CATCH_UP_SKIP_PASSED ||
+               a == CATCH_UP_SKIP_SAME_DAY;
+}
+
 /* Ends a pass's batch: rolled back when r failed (and r returned), else committed; a failed
  * commit is logged as the failure to do what. */
 static int end_batch(Pass *p, int r, const char *what) {
@@ -168,15 +299,15 @@ static int end_batch(Pass *p, int r, const char *what) {
         return 0;
 }
 
-/* Records every reminder catch-up skips as one ledger transaction: a first start after a long
- * time, or with many commitments, skips thousands, and one fsync each took seconds. */
-static int skip_all(Pass *p, const Due *d, const CatchUpAction *actions, usec_t now) {
+/* Records every reminder catch-up skips now as one ledger transaction: a first start after a
+ * long time, or with many commitments, skips thousands, and one fsync each took seconds. */
+static int skip_all(Pass *p, const Due *d, const CatchUpDecision *decisions, usec_t now) {
         size_t n = d->n;
         bool any = false;
         int r;
 
         for (size_t i = 0; i < n && !any; i++)
-                any = actions[i] == CATCH_UP_SKIP_SUPERSEDED || actions[i] == CATCH_UP_SKIP_PASSED;
+                any = is_skip(decisions[i].action) && decisions[i].at_usec <= now;
         if (!any)
                 return 0;
         r = ledger_batch_begin(p->ledger);
@@ -184,11 +315,12 @@ static int skip_all(Pass *p, const Due *d, const CatchUpAction *actions, usec_t 
                 return log_error_errno(r, "Failed to begin recording skipped reminders: %s",
                                        ledger_error(p->ledger));
         for (size_t i = 0; i < n && r >= 0; i++) {
-                if (actions[i] != CATCH_UP_SKIP_SUPERSEDED && actions[i] != CATCH_UP_SKIP_PASSED)
+                if (!is_skip(decisions[i].action) || decisions[i].at_usec > now)
                         continue;
                 if (p->progress && !p->progress(p->progress_userdata))
                         break; /* the skips so far are committed: they are decided */
-                r = enqueue_skip(p->enqueue, &d->due[i].reminder, &d->ids[i], actions[i], now);
+                r = enqueue_skip(p->enqueue, &d->due[i].reminder, &d->ids[i], decisions[i].action,
+                                 now);
         }
         return end_batch(p, r, "record the skipped reminders");
 }
@@ -229,9 +361,9 @@ static int skip_decided(Pass *p, const Model *model, uint64_t now) {
         return skipped;
 }
 
-/* Queues every reminder catch-up sends, as one ledger transaction (the outbox sends them).  A
- * ledger that cannot record stops the pass, so that the daemon tries again soon. */
-static int queue_all(Pass *p, const Model *model, const Due *d, const CatchUpAction *actions,
+/* Queues every reminder catch-up sends now, as one ledger transaction (the outbox sends them).
+ * A ledger that cannot record stops the pass, so that the daemon tries again soon. */
+static int queue_all(Pass *p, const Model *model, const Due *d, const CatchUpDecision *decisions,
                      usec_t now) {
         size_t n = d->n;
         int r;
@@ -241,7 +373,7 @@ static int queue_all(Pass *p, const Model *model, const Due *d, const CatchUpAct
                 return log_error_errno(r, "Failed to begin queueing reminders: %s",
                                        ledger_error(p->ledger));
         for (size_t i = 0; i < n && r >= 0; i++) {
-                if (actions[i] != CATCH_UP_SEND)
+                if (decisions[i].action != CATCH_UP_SEND || decisions[i].at_usec > now)
                         continue;
                 if (p->progress && !p->progress(p->progress_userdata)) {
                         log_info("Stopping in the middle of a pass: the rest waits for the "
@@ -256,141 +388,189 @@ static int queue_all(Pass *p, const Model *model, const Due *d, const CatchUpAct
 
 /* --- a pass ------------------------------------------------------------------------------- */
 
-/* Delivers, or records as skipped, every reminder whose instant has passed and that the ledger
- * has not settled, by the catch-up rules. */
+/* Delivers, or records as skipped, every reminder the catch-up rules say is due at now and
+ * that the ledger has not settled.  Reminders planned later today are looked at too: they are
+ * of the groups a catch-up at send_time joins. */
 int pass_queue_due(Pass *p, const Model *model, uint64_t now, Date today) {
-        Reminder *rs = NULL;
-        Due due = {0};
-        CatchUpAction *actions = NULL;
-        size_t n_rs = 0;
+        Collected c = {0};
+        _cleanup_free_ CatchUpDecision *decisions = NULL;
         int r;
 
         r = skip_decided(p, model, now);
         if (r < 0)
                 return r;
-        r = plan_reminders(model, today - catch_up_lookback_days(model, today), today,
-                           pass_has_decided, p, &rs, &n_rs);
-        if (r < 0)
-                return log_error_errno(r, "Failed to plan reminders: %m");
-        for (size_t i = 0; i < n_rs && (usec_t) rs[i].at * USEC_PER_SEC <= now; i++) {
-                const Recipient *rc = &model->recipients[rs[i].recipient];
-                for (uint32_t ch = 0; ch < enqueue_channel_count(rc); ch++) {
-                        ReminderIdentity x = {0};
-                        Reminder sibling;
-
-                        if (!enqueue_channel_exists(model, rc, ch))
-                                continue;
-                        r = identity_from_reminder(model, &rs[i], ch, &x);
-                        if (r >= 0)
-                                r = enqueue_unsettled(p->enqueue, &x);
-                        /* What was sent counts, even for an offset since removed. */
-                        if (r > 0 && (r = enqueue_settled_sibling(p->enqueue, model, &rs[i], &x,
-                                                                  &sibling)) >= 0) {
-                                bool settled = r > 0;
-
-                                r = push_due(&due, (DueReminder){.reminder = rs[i], .channel = ch},
-                                             &x);
-                                if (r >= 0 && settled)
-                                        r = push_due(&due,
-                                                     (DueReminder){.reminder = sibling,
-                                                                   .channel = ch,
-                                                                   .settled = true},
-                                                     NULL);
-                        }
-                        identity_done(&x);
-                        if (r < 0) {
-                                (void) log_error_errno(r, "Failed to read the ledger: %s",
-                                                       r == -ENOMEM ? "out of memory"
-                                                                    : ledger_error(p->ledger));
-                                goto finish;
-                        }
-                }
-        }
-        r = 0;
-        if (due.n == 0)
-                goto finish;
-        actions = calloc(due.n, sizeof(*actions));
-        if (!actions || catch_up_decide(due.due, due.n, today, actions) < 0) {
-                r = log_error_errno(-ENOMEM, "Out of memory");
-                goto finish;
-        }
-        r = skip_all(p, &due, actions, now);
-        if (r >= 0)
-                r = queue_all(p, model, &due, actions, now);
-finish:
-        free(actions);
-        due_done(&due);
-        free(rs);
+        r = collect_and_decide(p, model, now, today - catch_up_lookback_days(model, today), today,
+                               false, &c, &decisions);
+        if (r >= 0 && decisions)
+                r = skip_all(p, &c.due, decisions, now);
+        if (r >= 0 && decisions)
+                r = queue_all(p, model, &c.due, decisions, now);
+        collected_done(&c);
         return r;
 }
 
-/* "decision burgernet-twente 2020-05-19 (enschede +13) at 2020-04-20 09:00" */
-static char *describe_next(const Model *model, const Reminder *rs, size_t n, size_t first) {
-        const Reminder *r = &rs[first];
-        char date[DATE_STRING_MAX], at[DATE_STRING_MAX];
+static bool same_message(const Reminder *a, const Reminder *b) {
+        return a->milestone.commitment == b->milestone.commitment &&
+               a->milestone.kind == b->milestone.kind && a->milestone.date == b->milestone.date &&
+               a->overdue == b->overdue;
+}
+
+/* How many recipients besides first's get a message about its milestone at its instant. */
+static size_t count_others(const Due *d, const CatchUpDecision *decisions, size_t first) {
+        const Reminder *r = &d->due[first].reminder;
         size_t others = 0;
+
+        for (size_t i = 0; i < d->n; i++) {
+                const Reminder *x = &d->due[i].reminder;
+                bool counted = x->recipient == r->recipient;
+
+                if (decisions[i].action != CATCH_UP_SEND ||
+                    decisions[i].at_usec != decisions[first].at_usec || !same_message(x, r))
+                        continue;
+                for (size_t j = 0; j < i && !counted; j++)
+                        counted = decisions[j].action == CATCH_UP_SEND &&
+                                  decisions[j].at_usec == decisions[first].at_usec &&
+                                  same_message(&d->due[j].reminder, r) &&
+                                  d->due[j].reminder.recipient == x->recipient;
+                others += !counted;
+        }
+        return others;
+}
+
+/* "decision burgernet-twente 2020-05-19 (enschede +13) at 2020-04-20 09:00 CEST" */
+static char *describe_next(const Model *model, const Reminder *r, usec_t at_usec, size_t others) {
+        char date[DATE_STRING_MAX], at[DATE_STRING_MAX], zone[TZ_ABBREVIATION_MAX];
+        int64_t unix_time = (int64_t) (at_usec / USEC_PER_SEC);
         Date local;
         int32_t seconds, offset;
         char *s;
 
-        for (size_t i = first + 1; i < n && rs[i].at == r->at; i++)
-                others += rs[i].milestone.commitment == r->milestone.commitment &&
-                          rs[i].milestone.kind == r->milestone.kind &&
-                          rs[i].milestone.date == r->milestone.date && rs[i].overdue == r->overdue;
-        tz_unix_to_local(model->tz, r->at, &local, &seconds, &offset);
-        if (asprintf(&s, "%s%s %s %s (%s%s%.0zu) at %s %02d:%02d", r->overdue ? "overdue " : "",
+        tz_unix_to_local(model->tz, unix_time, &local, &seconds, &offset);
+        if (asprintf(&s, "%s%s %s %s (%s%s%.0zu) at %s %02d:%02d %s", r->overdue ? "overdue " : "",
                      milestone_kind_to_string(r->milestone.kind),
                      model->commitments[r->milestone.commitment].id,
                      date_format(r->milestone.date, date), model->recipients[r->recipient].id,
                      others > 0 ? " +" : "", others, date_format(local, at), (int) (seconds / 3600),
-                     (int) (seconds / 60 % 60)) < 0)
+                     (int) (seconds / 60 % 60), tz_abbreviation(model->tz, unix_time, zone)) < 0)
                 return NULL;
         return s;
 }
 
+/* The earliest decision to send after now in c, or -1. */
+static ssize_t earliest_after(const Due *d, const CatchUpDecision *decisions, usec_t now) {
+        ssize_t best = -1;
+
+        for (size_t i = 0; decisions && i < d->n; i++)
+                if (decisions[i].action == CATCH_UP_SEND && decisions[i].at_usec > now &&
+                    (best < 0 || decisions[i].at_usec < decisions[best].at_usec))
+                        best = (ssize_t) i;
+        return best;
+}
+
 int pass_find_next(Pass *p, const Model *model, uint64_t now, Date today, uint64_t *ret_usec,
                    char **ret_description) {
+        Date from = today - catch_up_lookback_days(model, today);
         int r;
 
         *ret_description = NULL;
-        for (Date from = today; from < today + PASS_SEARCH_DAYS; from += SEARCH_WINDOW_DAYS) {
-                Reminder *rs = NULL;
-                size_t n = 0;
+        /* The first window looks back too: a missed reminder may wait for a send_time ahead. */
+        for (Date to = today + SEARCH_WINDOW_DAYS - 1; from < today + PASS_SEARCH_DAYS;
+             from = to + 1, to += SEARCH_WINDOW_DAYS) {
+                Collected c = {0};
+                _cleanup_free_ CatchUpDecision *decisions = NULL;
+                ssize_t best;
 
-                r = plan_reminders(model, from, from + SEARCH_WINDOW_DAYS - 1, pass_has_decided, p,
-                                   &rs, &n);
-                if (r < 0)
-                        return log_error_errno(r, "Failed to plan reminders: %m");
-                for (size_t i = 0; i < n; i++) {
-                        const Recipient *rc = &model->recipients[rs[i].recipient];
-                        if ((usec_t) rs[i].at * USEC_PER_SEC <= now)
-                                continue;
-                        for (uint32_t ch = 0; ch < enqueue_channel_count(rc); ch++) {
-                                ReminderIdentity x = {0};
-
-                                if (!enqueue_channel_exists(model, rc, ch))
-                                        continue;
-                                r = identity_from_reminder(model, &rs[i], ch, &x);
-                                if (r >= 0)
-                                        r = enqueue_unsettled(p->enqueue, &x);
-                                identity_done(&x);
-                                if (r < 0) {
-                                        free(rs);
-                                        return log_error_errno(r, "Failed to read the ledger: %s",
-                                                               ledger_error(p->ledger));
-                                }
-                                if (r == 0)
-                                        continue;
-                                *ret_usec = (usec_t) rs[i].at * USEC_PER_SEC;
-                                *ret_description = describe_next(model, rs, n, i);
-                                free(rs);
-                                return *ret_description ? 1
-                                                        : log_error_errno(-ENOMEM, "Out of memory");
-                        }
+                r = collect_and_decide(p, model, now, from, to, false, &c, &decisions);
+                if (r < 0) {
+                        collected_done(&c);
+                        return r;
                 }
-                free(rs);
+                best = earliest_after(&c.due, decisions, now);
+                if (best >= 0 && decisions) {
+                        *ret_usec = decisions[best].at_usec;
+                        *ret_description =
+                                describe_next(model, &c.due.due[best].reminder, *ret_usec,
+                                              count_others(&c.due, decisions, (size_t) best));
+                        collected_done(&c);
+                        return *ret_description ? 1 : log_error_errno(-ENOMEM, "Out of memory");
+                }
+                collected_done(&c);
         }
         return 0;
+}
+
+/* --- the preview -------------------------------------------------------------------------- */
+
+/* A preview and its place in the plan's order, which orders those of one instant. */
+typedef struct PreviewItem {
+        PassPreview preview;
+        size_t seq;
+} PreviewItem;
+
+static int compare_previews(const void *a, const void *b) {
+        const PreviewItem *x = a, *y = b;
+
+        if (x->preview.at_usec != y->preview.at_usec)
+                return x->preview.at_usec < y->preview.at_usec ? -1 : 1;
+        return (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+static PassFate fate_of(const CatchUpDecision *d) {
+        return d->action == CATCH_UP_SEND ? PASS_FATE_DUE : PASS_FATE_SKIP;
+}
+
+int pass_preview(Pass *p, const Model *model, usec_t now, Date today, Date until, PassPreviewFn fn,
+                 void *userdata) {
+        Collected c = {0};
+        _cleanup_free_ CatchUpDecision *decisions = NULL;
+        _cleanup_free_ PreviewItem *previews = NULL;
+        size_t n = 0;
+        int r;
+
+        r = collect_and_decide(p, model, now, today - catch_up_lookback_days(model, today), until,
+                               true, &c, &decisions);
+        if (r < 0)
+                goto finish;
+        previews = calloc(c.due.n + c.n_waiting + 1, sizeof(*previews));
+        if (!previews) {
+                r = log_error_errno(-ENOMEM, "Out of memory");
+                goto finish;
+        }
+        for (size_t i = 0; decisions && i < c.due.n; i++) {
+                const CatchUpDecision *d = &decisions[i];
+
+                if (d->action == CATCH_UP_SETTLED)
+                        continue;
+                previews[n].seq = n;
+                previews[n++].preview = (PassPreview){
+                        .reminder = &c.due.due[i].reminder,
+                        .channel = c.due.due[i].channel,
+                        .identity = &c.due.ids[i],
+                        .fate = fate_of(d),
+                        .at_usec = d->at_usec,
+                        .catch_up = d->catch_up,
+                        .reason = is_skip(d->action) ? catch_up_action_to_string(d->action) : NULL,
+                };
+        }
+        for (size_t i = 0; i < c.n_waiting; i++) {
+                const Waiting *w = &c.waiting[i];
+
+                previews[n].seq = n;
+                previews[n++].preview = (PassPreview){
+                        .reminder = &w->reminder,
+                        .channel = w->channel,
+                        .identity = &w->id,
+                        .fate = w->attempts > 0 ? PASS_FATE_RETRYING : PASS_FATE_QUEUED,
+                        .at_usec = w->next_usec,
+                        .attempts = w->attempts,
+                };
+        }
+        qsort(previews, n, sizeof(*previews), compare_previews);
+        for (size_t i = 0; i < n && r >= 0; i++)
+                r = fn(userdata, &previews[i].preview);
+finish:
+        collected_done(&c);
+        return r;
 }
 
 int pass_report_interrupted(Pass *p) {

@@ -288,26 +288,47 @@ static int add_reminder(const ReminderContext *ctx, const Milestone *ms, size_t 
                       .recipient = (uint32_t) recipient,
                       .offset = offset};
 
+        int32_t seconds;
+
         tz_local_to_unix(ctx->m->tz, date, c->policy.send_time, &r.at, &r.utc_offset);
+        /* The local date of the instant: the next day when the zone skipped this one. */
+        tz_unix_to_local(ctx->m->tz, r.at, &r.date, &seconds, &r.utc_offset);
         return push_reminder(ctx->out, &r);
+}
+
+/* The local date on which a reminder dated d really goes out: d, unless the zone skipped d (as
+ * Samoa skipped 2011-12-30), when send_time on d is an instant of the next day. */
+static Date local_date_of(const Model *m, const Commitment *c, Date d) {
+        int64_t at;
+        int32_t utc_offset, seconds;
+        Date local;
+
+        tz_local_to_unix(m->tz, d, c->policy.send_time, &at, &utc_offset);
+        tz_unix_to_local(m->tz, at, &local, &seconds, &utc_offset);
+        return local;
 }
 
 /* The reminder dates of one milestone, one per offset: "a reminder date on a non-working day
  * moves to the previous working day; two reminders for the same milestone and recipient never
- * fall on one day" (the longer offset, the first reminder of that day, is kept). */
+ * fall on one day" (the longer offset, the first reminder of that day, is kept).  The day is
+ * the local date of the instant, after the time zone, so that a day the zone skips does not
+ * put two reminders on the next one. */
 static size_t reminder_dates(const Model *m, const Commitment *c, Date milestone, Date *dates,
                              Duration *offsets) {
+        Date local[POLICY_MAX_OFFSETS];
         size_t n = 0;
 
         for (size_t i = 0; i < c->policy.n_offsets && i < POLICY_MAX_OFFSETS; i++) {
-                Date d = date_subtract(milestone, c->policy.offsets[i]);
+                Date d = date_subtract(milestone, c->policy.offsets[i]), l;
                 bool taken = false;
 
                 if (c->policy.working_days_only && !calendar_is_working_day(m->calendar, d))
                         d = calendar_previous_working_day(m->calendar, d);
+                l = local_date_of(m, c, d);
                 for (size_t j = 0; j < n && !taken; j++)
-                        taken = dates[j] == d;
+                        taken = local[j] == l;
                 if (!taken) {
+                        local[n] = l;
                         dates[n] = d;
                         offsets[n++] = c->policy.offsets[i];
                 }

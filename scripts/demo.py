@@ -20,6 +20,7 @@ import signal
 import socket
 import subprocess
 import sys
+from zoneinfo import ZoneInfo
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEMO = os.path.join(ROOT, "demo")
@@ -51,10 +52,20 @@ def demo_config(shipped, today, maildir):
     text, n2 = re.subn(r' webhooks = \["enschede-teams"\];', '', text)
     text, n3 = re.subn(r'start = "2019-01-01";', 'start = "%s";' % start, text)
     text, n4 = re.subn(r'date = "2017-11-30";', 'date = "%s";' % standpunt, text)
-    if (n1, n2, n3, n4) != (1, 1, 1, 1):
+    # A send_time that has just passed, on any day: a reminder missed while noticed was not
+    # running goes out at the next send_time (noticed(8) CATCH-UP), and the demo starts within
+    # this one's on-time window, so it shows the catch-up's mail now rather than tomorrow.
+    tz = re.search(r'^timezone = "([^"]+)";', text, flags=re.M)
+    just_passed = datetime.datetime.now(ZoneInfo(tz.group(1) if tz else "Europe/Amsterdam")) \
+        - datetime.timedelta(seconds=2)
+    text, n5 = re.subn(r'send_time = "09:00";\n  working_days_only = true;',
+                       'send_time = "%s";\n  working_days_only = false;'
+                       % just_passed.strftime("%H:%M:%S"), text, count=1)
+    if (n1, n2, n3, n4, n5) != (1, 1, 1, 1, 1):
         sys.exit("demo: etc/noticed/noticed.conf changed shape; update scripts/demo.py")
     return ("# Written by `make demo` on %s from etc/noticed/noticed.conf: the same case with\n"
-            "# its dates moved so that reminders are due now.  Safe to delete.\n\n" % today) + text
+            "# its dates moved, and send_time set to the minute it was written, so that\n"
+            "# reminders are due now.  Safe to delete.\n\n" % today) + text
 
 
 class Notifications:

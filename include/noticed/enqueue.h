@@ -37,9 +37,10 @@ uint32_t enqueue_channel_count(const Recipient *rc);
 int enqueue_unsettled(Enqueue *eq, const ReminderIdentity *x);
 /* The latest settled reminder of r's group (milestone, recipient, channel, overdue or not) as
  * the ledger has it, whatever offsets the config has now: 1 and *ret (r moved to that instant
- * and its local date), 0 when there is none, or -errno. */
+ * and its local date, settled, and whether and on which local day one of the group went out:
+ * was sent), 0 when there is none, or -errno.  ret->channel is left 0. */
 int enqueue_settled_sibling(Enqueue *eq, const Model *model, const Reminder *r,
-                            const ReminderIdentity *x, Reminder *ret);
+                            const ReminderIdentity *x, DueReminder *ret);
 
 /* Renders the reminder and queues it in the outbox, due at now.  0 (also when it was settled or
  * queued meanwhile), or -errno when it could not be rendered (logged; it is not tried again

@@ -87,6 +87,13 @@ char *ledger_path_in(const char *state_dir);
  * file with -EBADFD, and a path that starts with "file:" (SQLite would read it as a URI) with
  * -EINVAL. */
 int ledger_open(const char *path, Ledger **ret);
+/* A copy of the ledger at path, in memory, migrated: what it says now, for a preview that must
+ * not write the file (noticed --dry-run).  The file is opened read-only and copied; nothing is
+ * written to it or its -wal, no lock is taken beyond SQLite's read lock while copying.  path
+ * NULL gives an empty ledger.  -ENOENT when the file does not exist, -EACCES, -EISDIR, -EBADFD
+ * (not a regular file), -EBADMSG (not a database), -EPROTONOSUPPORT (from a newer noticed), -EBUSY,
+ * -EINVAL ("file:..."), -ENOMEM. */
+int ledger_open_snapshot(const char *path, Ledger **ret);
 Ledger *ledger_close(Ledger *l);
 /* SQLite's message about the last failed call, or "" */
 const char *ledger_error(const Ledger *l);
@@ -107,6 +114,18 @@ int ledger_get_state(Ledger *l, const ReminderIdentity *x, LedgerState *ret);
  * whatever their offset.  1 and *ret_due_usec, or 0 when the group has none.  Catch-up asks this
  * rather than the plan, which forgets an offset the config no longer has. */
 int ledger_latest_settled(Ledger *l, const ReminderIdentity *x, usec_t *ret_due_usec);
+
+/* What catch-up needs of x's group (ledger_latest_settled()): the latest planned instant among
+ * its settled and queued rows, and when one of them last went out: the instant it was marked
+ * sent.  A skipped or failed row did not go out, and a queued one waiting may still be
+ * superseded by a later one (ledger_enqueue()). */
+typedef struct LedgerGroup {
+        usec_t latest_due_usec;
+        bool went_out;
+        usec_t went_out_usec;
+} LedgerGroup;
+/* 1 and *ret, or 0 when the group has no settled or queued row; -errno. */
+int ledger_group_settled(Ledger *l, const ReminderIdentity *x, LedgerGroup *ret);
 
 /* Settles a pending row.  reply and message_id may be NULL.  -ENOENT when there is no row,
  * -EALREADY when it is not pending (sent, failed or skipped: that record stands). */
@@ -189,6 +208,10 @@ typedef struct LedgerQueued {
  * -EALREADY when the reminder is settled, -EEXIST when its message is in the outbox already. */
 int ledger_enqueue(Ledger *l, const LedgerReminder *m, const LedgerMessage *msg,
                    usec_t now_usec);
+/* x's message in the outbox: 1 with its attempts so far and its next attempt, 0 when it is not
+ * in the outbox, or -errno. */
+int ledger_queued_get(Ledger *l, const ReminderIdentity *x, unsigned *ret_attempts,
+                      usec_t *ret_next_usec);
 /* The names of the transports that have messages due at now_usec and not in flight. */
 int ledger_queued_transports(Ledger *l, usec_t now_usec, char ***ret, size_t *ret_n);
 /* Up to limit messages of one transport due at now_usec and not in flight, oldest first. */

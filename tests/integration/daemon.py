@@ -111,6 +111,14 @@ def due_in_seconds(tz, today, seconds):
     return due, local.strftime("%H:%M:%S")
 
 
+def just_passed(tz, seconds=2):
+    """"HH:MM:SS" in tz a few seconds ago: as send_time, a start now is within that send_time's
+    on-time window (an hour), so a reminder missed days ago goes out at once instead of waiting
+    for tomorrow's send_time."""
+    return dt.datetime.fromtimestamp(math.floor(time.time()) - seconds,
+                                     ZoneInfo(tz)).strftime("%H:%M:%S")
+
+
 def parse_rfc3339(s):
     return dt.datetime.fromisoformat(s).timestamp()
 
@@ -438,12 +446,14 @@ def reminder_id(kind, milestone, offset, recipient, cycle=0):
 # --- the tests --------------------------------------------------------------------------------
 
 
-def catch_up_scenario(d, today):
+def catch_up_scenario(d, today, send_time=None):
     """Deadline "ahead" in 5 days whose 20d and 10d reminders have passed, and deadline "past"
-    two days ago; returns {(id, "mail"): state} as the ledger must have it after the start."""
+    two days ago, with a send_time just passed (just_passed()) so that the start-up pass is
+    within its on-time window; returns {(id, "mail"): state} as the ledger must have it after
+    the start."""
     ahead, past = today + days(5), today - days(2)
     d.config(deadlines_commitment(today, {"ahead": ahead, "past": past}),
-             offsets=("20d", "10d", "3d", "0d"))
+             offsets=("20d", "10d", "3d", "0d"), send_time=send_time or just_passed("UTC"))
     want = {}
     for who in ("alice", "bob"):
         want[(reminder_id("deadline:ahead", ahead, "10d", who), "mail")] = "sent"
@@ -456,7 +466,8 @@ def catch_up_scenario(d, today):
 def test_start_catches_up_latest_missed_reminder_only():
     today = today_in("UTC")
     with Noticed("catch-up") as d:
-        want = catch_up_scenario(d, today)
+        send_time = just_passed("UTC")
+        want = catch_up_scenario(d, today, send_time)
         d.start()
         rows, _ = d.history()
         expect_equal(states(rows), want, "ledger after the start-up pass")
@@ -464,7 +475,8 @@ def test_start_catches_up_latest_missed_reminder_only():
         expect_mails_match_history(mails, rows)
         status = d.pass_message(1)["STATUS"]
         ahead = today + days(5)
-        expect(status.startswith(f"next: deadline c1 {ahead} (alice +1) at {today + days(2)} 09:00"),
+        expect(status.startswith(f"next: deadline c1 {ahead} (alice +1) at {today + days(2)} "
+                                 f"{send_time[:5]} UTC;"),
                f"STATUS does not name the 3d reminders as next: {status!r}")
         expect(f"; {today}: sent 2, failed 0, skipped 10;" in status,
                f"STATUS does not count 2 sent, 10 skipped: {status!r}")
@@ -504,7 +516,9 @@ def test_timer_delivers_reminder_on_time():
         d.config(deadlines_commitment(today, {"soon": today}), tz=tz, send_time=send_time)
         d.start()
         status = d.pass_message(1)["STATUS"]
-        expect(status.startswith(f"next: deadline c1 {today} (alice +1) at {today} {send_time[:5]}"),
+        zone = dt.datetime.fromtimestamp(due, ZoneInfo(tz)).strftime("%Z")
+        expect(status.startswith(f"next: deadline c1 {today} (alice +1) at {today} {send_time[:5]} "
+                                 f"{zone};"),
                f"STATUS does not name the reminder due at {send_time}: {status!r}")
         expect_equal(d.mails(), [], "mails before the due instant")
         message = d.wait_pass(2, timeout=due - time.time() + TIMEOUT)
@@ -540,7 +554,7 @@ def test_sighup_replans_and_survives_a_broken_config():
         expect(re.fullmatch(r"\d+", reloading.get("MONOTONIC_USEC", "")),
                f"RELOADING=1 without MONOTONIC_USEC: {reloading}")
         status = d.wait_pass(2)["STATUS"]
-        expect(status.startswith(f"next: deadline c1 {second} (alice +1) at {second} 09:00"),
+        expect(status.startswith(f"next: deadline c1 {second} (alice +1) at {second} 09:00 UTC;"),
                f"STATUS after a good reload does not name the new deadline: {status!r}")
         d.wait_for("READY", "1")
 
@@ -632,7 +646,8 @@ def test_overdue_and_escalation_go_out_once():
     today = today_in("UTC")
     with Noticed("overdue") as d:
         decision = today - days(7)  # the notice deadline is the same day: one overdue for both
-        d.config(decision_commitment(decision, escalate_to=("boss",)), offsets=("1d", "0d"))
+        d.config(decision_commitment(decision, escalate_to=("boss",)), offsets=("1d", "0d"),
+                 send_time=just_passed("UTC"))
         os.mkdir(d.state)  # as systemd's StateDirectory= would have
         d.noticectl("decide", "c1", "1", "bob", "terminate")
         d.start()
@@ -754,13 +769,14 @@ def test_reload_with_other_offsets_sends_nothing_twice():
     today = today_in("UTC")
     with Noticed("offsets") as d:
         deadline = {"soon": today + days(5)}
-        d.config(deadlines_commitment(today, deadline), offsets=("7d",))
+        send_time = just_passed("UTC")
+        d.config(deadlines_commitment(today, deadline), offsets=("7d",), send_time=send_time)
         d.start()
         expect_equal(len(d.mails()), 2, "mails after the start (the 7d reminder, caught up)")
         passes = 1
         # "1w" is "7d"; an 8d reminder now would be older than the 7d one already sent.
         for offsets in (("1w",), ("8d", "1w")):
-            d.config(deadlines_commitment(today, deadline), offsets=offsets)
+            d.config(deadlines_commitment(today, deadline), offsets=offsets, send_time=send_time)
             d.signal(signal.SIGHUP)
             passes += 1
             status = d.wait_pass(passes)["STATUS"]
@@ -802,7 +818,7 @@ def test_sendmail_delivers_and_a_long_start_keeps_systemd_informed():
         os.chmod(fake, 0o755)
         text = config_text(d.maildir, deadlines_commitment(today, {"soon": today + days(5)},
                                                            participants=RECIPIENTS),
-                           offsets=("10d",))
+                           offsets=("10d",), send_time=just_passed("UTC"))
         d.write_config(text.replace(f'url = "maildir:{d.maildir}"', 'url = "sendmail:"'))
         d.extra_env = {"NOTICED_SENDMAIL": fake, "WATCHDOG_USEC": "60000000"}
         d.start()
@@ -833,11 +849,12 @@ def test_reload_replacing_an_offset_sends_nothing_older():
     today = today_in("UTC")
     with Noticed("replace") as d:
         deadline = {"soon": today + days(5)}
-        d.config(deadlines_commitment(today, deadline), offsets=("7d", "1d"))
+        send_time = just_passed("UTC")
+        d.config(deadlines_commitment(today, deadline), offsets=("7d", "1d"), send_time=send_time)
         d.start()
         expect_equal(len(d.mails()), 2, "mails after the start (the 7d reminder, caught up)")
         # 7d is gone from the config; 8d would be older than the 7d reminder already sent.
-        d.config(deadlines_commitment(today, deadline), offsets=("8d", "1d"))
+        d.config(deadlines_commitment(today, deadline), offsets=("8d", "1d"), send_time=send_time)
         d.signal(signal.SIGHUP)
         status = d.wait_pass(2)["STATUS"]
         d.wait_for("READY", "1")
@@ -862,7 +879,7 @@ def test_sigterm_in_the_middle_of_a_pass_stops_there_and_loses_nothing():
         os.chmod(fake, 0o755)
         text = config_text(d.maildir, deadlines_commitment(today, {"soon": today + days(5)},
                                                            participants=RECIPIENTS),
-                           offsets=("10d",))
+                           offsets=("10d",), send_time=just_passed("UTC"))
         d.write_config(text.replace(f'url = "maildir:{d.maildir}"', 'url = "sendmail:"'))
         d.extra_env = {"NOTICED_SENDMAIL": fake}
         d.start(wait_ready=False)
@@ -1098,7 +1115,7 @@ def test_status_counts_come_from_the_ledger_by_the_configs_day_and_survive_a_res
     with Noticed("status-counts") as d:
         ahead = today + days(5)
         d.config(deadlines_commitment(today, {"ahead": ahead, "past": today - days(2)}), tz=tz,
-                 offsets=("20d", "10d", "3d", "0d"))
+                 offsets=("20d", "10d", "3d", "0d"), send_time=just_passed(tz))
         d.start()
         counts = f"; {today}: sent 2, failed 0, skipped 10; in all: sent 2, failed 0; queued 0"
         status = d.pass_message(1)["STATUS"]
@@ -1132,6 +1149,164 @@ def test_status_counts_come_from_the_ledger_by_the_configs_day_and_survive_a_res
                                         f"{counts!r}: {status!r}")
 
 
+# --- catch-up at send_time, one message a day, --dry-run (issue 10) ---------------------------
+
+
+def wait_pass_after(d, due, n=2):
+    """The first pass numbered n or later that ran at or after the instant due (a clock set
+    elsewhere on the machine may add passes before it)."""
+    message = d.wait_pass(n, timeout=due - time.time() + TIMEOUT)
+    while message["_at"] < due:
+        n += 1
+        message = d.wait_pass(n, timeout=due - time.time() + TIMEOUT)
+    return message
+
+
+def test_missed_reminder_goes_out_at_send_time_not_at_start():
+    today = today_in("UTC")
+    with Noticed("catch-up-at-send-time") as d:
+        due, send_time = due_in_seconds("UTC", today, 5)
+        deadline = today + days(3)  # its 7d reminder was planned 4 days ago: missed
+        d.config(deadlines_commitment(today, {"soon": deadline}, participants=("alice",)),
+                 offsets=("7d",), send_time=send_time)
+        d.start()
+        status = d.pass_message(1)["STATUS"]
+        expect_equal(d.mails(), [], "mails after the start-up pass, before send_time")
+        expect(status.startswith(f"next: deadline c1 {deadline} (alice) at {today} "
+                                 f"{send_time[:5]} UTC;"),
+               f"STATUS does not name the caught-up reminder at send_time: {status!r}")
+        message = wait_pass_after(d, due)
+        mails = delivered(d)
+        expect_equal(sorted(mails), [reminder_id("deadline:soon", deadline, "7d", "alice")],
+                     "mails at send_time")
+        late = os.stat(mails[next(iter(mails))][0]).st_mtime - due
+        expect(0 <= late <= 2, f"the caught-up reminder was written {late:+.3f} s from send_time")
+        expect(f"; {today}: sent 1, failed 0, skipped 0;" in message["STATUS"],
+               f"STATUS after send_time: {message['STATUS']!r}")
+
+
+def test_catch_up_and_that_days_reminder_are_one_message():
+    today = today_in("UTC")
+    with Noticed("catch-up-same-day") as d:
+        due, send_time = due_in_seconds("UTC", today, 5)
+        deadline = today + days(1)  # 7d: missed 6 days ago; 1d: today at send_time
+        d.config(deadlines_commitment(today, {"soon": deadline}, participants=("alice",)),
+                 offsets=("7d", "1d"), send_time=send_time)
+        d.start()
+        expect_equal(d.mails(), [], "mails after the start-up pass, before send_time")
+        rows, _ = d.history()
+        expect_equal(rows, [], "ledger rows before send_time")
+        message = wait_pass_after(d, due)
+        mails = delivered(d)
+        expect_equal(sorted(mails), [reminder_id("deadline:soon", deadline, "1d", "alice")],
+                     "mails at send_time: the day's own reminder only")
+        rows, _ = d.history()
+        expect_mails_match_history(mails, rows)
+        skipped = [r for r in rows if r["state"] == "skipped"]
+        expect_equal([r["id"] for r in skipped],
+                     [reminder_id("deadline:soon", deadline, "7d", "alice")], "skipped rows")
+        expect("superseded" in (skipped[0]["reply"] or ""),
+               f"the 7d reminder's reason: {skipped[0]['reply']!r}")
+        expect(f"; {today}: sent 1, failed 0, skipped 1;" in message["STATUS"],
+               f"STATUS after send_time: {message['STATUS']!r}")
+
+
+def dry_run_config(d, today, deadlines, send_time, port):
+    """alice by mail, bob by a webhook to a closed port (its deliveries wait, retrying)."""
+    text = config_text(d.maildir, deadlines_commitment(today, deadlines), offsets=("20d", "10d", "3d", "0d"),
+                       send_time=send_time)
+    text = text.replace('transports = {\n',
+                        f'transports = {{\n  dead = {{ url = "http://127.0.0.1:{port}/hook"; }};\n')
+    text = text.replace('{ id = "bob"; name = "Bob"; mail = ["bob@test.example"]; }',
+                        '{ id = "bob"; name = "Bob"; webhooks = ["dead"]; }')
+    expect('webhooks = ["dead"]' in text, "the config has no bob to give a webhook")
+    d.write_config(text)
+
+
+def closed_port():
+    """A loopback TCP port nothing listens on (bound, then closed)."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def state_files(d):
+    """{name: bytes} of the state directory's ledger files."""
+    files = {}
+    for name in sorted(os.listdir(d.state)):
+        if name.startswith("ledger.sqlite"):
+            with open(os.path.join(d.state, name), "rb") as f:
+                files[name] = f.read()
+    return files
+
+
+def test_dry_run_prints_the_start_up_pass_and_writes_nothing():
+    today = today_in("UTC")
+    with Noticed("dry-run") as d:
+        port = closed_port()
+        ahead, past = today + days(5), today - days(2)
+        # A first start: the 10d reminder of "ahead" is sent to alice and waits for bob's
+        # webhook; the older and the passed ones are skipped.
+        dry_run_config(d, today, {"ahead": ahead, "past": past}, just_passed("UTC"), port)
+        d.start()
+        rows, _ = d.history()
+        expect_equal(states(rows).get((reminder_id("deadline:ahead", ahead, "10d", "alice"),
+                                       "mail")), "sent", "alice's 10d reminder")
+        expect_equal(d.stop(), 0, "exit status after SIGTERM")
+        rows, _ = d.history()
+        expect_equal(states(rows).get((reminder_id("deadline:ahead", ahead, "10d", "bob"),
+                                       "webhook:dead")), "queued", "bob's 10d reminder")
+        # Two more deadlines, and a send_time two hours ago: "now" is today, so its missed 0d
+        # reminder goes at once; "next"'s 3d reminder, missed yesterday, waits for tomorrow's.
+        two_hours_ago = dt.datetime.fromtimestamp(time.time() - 7200, ZoneInfo("UTC"))
+        now_deadline, next_deadline = today, today + days(2)
+        dry_run_config(d, today, {"ahead": ahead, "past": past, "now": now_deadline,
+                                  "next": next_deadline},
+                       two_hours_ago.strftime("%H:%M:%S"), port)
+        before = state_files(d)
+        p = subprocess.run([NOTICED, "-c", d.conf, "--dry-run"], env=d.env(),
+                           stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                           timeout=TIMEOUT)
+        expect_equal(p.returncode, 0, f"exit status of --dry-run ({p.stderr.strip()})")
+        expect_equal(state_files(d), before, "the ledger's files after --dry-run")
+        lines = p.stdout.splitlines()
+
+        def line(action, rid, channel):
+            found = [x for x in lines if x.startswith(action) and f" {rid} {channel}" in x]
+            expect(len(found) == 1, f"no one '{action}' line for {rid} {channel}:\n{p.stdout}")
+            return found[0]
+
+        for rid, channel in ((reminder_id("deadline:now", now_deadline, "0d", "alice"), "mail"),
+                             (reminder_id("deadline:now", now_deadline, "0d", "bob"),
+                              "webhook:dead")):
+            expect("(missed " in line("queue now", rid, channel), f"{rid}: not a catch-up")
+        later = line("queue later", reminder_id("deadline:next", next_deadline, "3d", "alice"),
+                     "mail")
+        # Today's send_time passed two hours ago: tomorrow's (or, just after midnight, today's).
+        when = dt.datetime.fromtimestamp(time.time() - 7200 + 86400, ZoneInfo("UTC"))
+        expect(later.startswith(f"queue later     {when.date()} {when.strftime('%H:%M')} UTC "),
+               f"the later catch-up does not say when: {later!r}")
+        line("leave retrying", reminder_id("deadline:ahead", ahead, "10d", "bob"), "webhook:dead")
+        skip = line("skip", reminder_id("deadline:now", now_deadline, "3d", "alice"), "mail")
+        expect("superseded" in skip, f"the skip does not say why: {skip!r}")
+        expect(not [x for x in lines if reminder_id("deadline:ahead", ahead, "10d", "alice") in x],
+               f"a sent reminder is shown:\n{p.stdout}")
+        expect_equal(lines[-1], "noticed --dry-run: 2 to queue now, 2 to queue later, 10 to skip, "
+                                "1 left in the outbox; nothing was written", "the summary line")
+        # A config error is 78, a ledger it cannot read 69; neither writes anything.
+        bad = subprocess.run([NOTICED, "-c", os.path.join(d.dir, "missing.conf"), "--dry-run"],
+                             env=d.env(), capture_output=True, text=True, timeout=TIMEOUT)
+        expect_equal(bad.returncode, EX_CONFIG, "exit status of --dry-run with a missing config")
+        with open(os.path.join(d.state, "ledger.sqlite"), "r+b") as f:
+            f.write(b"not a database, not at all")
+        broken = subprocess.run([NOTICED, "-c", d.conf, "--dry-run"], env=d.env(),
+                                capture_output=True, text=True, timeout=TIMEOUT)
+        expect_equal(broken.returncode, 69, f"exit status of --dry-run with a damaged ledger "
+                                            f"({broken.stderr.strip()})")
+
+
 TESTS = [
     test_start_catches_up_latest_missed_reminder_only,
     test_restart_delivers_nothing_twice,
@@ -1152,6 +1327,9 @@ TESTS = [
     test_revoke_resumes_reminders_without_resending_the_skipped,
     test_reload_by_the_units_exec_reload_fails_for_a_broken_config_and_sends_no_sighup,
     test_status_counts_come_from_the_ledger_by_the_configs_day_and_survive_a_restart,
+    test_missed_reminder_goes_out_at_send_time_not_at_start,
+    test_catch_up_and_that_days_reminder_are_one_message,
+    test_dry_run_prints_the_start_up_pass_and_writes_nothing,
 ]
 
 

@@ -395,7 +395,10 @@ def config_text(today, transports, recipients, participants, *, mail_via="relay"
             f'language = "{language}";\n'
             'deadline_shift = "none";\n'
             'holidays = { calendar = "none"; };\n'
-            'policy = { offsets = ["10d"]; send_time = "09:00"; working_days_only = false; };\n'
+            # A send_time just passed: the start is on time for it, so the missed 10d reminder
+            # goes out at once rather than at tomorrow's send_time.
+            f'policy = {{ offsets = ["10d"]; send_time = "{daemon.just_passed("UTC")}"; '
+            'working_days_only = false; };\n'
             + "".join(f"{k} = {value(v)};\n" for k, v in top.items())
             + "transports = {\n"
             + "".join(f"  {name} = {group(t)};\n" for name, t in transports.items())

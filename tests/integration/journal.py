@@ -57,9 +57,12 @@ def parse_native(datagram):
 
 def config(maildir, today):
     ahead, past = today + dt.timedelta(days=5), today - dt.timedelta(days=2)
+    # A send_time just passed: the start is on time for it, so the missed 10d reminder goes out
+    # at once rather than at tomorrow's send_time.
+    send_time = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=2)).strftime("%H:%M:%S")
     return f'''timezone = "UTC";
 holidays = {{ calendar = "none"; }};
-policy = {{ offsets = ["10d"]; send_time = "00:00"; working_days_only = false; }};
+policy = {{ offsets = ["10d"]; send_time = "{send_time}"; working_days_only = false; }};
 transports = {{ box = {{ url = "maildir:{maildir}"; from = "Noticed <noticed@x.example>"; }}; }};
 mail_via = "box";
 recipients = ( {{ id = "alice"; name = "Alice"; mail = ["alice@x.example"]; }} );

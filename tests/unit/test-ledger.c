@@ -26,7 +26,6 @@
 
 #include "noticed/ledger.h"
 
-
 /* 2020-04-20T09:00:00+02:00, 30 days before the Twente decision deadline of 2020-05-19. */
 #define DUE_USEC  INT64_C(1587366000000000)
 #define NOW_USEC  INT64_C(1587366000100000)
@@ -1620,8 +1619,7 @@ static void test_ledger_queued_next_is_earliest_not_in_flight(void **state) {
         assert_int_equal(next, NOW_USEC + HOUR_USEC); /* the one in flight does not count */
 
         assert_int_equal(
-                ledger_queued_retry(l, e.identity, NOW_USEC, NOW_USEC + 3 * HOUR_USEC, "busy"),
-                0);
+                ledger_queued_retry(l, e.identity, NOW_USEC, NOW_USEC + 3 * HOUR_USEC, "busy"), 0);
         assert_int_equal(ledger_queued_next(l, &next), 1);
         assert_int_equal(next, NOW_USEC + HOUR_USEC);
         assert_int_equal(ledger_queued_begin(l, h.identity, NOW_USEC + HOUR_USEC), 0);
@@ -1673,8 +1671,7 @@ static void test_ledger_queued_recover_makes_in_flight_due_and_interrupted(void 
 
         /* A failed attempt after it is no longer "interrupted": it did not go out. */
         assert_int_equal(ledger_queued_begin(l, e.identity, NOW_USEC + 3), 0);
-        assert_int_equal(ledger_queued_retry(l, e.identity, NOW_USEC + 3, NOW_USEC + 4, "x"),
-                         0);
+        assert_int_equal(ledger_queued_retry(l, e.identity, NOW_USEC + 3, NOW_USEC + 4, "x"), 0);
         assert_query(f->path, "SELECT interrupted FROM outbox WHERE id = '" ID_ENSCHEDE "'", "0");
         assert_null(ledger_close(l));
 }
@@ -1694,13 +1691,12 @@ static void test_ledger_mark_sent_takes_message_out_of_outbox(void **state) {
         assert_int_equal(ledger_enqueue(l, &failed, &m, NOW_USEC), 0);
         assert_int_equal(ledger_queued_begin(l, sent.identity, NOW_USEC), 0);
         assert_int_equal(ledger_queued_begin(l, failed.identity, NOW_USEC), 0);
-        assert_int_equal(ledger_mark_sent(l, sent.identity, NOW_USEC + 1, "maildir: new/x",
-                                          m.message_id),
-                         0);
+        assert_int_equal(
+                ledger_mark_sent(l, sent.identity, NOW_USEC + 1, "maildir: new/x", m.message_id),
+                0);
         assert_int_equal(outbox_rows(f), 1);
-        assert_int_equal(ledger_mark_failed(l, failed.identity, NOW_USEC + 1,
-                                            "550 5.1.1 no such user"),
-                         0);
+        assert_int_equal(
+                ledger_mark_failed(l, failed.identity, NOW_USEC + 1, "550 5.1.1 no such user"), 0);
         assert_int_equal(outbox_rows(f), 0);
 
         assert_state(l, sent.identity->id, sent.identity->channel, LEDGER_SENT);
@@ -1716,9 +1712,8 @@ static void test_ledger_mark_sent_takes_message_out_of_outbox(void **state) {
         assert_int_equal(ledger_enqueue(l, &sent, &m, NOW_USEC + 2), -EALREADY);
         assert_int_equal(ledger_enqueue(l, &failed, &m, NOW_USEC + 2), -EALREADY);
         assert_int_equal(ledger_queued_begin(l, sent.identity, NOW_USEC + 2), -EALREADY);
-        assert_int_equal(
-                ledger_queued_retry(l, sent.identity, NOW_USEC + 2, NOW_USEC + 3, "x"),
-                -ENOENT);
+        assert_int_equal(ledger_queued_retry(l, sent.identity, NOW_USEC + 2, NOW_USEC + 3, "x"),
+                         -ENOENT);
         assert_int_equal(outbox_rows(f), 0);
         assert_null(ledger_close(l));
 }
@@ -1746,8 +1741,7 @@ static void test_ledger_batch_end_keeps_the_outbox_changes_that_were_not_refused
                          -ENOENT);
         assert_int_equal(ledger_enqueue(l, &a, &m, NOW_USEC + 1), 0);
         assert_int_equal(ledger_queued_begin(l, h.identity, NOW_USEC + 2), 0);
-        assert_int_equal(ledger_queued_retry(l, h.identity, NOW_USEC + 2, NOW_USEC + 1, "451"),
-                         0);
+        assert_int_equal(ledger_queued_retry(l, h.identity, NOW_USEC + 2, NOW_USEC + 1, "451"), 0);
         /* Nothing shows to another connection before the commit. */
         assert_int_equal(ledger_get_state(other, key(ID_HENGELO, "mail"), NULL), 0);
         assert_int_equal(ledger_batch_end(l, true), 0);
@@ -2117,8 +2111,8 @@ static void test_ledger_group_look_ups_use_the_recipient_index(void **state) {
         char *plan;
 
         assert_null(ledger_close(open_ledger(f)));
-        /* The group look-ups as ledger-schema.c has them (GROUP_WHERE): without INDEXED BY, SQLite takes
-         * reminders_by_commitment for MAX(due_usec), and a burst to thousands of participants
+        /* The group look-ups as ledger-schema.c has them (GROUP_WHERE): without INDEXED BY, SQLite
+         * takes reminders_by_commitment for MAX(due_usec), and a burst to thousands of participants
          * of one commitment scans them all for each. */
         plan = query_plan(f->path,
                           "EXPLAIN QUERY PLAN SELECT MAX(due_usec) FROM reminders "
@@ -2377,6 +2371,171 @@ static void test_ledger_open_migrates_real_v3_file_keeping_decision_ids(void **s
 
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
+/* --- catch-up's look-ups (ledger_group_settled(), ledger_queued_get()) ------------------- */
+
+static void test_ledger_group_settled_says_when_one_was_sent(void **state) {
+        const Fixture *f = *state;
+        LedgerReminder d30 = enschede();
+        LedgerReminder d7 =
+                reminder("burgernet-twente/decision/1/2020-05-19/7d/enschede", "mail",
+                         "burgernet-twente", "enschede", DUE_USEC + 23 * 24 * HOUR_USEC);
+        LedgerMessage m = mail_message("x");
+        Ledger *l = open_ledger(f);
+        LedgerGroup g = {0};
+
+        SET_PART(d7, offset, "7d");
+        assert_int_equal(ledger_group_settled(l, d30.identity, &g), 0);
+        /* Skipped: it counts for the latest instant, but did not go out. */
+        assert_int_equal(ledger_mark_skipped(l, &d30, NOW_USEC, "x"), 0);
+        assert_int_equal(ledger_group_settled(l, d7.identity, &g), 1);
+        assert_int_equal(g.latest_due_usec, DUE_USEC);
+        assert_false(g.went_out);
+        /* Queued: it counts, and a later one may still supersede it; it has not gone out. */
+        assert_int_equal(ledger_enqueue(l, &d7, &m, NOW_USEC + 1), 0);
+        assert_int_equal(ledger_group_settled(l, d30.identity, &g), 1);
+        assert_int_equal(g.latest_due_usec, DUE_USEC + 23 * 24 * HOUR_USEC);
+        assert_false(g.went_out);
+        /* Sent: when it was marked so. */
+        assert_int_equal(ledger_mark_sent(l, d7.identity, NOW_USEC + HOUR_USEC, "250", NULL), 0);
+        assert_int_equal(ledger_group_settled(l, d30.identity, &g), 1);
+        assert_true(g.went_out);
+        assert_int_equal(g.went_out_usec, NOW_USEC + HOUR_USEC);
+        assert_int_equal(ledger_group_settled(NULL, d30.identity, &g), -EINVAL);
+        assert_null(ledger_close(l));
+}
+
+static void test_ledger_queued_get_returns_attempts_and_next_attempt(void **state) {
+        const Fixture *f = *state;
+        LedgerReminder r = enschede();
+        LedgerMessage m = mail_message("x");
+        Ledger *l = open_ledger(f);
+        unsigned attempts = 99;
+        usec_t next = 0;
+
+        assert_int_equal(ledger_queued_get(l, r.identity, &attempts, &next), 0);
+        assert_int_equal(ledger_enqueue(l, &r, &m, NOW_USEC), 0);
+        assert_int_equal(ledger_queued_get(l, r.identity, &attempts, &next), 1);
+        assert_int_equal(attempts, 0);
+        assert_int_equal(next, NOW_USEC);
+        assert_int_equal(ledger_queued_begin(l, r.identity, NOW_USEC + 1), 0);
+        assert_int_equal(
+                ledger_queued_retry(l, r.identity, NOW_USEC + 2, NOW_USEC + HOUR_USEC, "451"), 0);
+        assert_int_equal(ledger_queued_get(l, r.identity, &attempts, &next), 1);
+        assert_int_equal(attempts, 1);
+        assert_int_equal(next, NOW_USEC + HOUR_USEC);
+        assert_int_equal(ledger_mark_sent(l, r.identity, NOW_USEC + HOUR_USEC, "250", NULL), 0);
+        assert_int_equal(ledger_queued_get(l, r.identity, &attempts, &next), 0);
+        assert_null(ledger_close(l));
+}
+
+/* --- a snapshot (ledger_open_snapshot()) ------------------------------------------------ */
+
+/* The whole file at path, malloc'd, or NULL when it does not exist. */
+static char *file_bytes(const char *path, size_t *ret_size) {
+        FILE *in = fopen(path, "rb");
+        char *data = NULL;
+        size_t size = 0;
+        FILE *out;
+
+        *ret_size = 0;
+        if (!in)
+                return NULL;
+        out = open_memstream(&data, &size);
+        assert_non_null(out);
+        for (int c; (c = fgetc(in)) != EOF;)
+                fputc(c, out);
+        fclose(in);
+        fclose(out);
+        *ret_size = size;
+        return data;
+}
+
+static void test_ledger_open_snapshot_reads_the_file_and_writes_nothing(void **state) {
+        const Fixture *f = *state;
+        LedgerReminder r = enschede();
+        Ledger *l = open_ledger(f), *copy = NULL;
+        char *wal, *before, *after;
+        size_t n, n_after;
+        LedgerState s;
+
+        assert_true(asprintf(&wal, "%s-wal", f->path) > 0);
+        assert_int_equal(ledger_mark_skipped(l, &r, NOW_USEC, "missed"), 0);
+        assert_null(ledger_close(l)); /* checkpointed: no -wal left */
+        before = file_bytes(f->path, &n);
+        assert_non_null(before);
+
+        assert_int_equal(ledger_open_snapshot(f->path, &copy), 0);
+        assert_int_equal(ledger_get_state(copy, r.identity, &s), 1);
+        assert_int_equal(s, LEDGER_SKIPPED);
+        /* Written into the copy only. */
+        assert_int_equal(ledger_record_decision(copy, "burgernet-twente", 1, "enschede",
+                                                DECISION_CONTINUE, NULL, "root", NOW_USEC),
+                         0);
+        assert_null(ledger_close(copy));
+        after = file_bytes(f->path, &n_after);
+        assert_int_equal(n_after, n);
+        assert_memory_equal(after, before, n);
+        assert_int_equal(access(wal, F_OK), -1);
+        l = open_ledger(f);
+        assert_int_equal(ledger_decisions(l, &(LedgerDecision *){NULL}, &n), 0);
+        assert_int_equal(n, 0);
+        assert_null(ledger_close(l));
+        free(after);
+        free(before);
+        free(wal);
+}
+
+static void test_ledger_open_snapshot_keeps_the_wal_of_a_running_daemon(void **state) {
+        const Fixture *f = *state;
+        LedgerReminder r = enschede();
+        Ledger *l = open_ledger(f), *copy = NULL;
+        char *wal, *before, *wal_before, *after, *wal_after;
+        size_t n, n_wal, n_after, n_wal_after;
+
+        assert_true(asprintf(&wal, "%s-wal", f->path) > 0);
+        /* The daemon has it open, with its last commit in the -wal only. */
+        assert_int_equal(ledger_mark_skipped(l, &r, NOW_USEC, "missed"), 0);
+        before = file_bytes(f->path, &n);
+        wal_before = file_bytes(wal, &n_wal);
+        assert_non_null(wal_before);
+        assert_true(n_wal > 0);
+        assert_int_equal(ledger_open_snapshot(f->path, &copy), 0);
+        assert_int_equal(ledger_get_state(copy, r.identity, NULL), 1);
+        assert_null(ledger_close(copy));
+        after = file_bytes(f->path, &n_after);
+        wal_after = file_bytes(wal, &n_wal_after);
+        assert_int_equal(n_after, n);
+        assert_memory_equal(after, before, n);
+        assert_int_equal(n_wal_after, n_wal);
+        assert_memory_equal(wal_after, wal_before, n_wal);
+        free(before);
+        free(after);
+        free(wal_before);
+        free(wal_after);
+        free(wal);
+        assert_null(ledger_close(l));
+}
+
+static void test_ledger_open_snapshot_refuses_what_open_refuses(void **state) {
+        const Fixture *f = *state;
+        char sql[64];
+        Ledger *l = NULL;
+
+        assert_int_equal(ledger_open_snapshot(f->path, &l), -ENOENT);
+        assert_int_equal(access(f->path, F_OK), -1); /* not created */
+        assert_int_equal(ledger_open_snapshot("file:x", &l), -EINVAL);
+        assert_int_equal(ledger_open_snapshot(f->dir, &l), -EISDIR);
+        (void) snprintf(sql, sizeof(sql), "CREATE TABLE future (x); PRAGMA user_version = %d;",
+                        LEDGER_SCHEMA_VERSION + 1);
+        create_database(f->path, sql);
+        assert_int_equal(ledger_open_snapshot(f->path, &l), -EPROTONOSUPPORT);
+        assert_null(l);
+        /* No file: an empty ledger, migrated. */
+        assert_int_equal(ledger_open_snapshot(NULL, &l), 0);
+        assert_int_equal(ledger_get_state(l, enschede().identity, NULL), 0);
+        assert_null(ledger_close(l));
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 T(test_ledger_open_creates_file_with_mode_0600),
@@ -2442,6 +2601,11 @@ int main(void) {
                 T(test_ledger_batch_end_returns_the_commits_own_error),
                 T(test_ledger_queued_skip_decided_returns_the_commits_own_error),
                 T(test_ledger_mark_sent_returns_the_commits_own_error),
+                T(test_ledger_group_settled_says_when_one_was_sent),
+                T(test_ledger_queued_get_returns_attempts_and_next_attempt),
+                T(test_ledger_open_snapshot_reads_the_file_and_writes_nothing),
+                T(test_ledger_open_snapshot_keeps_the_wal_of_a_running_daemon),
+                T(test_ledger_open_snapshot_refuses_what_open_refuses),
                 cmocka_unit_test(test_ledger_close_accepts_null),
                 cmocka_unit_test(test_ledger_state_to_string_names_every_state),
                 cmocka_unit_test(test_decision_from_string_parses_contract_spellings),

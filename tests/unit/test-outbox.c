@@ -40,6 +40,7 @@
 #include <sys/wait.h>
 #include <time.h>
 
+#include "noticed/identity.h"
 #include "noticed/local.h"
 #include "noticed/pass.h"
 #include "noticed/ledger.h"
@@ -71,6 +72,9 @@ int __wrap_ledger_mark_sent(Ledger *l, const ReminderIdentity *x, usec_t now_use
 #define MILESTONE_PAST "2020-05-01"
 /* 2020-04-24 09:00:01 UTC: the 7d reminder for 2020-05-01 is a second overdue. */
 #define NOW_PAST_USEC (((uint64_t) D("2020-04-24") * DAY_SEC + 9 * 3600 + 1) * SEC_USEC)
+
+/* The policy's send_time for the next configure(): 09:00, or what future_milestone() chose. */
+static char send_time[16];
 
 typedef struct Fixture {
         char dir[64];
@@ -116,6 +120,7 @@ static int setup(void **state) {
         assert_int_equal(sd_event_new(&f->event), 0);
         assert_int_equal(outbox_new(f->event, f->ledger, &f->outbox), 0);
         mark_sent_failures = 0;
+        strcpy(send_time, "09:00");
         *state = f;
         return 0;
 }
@@ -148,7 +153,7 @@ static void configure(Fixture *f, const char *milestone, const char *transports,
                 asprintf(&text,
                          "%s\n"
                          "timezone = \"UTC\";\n"
-                         "policy = { offsets = [\"7d\"]; send_time = \"09:00\"; "
+                         "policy = { offsets = [\"7d\"]; send_time = \"%s\"; "
                          "working_days_only = false; };\n"
                          "transports = { box = { url = \"maildir:%s\"; "
                          "from = \"Noticed <n@x.example>\"; }; %s };\n"
@@ -161,8 +166,8 @@ static void configure(Fixture *f, const char *milestone, const char *transports,
                          "escalate_to = [\"boss\"]; deadline_shift = \"none\"; "
                          "deadlines = ( { id = \"x\"; date = \"%s\"; title = \"X\"; } %s ); } "
                          ");\n",
-                         f->settings ? f->settings : "", f->maildir, transports, recipients,
-                         participants, milestone, deadlines) > 0);
+                         f->settings ? f->settings : "", send_time, f->maildir, transports,
+                         recipients, participants, milestone, deadlines) > 0);
         f->model = fixture_load(text);
         free(text);
         assert_int_equal(secrets_load(f->model, &secrets, &error), 0);
@@ -174,11 +179,16 @@ static void configure_mail(Fixture *f, const char *milestone) {
         configure(f, milestone, "", "", "\"a\"", "");
 }
 
-/* A milestone 6 days after today by the wall clock: its 7d reminder was due yesterday at 09:00
- * and catch-up sends it now, and a message that fails may be tried again for days. */
+/* A milestone 6 days after today by the wall clock, and a send_time two seconds ago: its 7d
+ * reminder was due yesterday, and catch-up sends it now, at today's send_time; a message that
+ * fails may be tried again for days. */
 static void future_milestone(char ret[static DATE_STRING_MAX]) {
-        Date today = (Date) (clock_usec(CLOCK_REALTIME) / SEC_USEC / DAY_SEC);
+        uint64_t now = clock_usec(CLOCK_REALTIME) / SEC_USEC - 2;
+        Date today = (Date) ((now + 2) / DAY_SEC);
 
+        (void) snprintf(send_time, sizeof(send_time), "%02u:%02u:%02u",
+                        (unsigned) (now % DAY_SEC / 3600), (unsigned) (now % 3600 / 60),
+                        (unsigned) (now % 60));
         (void) date_format(today + 6, ret);
 }
 
@@ -1320,6 +1330,167 @@ static void test_outbox_run_after_a_failed_read_arms_the_timer_again(void **stat
         free(id);
 }
 
+/* --- the preview (pass_preview()) ------------------------------------------------------- */
+
+#define PREVIEW_MAX 16
+
+typedef struct Previewed {
+        size_t n;
+        struct {
+                char line[160];
+                PassFate fate;
+                usec_t at_usec;
+        } items[PREVIEW_MAX];
+} Previewed;
+
+static const char *const fate_names[] = {"due", "queued", "retrying", "skip"};
+
+/* "due 2020-04-24T09:00:00 catch-up c/deadline:z/0/2020-04-28/7d/a" per preview. */
+static int collect_preview(void *userdata, const PassPreview *p) {
+        Previewed *v = userdata;
+        time_t t = (time_t) (p->at_usec / SEC_USEC);
+        struct tm tm;
+        char at[32];
+
+        assert_true(v->n < PREVIEW_MAX);
+        assert_non_null(gmtime_r(&t, &tm));
+        assert_true(strftime(at, sizeof(at), "%Y-%m-%dT%H:%M:%S", &tm) > 0);
+        assert_true(p->fate == PASS_FATE_SKIP ? p->reason != NULL : p->reason == NULL);
+        (void) snprintf(v->items[v->n].line, sizeof(v->items[v->n].line), "%s %s%s %s",
+                        fate_names[p->fate], at, p->catch_up ? " catch-up" : "", p->identity->id);
+        v->items[v->n].fate = p->fate;
+        v->items[v->n++].at_usec = p->at_usec;
+        return 0;
+}
+
+static char *preview_text(Fixture *f, usec_t now, Previewed *v) {
+        char *text = NULL;
+        size_t size = 0;
+        FILE *out = open_memstream(&text, &size);
+
+        *v = (Previewed){0};
+        assert_int_equal(pass_load_decisions(f->pass, f->model), 0);
+        assert_int_equal(pass_preview(f->pass, f->model, now, D("2020-04-24"), D("2020-04-30"),
+                                      collect_preview, v),
+                         0);
+        for (size_t i = 0; i < v->n; i++)
+                fprintf(out, "%s\n", v->items[i].line);
+        fclose(out);
+        return text;
+}
+
+/* Deadlines v (passed), z (its 7d missed three days ago, due at today's send_time), x (due
+ * now), y (tomorrow) for a and b; b's x reminder already skipped in the ledger. */
+static void configure_preview(Fixture *f) {
+        LedgerReminder skipped = {
+                .identity = KEY("c/deadline:x/0/2020-05-01/7d/b", "mail"),
+                .due_usec = NOW_PAST_USEC - SEC_USEC,
+        };
+        ReminderIdentity x = {0};
+
+        configure(f, MILESTONE_PAST, "",
+                  ", { id = \"b\"; name = \"B\"; mail = [\"b@x.example\"]; }", "\"a\", \"b\"",
+                  ", { id = \"y\"; date = \"2020-05-02\"; title = \"Y\"; }"
+                  ", { id = \"z\"; date = \"2020-04-28\"; title = \"Z\"; }"
+                  ", { id = \"v\"; date = \"2020-04-20\"; title = \"V\"; }");
+        assert_int_equal(
+                identity_make("c", "deadline", "x", 0, "2020-05-01", "7d", "b", "mail", &x), 0);
+        skipped.identity = &x;
+        assert_int_equal(ledger_mark_skipped(f->ledger, &skipped, NOW_PAST_USEC - 1, "test"), 0);
+        identity_done(&x);
+}
+
+static void test_pass_preview_due_now_is_what_the_pass_queues(void **state) {
+        Fixture *f = *state;
+        Previewed v;
+        char *text;
+
+        configure_preview(f);
+        text = preview_text(f, NOW_PAST_USEC, &v);
+        assert_string_equal(text,
+                            "due 2020-04-24T09:00:00 catch-up c/deadline:z/0/2020-04-28/7d/a\n"
+                            "due 2020-04-24T09:00:00 catch-up c/deadline:z/0/2020-04-28/7d/b\n"
+                            "due 2020-04-24T09:00:00 c/deadline:x/0/2020-05-01/7d/a\n"
+                            "skip 2020-04-24T09:00:01 catch-up c/deadline:v/0/2020-04-20/7d/a\n"
+                            "skip 2020-04-24T09:00:01 catch-up c/deadline:v/0/2020-04-20/7d/b\n"
+                            "due 2020-04-25T09:00:00 c/deadline:y/0/2020-05-02/7d/a\n"
+                            "due 2020-04-25T09:00:00 c/deadline:y/0/2020-05-02/7d/b\n");
+        free(text);
+        /* The pass queues exactly the due-now set, and skips exactly the skips. */
+        assert_int_equal(pass_load_decisions(f->pass, f->model), 0);
+        assert_int_equal(pass_queue_due(f->pass, f->model, NOW_PAST_USEC, D("2020-04-24")), 0);
+        assert_int_equal(state_of(f, "c/deadline:z/0/2020-04-28/7d/a", "mail"), LEDGER_QUEUED);
+        assert_int_equal(state_of(f, "c/deadline:z/0/2020-04-28/7d/b", "mail"), LEDGER_QUEUED);
+        assert_int_equal(state_of(f, "c/deadline:x/0/2020-05-01/7d/a", "mail"), LEDGER_QUEUED);
+        assert_int_equal(state_of(f, "c/deadline:v/0/2020-04-20/7d/a", "mail"), LEDGER_SKIPPED);
+        assert_int_equal(state_of(f, "c/deadline:v/0/2020-04-20/7d/b", "mail"), LEDGER_SKIPPED);
+        assert_int_equal(state_of(f, "c/deadline:y/0/2020-05-02/7d/a", "mail"), -1);
+        assert_int_equal(pass_counts(f->pass)->queued, 3);
+        assert_int_equal(pass_counts(f->pass)->skipped, 2);
+        /* Then they wait in the outbox, due at once; the skipped are not shown. */
+        text = preview_text(f, NOW_PAST_USEC + 1, &v);
+        assert_string_equal(text, "queued 2020-04-24T09:00:01 c/deadline:z/0/2020-04-28/7d/a\n"
+                                  "queued 2020-04-24T09:00:01 c/deadline:z/0/2020-04-28/7d/b\n"
+                                  "queued 2020-04-24T09:00:01 c/deadline:x/0/2020-05-01/7d/a\n"
+                                  "due 2020-04-25T09:00:00 c/deadline:y/0/2020-05-02/7d/a\n"
+                                  "due 2020-04-25T09:00:00 c/deadline:y/0/2020-05-02/7d/b\n");
+        free(text);
+}
+
+static void test_pass_preview_writes_nothing(void **state) {
+        Fixture *f = *state;
+        Previewed v;
+        LedgerEntry *e = NULL;
+        size_t n = 0;
+        char *text;
+
+        configure_preview(f);
+        text = preview_text(f, NOW_PAST_USEC, &v);
+        free(text);
+        assert_int_equal(ledger_history(f->ledger, NULL, &e, &n), 0);
+        assert_int_equal(n, 1); /* b's skipped x reminder, written by the test */
+        ledger_entries_free(e, n);
+        assert_int_equal(pass_counts(f->pass)->queued, 0);
+}
+
+static int stop_at_the_second(void *userdata, const PassPreview *p) {
+        unsigned *calls = userdata;
+
+        (void) p;
+        return ++*calls == 2 ? -ECANCELED : 0;
+}
+
+static void test_pass_preview_stops_when_the_callback_says_so(void **state) {
+        Fixture *f = *state;
+        unsigned calls = 0;
+
+        configure_preview(f);
+        assert_int_equal(pass_load_decisions(f->pass, f->model), 0);
+        assert_int_equal(pass_preview(f->pass, f->model, NOW_PAST_USEC, D("2020-04-24"),
+                                      D("2020-04-30"), stop_at_the_second, &calls),
+                         -ECANCELED);
+        assert_int_equal(calls, 2);
+}
+
+static void test_pass_find_next_wakes_for_a_deferred_catch_up(void **state) {
+        Fixture *f = *state;
+        usec_t next = 0;
+        char *description = NULL;
+        /* 04:17 on 2020-04-24: z's 7d reminder (planned 2020-04-21) waits for 09:00. */
+        usec_t now = ((usec_t) D("2020-04-24") * DAY_SEC + 4 * 3600 + 17 * 60) * SEC_USEC;
+
+        configure_preview(f);
+        assert_int_equal(pass_load_decisions(f->pass, f->model), 0);
+        assert_int_equal(pass_queue_due(f->pass, f->model, now, D("2020-04-24")), 0);
+        assert_int_equal(pass_counts(f->pass)->queued, 0);
+        assert_int_equal(
+                pass_find_next(f->pass, f->model, now, D("2020-04-24"), &next, &description), 1);
+        assert_int_equal(next, ((usec_t) D("2020-04-24") * DAY_SEC + 9 * 3600) * SEC_USEC);
+        /* z's for a and b, x's for a, at 09:00 UTC: the zone is named. */
+        assert_string_equal(description, "deadline c 2020-04-28 (a +1) at 2020-04-24 09:00 UTC");
+        free(description);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -1347,6 +1518,10 @@ int main(void) {
                 T(test_outbox_run_stops_between_local_deliveries_when_progress_says_so),
                 T(test_outbox_run_escalates_each_failed_deadline_of_one_day),
                 T(test_outbox_free_with_a_transfer_in_flight_leaves_it_for_the_next_start),
+                T(test_pass_preview_due_now_is_what_the_pass_queues),
+                T(test_pass_preview_writes_nothing),
+                T(test_pass_preview_stops_when_the_callback_says_so),
+                T(test_pass_find_next_wakes_for_a_deferred_catch_up),
 #undef T
         };
 

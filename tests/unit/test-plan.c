@@ -563,6 +563,22 @@ static void test_plan_reminders_collapse_onto_one_day_keeping_the_longer_offset(
         model_free(m);
 }
 
+static void test_plan_reminders_collapse_onto_one_local_day_after_the_zone(void **state) {
+        /* Samoa skipped Friday 2011-12-30: 09:00 that day is 09:00 on the 31st, the instant of
+         * the 0d reminder.  One message, the longer offset's. */
+        Model *m = load_model("timezone = \"Pacific/Apia\";\n",
+                              "{ id = \"c\"; title = \"C\"; participants = [\"a\"]; "
+                              "start = \"2011-01-01\"; term = \"5y\"; renewal = \"none\"; "
+                              "policy = { offsets = [\"1d\", \"0d\"]; "
+                              "working_days_only = false; }; deadline_shift = \"none\"; "
+                              "deadlines = ( { id = \"x\"; date = \"2011-12-31\"; "
+                              "title = \"X\"; } ); }");
+        (void) state;
+        assert_reminders(m, "2011-12-20", "2012-01-10",
+                         "2011-12-31T09:00:00+14:00 deadline 0 2011-12-31 1d a\n");
+        model_free(m);
+}
+
 static void test_plan_reminders_keep_local_send_time_across_dst(void **state) {
         /* 09:00:30 local is +01:00 in winter, +02:00 in summer, including the change days
          * (Sunday 2020-03-29 and Sunday 2020-10-25, with working_days_only off). */
@@ -888,6 +904,7 @@ int main(void) {
                 cmocka_unit_test(test_plan_reminders_on_any_day_without_working_days_only),
                 cmocka_unit_test(
                         test_plan_reminders_collapse_onto_one_day_keeping_the_longer_offset),
+                cmocka_unit_test(test_plan_reminders_collapse_onto_one_local_day_after_the_zone),
                 cmocka_unit_test(test_plan_reminders_keep_local_send_time_across_dst),
                 cmocka_unit_test(test_plan_reminders_policy_overrides_key_by_key),
                 cmocka_unit_test(test_plan_reminders_reviews_go_to_reviewers_only),
