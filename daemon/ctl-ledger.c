@@ -135,6 +135,14 @@ static int ledger_exit_status(int r) {
         return r == -EACCES || r == -EROFS ? EX_NOPERM : EX_UNAVAILABLE;
 }
 
+/* Why a ledger call failed: SQLite's message, or, when SQLite said nothing (out of memory, a
+ * row it could not read), the errno's. */
+static const char *why_not(const Ledger *ledger, int r) {
+        const char *e = ledger ? ledger_error(ledger) : "";
+
+        return e && *e ? e : strerror(-r);
+}
+
 int cmd_decide(Context *ctx, int argc, char **argv) {
         static const struct option options[] = {
                 {"note", required_argument, NULL, 'n'},
@@ -214,7 +222,7 @@ int cmd_decide(Context *ctx, int argc, char **argv) {
         if (r < 0) {
                 fprintf(stderr,
                         "noticectl: %s cycle %" PRIu32 " %s: cannot record the decision: %s\n",
-                        commitment, cycle, participant, ledger_error(ledger));
+                        commitment, cycle, participant, why_not(ledger, r));
                 ledger_close(ledger);
                 return ledger_exit_status(r);
         }
@@ -312,7 +320,7 @@ int cmd_revoke(Context *ctx, int argc, char **argv) {
         if (r < 0 && r != -ENOENT)
                 fprintf(stderr,
                         "noticectl: %s cycle %" PRIu32 " %s: cannot record the revocation: %s\n",
-                        commitment, cycle, participant, ledger_error(ledger));
+                        commitment, cycle, participant, why_not(ledger, r));
         ledger_close(ledger);
         if (r == -ENOENT) {
                 fprintf(stderr,

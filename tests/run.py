@@ -111,6 +111,10 @@ def run_program(path, log_path, env):
         why = f"exit status {status}"
     elif why is None and counts and counts[1]:
         why = "a test failed, yet the exit status is 0"
+    elif why is None and (counts is None or counts[0] + counts[2] == 0):
+        # A program that ran no test proves nothing: a test binary built empty, or a script
+        # that stopped before its first test, must not pass (all skipped says so, and passes).
+        why = "it ran no test" if counts else "it printed no counts"
     return why is None, counts, seconds, why
 
 

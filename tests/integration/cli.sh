@@ -10,6 +10,9 @@ conf=$top/etc/noticed/noticed.conf
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 passed=0 failed=0
+# decide and revoke copy what they record to the journal: here it goes to stderr, never to the
+# machine's journal, also when this script is run by hand (tests/run.py exports it too).
+export NOTICED_LOG_TARGET=console
 
 ok() { passed=$((passed + 1)); echo "ok - $1"; }
 not_ok() { failed=$((failed + 1)); echo "not ok - $1"; [ -n "${2:-}" ] && sed 's/^/#   /' <<<"$2"; }
@@ -137,9 +140,7 @@ contains "simulate ends with the number of reminders" "$out" "14 reminders from 
 contains "simulate shows the 30d decision reminder moved off Sunday to Friday" "$out" "vr  2020-04-17 09:00     +16  decision       1  2019-01-01 – 2020-12-31  burgernet-twente       2020-05-19    30d  almelo"
 
 # --- the ledger: decide and history (STATE_DIRECTORY points at a fresh directory) ---
-# decide's copy for the journal goes to stderr, never to the machine's journal; and a fixed
-# today, as decide refuses a cycle long past.
-export NOTICED_LOG_TARGET=console
+# A fixed today, as decide refuses a cycle long past.
 export STATE_DIRECTORY=$tmp/state
 mkdir -p "$STATE_DIRECTORY"
 run "history before any ledger exists prints an empty trail" 0 "$noticectl" -c "$conf" history --json
@@ -203,7 +204,6 @@ run "export-ics refuses an unknown commitment" 65 "$noticectl" -c "$conf" export
 
 # --- decide shows and checks its cycle; revoke appends a revocation (NOTICED_LOG_TARGET=console:
 # the journal's copy is on stderr, captured by run) ---
-export NOTICED_LOG_TARGET=console
 export STATE_DIRECTORY=$tmp/state-revoke
 mkdir -p "$STATE_DIRECTORY"
 run "revoke without a ledger refuses" 65 "$noticectl" -c "$conf" revoke burgernet-twente 2 enschede
@@ -240,7 +240,7 @@ assert [r["decision"] for r in rows] == ["terminate", "revoke"], rows
 assert rows[1] == {**rows[1], "type": "decision", "commitment": "burgernet-twente", "cycle": 2,
                    "note": "wrong municipality", "user": sys.argv[2]}, rows[1]
 PY
-unset STATE_DIRECTORY NOTICED_LOG_TARGET
+unset STATE_DIRECTORY
 
 # --- mends: decision_lead = "0d" is the default written out (issue 10) ---
 sed '/decision_lead = /d' "$conf" >"$tmp/lead-unset.conf"

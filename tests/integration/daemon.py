@@ -258,6 +258,8 @@ class Noticed:
                if k not in ("JOURNAL_STREAM", "NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID",
                             "LISTEN_FDS", "CREDENTIALS_DIRECTORY")}
         env["STATE_DIRECTORY"] = self.state
+        # noticectl decide and revoke copy to the journal: never the machine's, also by hand.
+        env.setdefault("NOTICED_LOG_TARGET", "console")
         return env
 
     def write_config(self, text):

@@ -197,6 +197,21 @@ def test_a_failed_count_or_a_signal_fails_whatever_the_exit_status():
         expect("make check: 3 failed: lying.sh, test-crash, test-failed" in out, out)
 
 
+def test_a_program_that_ran_no_test_fails():
+    with Sandbox() as s:
+        silent = s.program("silent.sh", 'echo "hello"\nexit 0\n')
+        empty = s.program("empty.sh", 'echo "empty: 0 passed, 0 failed"\n')
+        skipped = s.program("skipped.sh", 'echo "skipped: 0 passed, 0 failed, 2 skipped"\n')
+        status, out, _ = s.run(silent, empty, skipped)
+        expect(status == 1, f"exit {status}, not 1:\n{out}")
+        expect(re.search(r"^FAIL +silent\.sh .*\(it printed no counts\)$", out, re.M),
+               f"a program that printed no counts passed:\n{out}")
+        expect(re.search(r"^FAIL +empty\.sh .*\(it ran no test\)$", out, re.M),
+               f"a program that ran no test passed:\n{out}")
+        expect(re.search(r"^PASS +skipped\.sh +0 passed, 2 skipped", out, re.M),
+               f"a program whose tests all skipped (and said so) failed:\n{out}")
+
+
 def test_every_program_runs_with_the_console_log_target():
     with Sandbox() as s:
         shows = s.program("env.sh", 'echo "target=$NOTICED_LOG_TARGET"\n'
