@@ -24,6 +24,7 @@
 #include "noticed/pass.h"
 #include "noticed/render.h"
 #include "noticed/tz.h"
+#include "noticed/words.h"
 
 #define UPCOMING_DEFAULT_DAYS 60
 #define UPCOMING_MAX_DAYS     3660 /* ten years: as far as the daemon itself looks is 120 months */
@@ -183,10 +184,29 @@ static void join_channels(const json_t *channels, char *buf, size_t size) {
         }
 }
 
-static void print_header(void) {
-        printf("%-20s  %6s  %-9s %-22s %-12s %5s  %-10s %6s  %-16s %-14s %s\n", "AT", "DAYS",
-               "STATE", "COMMITMENT", "KIND", "CYCLE", "MILESTONE", "OFFSET", "RECIPIENT",
-               "CHANNELS", "TITLE");
+/* The state column in the table's language: a catch-up is due, late. */
+static const char *row_state(const Words *w, const Row *row) {
+        switch (row->fate) {
+        case PASS_FATE_DUE:
+                return words_state(w, row->catch_up ? WORD_STATE_CATCH_UP : WORD_STATE_DUE);
+        case PASS_FATE_QUEUED:
+                return words_state(w, WORD_STATE_QUEUED);
+        case PASS_FATE_RETRYING:
+                return words_state(w, WORD_STATE_RETRYING);
+        case PASS_FATE_SKIP:
+                return words_state(w, WORD_STATE_SKIPPED);
+        }
+        return "?";
+}
+
+static void print_header(const Words *w) {
+        printf("%-20s  %6s  %-11s %-22s %-12s %6s  %-10s %6s  %-18s %-14s %s\n",
+               words_label(w, WORD_LABEL_AT), words_label(w, WORD_LABEL_DAYS),
+               words_label(w, WORD_LABEL_STATE), words_label(w, WORD_LABEL_COMMITMENT),
+               words_label(w, WORD_LABEL_KIND), words_label(w, WORD_LABEL_CYCLE),
+               words_label(w, WORD_LABEL_MILESTONE), words_label(w, WORD_LABEL_OFFSET),
+               words_label(w, WORD_LABEL_RECIPIENT), words_label(w, WORD_LABEL_CHANNELS),
+               words_label(w, WORD_LABEL_TITLE));
 }
 
 static void print_row(const Context *ctx, const Row *row) {
@@ -208,11 +228,11 @@ static void print_row(const Context *ctx, const Row *row) {
         if (ms->deadline >= 0 && !r->overdue)
                 kind = c->deadlines[ms->deadline].id;
         join_channels(row->channels, channels, sizeof(channels));
-        printf("%-3s %s %02d:%02d  %+6" PRId32 "  %-9s %-22s %-12s %5s  %s %6s  %-16s %-14s %s\n",
+        printf("%-3s %s %02d:%02d  %+6" PRId32 "  %-11s %-22s %-12s %6s  %s %6s  %-18s %-14s %s\n",
                render_weekday_short(m->language, day), date_format(day, date),
                (int) (seconds / 3600), (int) (seconds / 60 % 60), day - ctx->today,
-               row->fate == PASS_FATE_DUE && row->catch_up ? "catch-up" : fate_to_string(row->fate),
-               c->id, kind, cycle, date_format(ms->date, milestone), render_offset(r, offset),
+               row_state(words_of(m->language), row), c->id, kind, cycle,
+               date_format(ms->date, milestone), render_offset(r, offset),
                m->recipients[r->recipient].id, channels, render_milestone_title(m, ms));
 }
 
@@ -220,7 +240,7 @@ static int print_rows(const Context *ctx, const Upcoming *u, bool json, int days
         bool first = true;
 
         if (!json)
-                print_header();
+                print_header(words_of(ctx->model->language));
         for (size_t i = 0; i < u->n; i++) {
                 if (!json)
                         print_row(ctx, &u->rows[i]);
