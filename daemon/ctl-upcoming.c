@@ -44,7 +44,7 @@ typedef struct Upcoming {
         const char *recipient, *commitment; /* filters, or NULL */
         Row *rows;
         size_t n, allocated;
-        size_t skipped; /* messages (reminder and channel) the next pass records as skipped */
+        size_t skipped; /* messages (reminder and channel) catch-up records as skipped */
 } Upcoming;
 
 static void upcoming_done(Upcoming *u) {
@@ -256,8 +256,8 @@ static int print_rows(const Context *ctx, const Upcoming *u, bool json, int days
                 printf("%zu reminder%s to go out in the next %d day%s", u->n, u->n == 1 ? "" : "s",
                        days, days == 1 ? "" : "s");
                 if (u->skipped > 0)
-                        printf("; %zu missed message%s will be recorded as skipped (noticed "
-                               "--dry-run says why)",
+                        printf("; %zu planned message%s will be recorded as skipped by the "
+                               "catch-up rules instead (noticed --dry-run says why)",
                                u->skipped, u->skipped == 1 ? "" : "s");
                 printf(".\n");
         }
@@ -286,6 +286,34 @@ static usec_t upcoming_now(const Context *ctx) {
                 return clock_now_usec(CLOCK_REALTIME);
         tz_local_to_unix(ctx->model->tz, ctx->today, 0, &t, &offset);
         return t < 0 ? 0 : (usec_t) t * USEC_PER_SEC;
+}
+
+/* The ledger as it is now, copied into memory (ledger_open_snapshot()): upcoming writes
+ * nothing, not even a migration, so it can run beside the daemon, as any user who can read the
+ * file, and before a first start (then nothing is recorded yet, and it says so).  0, or an exit
+ * status after saying why. */
+static int open_snapshot(Ledger **ret) {
+        _cleanup_free_ char *path = ledger_path_in(ledger_state_directory());
+        int r;
+
+        if (!path) {
+                fprintf(stderr, "noticectl: out of memory\n");
+                return EX_UNAVAILABLE;
+        }
+        r = ledger_open_snapshot(path, ret);
+        if (r == -ENOENT) {
+                fprintf(stderr,
+                        "noticectl: no ledger at %s yet (noticed has not run with this state "
+                        "directory): nothing is recorded, everything planned is to come\n",
+                        path);
+                r = ledger_open_snapshot(NULL, ret);
+        }
+        if (r < 0) {
+                fprintf(stderr, "noticectl: cannot read the ledger %s: %s\n", path,
+                        r == -EPROTONOSUPPORT ? "it was written by a newer noticed" : strerror(-r));
+                return r == -EACCES ? EX_NOPERM : EX_UNAVAILABLE;
+        }
+        return 0;
 }
 
 /* The named recipient or commitment is in the config: 0, or EX_DATAERR after saying so. */
@@ -348,13 +376,8 @@ int cmd_upcoming(Context *ctx, int argc, char **argv) {
         if ((r = ctl_load_model(ctx)) || (r = check_filters(ctx, &u)))
                 return r;
         u.model = ctx->model;
-        if ((r = ctl_open_ledger(true, &ledger)))
+        if ((r = open_snapshot(&ledger)))
                 return r;
-        if (!ledger) {
-                fprintf(stderr, "noticectl: showing what the config plans, as nothing has been "
-                                "recorded yet\n");
-                return EX_UNAVAILABLE; /* FIXME at merge: an empty ledger */
-        }
         if (pass_new(ledger, &pass) < 0) {
                 ledger_close(ledger);
                 fprintf(stderr, "noticectl: out of memory\n");
