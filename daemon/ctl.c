@@ -31,6 +31,8 @@ void ctl_help(void) {
                "                                   (default: today to today + 2y)\n"
                "  simulate --from D --to D [--json]\n"
                "                                   reminders that would go out\n"
+               "  upcoming [--recipient ID] [--commitment ID] [--days N] [--json]\n"
+               "                                   what will really go out (ledger, decisions)\n"
                "  history [--commitment ID] [--recipient ID] [--state STATE] [--since D] [--json]\n"
                "                                   what was sent, skipped, failed and decided;\n"
                "                                   STATE: sent, failed, skipped, queued, pending,\n"

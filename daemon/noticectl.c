@@ -20,7 +20,7 @@ static const struct {
         {"check", cmd_check},         {"list", cmd_list},     {"simulate", cmd_simulate},
         {"history", cmd_history},     {"decide", cmd_decide}, {"export-ics", cmd_export_ics},
         {"test-send", cmd_test_send},
-        {"revoke", cmd_revoke},
+        {"revoke", cmd_revoke},       {"upcoming", cmd_upcoming},
 };
 
 int main(int argc, char **argv) {

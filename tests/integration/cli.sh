@@ -333,5 +333,46 @@ contains "history's labels are English for an English config" "$out" "WHEN      
 contains "history's states and words are English for an English config" "$out" "continue by $(id -un)"
 unset STATE_DIRECTORY
 
+# --- upcoming: what will really go out (the daemon test runs it against a real ledger) ---
+export STATE_DIRECTORY=$tmp/state-upcoming
+mkdir -p "$STATE_DIRECTORY"
+run "upcoming before any ledger" 0 "$noticectl" -c "$conf" --today 2020-05-11 upcoming --days 10
+contains "upcoming says nothing is recorded yet" "$err" "no ledger at $STATE_DIRECTORY/ledger.sqlite yet"
+if [ ! -e "$STATE_DIRECTORY/ledger.sqlite" ]; then ok "upcoming leaves no ledger behind"
+else not_ok "upcoming leaves no ledger behind"; fi
+contains "upcoming's header is Dutch for a Dutch config" "$out" "TIJDSTIP               DAGEN  STATUS"
+contains "the 7d decision reminder of 12 May is planned, in Dutch" "$out" "di  2020-05-12 09:00      +1  gepland     burgernet-twente       decision          1  2020-05-19     7d  almelo"
+contains "upcoming counts its rows" "$out" "reminders to go out in the next 10 days"
+run "upcoming --json before any ledger" 0 "$noticectl" -c "$conf" --today 2020-05-11 upcoming --days 10 --recipient enschede --json
+if /usr/bin/python3 - "$out" <<'PY' 2>"$tmp/err"; then ok "upcoming --json has simulate's keys, then state and catch_up"; else not_ok "upcoming --json has simulate's keys, then state and catch_up" "$(cat "$tmp/err")"; fi
+import json, sys
+rows = json.loads(sys.argv[1])
+assert rows and all(r["recipient"] == "enschede" for r in rows), rows
+first = rows[0]
+assert list(first)[:10] == ["at", "commitment", "kind", "cycle", "milestone", "offset", "recipient",
+                            "channels", "state", "catch_up"], list(first)
+# Midnight of 11 May: the decision's 14d reminder (4 May: 5 May 2020 was a holiday) and the notice's 60d of 1 May were
+# missed and wait for 09:00 that day; the decision's 7d of 12 May comes as planned.
+got = {(r["kind"], r["offset"]): (r["at"], r["state"], r["catch_up"], r.get("planned"))
+       for r in rows}
+assert got[("decision", "14d")] == ("2020-05-11T09:00:00+02:00", "due", True,
+                                    "2020-05-04T09:00:00+02:00"), got
+assert got[("notice", "60d")] == ("2020-05-11T09:00:00+02:00", "due", True,
+                                  "2020-05-01T09:00:00+02:00"), got
+assert got[("decision", "7d")] == ("2020-05-12T09:00:00+02:00", "due", False, None), got
+assert first["channels"] == ["mail", "webhook:enschede-teams"], first
+PY
+run "upcoming refuses an unknown recipient" 65 "$noticectl" -c "$conf" upcoming --recipient nobody
+contains "upcoming names the unknown recipient" "$err" "no recipient 'nobody' in $conf"
+run "upcoming refuses an unknown commitment" 65 "$noticectl" -c "$conf" upcoming --commitment nope
+run "upcoming refuses --days 0" 64 "$noticectl" -c "$conf" upcoming --days 0
+contains "upcoming says what --days takes" "$err" "--days '0' must be a number of days from 1 to 3660"
+run "upcoming refuses --days past ten years" 64 "$noticectl" -c "$conf" upcoming --days 3661
+run "upcoming refuses an argument" 64 "$noticectl" -c "$conf" upcoming enschede
+run "upcoming with an English config" 0 "$noticectl" -c "$tmp/en.conf" --today 2020-05-11 upcoming --days 3
+contains "upcoming's header is English for an English config" "$out" "AT                      DAYS  STATE"
+contains "a caught-up reminder is 'catch-up' in English" "$out" "catch-up"
+unset STATE_DIRECTORY
+
 echo "cli: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -1309,6 +1309,151 @@ def test_dry_run_prints_the_start_up_pass_and_writes_nothing():
                                             f"({broken.stderr.strip()})")
 
 
+# --- upcoming: what will really go out, counting the ledger, decisions and catch-up ----------
+
+
+def upcoming_config(d, today, send_time, hook_port):
+    """Alice and bob by mail, carol by mail and a webhook nobody listens on (her webhook
+    messages wait to be retried); c1's deadlines "now" (today, at send_time), "later" (in
+    three days), "missed" (in two days, its 5d reminder planned three days ago: catch-up) and
+    "past" (two days ago: skipped at start); c2's decision in five days."""
+    recipients = ",\n".join([
+        '  { id = "alice"; name = "Alice"; mail = ["alice@test.example"]; }',
+        '  { id = "bob"; name = "Bob"; mail = ["bob@test.example"]; }',
+        '  { id = "carol"; name = "Carol"; mail = ["carol@test.example"]; webhooks = ["hook"]; }'])
+    deadlines = {"now": today, "later": today + days(3), "missed": today + days(2),
+                 "past": today - days(2)}
+    items = ",\n".join(f'      {{ id = "{i}"; date = "{x}"; title = "Deadline {i}"; }}'
+                       for i, x in deadlines.items())
+    decision = today + days(5)
+    d.write_config(
+        'timezone = "UTC";\n'
+        'language = "en";\n'
+        'deadline_shift = "none";\n'
+        'holidays = { calendar = "none"; };\n'
+        f'policy = {{ offsets = ["0d"]; send_time = "{send_time}"; working_days_only = false; }};\n'
+        'transports = {\n'
+        f'  outbox = {{ url = "maildir:{d.maildir}"; from = "Noticed test <noticed@test.example>"; }};\n'
+        f'  hook = {{ url = "http://127.0.0.1:{hook_port}/hook"; }};\n'
+        '};\n'
+        'mail_via = "outbox";\n'
+        f'recipients = (\n{recipients}\n);\n'
+        'commitments = (\n'
+        '  { id = "c1"; title = "Test commitment";\n'
+        f'    start = "{today - days(10)}"; term = "5y"; renewal = "none";\n'
+        '    participants = ["alice", "bob", "carol"];\n'
+        '    policy = { offsets = ["5d", "0d"]; };\n'
+        f'    deadlines = (\n{items}\n    );\n'
+        '  },\n'
+        '  { id = "c2"; title = "Decided commitment";\n'
+        f'    start = "{decision - days(8)}"; term = "10d"; renewal = "none"; notice = "1d";\n'
+        '    participants = ["alice", "bob"];\n'
+        '  }\n'
+        ');\n')
+    return deadlines, decision
+
+
+def closed_port():
+    """A loopback port nothing listens on: bound, then closed."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def upcoming(d, *args):
+    out = d.noticectl("upcoming", "--json", *args).stdout
+    try:
+        return json.loads(out)
+    except ValueError as e:
+        raise Failure(f"upcoming --json is not JSON ({e}): {out[:500]!r}")
+
+
+def rows_by_key(rows):
+    """{(kind or deadline id, milestone, offset, recipient): row}; one row per key."""
+    by = {}
+    for r in rows:
+        key = (r.get("deadline", r["kind"]), r["milestone"], r["offset"], r["recipient"])
+        expect(key not in by, f"two upcoming rows for {key}: {by.get(key)} and {r}")
+        by[key] = r
+    return by
+
+
+def test_upcoming_counts_the_ledger_decisions_and_catch_up():
+    today = today_in("UTC")
+    with Noticed("upcoming") as d:
+        due, send_time = due_in_seconds("UTC", today, 6)
+        deadlines, decision = upcoming_config(d, today, send_time, closed_port())
+        d.start()
+        d.noticectl("decide", "c2", "1", "alice", "continue")
+        before = rows_by_key(upcoming(d))
+        expect(time.time() < due, "upcoming ran after the send time; too slow a machine")
+        missed = before.get(("missed", str(deadlines["missed"]), "5d", "alice"))
+        expect(missed is not None, f"no catch-up row for the missed 5d reminder: {sorted(before)}")
+        expect_equal((missed["state"], missed["catch_up"], parse_rfc3339(missed["at"])),
+                     ("due", True, due), "the missed reminder waits for today's send_time")
+        expect_equal(parse_rfc3339(missed["planned"]), due - 3 * 86400, "its planned instant (5d before a deadline in two days)")
+        expect_equal(missed["title"], "Deadline missed", "a deadline's own title")
+        expect(not [k for k in before if k[0] == "past"],
+               "a deadline that passed is not upcoming (its reminders were skipped)")
+        now = before.get(("now", str(today), "0d", "carol"))
+        expect(now is not None and now["channels"] == ["mail", "webhook:hook"]
+               and now["state"] == "due" and not now["catch_up"],
+               f"carol's reminder for today on both channels: {now}")
+        expect(("decision", str(decision), "0d", "bob") in before,
+               f"bob, who did not decide, has his decision reminder: {sorted(before)}")
+        expect(not [k for k in before if k[0] in ("decision", "notice", "overdue")
+                    and k[3] == "alice"],
+               f"alice decided: no decision, notice or overdue rows for her: {sorted(before)}")
+        # The send time: what went out is gone, carol's webhook waits for its retry.
+        n = 2
+        message = d.wait_pass(n, timeout=due - time.time() + TIMEOUT)
+        while message["_at"] < due:  # a clock set elsewhere on the machine re-planned early
+            n += 1
+            message = d.wait_pass(n, timeout=due - time.time() + TIMEOUT)
+        deadline = time.monotonic() + TIMEOUT
+        while True:
+            rows, _ = d.history()
+            hook = [r for r in rows if r["channel"] == "webhook:hook" and r["attempts"] > 0]
+            if hook or time.monotonic() > deadline:
+                break
+            d._receive(0.2)  # the outbox's next datagram, or a fifth of a second
+        expect(hook, f"carol's webhook was never tried: {rows}")
+        after = upcoming(d)
+        keys = rows_by_key(after)
+        # At the send time went out: "now" 0d, and the 5d reminders of "missed" and "later"
+        # (both planned days ago, caught up).  Only carol's webhook messages are left of them.
+        went = [k for k in keys if (k[0], k[2]) in (("now", "0d"), ("missed", "5d"), ("later", "5d"))]
+        expect_equal(sorted((k[0], k[3], keys[k]["channels"][0], keys[k]["state"]) for k in went),
+                     [("later", "carol", "webhook:hook", "retrying"),
+                      ("missed", "carol", "webhook:hook", "retrying"),
+                      ("now", "carol", "webhook:hook", "retrying")],
+                     "what went out at the send time is not upcoming, but carol's webhook retries")
+        expect(("missed", str(deadlines["missed"]), "0d", "alice") in keys,
+               f"the missed deadline's own 0d reminder is still to come: {sorted(keys)}")
+        carol = [r for r in after if r.get("deadline") == "now"]
+        expect_equal([(r["recipient"], r["channels"], r["state"]) for r in carol],
+                     [("carol", ["webhook:hook"], "retrying")],
+                     "carol's webhook message waits for its retry")
+        expect(parse_rfc3339(carol[0]["at"]) > time.time(), "the retry is ahead")
+        later = [r for r in after if r.get("deadline") == "later" and r["offset"] == "0d"]
+        expect_equal(sorted((r["recipient"], r["state"], parse_rfc3339(r["at"])) for r in later),
+                     [(who, "due", due + 3 * 86400) for who in ("alice", "bob", "carol")],
+                     "the deadline in three days, at its send time")
+        only_bob = upcoming(d, "--recipient", "bob")
+        expect(only_bob and all(r["recipient"] == "bob" for r in only_bob),
+               f"--recipient bob: {only_bob}")
+        only_c2 = upcoming(d, "--commitment", "c2", "--days", "5")
+        expect_equal([(r["kind"], r["recipient"]) for r in only_c2],
+                     [("decision", "bob"), ("notice", "bob")],
+                     "--commitment c2 --days 5: bob's decision and notice reminders (one day), "
+                     "not the overdue message the day after")
+        table = d.noticectl("upcoming").stdout.splitlines()
+        expect(table and table[0].split()[:3] == ["AT", "DAYS", "STATE"],
+               f"the table's header: {table[:1]}")
+        expect(any(" retrying " in line and " now " in line for line in table),
+               f"the table shows the deadline's own id and the retrying state: {table}")
+
+
 TESTS = [
     test_start_catches_up_latest_missed_reminder_only,
     test_restart_delivers_nothing_twice,
@@ -1332,6 +1477,7 @@ TESTS = [
     test_missed_reminder_goes_out_at_send_time_not_at_start,
     test_catch_up_and_that_days_reminder_are_one_message,
     test_dry_run_prints_the_start_up_pass_and_writes_nothing,
+    test_upcoming_counts_the_ledger_decisions_and_catch_up,
 ]
 
 
