@@ -131,13 +131,14 @@ def main():
         print("== READY=1; STATUS=%s" % notify.status)
         print("\n== noticectl history: what the start-up pass did (catch-up), for Almelo and"
               " the klankbordgroep")
-        history = subprocess.run([NOTICECTL, "-c", config, "history"], env=env, check=True,
-                                 stdout=subprocess.PIPE, text=True).stdout.splitlines()
-        for line in history[:1] + [l for l in history[1:-1]
-                                   if re.search(r" (almelo|klankbordgroep) ", l)] + history[-1:]:
-            print(line)
+        for who in ("almelo", "klankbordgroep"):
+            subprocess.run([NOTICECTL, "-c", config, "history", "--recipient", who], env=env,
+                           check=True)
         print("(all of it: STATE_DIRECTORY=demo/state %s -c demo/noticed.conf history)"
               % os.path.relpath(NOTICECTL, ROOT))
+        print("\n== noticectl upcoming: what will really go out in the next two weeks, for Almelo")
+        subprocess.run([NOTICECTL, "-c", config, "upcoming", "--days", "14", "--recipient",
+                        "almelo"], env=env, check=True)
         mails = sorted(os.listdir(os.path.join(maildir, "new")))
         print("\n== %d mail(s) in demo/outbox/new; one of them:\n" % len(mails))
         if mails:
