@@ -268,17 +268,9 @@ int cmd_list(Context *ctx, int argc, char **argv) {
 
 /* "mail,webhook:teams": the channels, as the JSON has them, joined for a table cell. */
 static void format_channels(const Model *m, const Recipient *rcpt, char *buf, size_t size) {
-        json_t *channels = render_channels_json(m, rcpt), *v;
-        size_t i, used = 0;
+        json_t *channels = render_channels_json(m, rcpt);
 
-        buf[0] = '\0';
-        json_array_foreach(channels, i, v) {
-                int n = snprintf(buf + used, size - used, "%s%s", i ? "," : "",
-                                 json_string_value(v));
-                if (n < 0 || (size_t) n >= size - used)
-                        break; /* a table cell may be cut; the JSON never is */
-                used += (size_t) n;
-        }
+        ctl_join_channels(channels, buf, size);
         json_decref(channels);
 }
 

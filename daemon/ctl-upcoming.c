@@ -169,21 +169,6 @@ static json_t *row_json(const Model *m, const Row *row) {
         return o;
 }
 
-/* "mail,webhook:teams" for a table cell. */
-static void join_channels(const json_t *channels, char *buf, size_t size) {
-        size_t i, used = 0;
-        json_t *v;
-
-        buf[0] = '\0';
-        json_array_foreach(channels, i, v) {
-                int n = snprintf(buf + used, size - used, "%s%s", i ? "," : "",
-                                 json_string_value(v));
-                if (n < 0 || (size_t) n >= size - used)
-                        break; /* a table cell may be cut; the JSON never is */
-                used += (size_t) n;
-        }
-}
-
 /* The state column in the table's language: a catch-up is due, late. */
 static const char *row_state(const Words *w, const Row *row) {
         switch (row->fate) {
@@ -227,7 +212,7 @@ static void print_row(const Context *ctx, const Row *row) {
         /* A one-off deadline is known by its own id. */
         if (ms->deadline >= 0 && !r->overdue)
                 kind = c->deadlines[ms->deadline].id;
-        join_channels(row->channels, channels, sizeof(channels));
+        ctl_join_channels(row->channels, channels, sizeof(channels));
         printf("%-3s %s %02d:%02d  %+6" PRId32 "  %-11s %-22s %-12s %6s  %s %6s  %-18s %-14s %s\n",
                render_weekday_short(m->language, day), date_format(day, date),
                (int) (seconds / 3600), (int) (seconds / 60 % 60), day - ctx->today,

@@ -7,6 +7,7 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -141,4 +142,18 @@ int ctl_open_ledger(bool must_exist, Ledger **ret) {
                 return r == -EACCES || r == -EPERM || r == -EROFS ? EX_NOPERM : EX_UNAVAILABLE;
         }
         return 0;
+}
+
+void ctl_join_channels(const json_t *channels, char *buf, size_t size) {
+        size_t i, used = 0;
+        json_t *v;
+
+        buf[0] = '\0';
+        json_array_foreach(channels, i, v) {
+                int n = snprintf(buf + used, size - used, "%s%s", i ? "," : "",
+                                 json_string_value(v));
+                if (n < 0 || (size_t) n >= size - used)
+                        break; /* a table cell may be cut; the JSON never is */
+                used += (size_t) n;
+        }
 }

@@ -391,6 +391,24 @@ static int prepare(Ledger *l, Statement from, Statement to) {
         return 0;
 }
 
+/* The end of every open, once the connection is configured: the statements transactions need,
+ * the migrations, then the rest, which need the tables.  Hands l over to *ret, or closes it. */
+static int ledger_ready(Ledger *l, Ledger **ret) {
+        int r = prepare(l, 0, _STMT_NEED_SCHEMA);
+
+        if (r >= 0)
+                r = migrate(l);
+        if (r >= 0)
+                r = prepare(l, _STMT_NEED_SCHEMA, _STMT_MAX);
+        if (r < 0) {
+                (void) ledger_close(l);
+                return r;
+        }
+        l->error[0] = '\0';
+        *ret = l;
+        return 0;
+}
+
 int ledger_open(const char *path, Ledger **ret) {
         Ledger *l;
         int rc, r;
@@ -416,19 +434,8 @@ int ledger_open(const char *path, Ledger **ret) {
                 goto fail;
         }
         r = configure(l);
-        /* Transactions first: migrating needs them, the rest needs the tables. */
         if (r >= 0)
-                r = prepare(l, 0, _STMT_NEED_SCHEMA);
-        if (r >= 0)
-                r = migrate(l);
-        if (r >= 0)
-                r = prepare(l, _STMT_NEED_SCHEMA, _STMT_MAX);
-        if (r < 0)
-                goto fail;
-
-        l->error[0] = '\0';
-        *ret = l;
-        return 0;
+                return ledger_ready(l, ret);
 fail:
         (void) ledger_close(l);
         return r;
@@ -580,16 +587,7 @@ int ledger_open_snapshot(const char *path, Ledger **ret) {
                 r = rc == SQLITE_OK ? 0 : ledger_fail(l, rc);
         }
         if (r >= 0)
-                r = prepare(l, 0, _STMT_NEED_SCHEMA);
-        if (r >= 0)
-                r = migrate(l);
-        if (r >= 0)
-                r = prepare(l, _STMT_NEED_SCHEMA, _STMT_MAX);
-        if (r < 0)
-                goto fail;
-        l->error[0] = '\0';
-        *ret = l;
-        return 0;
+                return ledger_ready(l, ret);
 fail:
         (void) ledger_close(l);
         return r;

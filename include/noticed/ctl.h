@@ -3,12 +3,15 @@
  *
  * One header for one family, as curl's vtls_int.h is for vtls/: ctl.c (the shared helpers),
  * ctl-plan.c (check, list, simulate, export-ics), ctl-history.c (history), ctl-ledger.c
- * (decide, revoke), ctl-upcoming.c (upcoming) and ctl-testsend.c (test-send).  They share the Context and
- * the helpers, and noticectl.c's command table needs every cmd_*: headers of their own would each
- * repeat the Context or include this one.  Everything here prints (results on stdout, "noticectl:
+ * (decide, revoke), ctl-upcoming.c (upcoming) and ctl-testsend.c (test-send).  They share the
+ * Context and the helpers, and noticectl.c's command table needs every cmd_*: headers of their own
+ * would each repeat the Context or include this one.  Everything here prints (results on stdout,
+ * "noticectl:
  * ..." on stderr) and returns an exit status (sysexits.h), never -errno. */
 
+#include <jansson.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "noticed/date.h"
 #include "noticed/ledger.h"
@@ -36,6 +39,9 @@ int ctl_load_model(Context *ctx);
  * behind; without it the state directory is made when missing.  0, or an exit status after
  * saying why. */
 int ctl_open_ledger(bool must_exist, Ledger **ret);
+/* "mail,webhook:teams": a JSON array of channel names joined for a table cell, cut (never
+ * overrun) when it does not fit in size bytes; the JSON itself is never cut. */
+void ctl_join_channels(const json_t *channels, char *buf, size_t size);
 /* Flushes stdout: 0, or EX_CANTCREAT after saying that writing failed. */
 int ctl_finish_output(void);
 
