@@ -167,15 +167,18 @@ static bool planned_same_day_as_settled(const GroupState *g, const DueReminder *
         return false;
 }
 
+/* day: the local day it would go out; due_day: that of the instant the rules gave it, by which
+ * its milestone (or grace) is judged, so that a reminder sent on time just after midnight
+ * (send_time 23:30, a pass at 00:10) is not taken for one whose milestone has passed. */
 static CatchUpAction decide_latest(const GroupState *g, const DueReminder *due,
-                                   const DueReminder *d, Date day) {
+                                   const DueReminder *d, Date day, Date due_day) {
         if (g->any && g->latest >= d->reminder.at)
                 return CATCH_UP_SKIP_SUPERSEDED;
         if (planned_same_day_as_settled(g, due, d->reminder.date))
                 return CATCH_UP_SKIP_SUPERSEDED; /* a reload moved send_time or an offset */
         if (g->went_out && g->out_date == day)
                 return CATCH_UP_SKIP_SAME_DAY;
-        if (!still_worth_sending(&d->reminder, day))
+        if (!still_worth_sending(&d->reminder, due_day))
                 return CATCH_UP_SKIP_PASSED;
         return CATCH_UP_SEND;
 }
@@ -212,7 +215,8 @@ static void decide_group(const Model *m, const DueReminder *due, const size_t *o
                         ret[order[j]] = (CatchUpDecision){.action = CATCH_UP_SKIP_SUPERSEDED,
                                                           .at_usec = t[order[j]].when,
                                                           .catch_up = t[order[j]].missed};
-                ret[latest].action = decide_latest(&g, due, &due[latest], day);
+                ret[latest].action =
+                        decide_latest(&g, due, &due[latest], day, local_date(m, t[latest].instant));
                 if (ret[latest].action == CATCH_UP_SEND) {
                         g.any = true;
                         g.latest = due[latest].reminder.at;

@@ -360,6 +360,22 @@ static void test_catch_up_decide_a_skipped_sibling_did_not_go_out(void **state) 
         assert_int_equal(c[1].action, CATCH_UP_SEND);
 }
 
+/* On time just after midnight: a 0d reminder at 23:30 whose pass runs at 00:10 the next day
+ * (inside the hour it is on time) is sent, not taken for one whose milestone has passed. */
+static void test_catch_up_decide_on_time_across_midnight_is_sent(void **state) {
+        DueReminder d = due("2026-11-27", "2026-11-27", 0, 0, 0);
+        CatchUpDecision c;
+
+        (void) state;
+        d.reminder.at = (int64_t) d.reminder.date * 86400 + 23 * 3600 + 30 * 60;
+        assert_int_equal(catch_up_decide(model, &d, 1, T("2026-11-28", 0, 10, 0), &c), 0);
+        assert_int_equal(c.action, CATCH_UP_SEND);
+        assert_false(c.catch_up);
+        /* Past the hour it is missed, and its milestone has passed. */
+        assert_int_equal(catch_up_decide(model, &d, 1, T("2026-11-28", 0, 31, 0), &c), 0);
+        assert_int_equal(c.action, CATCH_UP_SKIP_PASSED);
+}
+
 static void test_catch_up_decide_accepts_nothing(void **state) {
         (void) state;
         assert_int_equal(catch_up_decide(model, NULL, 0, T("2026-11-28", 12, 0, 0), NULL), 0);
@@ -377,6 +393,7 @@ int main(void) {
                 cmocka_unit_test(test_catch_up_decide_never_sends_two_on_one_day),
                 cmocka_unit_test(test_catch_up_decide_sends_after_an_older_settled_reminder),
                 cmocka_unit_test(test_catch_up_decide_accepts_nothing),
+                cmocka_unit_test(test_catch_up_decide_on_time_across_midnight_is_sent),
                 cmocka_unit_test(test_catch_up_instant_keeps_an_on_time_reminder),
                 cmocka_unit_test(test_catch_up_instant_waits_for_todays_send_time),
                 cmocka_unit_test(test_catch_up_instant_is_due_at_that_send_time),
