@@ -519,6 +519,48 @@ static PassFate fate_of(const CatchUpDecision *d) {
         return d->action == CATCH_UP_SEND ? PASS_FATE_DUE : PASS_FATE_SKIP;
 }
 
+/* Same milestone, recipient and channel, overdue or not: one group (catchup.h). */
+static bool same_group(const Reminder *a, uint32_t a_channel, const Reminder *b,
+                       uint32_t b_channel) {
+        const Milestone *x = &a->milestone, *y = &b->milestone;
+
+        return a_channel == b_channel && a->recipient == b->recipient && a->overdue == b->overdue &&
+               x->commitment == y->commitment && x->kind == y->kind && x->cycle == y->cycle &&
+               x->date == y->date && x->deadline == y->deadline;
+}
+
+/* What becomes of a message waiting in the outbox: skipped when a later reminder of its group
+ * is queued before its next attempt (ledger_enqueue() supersedes it), else it waits for that
+ * attempt.  The preview must not show both the old message and the new one when only the new
+ * one goes out. */
+static void preview_waiting(const Collected *c, const CatchUpDecision *decisions, const Waiting *w,
+                            usec_t now, PassPreview *ret) {
+        usec_t next = w->next_usec > now ? w->next_usec : now;
+
+        *ret = (PassPreview){
+                .reminder = &w->reminder,
+                .channel = w->channel,
+                .identity = &w->id,
+                .fate = w->attempts > 0 ? PASS_FATE_RETRYING : PASS_FATE_QUEUED,
+                .at_usec = w->next_usec,
+                .attempts = w->attempts,
+        };
+        for (size_t i = 0; decisions && i < c->due.n; i++) {
+                const DueReminder *d = &c->due.due[i];
+
+                /* A pass queues before the outbox runs: a reminder due at the waiting
+                 * message's next attempt supersedes it first. */
+                if (decisions[i].action != CATCH_UP_SEND || d->reminder.at <= w->reminder.at ||
+                    decisions[i].at_usec > next ||
+                    !same_group(&d->reminder, d->channel, &w->reminder, w->channel))
+                        continue;
+                ret->fate = PASS_FATE_SKIP;
+                ret->at_usec = decisions[i].at_usec > now ? decisions[i].at_usec : now;
+                ret->reason = catch_up_action_to_string(CATCH_UP_SKIP_SUPERSEDED);
+                return;
+        }
+}
+
 int pass_preview(Pass *p, const Model *model, usec_t now, Date today, Date until, PassPreviewFn fn,
                  void *userdata) {
         Collected c = {0};
@@ -553,17 +595,8 @@ int pass_preview(Pass *p, const Model *model, usec_t now, Date today, Date until
                 };
         }
         for (size_t i = 0; i < c.n_waiting; i++) {
-                const Waiting *w = &c.waiting[i];
-
                 previews[n].seq = n;
-                previews[n++].preview = (PassPreview){
-                        .reminder = &w->reminder,
-                        .channel = w->channel,
-                        .identity = &w->id,
-                        .fate = w->attempts > 0 ? PASS_FATE_RETRYING : PASS_FATE_QUEUED,
-                        .at_usec = w->next_usec,
-                        .attempts = w->attempts,
-                };
+                preview_waiting(&c, decisions, &c.waiting[i], now, &previews[n++].preview);
         }
         qsort(previews, n, sizeof(*previews), compare_previews);
         for (size_t i = 0; i < n && r >= 0; i++)

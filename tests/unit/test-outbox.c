@@ -86,6 +86,7 @@ typedef struct Fixture {
         Outbox *outbox;
         int port;                  /* of the webhook peer */
         const char *settings;      /* top-level settings for the next configure(), or NULL */
+        const char *offsets;       /* the policy's offsets for it, or NULL: ["7d"] */
         unsigned stopped;          /* calls of the outbox_stop() callback */
         unsigned progress;         /* calls of the progress hook */
         unsigned progress_allowed; /* calls of it that say "go on" */
@@ -153,7 +154,7 @@ static void configure(Fixture *f, const char *milestone, const char *transports,
                 asprintf(&text,
                          "%s\n"
                          "timezone = \"UTC\";\n"
-                         "policy = { offsets = [\"7d\"]; send_time = \"%s\"; "
+                         "policy = { offsets = [%s]; send_time = \"%s\"; "
                          "working_days_only = false; };\n"
                          "transports = { box = { url = \"maildir:%s\"; "
                          "from = \"Noticed <n@x.example>\"; }; %s };\n"
@@ -166,8 +167,9 @@ static void configure(Fixture *f, const char *milestone, const char *transports,
                          "escalate_to = [\"boss\"]; deadline_shift = \"none\"; "
                          "deadlines = ( { id = \"x\"; date = \"%s\"; title = \"X\"; } %s ); } "
                          ");\n",
-                         f->settings ? f->settings : "", send_time, f->maildir, transports,
-                         recipients, participants, milestone, deadlines) > 0);
+                         f->settings ? f->settings : "", f->offsets ? f->offsets : "\"7d\"",
+                         send_time, f->maildir, transports, recipients, participants, milestone,
+                         deadlines) > 0);
         f->model = fixture_load(text);
         free(text);
         assert_int_equal(secrets_load(f->model, &secrets, &error), 0);
@@ -1437,6 +1439,30 @@ static void test_pass_preview_due_now_is_what_the_pass_queues(void **state) {
         free(text);
 }
 
+/* A message still waiting in the outbox when a later reminder of its milestone falls due is
+ * superseded by it (ledger_enqueue()): the preview shows the later one only. */
+static void test_pass_preview_shows_a_waiting_message_superseded(void **state) {
+        Fixture *f = *state;
+        usec_t at_7d = ((usec_t) D("2020-04-24") * DAY_SEC + 9 * 3600) * SEC_USEC,
+               at_3d = ((usec_t) D("2020-04-28") * DAY_SEC + 9 * 3600) * SEC_USEC;
+        Previewed v;
+        char *text;
+
+        f->offsets = "\"7d\", \"3d\"";
+        configure(f, MILESTONE_PAST, "", "", "\"a\"", "");
+        /* The 7d reminder queued, its transport never run: it waits. */
+        assert_int_equal(pass_load_decisions(f->pass, f->model), 0);
+        assert_int_equal(pass_queue_due(f->pass, f->model, at_7d, D("2020-04-24")), 0);
+        assert_int_equal(state_of(f, "c/deadline:x/0/2020-05-01/7d/a", "mail"), LEDGER_QUEUED);
+        text = preview_text(f, at_3d, &v);
+        assert_string_equal(text, "due 2020-04-28T09:00:00 c/deadline:x/0/2020-05-01/3d/a\n"
+                                  "skip 2020-04-28T09:00:00 c/deadline:x/0/2020-05-01/7d/a\n");
+        free(text);
+        assert_int_equal(pass_queue_due(f->pass, f->model, at_3d, D("2020-04-28")), 0);
+        assert_int_equal(state_of(f, "c/deadline:x/0/2020-05-01/7d/a", "mail"), LEDGER_SKIPPED);
+        assert_int_equal(state_of(f, "c/deadline:x/0/2020-05-01/3d/a", "mail"), LEDGER_QUEUED);
+}
+
 static void test_pass_preview_writes_nothing(void **state) {
         Fixture *f = *state;
         Previewed v;
@@ -1520,6 +1546,7 @@ int main(void) {
                 T(test_outbox_free_with_a_transfer_in_flight_leaves_it_for_the_next_start),
                 T(test_pass_preview_due_now_is_what_the_pass_queues),
                 T(test_pass_preview_writes_nothing),
+                T(test_pass_preview_shows_a_waiting_message_superseded),
                 T(test_pass_preview_stops_when_the_callback_says_so),
                 T(test_pass_find_next_wakes_for_a_deferred_catch_up),
 #undef T
