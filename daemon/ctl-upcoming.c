@@ -45,6 +45,7 @@ typedef struct Upcoming {
         Row *rows;
         size_t n, allocated;
         size_t skipped; /* messages (reminder and channel) catch-up records as skipped */
+        usec_t now;
 } Upcoming;
 
 static void upcoming_done(Upcoming *u) {
@@ -104,8 +105,10 @@ static int add_row(Upcoming *u, const PassPreview *p, Row **ret) {
         return 0;
 }
 
-static int on_preview(void *userdata, const PassPreview *p) {
+static int on_preview(void *userdata, const PassPreview *preview) {
         Upcoming *u = userdata;
+        PassPreview shown = *preview;
+        const PassPreview *p = &shown;
         Row *row;
         int r;
 
@@ -115,6 +118,10 @@ static int on_preview(void *userdata, const PassPreview *p) {
                 u->skipped++;
                 return 0;
         }
+        /* What is due already (a daemon that is not running, a retry overdue) goes out as soon
+         * as the daemon looks: now, not at an instant past. */
+        if (shown.at_usec < u->now)
+                shown.at_usec = u->now;
         row = find_row(u, p);
         if (!row && (r = add_row(u, p, &row)) < 0)
                 return r;
@@ -361,6 +368,7 @@ int cmd_upcoming(Context *ctx, int argc, char **argv) {
         if ((r = ctl_load_model(ctx)) || (r = check_filters(ctx, &u)))
                 return r;
         u.model = ctx->model;
+        u.now = upcoming_now(ctx);
         if ((r = open_snapshot(&ledger)))
                 return r;
         if (pass_new(ledger, &pass) < 0) {
@@ -370,8 +378,8 @@ int cmd_upcoming(Context *ctx, int argc, char **argv) {
         }
         r = pass_load_decisions(pass, ctx->model);
         if (r >= 0)
-                r = pass_preview(pass, ctx->model, upcoming_now(ctx), ctx->today, ctx->today + days,
-                                 on_preview, &u);
+                r = pass_preview(pass, ctx->model, u.now, ctx->today, ctx->today + days, on_preview,
+                                 &u);
         if (r < 0) {
                 fprintf(stderr, "noticectl: cannot read the ledger: %s\n",
                         r == -ENOMEM ? strerror(-r) : ledger_error(ledger));

@@ -195,6 +195,9 @@ static int print_preview(void *userdata, const PassPreview *p) {
                 /* A reminder planned ahead is not the start-up pass's business. */
                 return 0;
         case PASS_FATE_SKIP:
+                /* One ahead of now is recorded when its instant comes, not by this pass. */
+                if (p->at_usec > run->now)
+                        return 0;
                 run->skip++;
                 printf("skip            %s  %s %s: %s\n", at, p->identity->id, p->identity->channel,
                        p->reason);
