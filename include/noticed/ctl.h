@@ -4,10 +4,9 @@
  * One header for one family, as curl's vtls_int.h is for vtls/: ctl.c (the shared helpers),
  * ctl-plan.c (check, list, simulate, export-ics), ctl-history.c (history), ctl-ledger.c
  * (decide, revoke), ctl-upcoming.c (upcoming) and ctl-testsend.c (test-send).  They share the
- * Context and the helpers, and noticectl.c's command table needs every cmd_*: headers of their own
- * would each repeat the Context or include this one.  Everything here prints (results on stdout,
- * "noticectl:
- * ..." on stderr) and returns an exit status (sysexits.h), never -errno. */
+ * Context and the helpers, and noticectl.c's command table needs every cmd_*: headers of their
+ * own would each repeat the Context or include this one.  Everything here prints (results on
+ * stdout, "noticectl: ..." on stderr) and returns an exit status (sysexits.h), never -errno. */
 
 #include <jansson.h>
 #include <stdbool.h>
