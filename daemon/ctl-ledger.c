@@ -243,23 +243,36 @@ int cmd_decide(Context *ctx, int argc, char **argv) {
 }
 
 /* The participant's last standing decision for the cycle: 1 and *ret, 0 when none stands. */
-static int standing_decision(Ledger *l, const char *commitment, uint32_t cycle,
-                             const char *participant, Decision *ret) {
+/* What stands of a participant's decisions for one cycle, as what revoke takes back: "continue",
+ * "terminate", or both when both were recorded and neither was revoked (malloc'd in *ret).  1,
+ * 0 when none stands, or -errno. */
+static int standing_decisions(Ledger *l, const char *commitment, uint32_t cycle,
+                              const char *participant, char **ret) {
         LedgerDecision *d = NULL;
+        bool stands[_DECISION_MAX] = {};
         size_t n = 0;
-        int r, found = 0;
+        int r;
 
         r = ledger_decisions(l, &d, &n);
         if (r < 0)
                 return r;
         for (size_t i = 0; i < n; i++)
-                if (d[i].cycle == cycle && strcmp(d[i].commitment, commitment) == 0 &&
-                    strcmp(d[i].participant, participant) == 0) {
-                        *ret = d[i].decision;
-                        found = 1;
-                }
+                if (d[i].cycle == cycle && d[i].decision < _DECISION_MAX &&
+                    strcmp(d[i].commitment, commitment) == 0 &&
+                    strcmp(d[i].participant, participant) == 0)
+                        stands[d[i].decision] = true;
         ledger_decisions_free(d, n);
-        return found;
+        if (!stands[DECISION_CONTINUE] && !stands[DECISION_TERMINATE])
+                return 0;
+        if (stands[DECISION_CONTINUE] && stands[DECISION_TERMINATE])
+                r = asprintf(ret, "decisions to %s and to %s",
+                             decision_to_string(DECISION_CONTINUE),
+                             decision_to_string(DECISION_TERMINATE));
+        else
+                r = asprintf(ret, "decision to %s",
+                             decision_to_string(stands[DECISION_CONTINUE] ? DECISION_CONTINUE
+                                                                          : DECISION_TERMINATE));
+        return r < 0 ? -ENOMEM : 1;
 }
 
 int cmd_revoke(Context *ctx, int argc, char **argv) {
@@ -269,13 +282,12 @@ int cmd_revoke(Context *ctx, int argc, char **argv) {
                 {},
         };
         const char *note = NULL, *commitment, *participant;
-        Decision decision = DECISION_CONTINUE;
         PlanCycle dates;
         size_t index;
         uint32_t cycle;
         bool have_dates;
         Ledger *ledger = NULL;
-        _cleanup_free_ char *user = NULL, *message = NULL;
+        _cleanup_free_ char *user = NULL, *message = NULL, *what = NULL;
         int c, r;
 
         optind = 0;
@@ -311,7 +323,7 @@ int cmd_revoke(Context *ctx, int argc, char **argv) {
         /* Nothing to revoke in a ledger that does not exist: do not create one. */
         if ((r = ctl_open_ledger(true, &ledger)))
                 return r;
-        r = ledger ? standing_decision(ledger, commitment, cycle, participant, &decision) : 0;
+        r = ledger ? standing_decisions(ledger, commitment, cycle, participant, &what) : 0;
         if (r > 0)
                 r = ledger_revoke_decision(ledger, commitment, cycle, participant, note, user,
                                            now_usec());
@@ -331,14 +343,13 @@ int cmd_revoke(Context *ctx, int argc, char **argv) {
         }
         if (r < 0)
                 return ledger_exit_status(r);
-        if (asprintf(&message, "%s revoked %s's decision to %s %s (cycle %" PRIu32 ")%s%s", user,
-                     participant, decision_to_string(decision), commitment, cycle, note ? ": " : "",
-                     note ? note : "") < 0)
+        if (asprintf(&message, "%s revoked %s's %s %s (cycle %" PRIu32 ")%s%s", user, participant,
+                     what, commitment, cycle, note ? ": " : "", note ? note : "") < 0)
                 message = NULL;
         if (message)
                 journal_record(LOG_MESSAGE_REVOKED, commitment, cycle, participant, message);
-        printf("Revoked: %s's decision to %s %s (cycle %" PRIu32 "), by %s.\n", participant,
-               decision_to_string(decision), commitment, cycle, user);
+        printf("Revoked: %s's %s %s (cycle %" PRIu32 "), by %s.\n", participant, what, commitment,
+               cycle, user);
         if (have_dates)
                 print_cycle(stdout, cycle, &dates);
         printf("Its decision and notice reminders and overdue messages for cycle %" PRIu32

@@ -333,6 +333,17 @@ contains "history's labels are English for an English config" "$out" "WHEN      
 contains "history's states and words are English for an English config" "$out" "continue by $(id -un)"
 unset STATE_DIRECTORY
 
+# --- revoke takes back every decision that stands, and says so ---
+export STATE_DIRECTORY=$tmp/state-revoke-both
+mkdir -p "$STATE_DIRECTORY"
+"$noticectl" -c "$conf" --today 2020-05-01 decide burgernet-twente 1 losser continue >/dev/null 2>&1 &&
+        "$noticectl" -c "$conf" --today 2020-05-01 decide burgernet-twente 1 losser terminate >/dev/null 2>&1 &&
+        ok "two decisions of one participant for one cycle" || not_ok "two decisions of one participant for one cycle"
+run "revoke with two decisions standing" 0 "$noticectl" -c "$conf" revoke burgernet-twente 1 losser
+contains "revoke names both decisions it takes back" "$out" "Revoked: losser's decisions to continue and to terminate burgernet-twente (cycle 1), by $(id -un)."
+run "nothing stands after the revocation" 65 "$noticectl" -c "$conf" revoke burgernet-twente 1 losser
+unset STATE_DIRECTORY
+
 # --- upcoming: what will really go out (the daemon test runs it against a real ledger) ---
 export STATE_DIRECTORY=$tmp/state-upcoming
 mkdir -p "$STATE_DIRECTORY"
