@@ -311,6 +311,7 @@ static void read_register(Register *rg, const config_setting_t *file, char delim
                 if (n == 0)
                         break;
         }
+        /* NOLINTNEXTLINE(clang-analyzer-unix.Malloc): _cleanup_ frees buffer */
         if (r == -ENOMEM)
                 rg->ld->out_of_memory = true;
         (void) close(fd);
