@@ -7,10 +7,12 @@
 #include <errno.h>
 #include <libconfig.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "config-internal.h"
+#include "noticed/macro.h"
 
 /* ---- policy ---- */
 
@@ -328,17 +330,18 @@ static void load_terms(Loader *ld, const config_setting_t *g, Commitment *c) {
         c->has_terminated = loader_member_date(ld, g, "terminated", false, what, &c->terminated);
 }
 
-static void load_commitment(Loader *ld, const config_setting_t *g, const PolicySettings *global,
+const char *const config_commitment_keys[] = {
+        "id",           "title",        "counterparty", "reference",      "start",
+        "term",         "renewal",      "renewal_term", "notice",         "decision_lead",
+        "review_every", "participants", "reviewers",    "escalate_to",    "cost",
+        "deadlines",    "terminated",   "policy",       "deadline_shift", NULL};
+
+void config_load_commitment(Loader *ld, const config_setting_t *g, const PolicySettings *global,
                             Shift default_shift, Commitment *c) {
-        static const char *const keys[] = {
-                "id",           "title",        "counterparty", "reference",      "start",
-                "term",         "renewal",      "renewal_term", "notice",         "decision_lead",
-                "review_every", "participants", "reviewers",    "escalate_to",    "cost",
-                "deadlines",    "terminated",   "policy",       "deadline_shift", NULL};
         PolicySettings own = {0};
         const char *what;
 
-        loader_check_keys(ld, g, keys, "commitment");
+        loader_check_keys(ld, g, config_commitment_keys, "commitment");
         (void) loader_member_id(ld, g, "commitment", &c->id);
         what = c->id ? c->id : "commitment";
         c->title = loader_copy_string(ld, loader_member_string(ld, g, "title", true, what));
@@ -360,28 +363,103 @@ static void load_commitment(Loader *ld, const config_setting_t *g, const PolicyS
         load_deadlines(ld, g, c);
 }
 
-static const char *commitment_id(const Model *m, size_t i) {
-        return m->commitments[i].id;
+/* The Loader's copy of a file name, made once per file however many commitments it holds. */
+const char *loader_add_file_name(Loader *ld, const char *file) {
+        char **names;
+
+        for (size_t i = 0; i < ld->n_file_names; i++)
+                if (strcmp(ld->file_names[i], file) == 0)
+                        return ld->file_names[i];
+        names = realloc(ld->file_names, (ld->n_file_names + 1) * sizeof(char *));
+        if (!names) {
+                ld->out_of_memory = true;
+                return NULL;
+        }
+        ld->file_names = names;
+        names[ld->n_file_names] = loader_copy_string(ld, file);
+        return names[ld->n_file_names] ? names[ld->n_file_names++] : NULL;
+}
+
+Commitment *loader_add_commitment(Loader *ld, const char *file, unsigned line) {
+        Model *m = ld->model;
+        const char *name = loader_add_file_name(ld, file);
+
+        if (!name)
+                return NULL;
+        if (m->n_commitments == ld->commitments_allocated) {
+                size_t n = ld->commitments_allocated ? ld->commitments_allocated * 2 : 16;
+                Commitment *c = realloc(m->commitments, n * sizeof(Commitment));
+                CommitmentOrigin *o = c ? realloc(ld->origins, n * sizeof(CommitmentOrigin)) : NULL;
+
+                if (c)
+                        m->commitments = c;
+                if (!o) {
+                        ld->out_of_memory = true;
+                        return NULL;
+                }
+                ld->origins = o;
+                ld->commitments_allocated = n;
+        }
+        ld->origins[m->n_commitments] = (CommitmentOrigin){.file = name, .line = line};
+        m->commitments[m->n_commitments] = (Commitment){0};
+        return &m->commitments[m->n_commitments++];
 }
 
 void config_load_commitments(Loader *ld, const config_setting_t *root, const PolicySettings *global,
-                             Shift shift) {
+                             Shift shift, bool required) {
         const config_setting_t *list =
-                loader_member(ld, root, "commitments", VALUE_LIST, true, "the config");
-        Model *m = ld->model;
-        size_t *index, n;
+                loader_member(ld, root, "commitments", VALUE_LIST, required, "the config");
 
-        if (!list)
-                return;
-        n = (size_t) config_setting_length(list);
-        m->commitments = loader_allocate_array(ld, n, sizeof(Commitment));
-        if (!m->commitments)
+        for (int i = 0; i < setting_length(list); i++) {
+                const config_setting_t *g = config_setting_get_elem(list, (unsigned) i);
+                _cleanup_free_ char *owned = NULL;
+                const char *file;
+                unsigned line;
+                Commitment *c;
+
+                file = loader_setting_position(ld, g, &owned, &line);
+                c = loader_add_commitment(ld, file, line);
+                if (!c)
+                        return;
+                config_load_commitment(ld, g, global, shift, c);
+        }
+}
+
+/* By id, then by place (the order they were loaded in); a missing id (out of memory) as "". */
+static int compare_commitments(const void *a, const void *b, void *userdata) {
+        const Model *m = userdata;
+        size_t x = *(const size_t *) a, y = *(const size_t *) b;
+        const char *ix = m->commitments[x].id, *iy = m->commitments[y].id;
+        int c = strcmp(ix ? ix : "", iy ? iy : "");
+
+        return c != 0 ? c : (x > y) - (x < y);
+}
+
+void config_rank_commitments(Loader *ld) {
+        Model *m = ld->model;
+        size_t n = m->n_commitments;
+        _cleanup_free_ size_t *index = n ? loader_allocate_array(ld, n, sizeof(size_t)) : NULL;
+
+        if (!index)
                 return;
         for (size_t i = 0; i < n; i++)
-                load_commitment(ld, config_setting_get_elem(list, (unsigned) i), global, shift,
-                                &m->commitments[m->n_commitments++]);
-        index = loader_index_by_id(ld, list, n, commitment_id, "commitment");
-        for (size_t i = 0; index && i < n; i++)
+                index[i] = i;
+        qsort_r(index, n, sizeof(size_t), compare_commitments, m); /* glibc's, with a context */
+        for (size_t i = 0, first = 0; i < n; i++) {
+                const char *id = m->commitments[index[i]].id;
+                const CommitmentOrigin *o = &ld->origins[index[i]], *f;
+                char *message;
+
                 m->commitments[index[i]].rank = (uint32_t) i;
-        free(index);
+                if (i == 0 || !id || !m->commitments[index[first]].id ||
+                    strcmp(m->commitments[index[first]].id, id) != 0) {
+                        first = i;
+                        continue;
+                }
+                f = &ld->origins[index[first]];
+                if (asprintf(&message, "duplicate commitment id '%s' (first at %s:%u)", id, f->file,
+                             f->line) < 0)
+                        message = NULL;
+                loader_add_error(ld, o->file, o->line, message);
+        }
 }

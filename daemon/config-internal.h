@@ -3,16 +3,30 @@
  * config-transport.c, config-recipient.c, config-commitment.c); include/noticed/config.h stays
  * the public one.
  *
- * A Loader is one walk over one file.  Every helper that meets a problem records it, with the
- * file and line of the setting, through loader_fail() and goes on; a value that failed is left
- * at its default.  Out of memory is remembered in the Loader, never returned: config_load()
- * checks it once at the end.  Nothing here logs. */
+ * A Loader is one walk over one file and the registers it names (config-register.c).  Every helper
+ * that meets a problem records it, with the file and line of the setting, through loader_fail() and
+ * goes on; a value that failed is left at its default.  Out of memory is remembered in the Loader,
+ * never returned: config_load() checks it once at the end.  Nothing here logs. */
 
 #include <libconfig.h>
 #include <stdbool.h>
 #include <stddef.h>
 
 #include "noticed/config.h"
+
+/* Where a commitment was written: the config's list element or a register's row. */
+typedef struct CommitmentOrigin {
+        const char *file; /* one of Loader.file_names */
+        unsigned line;
+} CommitmentOrigin;
+
+/* The place a setting that the loader made itself stands for, set as its libconfig hook
+ * (config_setting_set_hook()): a register's row is built as a small tree of its own, and its
+ * errors must name the register's line, or the config's line of a default it took. */
+typedef struct SettingOrigin {
+        const char *file; /* NULL: the config file itself */
+        unsigned line;
+} SettingOrigin;
 
 typedef struct Loader {
         const char *path;
@@ -23,6 +37,10 @@ typedef struct Loader {
         Model *model;
         size_t *recipients_by_id; /* indices into model->recipients, sorted by id */
         bool recipients_unusable; /* 'recipients' itself is broken: skip follow-on errors */
+        size_t commitments_allocated;
+        CommitmentOrigin *origins; /* one per model->commitments */
+        char **file_names;         /* the files commitments came from, each once */
+        size_t n_file_names;
 } Loader;
 
 /* The types a setting is checked against, named in messages as the file spells them. */
@@ -48,6 +66,10 @@ void loader_add_error(Loader *ld, const char *file, unsigned line, char *message
  * relative @include name) and line, or its parent's. */
 __attribute__((format(printf, 3, 4))) void loader_fail(Loader *ld, const config_setting_t *s,
                                                        const char *format, ...);
+
+/* The file and line loader_fail() would report for s; *owned as for loader_file_name(). */
+const char *loader_setting_position(const Loader *ld, const config_setting_t *s, char **owned,
+                                    unsigned *ret_line);
 
 /* ---- memory ---- */
 
@@ -110,6 +132,25 @@ void config_load_transports(Loader *ld, const config_setting_t *root);
 void config_load_recipients(Loader *ld, const config_setting_t *root);
 /* The recipient with this id: 0 and its index, or -ENOENT. */
 int config_find_recipient(const Loader *ld, const char *id, size_t *ret);
-/* "commitments", after the recipients, with the global policy and deadline_shift. */
+/* The commitment keys of noticed.conf(5), NULL-terminated. */
+extern const char *const config_commitment_keys[];
+/* The Loader's copy of a file name, one per file however often it is asked for; NULL when out
+ * of memory (recorded).  It lives until config_load() returns. */
+const char *loader_add_file_name(Loader *ld, const char *file);
+/* A new, zeroed commitment at the end of the model, written at file:line (a copy of file is kept
+ * in the Loader); NULL when out of memory (recorded). */
+Commitment *loader_add_commitment(Loader *ld, const char *file, unsigned line);
+/* One commitment group into c, with the global policy and deadline_shift. */
+void config_load_commitment(Loader *ld, const config_setting_t *g, const PolicySettings *global,
+                            Shift default_shift, Commitment *c);
+/* "commitments", after the recipients; optional when registers names some (config.c says). */
 void config_load_commitments(Loader *ld, const config_setting_t *root, const PolicySettings *global,
-                             Shift shift);
+                             Shift shift, bool required);
+/* "registers": the commitments of each CSV file it names (config-register.c). */
+void config_load_registers(Loader *ld, const config_setting_t *root, const PolicySettings *global,
+                           Shift shift);
+/* After every commitment is loaded: each one's rank, and each id that occurs again reported
+ * where it occurs with where it occurred first. */
+void config_rank_commitments(Loader *ld);
+/* What config_load() frees of the Loader's own. */
+void loader_done(Loader *ld);

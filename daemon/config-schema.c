@@ -19,10 +19,18 @@
 
 /* ---- errors ---- */
 
+/* The origin a loader-made setting carries, NULL for a setting libconfig read. */
+static const SettingOrigin *setting_origin(const config_setting_t *s) {
+        return config_setting_get_hook(s);
+}
+
 static unsigned setting_line(const config_setting_t *s) {
-        for (; s; s = config_setting_parent(s))
+        for (; s; s = config_setting_parent(s)) {
+                if (setting_origin(s))
+                        return setting_origin(s)->line;
                 if (config_setting_source_line(s) > 0)
                         return config_setting_source_line(s);
+        }
         return 0;
 }
 
@@ -39,9 +47,20 @@ const char *loader_file_name(const Loader *ld, const char *file, char **owned) {
 
 /* The file a setting came from: its own, or that of the nearest parent that has one. */
 static const char *setting_file(const Loader *ld, const config_setting_t *s, char **owned) {
-        while (s && !config_setting_source_file(s))
-                s = config_setting_parent(s);
+        *owned = NULL;
+        for (; s; s = config_setting_parent(s)) {
+                if (setting_origin(s))
+                        return setting_origin(s)->file ? setting_origin(s)->file : ld->path;
+                if (config_setting_source_file(s))
+                        break;
+        }
         return loader_file_name(ld, s ? config_setting_source_file(s) : NULL, owned);
+}
+
+const char *loader_setting_position(const Loader *ld, const config_setting_t *s, char **owned,
+                                    unsigned *ret_line) {
+        *ret_line = setting_line(s);
+        return setting_file(ld, s, owned);
 }
 
 void loader_add_error(Loader *ld, const char *file, unsigned line, char *message) {

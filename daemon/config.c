@@ -247,7 +247,7 @@ static void load_root(Loader *ld, const config_setting_t *root) {
         static const char *const keys[] = {
                 "timezone",   "language",  "deadline_shift", "holidays",    "policy",
                 "transports", "mail_via",  "recipients",     "commitments", "templates",
-                "retry_base", "retry_max", "stop_timeout",   NULL};
+                "retry_base", "retry_max", "stop_timeout",   "registers",   NULL};
         PolicySettings global = {
                 .policy = {.send_time = 9 * 3600, .working_days_only = true},
         };
@@ -270,7 +270,11 @@ static void load_root(Loader *ld, const config_setting_t *root) {
         }
         config_load_transports(ld, root);
         config_load_recipients(ld, root);
-        config_load_commitments(ld, root, &global, shift);
+        /* A config whose commitments all come from registers need not list any itself. */
+        config_load_commitments(ld, root, &global, shift,
+                                !config_setting_get_member(root, "registers"));
+        config_load_registers(ld, root, &global, shift);
+        config_rank_commitments(ld);
         load_templates(ld, root);
         load_delivery_timing(ld, root);
         free(global.policy.offsets);
@@ -278,22 +282,68 @@ static void load_root(Loader *ld, const config_setting_t *root) {
 
 /* ---- the whole file ---- */
 
-/* Stable (insertion) sort by file and line: errors on one line keep the order they were found
- * in, and a config has few enough errors that the quadratic worst case does not matter. */
-static void sort_errors(ConfigErrors *errors) {
-        for (size_t i = 1; i < errors->n; i++) {
-                ConfigError e = errors->items[i];
-                size_t j = i;
-                while (j > 0) {
+void loader_done(Loader *ld) {
+        free(ld->recipients_by_id);
+        free(ld->origins);
+        for (size_t i = 0; i < ld->n_file_names; i++)
+                free(ld->file_names[i]);
+        free(ld->file_names);
+}
+
+/* By file and line; errors on one line keep the order they were found in (the index breaks
+ * ties, as qsort() is not stable). */
+typedef struct NumberedError {
+        ConfigError e;
+        size_t found;
+} NumberedError;
+
+static int compare_errors(const void *a, const void *b) {
+        const NumberedError *x = a, *y = b;
+        int c = strcmp(x->e.file, y->e.file);
+
+        if (c != 0)
+                return c;
+        if (x->e.line != y->e.line)
+                return (x->e.line > y->e.line) - (x->e.line < y->e.line);
+        return (x->found > y->found) - (x->found < y->found);
+}
+
+static bool same_error(const ConfigError *a, const ConfigError *b) {
+        return a->line == b->line && strcmp(a->file, b->file) == 0 &&
+               strcmp(a->message, b->message) == 0;
+}
+
+/* Sorted, and each error that is reported more than once (a register's default that every row
+ * takes) kept once.  -ENOMEM leaves them as found. */
+static int sort_errors(ConfigErrors *errors) {
+        _cleanup_free_ NumberedError *n = NULL;
+        size_t kept = 0;
+
+        if (errors->n < 2)
+                return 0;
+        n = calloc(errors->n, sizeof(*n));
+        if (!n)
+                return -ENOMEM;
+        for (size_t i = 0; i < errors->n; i++)
+                n[i] = (NumberedError){.e = errors->items[i], .found = i};
+        qsort(n, errors->n, sizeof(*n), compare_errors);
+        for (size_t i = 0; i < errors->n; i++) {
+                /* Equal errors are adjacent: the same file and line, and found in order. */
+                bool again = false;
+                for (size_t j = kept; j > 0 && !again; j--) {
                         const ConfigError *p = &errors->items[j - 1];
-                        int c = strcmp(p->file, e.file);
-                        if (c < 0 || (c == 0 && p->line <= e.line))
+                        if (p->line != n[i].e.line || strcmp(p->file, n[i].e.file) != 0)
                                 break;
-                        errors->items[j] = *p;
-                        j--;
+                        again = same_error(p, &n[i].e);
                 }
-                errors->items[j] = e;
+                if (again) {
+                        free(n[i].e.file);
+                        free(n[i].e.message);
+                } else
+                        errors->items[kept++] = n[i].e;
         }
+        errors->n = kept;
+        return 0;
 }
 
 /* libconfig stops at the first syntax error: the one error then reported. */
@@ -358,8 +408,9 @@ int config_load(const char *path, Model **ret, ConfigErrors *errors) {
                 r = -EINVAL;
         }
         config_destroy(&cfg);
-        free(ld.recipients_by_id);
-        sort_errors(errors);
+        loader_done(&ld);
+        if (sort_errors(errors) < 0)
+                ld.out_of_memory = true;
         if (r < 0) {
                 model_free(ld.model);
                 return ld.out_of_memory ? -ENOMEM : r;

@@ -385,5 +385,44 @@ contains "upcoming's header is English for an English config" "$out" "AT        
 contains "a caught-up reminder is 'catch-up' in English" "$out" "catch-up"
 unset STATE_DIRECTORY
 
+# --- registers: the Twente commitment from the example CSV (etc/noticed/contracten.csv) ---
+mkdir -p "$tmp/register"
+cp "$top/etc/noticed/contracten.csv" "$tmp/register/"
+{ sed '/^commitments = (/,$d' "$conf"
+  cat <<'CONF'
+registers = ( { file = "contracten.csv"; delimiter = ";";
+                defaults = { cost = { per_inhabitant = [0.08, 0.10]; currency = "EUR"; from = "2019-01-01"; };
+                             deadlines = ( { id = "standpunt"; date = "2017-11-30";
+                                             title = "Standpunt over deelname doorgeven aan de portefeuillehouder Burgernet"; } ); }; } );
+CONF
+} >"$tmp/register/noticed.conf"
+run "check accepts a config whose commitment is a register's row" 0 "$noticectl" -c "$tmp/register/noticed.conf" check
+contains "check counts the register's commitments" "$out" "1 commitment, 16 recipients"
+"$noticectl" -c "$tmp/register/noticed.conf" list --from 2017-11-01 --to 2021-12-31 --json >"$tmp/register/list.json"
+same_file "list --json of the register's Twente row matches the golden file" \
+        "$top/tests/golden/list-twente.json" "$tmp/register/list.json"
+"$noticectl" -c "$tmp/register/noticed.conf" simulate --from 2017-11-01 --to 2021-12-31 --json >"$tmp/register/sim.json"
+same_file "simulate --json of the register's Twente row matches the golden file" \
+        "$top/tests/golden/simulate-twente.json" "$tmp/register/sim.json"
+printf 'id;title;start;term;renewal;notice;participants\r\nb1;"Zorg; thuis";2019-01-01;2y;tacit;3x;almelo\r\n"b2;2019-01-01\r\nburgernet-twente;X;2019-01-01;2y;none;;almelo\r\n' \
+        >"$tmp/register/bad.csv"
+mkfifo "$tmp/register/fifo.csv"
+{ cat "$conf"
+  printf 'registers = ( { file = "bad.csv"; delimiter = ";"; },\n  { file = "fifo.csv"; } );\n'
+} >"$tmp/register/bad.conf"
+run "check refuses a broken register with 78" 78 "$noticectl" -c "$tmp/register/bad.conf" check
+contains "a bad register value is named with the register's line" "$err" \
+        "$tmp/register/bad.csv:2: 'notice' = \"3x\" is not a duration"
+contains "an unterminated quote names the line it opens on" "$err" \
+        "$tmp/register/bad.csv:3: a quoted field is not closed"
+contains "a FIFO as register is refused at its file = line" "$err" \
+        "$tmp/register/bad.conf:$(grep -c '' "$conf" | awk '{print $1 + 2}'): register \"$tmp/register/fifo.csv\" is not a regular file"
+run "list refuses a broken register with 78 too" 78 "$noticectl" -c "$tmp/register/bad.conf" list
+printf 'id;title;start;term;renewal;notice;participants\r\nburgernet-twente;X;2019-01-01;2y;none;;almelo\r\n' >"$tmp/register/dup.csv"
+{ cat "$conf"; printf 'registers = ( { file = "dup.csv"; delimiter = ";"; } );\n'; } >"$tmp/register/dup.conf"
+run "a commitment id in the config and a register is refused" 78 "$noticectl" -c "$tmp/register/dup.conf" check
+contains "the duplicate names both places" "$err" \
+        "$tmp/register/dup.csv:2: duplicate commitment id 'burgernet-twente' (first at $tmp/register/dup.conf:"
+
 echo "cli: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -50,7 +50,13 @@ static char *errors_of(const char *text) {
 
         for (size_t i = 0; i < errors.n; i++) {
                 assert_string_equal(errors.items[i].file, path);
-                fprintf(f, "%u: %s\n", errors.items[i].line, errors.items[i].message);
+                /* A message that names the file itself (where an id occurred first) says FILE. */
+                const char *said = errors.items[i].message, *at = strstr(said, path);
+                if (at)
+                        fprintf(f, "%u: %.*sFILE%s\n", errors.items[i].line, (int) (at - said),
+                                said, at + strlen(path));
+                else
+                        fprintf(f, "%u: %s\n", errors.items[i].line, said);
         }
         fclose(f);
         assert_int_equal(r == 0, errors.n == 0);
@@ -384,7 +390,7 @@ static void test_config_load_duplicate_ids(void **state) {
                             "\"2019-01-01\"; term = \"2y\"; renewal = \"none\"; } );\n",
                             NULL),
                 "5: participants: recipient 'a' is listed twice\n"
-                "5: duplicate commitment id 'c'\n");
+                "5: duplicate commitment id 'c' (first at FILE:4)\n");
         assert_errors(
                 commitment_errors(
                         "start = \"2019-01-01\"; term = \"2y\"; renewal = \"none\";\n"
