@@ -322,8 +322,8 @@ $(TIDY_BUILD)/%.txt: daemon/%.c
 # loop, the ledger, the network or the journal, and must not read the clock or the disk.  The
 # list is that of the headers whose comment says "Pure"; lint-pure checks that the two agree.
 # scripts/lint-pure.awk reads each module's preprocessed source: includes of includes count.
-PURE_MODULES := calendar catchup date ical identity mail message plan render retry template text \
-	validate webhook words
+PURE_MODULES := calendar catchup csv date ical identity mail message plan render retry template \
+	text validate webhook words
 PURE_BANNED_HEADERS := systemd/sd- sqlite3.h curl/ noticed/log.h
 PURE_BANNED_CALLS := time clock_gettime gettimeofday fopen open openat
 PURE_BUILD := $(BUILD)/pure
@@ -380,3 +380,8 @@ fuzz: deps
 		$(addprefix daemon/,$(addsuffix .c,$(LIB_MODULES))) $(LIBS)
 	LSAN_OPTIONS=suppressions=tests/fuzz/lsan.supp build/fuzz/fuzz-config -max_total_time=$(FUZZ_SECONDS) -max_len=8192 -timeout=10 -artifact_prefix=build/fuzz/ \
 		build/fuzz/corpus tests/fuzz/corpus-config
+	@mkdir -p build/fuzz/corpus-csv
+	clang -std=c11 -D_GNU_SOURCE -Iinclude -g -O1 $(FUZZ_FLAGS) -o build/fuzz/fuzz-csv \
+		tests/fuzz/fuzz-csv.c daemon/csv.c
+	build/fuzz/fuzz-csv -max_total_time=$(FUZZ_SECONDS) -max_len=8192 -timeout=10 \
+		-artifact_prefix=build/fuzz/ build/fuzz/corpus-csv

@@ -10,7 +10,7 @@
  * accepted; blank lines are skipped.  A quote inside an unquoted field, anything but the
  * delimiter or a line end after a closing quote, an unterminated quote and oversized fields or
  * rows are errors, reported with their line, after which the reader resumes at the next line.
- * It never logs and touches no file: pure. */
+ * It never logs and touches no file.  Pure. */
 
 #include <stddef.h>
 

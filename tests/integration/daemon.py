@@ -1451,6 +1451,35 @@ def test_upcoming_counts_the_ledger_decisions_and_catch_up():
         expect(any(" retrying " in line and " now " in line for line in table),
                f"the table shows the deadline's own id and the retrying state: {table}")
 
+# --- registers: a broken one refuses a reload as a broken config does -------------------------
+
+
+def test_reload_with_a_broken_register_keeps_the_previous_config():
+    today = today_in("UTC")
+    with Noticed("reload-register") as d:
+        deadline = today + days(10)
+        d.config(deadlines_commitment(today, {"first": deadline}))
+        good = open(d.conf).read() + 'registers = ( { file = "r.csv"; } );\n'
+        row = (f"id,title,start,term,renewal,participants\n"
+               f"c2,From the register,{today - days(10)},5y,none,alice\n")
+        with open(os.path.join(d.dir, "r.csv"), "w") as f:
+            f.write(row)
+        d.write_config(good)
+        d.start()
+        with open(os.path.join(d.dir, "r.csv"), "w") as f:
+            f.write(row.replace(",5y,", ",5x,"))
+        d.signal(signal.SIGHUP)
+        status = d.wait_pass(2)["STATUS"]
+        reason = f"{d.dir}/r.csv:2: 'term' = \"5x\" is not a duration"
+        expect(status.startswith(f"reload failed: {reason}"), f"STATUS: {status!r}")
+        expect(reason in d.stderr_text(), f"the log does not say {reason}:{d.stderr_tail()}")
+        with open(os.path.join(d.dir, "r.csv"), "w") as f:
+            f.write(row)
+        d.signal(signal.SIGHUP)
+        status = d.wait_pass(3)["STATUS"]
+        expect(status.startswith("next: "), f"a good reload does not clear the failure: {status!r}")
+        expect_equal(d.stop(), 0, "exit status after SIGTERM")
+
 
 TESTS = [
     test_start_catches_up_latest_missed_reminder_only,
@@ -1476,6 +1505,7 @@ TESTS = [
     test_catch_up_and_that_days_reminder_are_one_message,
     test_dry_run_prints_the_start_up_pass_and_writes_nothing,
     test_upcoming_counts_the_ledger_decisions_and_catch_up,
+    test_reload_with_a_broken_register_keeps_the_previous_config,
 ]
 
 
