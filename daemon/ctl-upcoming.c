@@ -148,14 +148,13 @@ static const char *fate_to_string(PassFate fate) {
 static int row_write(JsonWriter *w, TzStampCache *stamps, const Model *m, const Row *row) {
         const Milestone *ms = &row->reminder.milestone;
         char at[TZ_TIMESTAMP_MAX], planned[TZ_TIMESTAMP_MAX];
-        size_t i;
-        json_t *v;
 
         render_reminder_write(
                 w, m, &row->reminder,
                 tz_format_local_cached(m->tz, stamps, (int64_t) (row->at_usec / USEC_PER_SEC), at));
         output_json_array_begin(w, "channels");
-        json_array_foreach(row->channels, i, v) output_json_array_string(w, json_string_value(v));
+        for (size_t i = 0; i < json_array_size(row->channels); i++)
+                output_json_array_string(w, json_string_value(json_array_get(row->channels, i)));
         output_json_array_end(w);
         output_json_string(w, "state", fate_to_string(row->fate));
         output_json_boolean(w, "catch_up", row->catch_up);

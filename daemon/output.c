@@ -87,7 +87,10 @@ size_t output_json_escape(char *dst, const char *s, size_t len) {
                         *d++ = '\\';
                         *d++ = short_escape;
                 } else if (c < 0x20) {
-                        memcpy(d, "\\u00", 4);
+                        d[0] = '\\';
+                        d[1] = 'u';
+                        d[2] = '0';
+                        d[3] = '0';
                         d[4] = hex[c >> 4];
                         d[5] = hex[c & 0xf];
                         d += 6;
@@ -139,17 +142,11 @@ static void writer_put_quoted(JsonWriter *w, const char *s) {
 }
 
 static void writer_put_key(JsonWriter *w, const char *key) {
-        size_t len = strlen(key);
-        char *d = writer_reserve(w, len + 4);
-
         if (!w->no_member)
-                *d++ = ',';
-        *d++ = '"';
-        memcpy(d, key, len);
-        d += len;
-        *d++ = '"';
-        *d++ = ':';
-        w->n = (size_t) (d - w->buf);
+                writer_put(w, ",", 1);
+        writer_put(w, "\"", 1);
+        writer_put(w, key, strlen(key));
+        writer_put(w, "\":", 2);
         w->no_member = false;
 }
 

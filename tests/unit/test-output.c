@@ -199,13 +199,23 @@ static void append_jansson_element(char **expected, size_t *len, json_t *o, bool
 
         assert_non_null(dump);
         n = strlen(dump);
-        *expected = realloc(*expected, *len + n + 3);
-        assert_non_null(*expected);
+        char *bigger = realloc(*expected, *len + n + 3);
+
+        assert_non_null(bigger);
+        *expected = bigger;
         memcpy(*expected + *len, first ? "[\n" : ",\n", 2);
         memcpy(*expected + *len + 2, dump, n + 1);
         *len += n + 2;
         free(dump);
         json_decref(o);
+}
+
+static void append_jansson_end(char **expected, size_t len) {
+        char *bigger = realloc(*expected, len + 4);
+
+        assert_non_null(bigger);
+        memcpy(bigger + len, "\n]\n", 4);
+        *expected = bigger;
 }
 
 static void test_output_json_writer_matches_json_dumpb(void **state) {
@@ -246,9 +256,7 @@ static void test_output_json_writer_matches_json_dumpb(void **state) {
                                true);
         append_jansson_element(&expected, &len, json_pack("{s:[], s:s}", "channels", "empty", ""),
                                false);
-        expected = realloc(expected, len + 4);
-        assert_non_null(expected);
-        memcpy(expected + len, "\n]\n", 4);
+        append_jansson_end(&expected, len);
         assert_string_equal(ours, expected);
         free(ours);
         free(expected);
@@ -285,9 +293,7 @@ static void test_output_json_writer_long_value_crosses_the_buffer(void **state) 
         char *ours = sink_close(&k);
         for (int i = 0; i < 3; i++)
                 append_jansson_element(&expected, &len, json_pack("{s:s}", "note", big), i == 0);
-        expected = realloc(expected, len + 4);
-        assert_non_null(expected);
-        memcpy(expected + len, "\n]\n", 4);
+        append_jansson_end(&expected, len);
         assert_string_equal(ours, expected);
         free(ours);
         free(expected);
