@@ -20,6 +20,7 @@
 #include "noticed/output.h"
 #include "noticed/plan.h"
 #include "noticed/render.h"
+#include "noticed/tz.h"
 #include "noticed/words.h"
 
 #define LIST_WINDOW_DAYS     366
@@ -197,11 +198,11 @@ static void print_milestone_row(const Context *ctx, const Milestone *ms, PeriodC
         printf("  %-22s %s\n", m->commitments[ms->commitment].id, render_milestone_title(m, ms));
 }
 
-/* Prints one window's milestones or reminders; returns how many, or -ENOMEM / -EIO. */
-typedef ssize_t (*PrintWindowFn)(const Context *ctx, Date from, Date to, bool json, bool *first);
+/* Prints one window's milestones or reminders, as JSON into w or, without w, as table rows;
+ * returns how many, or -ENOMEM / -EILSEQ (a string that is not UTF-8). */
+typedef ssize_t (*PrintWindowFn)(const Context *ctx, Date from, Date to, JsonWriter *w);
 
-static ssize_t print_milestone_window(const Context *ctx, Date from, Date to, bool json,
-                                      bool *first) {
+static ssize_t print_milestone_window(const Context *ctx, Date from, Date to, JsonWriter *w) {
         PeriodCache cache = {0};
         Milestone *ms = NULL;
         size_t n = 0;
@@ -210,10 +211,10 @@ static ssize_t print_milestone_window(const Context *ctx, Date from, Date to, bo
         if (plan_milestones(ctx->model, from, to, &ms, &n) < 0)
                 return -ENOMEM;
         for (size_t i = 0; i < n && r == 0; i++) {
-                if (json)
-                        r = output_json_element(stdout, render_milestone_json(ctx->model, &ms[i]),
-                                                first);
-                else
+                if (w) {
+                        render_milestone_write(w, ctx->model, &ms[i]);
+                        r = output_json_object_end(w);
+                } else
                         print_milestone_row(ctx, &ms[i], &cache);
         }
         free(ms);
@@ -225,24 +226,34 @@ static ssize_t print_milestone_window(const Context *ctx, Date from, Date to, bo
 static int walk_windows(const Context *ctx, const DayRange *range, int32_t window_days,
                         PrintWindowFn print_window, const char *noun) {
         Date from = range->from, to = range->to;
-        bool json = range->json, first = true;
+        _cleanup_free_ JsonWriter *w = NULL;
         size_t total = 0;
 
-        for (Date w = from; w <= to; w += window_days) {
-                Date w_to = to - w < window_days ? to : w + window_days - 1;
-                ssize_t n = print_window(ctx, w, w_to, json, &first);
+        if (range->json) {
+                if (!(w = malloc(sizeof(*w)))) {
+                        fprintf(stderr, "noticectl: out of memory\n");
+                        return EX_UNAVAILABLE;
+                }
+                output_json_begin(w, stdout);
+        }
+
+        for (Date day = from; day <= to; day += window_days) {
+                Date day_to = to - day < window_days ? to : day + window_days - 1;
+                ssize_t n = print_window(ctx, day, day_to, w);
 
                 if (n < 0) {
                         fprintf(stderr, "noticectl: cannot plan or print %ss: %s\n", noun,
                                 strerror((int) -n));
-                        return n == -ENOMEM ? EX_UNAVAILABLE : EX_CANTCREAT;
+                        return n == -ENOMEM   ? EX_UNAVAILABLE
+                               : n == -EILSEQ ? EX_DATAERR
+                                              : EX_CANTCREAT;
                 }
                 total += (size_t) n;
-                if (to - w < window_days)
+                if (to - day < window_days)
                         break;
         }
-        if (json)
-                output_json_end(stdout, first);
+        if (w)
+                output_json_end(w);
         else
                 print_total(total, noun, from, to);
         return ctl_finish_output();
@@ -318,8 +329,8 @@ static void print_reminder_row(const Context *ctx, const Reminder *r, PeriodCach
         printf(" %s\n", channels);
 }
 
-static ssize_t print_reminder_window(const Context *ctx, Date from, Date to, bool json,
-                                     bool *first) {
+static ssize_t print_reminder_window(const Context *ctx, Date from, Date to, JsonWriter *w) {
+        TzStampCache stamps = TZ_STAMP_CACHE_INIT;
         PeriodCache cache = {0};
         Reminder *rs = NULL;
         size_t n = 0;
@@ -328,10 +339,18 @@ static ssize_t print_reminder_window(const Context *ctx, Date from, Date to, boo
         if (plan_reminders(ctx->model, from, to, NULL, NULL, &rs, &n) < 0)
                 return -ENOMEM;
         for (size_t i = 0; i < n && r == 0; i++) {
-                if (json)
-                        r = output_json_element(stdout, render_reminder_json(ctx->model, &rs[i]),
-                                                first);
-                else
+                if (w) {
+                        char at[TZ_TIMESTAMP_MAX];
+                        const Reminder *x = &rs[i];
+
+                        render_reminder_write(
+                                w, ctx->model, x,
+                                tz_format_rfc3339_cached(&stamps, x->at, x->utc_offset, at));
+                        r = render_channels_write(w, ctx->model,
+                                                  &ctx->model->recipients[x->recipient]);
+                        if (r == 0)
+                                r = output_json_object_end(w);
+                } else
                         print_reminder_row(ctx, &rs[i], &cache);
         }
         free(rs);

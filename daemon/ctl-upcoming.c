@@ -144,36 +144,29 @@ static const char *fate_to_string(PassFate fate) {
 }
 
 /* simulate's object, with the instant it will really go out, the channels of this fate, and
- * what the ledger adds. */
-static json_t *row_json(const Model *m, const Row *row) {
-        json_t *o = render_reminder_json(m, &row->reminder);
+ * what the ledger adds.  0, or -EILSEQ (a string that is not UTF-8). */
+static int row_write(JsonWriter *w, TzStampCache *stamps, const Model *m, const Row *row) {
         const Milestone *ms = &row->reminder.milestone;
         char at[TZ_TIMESTAMP_MAX], planned[TZ_TIMESTAMP_MAX];
-        Date date;
-        int32_t seconds, offset;
-        int64_t t = (int64_t) (row->at_usec / USEC_PER_SEC);
 
-        if (!o)
-                return NULL;
-        tz_unix_to_local(m->tz, t, &date, &seconds, &offset);
-        if (json_object_set_new(o, "at", json_string(tz_format_rfc3339(t, offset, at))) < 0 ||
-            json_object_set(o, "channels", row->channels) < 0 ||
-            json_object_set_new(o, "state", json_string(fate_to_string(row->fate))) < 0 ||
-            json_object_set_new(o, "catch_up", json_boolean(row->catch_up)) < 0 ||
-            json_object_set_new(o, "title", json_string(render_milestone_title(m, ms))) < 0 ||
-            (ms->deadline >= 0 &&
-             json_object_set_new(
-                     o, "deadline",
-                     json_string(m->commitments[ms->commitment].deadlines[ms->deadline].id)) < 0) ||
-            (row->catch_up &&
-             json_object_set_new(o, "planned",
-                                 json_string(tz_format_rfc3339(
-                                         row->reminder.at, row->reminder.utc_offset, planned))) <
-                     0)) {
-                json_decref(o);
-                return NULL;
-        }
-        return o;
+        render_reminder_write(
+                w, m, &row->reminder,
+                tz_format_local_cached(m->tz, stamps, (int64_t) (row->at_usec / USEC_PER_SEC), at));
+        output_json_array_begin(w, "channels");
+        for (size_t i = 0; i < json_array_size(row->channels); i++)
+                output_json_array_string(w, json_string_value(json_array_get(row->channels, i)));
+        output_json_array_end(w);
+        output_json_string(w, "state", fate_to_string(row->fate));
+        output_json_boolean(w, "catch_up", row->catch_up);
+        output_json_string(w, "title", render_milestone_title(m, ms));
+        if (ms->deadline >= 0)
+                output_json_string(w, "deadline",
+                                   m->commitments[ms->commitment].deadlines[ms->deadline].id);
+        if (row->catch_up)
+                output_json_string(
+                        w, "planned",
+                        tz_format_rfc3339(row->reminder.at, row->reminder.utc_offset, planned));
+        return output_json_object_end(w);
 }
 
 /* The state column in the table's language: a catch-up is due, late. */
@@ -229,21 +222,29 @@ static void print_row(const Context *ctx, const Row *row) {
 }
 
 static int print_rows(const Context *ctx, const Upcoming *u, bool json, int days) {
-        bool first = true;
+        TzStampCache stamps = TZ_STAMP_CACHE_INIT;
+        _cleanup_free_ JsonWriter *w = NULL;
 
+        if (json && !(w = malloc(sizeof(*w)))) {
+                fprintf(stderr, "noticectl: out of memory\n");
+                return EX_UNAVAILABLE;
+        }
         if (!json)
                 print_header(words_of(ctx->model->language));
+        else
+                output_json_begin(w, stdout);
         for (size_t i = 0; i < u->n; i++) {
                 if (!json)
                         print_row(ctx, &u->rows[i]);
-                else if (output_json_element(stdout, row_json(ctx->model, &u->rows[i]), &first) <
-                         0) {
-                        fprintf(stderr, "noticectl: out of memory\n");
-                        return EX_UNAVAILABLE;
+                else if (row_write(w, &stamps, ctx->model, &u->rows[i]) < 0) {
+                        fprintf(stderr, "noticectl: a reminder of %s is not UTF-8\n",
+                                ctx->model->commitments[u->rows[i].reminder.milestone.commitment]
+                                        .id);
+                        return EX_DATAERR;
                 }
         }
         if (json)
-                output_json_end(stdout, first);
+                output_json_end(w);
         else {
                 printf("%zu reminder%s to go out in the next %d day%s", u->n, u->n == 1 ? "" : "s",
                        days, days == 1 ? "" : "s");

@@ -84,13 +84,9 @@ int history_invoking_user(char **ret) {
 }
 
 /* RFC 3339 local time of a CLOCK_REALTIME µs value. */
-static char *format_usec(const Tz *tz, usec_t usec, char buf[static TZ_TIMESTAMP_MAX]) {
-        int64_t unix_time = (int64_t) (usec / USEC_PER_SEC);
-        int32_t seconds, offset;
-        Date d;
-
-        tz_unix_to_local(tz, unix_time, &d, &seconds, &offset);
-        return tz_format_rfc3339(unix_time, offset, buf);
+static char *format_usec_cached(const Tz *tz, TzStampCache *stamps, usec_t usec,
+                                char buf[static TZ_TIMESTAMP_MAX]) {
+        return tz_format_local_cached(tz, stamps, (int64_t) (usec / USEC_PER_SEC), buf);
 }
 
 int history_state_from_string(const char *s, int *ret) {
@@ -106,28 +102,46 @@ int history_state_from_string(const char *s, int *ret) {
         return -EINVAL;
 }
 
-static json_t *decision_json(const Tz *m, const LedgerDecision *d) {
+/* The trail's rows, in the keys and order the JSON has always had; a NULL optional string
+ * (note, deadline, reply, message_id) leaves its key out.  0, or -EILSEQ (not UTF-8). */
+static int decision_write(JsonWriter *w, TzStampCache *stamps, const Tz *tz,
+                          const LedgerDecision *d) {
         char at[TZ_TIMESTAMP_MAX];
 
-        return json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:s*, s:s}", "type", "decision", "at",
-                         format_usec(m, d->at_usec, at), "commitment", d->commitment, "cycle",
-                         (json_int_t) d->cycle, "participant", d->participant, "decision",
-                         decision_to_string(d->decision), "note", d->note, "user", d->user);
+        output_json_object_begin(w);
+        output_json_string(w, "type", "decision");
+        output_json_string(w, "at", format_usec_cached(tz, stamps, d->at_usec, at));
+        output_json_string(w, "commitment", d->commitment);
+        output_json_integer(w, "cycle", d->cycle);
+        output_json_string(w, "participant", d->participant);
+        output_json_string(w, "decision", decision_to_string(d->decision));
+        output_json_string(w, "note", d->note);
+        output_json_string(w, "user", d->user);
+        return output_json_object_end(w);
 }
 
-static json_t *entry_json(const Tz *m, const LedgerEntry *e) {
+static int entry_write(JsonWriter *w, TzStampCache *stamps, const Tz *tz, const LedgerEntry *e) {
         const ReminderIdentity *x = &e->identity;
-        char at[TZ_TIMESTAMP_MAX], due[TZ_TIMESTAMP_MAX];
+        char at[TZ_TIMESTAMP_MAX];
 
-        return json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:s*, s:s, s:s, s:s, s:s, s:I, "
-                         "s:s, s:s*, s:s*}",
-                         "type", "reminder", "at", format_usec(m, e->updated_usec, at), "state",
-                         ledger_state_to_string(e->state), "id", x->id, "commitment", x->commitment,
-                         "cycle", (json_int_t) x->cycle, "kind", x->kind, "deadline", x->deadline,
-                         "milestone", x->milestone, "offset", x->offset, "recipient", x->recipient,
-                         "channel", x->channel, "attempts", (json_int_t) e->attempts, "due",
-                         format_usec(m, e->due_usec, due), "reply", e->reply, "message_id",
-                         e->message_id);
+        output_json_object_begin(w);
+        output_json_string(w, "type", "reminder");
+        output_json_string(w, "at", format_usec_cached(tz, stamps, e->updated_usec, at));
+        output_json_string(w, "state", ledger_state_to_string(e->state));
+        output_json_string(w, "id", x->id);
+        output_json_string(w, "commitment", x->commitment);
+        output_json_integer(w, "cycle", x->cycle);
+        output_json_string(w, "kind", x->kind);
+        output_json_string(w, "deadline", x->deadline);
+        output_json_string(w, "milestone", x->milestone);
+        output_json_string(w, "offset", x->offset);
+        output_json_string(w, "recipient", x->recipient);
+        output_json_string(w, "channel", x->channel);
+        output_json_integer(w, "attempts", e->attempts);
+        output_json_string(w, "due", format_usec_cached(tz, stamps, e->due_usec, at));
+        output_json_string(w, "reply", e->reply);
+        output_json_string(w, "message_id", e->message_id);
+        return output_json_object_end(w);
 }
 
 static bool keep_decision(const HistoryFilter *f, const LedgerDecision *d) {
@@ -401,9 +415,14 @@ int history_print(FILE *out, Ledger *l, const Tz *tz, const Words *w, const Hist
         LedgerEntry *e = NULL;
         Row *rows = NULL;
         size_t n_d = 0, n_e = 0, i = 0, j = 0, shown_d = 0, shown_e = 0, n_rows = 0;
-        bool first = true;
+        TzStampCache stamps = TZ_STAMP_CACHE_INIT;
+        _cleanup_free_ JsonWriter *writer = NULL;
         int r;
 
+        if (json && !(writer = malloc(sizeof(*writer))))
+                return -ENOMEM;
+        if (writer)
+                output_json_begin(writer, out);
         if ((r = ledger_decision_trail(l, &d, &n_d)) < 0)
                 return r;
         if ((r = ledger_history(l, f->commitment, &e, &n_e)) < 0)
@@ -428,11 +447,9 @@ int history_print(FILE *out, Ledger *l, const Tz *tz, const Words *w, const Hist
                         continue;
                 }
                 take_decision = i < n_d && (j >= n_e || d[i].at_usec <= e[j].updated_usec);
-                if (json)
-                        r = output_json_element(out,
-                                                take_decision ? decision_json(tz, &d[i])
-                                                              : entry_json(tz, &e[j]),
-                                                &first);
+                if (writer)
+                        r = take_decision ? decision_write(writer, &stamps, tz, &d[i])
+                                          : entry_write(writer, &stamps, tz, &e[j]);
                 else
                         r = take_decision ? decision_row(tz, w, &d[i], &rows[n_rows++])
                                           : entry_row(tz, w, &e[j], &rows[n_rows++]);
@@ -446,8 +463,8 @@ int history_print(FILE *out, Ledger *l, const Tz *tz, const Words *w, const Hist
                         shown_e++;
                 }
         }
-        if (json)
-                output_json_end(out, first);
+        if (writer)
+                output_json_end(writer);
         else {
                 print_table(out, w, rows, n_rows);
                 fprintf(out, "%zu reminder row%s, %zu decision%s; times in %s\n", shown_e,

@@ -1,5 +1,6 @@
 /* Words, amounts and JSON for milestones and reminders. */
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,30 +73,43 @@ fail:
         return NULL;
 }
 
-json_t *render_milestone_json(const Model *m, const Milestone *ms) {
+void render_milestone_write(JsonWriter *w, const Model *m, const Milestone *ms) {
         char date[DATE_STRING_MAX];
 
-        return json_pack("{s:s, s:s, s:s, s:I, s:s}", "date", date_format(ms->date, date),
-                         "commitment", m->commitments[ms->commitment].id, "kind",
-                         milestone_kind_to_string(ms->kind), "cycle", (json_int_t) ms->cycle,
-                         "title", render_milestone_title(m, ms));
+        output_json_object_begin(w);
+        output_json_string(w, "date", date_format(ms->date, date));
+        output_json_string(w, "commitment", m->commitments[ms->commitment].id);
+        output_json_string(w, "kind", milestone_kind_to_string(ms->kind));
+        output_json_integer(w, "cycle", ms->cycle);
+        output_json_string(w, "title", render_milestone_title(m, ms));
 }
 
-json_t *render_reminder_json(const Model *m, const Reminder *r) {
-        const Recipient *rcpt = &m->recipients[r->recipient];
-        char at[TZ_TIMESTAMP_MAX], milestone[DATE_STRING_MAX], offset[DURATION_STRING_MAX];
-        json_t *channels = render_channels_json(m, rcpt);
+void render_reminder_write(JsonWriter *w, const Model *m, const Reminder *r, const char *at) {
+        char milestone[DATE_STRING_MAX], offset[DURATION_STRING_MAX];
 
-        if (!channels)
-                return NULL;
-        /* "o" steals the reference to channels, also when packing fails. */
-        return json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:s, s:o}", "at",
-                         tz_format_rfc3339(r->at, r->utc_offset, at), "commitment",
-                         m->commitments[r->milestone.commitment].id, "kind",
-                         r->overdue ? "overdue" : milestone_kind_to_string(r->milestone.kind),
-                         "cycle", (json_int_t) r->milestone.cycle, "milestone",
-                         date_format(r->milestone.date, milestone), "offset",
-                         render_offset(r, offset), "recipient", rcpt->id, "channels", channels);
+        output_json_object_begin(w);
+        output_json_string(w, "at", at);
+        output_json_string(w, "commitment", m->commitments[r->milestone.commitment].id);
+        output_json_string(w, "kind",
+                           r->overdue ? "overdue" : milestone_kind_to_string(r->milestone.kind));
+        output_json_integer(w, "cycle", r->milestone.cycle);
+        output_json_string(w, "milestone", date_format(r->milestone.date, milestone));
+        output_json_string(w, "offset", render_offset(r, offset));
+        output_json_string(w, "recipient", m->recipients[r->recipient].id);
+}
+
+int render_channels_write(JsonWriter *w, const Model *m, const Recipient *r) {
+        output_json_array_begin(w, "channels");
+        if (r->n_mail > 0 && m->has_mail_via)
+                output_json_array_string(w, "mail");
+        for (uint32_t ch = 1; ch <= r->n_webhooks; ch++) {
+                _cleanup_free_ char *name = identity_channel(m, r, ch);
+                if (!name)
+                        return -ENOMEM;
+                output_json_array_string(w, name);
+        }
+        output_json_array_end(w);
+        return 0;
 }
 
 char *render_reminder_id(const Model *m, const Reminder *r) {

@@ -201,3 +201,98 @@ char *tz_format_rfc3339(int64_t unix_time, int32_t utc_offset, char buf[static T
                         utc_offset < 0 ? '-' : '+', (int) (off / 3600), (int) (off / 60 % 60));
         return buf;
 }
+
+/* Floor division: wall times before 1970 are negative. */
+static Date wall_day(int64_t wall) {
+        return (Date) ((wall >= 0 ? wall : wall - 86399) / 86400);
+}
+
+/* Sets the instants the cache covers and the text of their offset. */
+static void stamp_cache_fill(TzStampCache *c, int32_t utc_offset, int64_t from, int64_t to) {
+        int32_t off = (utc_offset < 0 ? -utc_offset : utc_offset) % 86400;
+
+        c->from = from;
+        c->to = to;
+        c->utc_offset = utc_offset;
+        (void) snprintf(c->offset, sizeof(c->offset), "%c%02d:%02d", utc_offset < 0 ? '-' : '+',
+                        (int) (off / 3600), (int) (off / 60 % 60));
+}
+
+static char *stamp_format(const TzStampCache *c, int64_t unix_time,
+                          char buf[static TZ_TIMESTAMP_MAX]) {
+        int32_t secs = (int32_t) (unix_time + c->utc_offset - (int64_t) c->day * 86400);
+        int hh = secs / 3600, mm = secs / 60 % 60, ss = secs % 60;
+        size_t n = strlen(c->date);
+        char *p = buf;
+
+        /* strlen(date) <= 12 and the offset <= 7: 12 + 9 + 7 < TZ_TIMESTAMP_MAX. */
+        memcpy(p, c->date, n);
+        p += n;
+        *p++ = 'T';
+        *p++ = (char) ('0' + hh / 10);
+        *p++ = (char) ('0' + hh % 10);
+        *p++ = ':';
+        *p++ = (char) ('0' + mm / 10);
+        *p++ = (char) ('0' + mm % 10);
+        *p++ = ':';
+        *p++ = (char) ('0' + ss / 10);
+        *p++ = (char) ('0' + ss % 10);
+        (void) snprintf(p, (size_t) (buf + TZ_TIMESTAMP_MAX - p), "%s", c->offset);
+        return buf;
+}
+
+static void stamp_cache_set_day(TzStampCache *c, Date day) {
+        if (c->day != day || c->date[0] == '\0') {
+                c->day = day;
+                (void) date_format(day, c->date);
+        }
+}
+
+char *tz_format_rfc3339_cached(TzStampCache *cache, int64_t unix_time, int32_t utc_offset,
+                               char buf[static TZ_TIMESTAMP_MAX]) {
+        if (unix_time < cache->from || unix_time >= cache->to || utc_offset != cache->utc_offset) {
+                Date day = wall_day(unix_time + utc_offset);
+                int64_t start = (int64_t) day * 86400 - utc_offset;
+
+                stamp_cache_fill(cache, utc_offset, start, start + 86400);
+                stamp_cache_set_day(cache, day);
+        }
+        return stamp_format(cache, unix_time, buf);
+}
+
+/* The first instant in (lo, hi] whose offset is not `offset`'s side of the one transition in
+ * [lo, hi], where lo has `lo_same` (true: lo has `offset`).  Binary search: 17 localtime_r()
+ * calls for a day, only on a day with a transition. */
+static int64_t transition_between(int64_t lo, int64_t hi, int32_t offset, bool lo_same) {
+        while (hi - lo > 1) {
+                int64_t mid = lo + (hi - lo) / 2;
+                if ((utc_offset_at(mid) == offset) == lo_same)
+                        lo = mid;
+                else
+                        hi = mid;
+        }
+        return hi;
+}
+
+char *tz_format_local_cached(const Tz *tz, TzStampCache *cache, int64_t unix_time,
+                             char buf[static TZ_TIMESTAMP_MAX]) {
+        if (unix_time < cache->from || unix_time >= cache->to) {
+                int32_t offset;
+                int64_t start, end;
+                Date day;
+
+                tz_activate(tz);
+                offset = utc_offset_at(unix_time);
+                day = wall_day(unix_time + offset);
+                start = (int64_t) day * 86400 - offset;
+                end = start + 86400;
+                /* The day at this offset, less the part on the other side of a transition. */
+                if (utc_offset_at(start) != offset)
+                        start = transition_between(start, unix_time, offset, false);
+                if (utc_offset_at(end - 1) != offset)
+                        end = transition_between(unix_time, end - 1, offset, true);
+                stamp_cache_fill(cache, offset, start, end);
+                stamp_cache_set_day(cache, day);
+        }
+        return stamp_format(cache, unix_time, buf);
+}

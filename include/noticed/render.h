@@ -1,14 +1,16 @@
 #pragma once
 /* Rendering: milestones and reminders as the words, numbers and JSON people and programs read.
  *
- * JSON is built with jansson (one encoder for every JSON we write); money is formatted from
- * integer cents so that no rounding happens here.  Pure: values in, strings or json_t out. */
+ * The JSON rows of list, simulate and upcoming go through output.h's writer; money is formatted
+ * from integer cents so that no rounding happens here.  Pure: values in, strings or JSON out (the
+ * writer's buffer reaches its stream only when full or ended). */
 
 #include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "noticed/model.h"
+#include "noticed/output.h"
 #include "noticed/plan.h"
 
 #define RENDER_MONEY_MAX 48
@@ -30,6 +32,11 @@ json_t *render_channels_json(const Model *m, const Recipient *r);
  * Malloc'd; NULL when out of memory. */
 char *render_reminder_id(const Model *m, const Reminder *r);
 
-/* The contract's objects (DESIGN.md, noticectl): NULL only when out of memory. */
-json_t *render_milestone_json(const Model *m, const Milestone *ms);
-json_t *render_reminder_json(const Model *m, const Reminder *r);
+/* The contract's objects (DESIGN.md, noticectl), as the next element of w.  A milestone's is
+ * whole but still open: the caller adds what it wants and ends it with output_json_object_end().
+ * A reminder's stops before "channels", which render_channels_write() or the caller writes; `at`
+ * is its timestamp (tz_format_rfc3339_cached()). */
+void render_milestone_write(JsonWriter *w, const Model *m, const Milestone *ms);
+void render_reminder_write(JsonWriter *w, const Model *m, const Reminder *r, const char *at);
+/* "channels":[...], as render_channels_json() lists them: 0, or -ENOMEM. */
+int render_channels_write(JsonWriter *w, const Model *m, const Recipient *r);

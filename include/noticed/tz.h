@@ -36,3 +36,27 @@ char *tz_abbreviation(const Tz *tz, int64_t unix_time, char buf[static TZ_ABBREV
 #define TZ_TIMESTAMP_MAX 40 /* "YYYY-MM-DDTHH:MM:SS+hh:mm" (25) and room gcc can prove */
 /* RFC 3339 local time with offset, as the JSON contract writes `at`. */
 char *tz_format_rfc3339(int64_t unix_time, int32_t utc_offset, char buf[static TZ_TIMESTAMP_MAX]);
+
+/* Timestamps for long outputs (list, simulate, upcoming and history --json): the UTC offset is
+ * the same over most of a day, so a cache remembers the last local day seen, the instants it
+ * spans at that offset (cut at a transition inside the day) and the text of its date and offset;
+ * a row on the same day costs a few digits instead of localtime_r() and snprintf().  The output
+ * is the same as tz_unix_to_local() + tz_format_rfc3339().  It assumes, as tzdata has it, that a
+ * zone's offset changes at most once within any 24 hours.  One cache per writer; zero it (or
+ * TZ_STAMP_CACHE_INIT) before the first use. */
+typedef struct TzStampCache {
+        int64_t from, to; /* [from, to): instants of `day` at `utc_offset`; empty when from >= to */
+        int32_t utc_offset;
+        Date day;
+        char date[DATE_STRING_MAX]; /* "YYYY-MM-DD" of day */
+        char offset[8];             /* "+02:00" */
+} TzStampCache;
+#define TZ_STAMP_CACHE_INIT ((TzStampCache){.from = 0, .to = 0})
+
+/* tz_format_rfc3339(unix_time, utc_offset, buf), from the cache. */
+char *tz_format_rfc3339_cached(TzStampCache *cache, int64_t unix_time, int32_t utc_offset,
+                               char buf[static TZ_TIMESTAMP_MAX]);
+/* unix_time as local time in tz, with the offset in force: what tz_unix_to_local() followed by
+ * tz_format_rfc3339() writes.  A cache is used with one tz only. */
+char *tz_format_local_cached(const Tz *tz, TzStampCache *cache, int64_t unix_time,
+                             char buf[static TZ_TIMESTAMP_MAX]);

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include <ftw.h>
+#include <jansson.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -265,6 +266,46 @@ static void test_history_state_from_string_takes_the_ledger_states_and_decided(v
         assert_int_equal(history_state_from_string("", &s), -EINVAL);
 }
 
+/* history --json is written by hand (output.h): what jansson makes of it, parsed and dumped
+ * again element by element, is the same bytes; and the keys come in the order they always had,
+ * an absent note left out. */
+static void test_history_print_json_is_what_jansson_writes(void **state) {
+        const Fixture *f = *state;
+        HistoryFilter all = {.state = HISTORY_STATE_ANY};
+        char *json = print(f, LANGUAGE_EN, &all, true), *again = NULL;
+        size_t size = 0, i;
+        FILE *out = open_memstream(&again, &size);
+        json_error_t error;
+        json_t *rows = json_loads(json, 0, &error), *row;
+
+        if (!rows)
+                fail_msg("not JSON at %d:%d: %s\n%s", error.line, error.column, error.text, json);
+        assert_non_null(out);
+        json_array_foreach(rows, i, row) {
+                char *dump = json_dumps(row, JSON_COMPACT);
+                assert_non_null(dump);
+                fprintf(out, "%s%s", i == 0 ? "[\n" : ",\n", dump);
+                free(dump);
+        }
+        fputs(json_array_size(rows) ? "\n]\n" : "[]\n", out);
+        assert_int_equal(fclose(out), 0);
+        assert_string_equal(json, again);
+        assert_int_equal(json_array_size(rows), 7);
+        assert_non_null(strstr(json, "{\"type\":\"decision\",\"at\":\"2020-05-01T01:00:00+02:00\","
+                                     "\"commitment\":\"burgernet-twente\",\"cycle\":1,"
+                                     "\"participant\":\"almelo\",\"decision\":\"continue\","
+                                     "\"note\":\"B&W 12 mei,"));
+        assert_non_null(strstr(json, "\"decision\":\"terminate\",\"user\":\"bob\"}"));
+        assert_non_null(strstr(json, "\"reply\":\"550 5.1.1 <griffie@hengelo.example>:\\r\\n "
+                                     "Recipient address rejected\""));
+        assert_non_null(strstr(json,
+                               "\"at\":\"2020-04-17T09:00:00+02:00\",\"state\":\"sent\","
+                               "\"id\":\"burgernet-twente/decision/1/2020-05-19/30d/enschede\""));
+        json_decref(rows);
+        free(again);
+        free(json);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_history_print_fits_100_columns),
@@ -276,6 +317,7 @@ int main(void) {
                 cmocka_unit_test(test_history_print_filters_by_since_and_commitment),
                 cmocka_unit_test(
                         test_history_state_from_string_takes_the_ledger_states_and_decided),
+                cmocka_unit_test(test_history_print_json_is_what_jansson_writes),
         };
 
         return cmocka_run_group_tests(tests, setup, teardown);
